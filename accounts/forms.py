@@ -1,0 +1,34 @@
+from django import forms
+from django.conf import settings
+
+from imaging.validation import InvalidImage, validate_image
+
+from .models import Profile
+
+
+class ProfileForm(forms.ModelForm):
+    avatar_upload = forms.FileField(
+        required=False,
+        label="Avatar",
+        help_text="PNG, JPEG or WebP. It is cropped to a square.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_avatar = forms.BooleanField(required=False, label="Remove my avatar")
+
+    class Meta:
+        model = Profile
+        fields = ["display_name", "bio"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_avatar_upload(self):
+        upload = self.cleaned_data.get("avatar_upload")
+        if not upload:
+            return None
+        try:
+            return validate_image(
+                upload,
+                max_bytes=settings.ATELIER_MAX_UPLOAD_BYTES,
+                max_pixels=settings.ATELIER_MAX_UPLOAD_PIXELS,
+            )
+        except InvalidImage as exc:
+            raise forms.ValidationError(exc.message) from exc

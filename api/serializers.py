@@ -1,0 +1,115 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from gallery.models import Image
+from studio import limits
+from studio.models import GenerationJob
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    topic = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    liked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Image
+        fields = [
+            "id",
+            "url",
+            "thumbnail_url",
+            "width",
+            "height",
+            "thumbhash",
+            "title",
+            "description",
+            "owner",
+            "topic",
+            "visibility",
+            "like_count",
+            "comment_count",
+            "liked",
+            "recipe",
+            "created",
+        ]
+
+    def _absolute(self, name, image):
+        return self.context["request"].build_absolute_uri(reverse(name, args=[image.pk]))
+
+    def get_url(self, image) -> str:
+        return self._absolute("gallery:file", image)
+
+    def get_thumbnail_url(self, image) -> str:
+        return self._absolute("gallery:thumbnail", image)
+
+    def get_liked(self, image) -> bool:
+        liked_ids = self.context.get("liked_ids")
+        return liked_ids is not None and image.pk in liked_ids
+
+
+class GenerationCreateSerializer(serializers.Serializer):
+    """Documents the request body; validation is studio.forms.GenerationForm's."""
+
+    prompt = serializers.CharField(max_length=limits.PROMPT_MAX)
+    negative_prompt = serializers.CharField(required=False, allow_blank=True)
+    model = serializers.CharField(required=False, help_text="A preset key; see /api/v1/models/")
+    width = serializers.IntegerField(required=False)
+    height = serializers.IntegerField(required=False)
+    steps = serializers.IntegerField(
+        required=False, min_value=limits.STEPS_MIN, max_value=limits.STEPS_MAX
+    )
+    cfg_scale = serializers.FloatField(
+        required=False, min_value=limits.CFG_MIN, max_value=limits.CFG_MAX
+    )
+    seed = serializers.IntegerField(
+        required=False, min_value=limits.SEED_MIN, max_value=limits.SEED_MAX
+    )
+    sampler = serializers.CharField(required=False)
+    n = serializers.IntegerField(required=False, min_value=limits.N_MIN, max_value=limits.N_MAX)
+    visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
+
+
+class GenerationAcceptedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    url = serializers.URLField()
+
+
+class GenerationSerializer(serializers.ModelSerializer):
+    images = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GenerationJob
+        fields = [
+            "id",
+            "url",
+            "page_url",
+            "status",
+            "progress",
+            "phase",
+            "step",
+            "total_steps",
+            "error",
+            "model",
+            "request",
+            "attempts",
+            "created",
+            "started",
+            "finished",
+            "images",
+        ]
+
+    def get_url(self, job) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:generation-detail", args=[job.pk])
+        )
+
+    def get_page_url(self, job) -> str:
+        return self.context["request"].build_absolute_uri(reverse("studio:job", args=[job.pk]))
+
+    def get_images(self, job) -> list[dict]:
+        images = job.images.select_related("owner", "topic").order_by("source_key")
+        return ImageSerializer(images, many=True, context=self.context).data

@@ -1,0 +1,111 @@
+import pytest
+from rest_framework.test import APIClient
+
+from studio.models import GenerationJob
+from tests.fixtures import PASSWORD
+
+
+@pytest.fixture
+def api(owner):
+    client = APIClient()
+    token = client.post(
+        "/api/v1/auth/token/", {"username": "owner", "password": PASSWORD}, format="json"
+    ).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def test_a_token_is_given_for_a_username_and_password(owner):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "owner", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200 and len(response.json()["token"]) >= 20
+
+
+def test_a_wrong_password_gets_no_token(owner):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "owner", "password": "nope"}, format="json"
+    )
+    assert response.status_code == 400
+
+
+def test_it_accepts_a_generation_at_once(api, tiny_settings):
+    response = api.post("/api/v1/generations/", {"prompt": "a fox"}, format="json")
+    assert response.status_code == 202
+    body = response.json()
+    job = GenerationJob.objects.get()
+    assert body == {
+        "id": str(job.pk),
+        "status": "queued",
+        "url": f"http://testserver/api/v1/generations/{job.pk}/",
+    }
+    assert job.model == "tiny" and job.request["width"] == 64
+
+
+def test_it_reports_a_generation(api, tiny_settings):
+    created = api.post("/api/v1/generations/", {"prompt": "a fox", "n": 2}, format="json").json()
+    body = api.get(created["url"]).json()
+    assert body["status"] == "queued" and body["progress"] == 0.0
+    assert body["error"] == "" and body["images"] == []
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "prompt"),
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "x" * 1001}, "prompt"),
+        ({"prompt": "a", "width": 7}, "width"),
+        ({"prompt": "a", "width": 5000}, "width"),
+        ({"prompt": "a", "steps": 0}, "steps"),
+        ({"prompt": "a", "steps": 1000}, "steps"),
+        ({"prompt": "a", "n": 9}, "n"),
+        ({"prompt": "a", "model": "nope"}, "model"),
+        ({"prompt": "a", "sampler": "nope"}, "sampler"),
+        ({"prompt": "a", "seed": "abc"}, "seed"),
+        ({"prompt": "a", "cfg_scale": "high"}, "cfg_scale"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(api, tiny_settings, payload, field):
+    response = api.post("/api/v1/generations/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert GenerationJob.objects.count() == 0
+
+
+def test_a_body_that_is_not_an_object_is_a_400(api, tiny_settings):
+    response = api.post("/api/v1/generations/", [1, 2], format="json")
+    assert response.status_code == 400
+    response = api.post("/api/v1/generations/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_anonymous_requests_are_refused(db):
+    assert APIClient().post("/api/v1/generations/", {"prompt": "a"}).status_code == 401
+
+
+def test_another_persons_generation_is_404(api, other, tiny_settings):
+    created = api.post("/api/v1/generations/", {"prompt": "mine"}, format="json").json()
+    stranger = APIClient()
+    stranger.force_authenticate(other)
+    assert stranger.get(created["url"]).status_code == 404
+    assert stranger.post(created["url"] + "cancel/").status_code == 404
+
+
+def test_cancelling_a_queued_generation(api, tiny_settings):
+    created = api.post("/api/v1/generations/", {"prompt": "a"}, format="json").json()
+    response = api.post(created["url"] + "cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+
+
+def test_the_waiting_job_limit_is_a_429(api, tiny_settings, settings):
+    settings.ATELIER_MAX_QUEUED_JOBS = 1
+    assert api.post("/api/v1/generations/", {"prompt": "a"}, format="json").status_code == 202
+    response = api.post("/api/v1/generations/", {"prompt": "b"}, format="json")
+    assert response.status_code == 429 and "already have 1" in response.json()["detail"]
+
+
+def test_the_openapi_schema_describes_the_generation_endpoints(db):
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "/api/v1/generations/" in schema["paths"]
+    assert "/api/v1/auth/token/" in schema["paths"]

@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.response import Response
+
+from studio.forms import GenerationForm
+from studio.jobs import JobLimitReached, cancel_job, submit_job
+from studio.models import GenerationJob
+
+from .serializers import (
+    GenerationAcceptedSerializer,
+    GenerationCreateSerializer,
+    GenerationSerializer,
+)
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token."""
+
+    @extend_schema(
+        request=inline_serializer(
+            "TokenRequest",
+            {"username": serializers.CharField(), "password": serializers.CharField()},
+        ),
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _own_job(request, job_id) -> GenerationJob:
+    job = get_object_or_404(GenerationJob, pk=job_id)
+    if job.owner_id != request.user.pk and not request.user.is_staff:
+        raise NotFound("No such generation.")
+    return job
+
+
+@extend_schema(
+    request=GenerationCreateSerializer,
+    responses={202: GenerationAcceptedSerializer},
+    summary="Queue a generation",
+)
+@api_view(["POST"])
+def generation_create(request):
+    form = GenerationForm(request.data if hasattr(request.data, "get") else {})
+    if not form.is_valid():
+        return Response(_form_errors(form), status=status.HTTP_400_BAD_REQUEST)
+    try:
+        job = submit_job(
+            request.user, form.generation_request(), max_active=settings.ATELIER_MAX_QUEUED_JOBS
+        )
+    except JobLimitReached as exc:
+        raise Throttled(detail=str(exc)) from exc
+    body = GenerationSerializer(job, context={"request": request}).data
+    return Response(
+        {"id": body["id"], "status": body["status"], "url": body["url"]},
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
+def _form_errors(form) -> dict:
+    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+    if "__all__" in errors:
+        errors["non_field_errors"] = errors.pop("__all__")
+    return errors
+
+
+@extend_schema(responses=GenerationSerializer, summary="A generation and its images")
+@api_view(["GET"])
+def generation_detail(request, job_id):
+    job = _own_job(request, job_id)
+    return Response(GenerationSerializer(job, context={"request": request}).data)
+
+
+@extend_schema(request=None, responses=GenerationSerializer, summary="Cancel a generation")
+@api_view(["POST"])
+def generation_cancel(request, job_id):
+    job = cancel_job(_own_job(request, job_id))
+    return Response(GenerationSerializer(job, context={"request": request}).data)

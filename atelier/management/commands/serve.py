@@ -1,0 +1,106 @@
+"""Run the web server and a job worker together, for a single machine.
+
+`make run` calls this after migrating. Ctrl-C (or SIGTERM) stops both."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the web app and run a generation worker in one command."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
+        )
+        parser.add_argument("--no-worker", action="store_true", help="serve the web app only")
+
+    def handle(self, *args, host, port, web_workers, no_worker, **options):
+        python = sys.executable
+        commands = {
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "atelier.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ],
+        }
+        if not no_worker:
+            commands["worker"] = worker_command(python)
+        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+        self.stdout.write(self.style.SUCCESS(f"Atelier is running at {url}  (Ctrl-C stops it)"))
+        self.stdout.flush()
+
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    self.stderr.write(
+                        f"The {name} process exited ({process.returncode}); stopping."
+                    )
+                    exit_code = process.returncode or 1
+                    stopping = True
+            time.sleep(0.2)
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if exit_code:
+            sys.exit(exit_code)
+
+
+def worker_command(python):
+    """One worker serving both queues, one job at a time (a local GPU/CPU model
+    must never run two jobs at once; the pipeline stays loaded between jobs)."""
+    return [
+        python,
+        "-m",
+        "celery",
+        "-A",
+        "atelier",
+        "worker",
+        "--queues",
+        "gpu,remote",
+        "--pool",
+        "solo",
+        "--concurrency",
+        "1",
+        "--loglevel",
+        settings.LOGGING["root"]["level"],
+        "--hostname",
+        f"atelier-{os.getpid()}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]

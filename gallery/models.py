@@ -1,0 +1,128 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Topic(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=80)
+    description = models.TextField(max_length=5000, blank=True)
+    cover = models.ImageField(upload_to="covers/", blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topics"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Subscription(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "topic"], name="unique_subscription")
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.topic}"
+
+
+class Image(models.Model):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        UNLISTED = "unlisted", "Unlisted"
+        PRIVATE = "private", "Private"
+
+    class Source(models.TextChoices):
+        GENERATED = "generated", "Generated"
+        UPLOADED = "uploaded", "Uploaded"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
+    )
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="images"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(max_length=5000, blank=True)
+    file = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    thumb_width = models.PositiveIntegerField()
+    thumb_height = models.PositiveIntegerField()
+    thumbhash = models.CharField(max_length=64, blank=True)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=20, default="image/png")
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
+    recipe = models.JSONField(default=dict, blank=True)
+    # Set for generated images ("job:<uuid>:<index>"): writing the same result
+    # twice is refused by the database, so a retried job never duplicates.
+    source_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created", "-id"], name="image_owner_recent"),
+            models.Index(
+                fields=["-created", "-id"],
+                name="image_public_recent",
+                condition=Q(visibility="public"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or self.recipe.get("prompt", "")[:60] or f"Image {self.pk}"
+
+    @property
+    def prompt(self):
+        return self.recipe.get("prompt", "")
+
+    @property
+    def display_title(self):
+        return self.title or self.prompt[:80] or "Untitled"
+
+
+class Like(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes"
+    )
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="likes")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "image"], name="unique_like")]
+
+    def __str__(self):
+        return f"{self.user} ♥ {self.image_id}"
+
+
+class Comment(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="comments")
+    text = models.TextField(max_length=5000)
+    created = models.DateTimeField(auto_now_add=True)
+    edited = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self):
+        return self.text[:60]

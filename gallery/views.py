@@ -1,0 +1,103 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .files import download_name, file_response
+from .ingest import delete_image
+from .models import Image
+from .permissions import can_change, listed_images, viewable_images
+
+PAGE_SIZE = 48
+
+
+def home(request):
+    images = listed_images().select_related("owner")[:PAGE_SIZE]
+    return render(request, "gallery/home.html", {"images": images})
+
+
+@login_required
+def mine(request):
+    images = Image.objects.filter(owner=request.user)[:PAGE_SIZE]
+    return render(request, "gallery/mine.html", {"images": images})
+
+
+class LoginFirst(Exception):
+    pass
+
+
+def _viewable(request, image_id) -> Image:
+    """The image if this person may see it. A visitor is sent to log in first
+    (it may be theirs); anyone else who may not see it gets a 404."""
+    image = viewable_images(request.user).select_related("owner").filter(pk=image_id).first()
+    if image is None:
+        if not request.user.is_authenticated:
+            raise LoginFirst
+        raise Http404("No such image.")
+    return image
+
+
+def login_first(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except LoginFirst:
+            return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def _changeable(request, image_id) -> Image:
+    image = get_object_or_404(Image, pk=image_id)
+    if not can_change(request.user, image):
+        raise Http404("No such image.")
+    return image
+
+
+@login_first
+def detail(request, image_id):
+    image = _viewable(request, image_id)
+    return render(
+        request,
+        "gallery/detail.html",
+        {"image": image, "can_change": can_change(request.user, image)},
+    )
+
+
+@login_first
+def original(request, image_id):
+    image = _viewable(request, image_id)
+    return file_response(image.file.name, image.content_type, private=image.visibility != "public")
+
+
+@login_first
+def download(request, image_id):
+    image = _viewable(request, image_id)
+    return file_response(
+        image.file.name,
+        image.content_type,
+        attachment_name=download_name(image),
+        private=image.visibility != "public",
+    )
+
+
+@login_first
+def thumbnail(request, image_id):
+    image = _viewable(request, image_id)
+    return file_response(image.thumbnail.name, "image/webp", private=image.visibility != "public")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request, image_id):
+    image = _changeable(request, image_id)
+    if request.method == "POST":
+        delete_image(image)
+        messages.success(request, "The image was deleted.")
+        return redirect("gallery:mine")
+    return render(request, "gallery/delete.html", {"image": image})

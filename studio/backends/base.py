@@ -1,0 +1,112 @@
+"""The contract every generation engine implements.
+
+Pure Python: nothing here (or in any engine module) imports Django models.
+The job task builds a ``GenerationRequest`` from a saved job, calls
+``Backend.generate`` and stores what comes back through the gallery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    negative_prompt: str = ""
+    model: str = ""  # the preset key, e.g. "sdxl-base"
+    model_id: str = ""  # what the engine loads: hub id, folder or .safetensors path
+    width: int = 512
+    height: int = 512
+    steps: int = 30
+    cfg_scale: float = 7.5
+    seed: int = 0  # always a concrete seed here; -1 is resolved before the backend runs
+    sampler: str = "Euler a"
+    n: int = 1
+    options: dict = field(default_factory=dict)  # engine settings from the preset
+
+    def seeds(self) -> list[int]:
+        """One seed per image, A1111 style: seed, seed+1, ..."""
+        return [self.seed + i for i in range(self.n)]
+
+    def recipe(self, seed: int, backend: str) -> dict:
+        """What is stored with each image and embedded in its PNG."""
+        data = asdict(self)
+        for key in ("options", "n", "model_id"):
+            data.pop(key)
+        data["seed"] = seed
+        data["backend"] = backend
+        return data
+
+
+@dataclass
+class GeneratedImage:
+    image: Image.Image
+    seed: int
+
+
+@dataclass
+class Progress:
+    """A report from a running engine.
+
+    ``phase`` is one of "downloading", "loading", "sampling", "decoding".
+    ``step``/``total`` count denoising steps while sampling and bytes while
+    downloading. ``preview`` is a small image or None.
+    """
+
+    phase: str
+    step: int = 0
+    total: int = 0
+    preview: Image.Image | None = None
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        if self.total <= 0:
+            return 0.0
+        return max(0.0, min(1.0, self.step / self.total))
+
+
+ProgressCallback = Callable[[Progress], None]
+CancelCheck = Callable[[], bool]
+
+
+class BackendError(Exception):
+    """A failure with a message a person can act on.
+
+    ``retryable`` says whether the same request may succeed later (engine
+    busy, model loading, timeout); ``retry_after`` is a hint in seconds.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class ModelUnavailable(BackendError):
+    """The model cannot be found, downloaded or opened."""
+
+
+class Cancelled(Exception):
+    """The job was cancelled while the engine was running."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+    ) -> list[GeneratedImage]: ...
+
+    def models(self) -> list[str]: ...
+
+    def samplers(self) -> list[str]: ...

@@ -1,0 +1,491 @@
+"""The local engine: Stable Diffusion through diffusers, on this machine.
+
+A job goes through four stages, in the order of this file:
+
+1. load      the pipeline named by ``request.model_id`` (hub id, diffusers
+             folder or single-file checkpoint) onto the best device, once;
+             it stays loaded between jobs in a ``PipelineCache``;
+2. configure a fresh scheduler for the job's sampler from the model's own
+             scheduler config, so no job inherits the previous job's sampler;
+3. run       the pipeline with one CPU generator per image, reporting each
+             step (with a latent preview a few times a second) and checking
+             for cancellation between steps;
+4. images    come back as ``GeneratedImage`` in seed order.
+
+Determinism: the same request on the same machine gives bit-identical pixels
+only if torch uses the same number of CPU threads every time (float sums are
+split differently across threads). Workers call ``pin_threads`` once at start.
+On a GPU the same holds for the same device, dtype and library versions.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from diffusers import (
+    AutoPipelineForText2Image,
+    DiffusionPipeline,
+    StableDiffusionPipeline,
+    StableDiffusionXLPipeline,
+)
+from PIL import Image
+
+from .base import (
+    BackendError,
+    CancelCheck,
+    Cancelled,
+    GeneratedImage,
+    GenerationRequest,
+    ModelUnavailable,
+    Progress,
+    ProgressCallback,
+)
+from .latent_preview import latents_to_preview
+from .samplers import canonical_sampler, make_scheduler, sampler_names
+
+PREVIEW_INTERVAL = 0.3  # seconds between latent previews
+SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
+HUB_ID = re.compile(r"[\w.-]{1,96}(/[\w.-]{1,96})?")
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+
+
+def pin_threads(n: int) -> None:
+    """Make torch use exactly ``n`` CPU threads (needed for reproducible pixels)."""
+    torch.set_num_threads(n)
+
+
+def create_backend() -> DiffusersBackend:
+    return DiffusersBackend()
+
+
+class DiffusersBackend:
+    name = "diffusers"
+
+    def __init__(self, cache: PipelineCache | None = None):
+        self.cache = cache or PipelineCache()
+
+    def models(self) -> list[str]:
+        """Pipelines usable without a download: loaded ones and those in the hub cache."""
+        return sorted(set(self.cache.loaded_model_ids()) | set(_cached_hub_pipelines()))
+
+    def samplers(self) -> list[str]:
+        return sampler_names()
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+    ) -> list[GeneratedImage]:
+        canonical_sampler(request.sampler)  # an unknown sampler fails before any loading
+        device, dtype = pick_device(request.options)
+        with self.cache.checkout(request, device, dtype, on_progress) as loaded:
+            if should_cancel():
+                raise Cancelled()
+            pipe = configure(loaded, request)
+            images = run(pipe, request, loaded.sdxl, on_progress, should_cancel)
+        return [
+            GeneratedImage(image, seed) for image, seed in zip(images, request.seeds(), strict=True)
+        ]
+
+
+# 1. Load ---------------------------------------------------------------------
+
+
+def pick_device(options: dict) -> tuple[str, torch.dtype]:
+    """CUDA, else Apple MPS, else CPU; half precision on a GPU unless the preset says otherwise."""
+    if torch.cuda.is_available():
+        device = "cuda"
+    elif torch.backends.mps.is_available():
+        device = "mps"
+    else:
+        device = "cpu"
+    dtype_name = options.get("dtype") or ("float32" if device == "cpu" else "float16")
+    if dtype_name not in DTYPES:
+        raise BackendError(f"Unknown dtype {dtype_name!r}. Choose one of: {', '.join(DTYPES)}.")
+    return device, DTYPES[dtype_name]
+
+
+@dataclass
+class LoadedPipeline:
+    pipe: DiffusionPipeline
+    scheduler_config: dict  # the model's own scheduler, the base of every job's sampler
+    sdxl: bool
+
+
+@dataclass
+class _Slot:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    loaded: LoadedPipeline | None = None
+
+
+class PipelineCache:
+    """Loaded pipelines keyed by (model_id, dtype, device).
+
+    A pipeline is loaded once, and used by one job at a time: ``checkout``
+    holds the pipeline's own lock for the whole job. At most ``max_loaded``
+    pipelines stay in memory; idle ones are dropped, least recently used first.
+    """
+
+    def __init__(self, max_loaded: int = 1):
+        self.max_loaded = max_loaded
+        self._lock = threading.Lock()
+        self._slots: OrderedDict[tuple, _Slot] = OrderedDict()
+
+    @contextmanager
+    def checkout(
+        self,
+        request: GenerationRequest,
+        device: str,
+        dtype: torch.dtype,
+        on_progress: ProgressCallback,
+    ) -> Iterator[LoadedPipeline]:
+        key = (request.model_id, dtype, device)
+        with self._lock:
+            slot = self._slots.setdefault(key, _Slot())
+            self._slots.move_to_end(key)
+        with slot.lock:
+            if slot.loaded is None:
+                self._drop_idle(keep=slot)
+                on_progress(Progress(phase="loading", message=f"Loading {request.model_id}"))
+                pipe = load_pipeline(request.model_id, device, dtype, request.options)
+                slot.loaded = LoadedPipeline(
+                    pipe=pipe,
+                    scheduler_config=dict(pipe.scheduler.config),
+                    sdxl=isinstance(pipe, StableDiffusionXLPipeline),
+                )
+            yield slot.loaded
+
+    def loaded_model_ids(self) -> list[str]:
+        with self._lock:
+            return [key[0] for key, slot in self._slots.items() if slot.loaded is not None]
+
+    def _drop_idle(self, keep: _Slot) -> None:
+        """Unload idle pipelines, oldest first, until there is room for one more."""
+        with self._lock:
+            loaded = [s for s in self._slots.values() if s.loaded is not None and s is not keep]
+        excess = len(loaded) - (self.max_loaded - 1)
+        for slot in loaded:
+            if excess <= 0:
+                break
+            if slot.lock.acquire(blocking=False):  # a slot in use is never dropped
+                try:
+                    slot.loaded = None
+                    excess -= 1
+                finally:
+                    slot.lock.release()
+        _free_memory()
+
+
+def load_pipeline(model_id: str, device: str, dtype: torch.dtype, options: dict):
+    kind = locate(model_id)
+    try:
+        if kind == "file":
+            pipe = _load_single_file(model_id, dtype, options)
+        else:
+            pipe = _load_pretrained(model_id, dtype)
+        pipe.to(device)
+    except torch.OutOfMemoryError as exc:
+        _free_memory()
+        raise BackendError(
+            f"Model '{model_id}' does not fit in {device} memory. Free the device "
+            "(other jobs, other programs) or choose a smaller model."
+        ) from exc
+    except BackendError:
+        raise
+    except Exception as exc:
+        raise explain_load_error(model_id, exc, single_file=kind == "file") from exc
+    if getattr(pipe, "watermark", None) is not None:
+        pipe.watermark = None  # SDXL's invisible watermark, when the package is installed
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def locate(model_id: str) -> str:
+    """Say whether ``model_id`` is a checkpoint "file", a local "folder" or a "hub" id."""
+    if not model_id.strip():
+        raise ModelUnavailable("No model is set for this preset. Set its model id in the admin.")
+    path = Path(model_id).expanduser()
+    if path.suffix.lower() in SINGLE_FILE_SUFFIXES:
+        if not path.is_file():
+            raise ModelUnavailable(
+                f"Checkpoint file '{model_id}' does not exist. Check the path in the preset "
+                "(it is read on the worker's machine)."
+            )
+        return "file"
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise ModelUnavailable(
+                f"Folder '{model_id}' is not a diffusers pipeline: it has no model_index.json. "
+                "Point the preset at the folder that holds model_index.json, or at a "
+                ".safetensors checkpoint."
+            )
+        return "folder"
+    if model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1 or "\\" in model_id:
+        raise ModelUnavailable(
+            f"Model folder '{model_id}' does not exist. Check the path in the preset "
+            "(it is read on the worker's machine)."
+        )
+    if not HUB_ID.fullmatch(model_id):
+        raise ModelUnavailable(
+            f"Model '{model_id}' is neither a local folder nor a Hugging Face model id "
+            "such as 'stabilityai/stable-diffusion-xl-base-1.0'."
+        )
+    return "hub"
+
+
+def _load_pretrained(model_id: str, dtype: torch.dtype):
+    config = DiffusionPipeline.load_config(model_id)  # model_index.json: fails fast if missing
+    kwargs = {"dtype": dtype}
+    if "safety_checker" in config:
+        kwargs |= {"safety_checker": None, "requires_safety_checker": False}
+    if dtype == torch.float16:
+        try:
+            return AutoPipelineForText2Image.from_pretrained(model_id, variant="fp16", **kwargs)
+        except torch.OutOfMemoryError:
+            raise
+        except Exception:
+            pass  # no fp16 files: load the full-precision ones and convert
+    return AutoPipelineForText2Image.from_pretrained(model_id, **kwargs)
+
+
+def _load_single_file(path: str, dtype: torch.dtype, options: dict):
+    kind = options.get("pipeline") or _guess_single_file_kind(path)
+    classes = {"sd": StableDiffusionPipeline, "sdxl": StableDiffusionXLPipeline}
+    if kind not in classes:
+        raise BackendError(f"Unknown pipeline {kind!r} for a checkpoint. Choose 'sd' or 'sdxl'.")
+    kwargs = {"dtype": dtype}
+    if options.get("config"):
+        kwargs["config"] = options["config"]  # a local folder or hub id with the same layout
+    if kind == "sd":
+        kwargs |= {"safety_checker": None, "requires_safety_checker": False}
+    return classes[kind].from_single_file(path, **kwargs)
+
+
+def _guess_single_file_kind(path: str) -> str:
+    """SDXL checkpoints carry a second text encoder (``conditioner.embedders.1``)."""
+    if not path.lower().endswith(".safetensors"):
+        return "sd"
+    from safetensors import safe_open
+
+    try:
+        with safe_open(path, framework="pt") as checkpoint:
+            keys = checkpoint.keys()
+    except Exception:
+        return "sd"  # unreadable: loading will report it
+    return "sdxl" if any(k.startswith("conditioner.embedders.1.") for k in keys) else "sd"
+
+
+def explain_load_error(model_id: str, exc: BaseException, *, single_file: bool) -> BackendError:
+    """Turn a loading failure into a message that says what happened and what to do."""
+    from huggingface_hub import errors as hub
+    from safetensors import SafetensorError
+
+    chain = _exception_chain(exc)
+
+    def find(*types):
+        return next((e for e in chain if isinstance(e, types)), None)
+
+    name = f"Checkpoint '{model_id}'" if single_file else f"Model '{model_id}'"
+    download = f"pre-download it with `hf download {model_id}` into the cache (HF_HOME)"
+    if single_file and find(hub.OfflineModeIsEnabled, hub.LocalEntryNotFoundError):
+        return ModelUnavailable(
+            f"{name} needs its base configuration from the Hugging Face hub, which cannot be "
+            "reached. Set the preset option 'config' to a local diffusers folder of the same "
+            "architecture, or pre-download that repository into the cache (HF_HOME)."
+        )
+    if find(hub.OfflineModeIsEnabled):
+        return ModelUnavailable(
+            f"{name} is not downloaded and Hugging Face offline mode is on (HF_HUB_OFFLINE). "
+            f"Unset HF_HUB_OFFLINE, {download}, or choose the 'tiny' preset."
+        )
+    if find(hub.GatedRepoError):
+        return ModelUnavailable(
+            f"{name} is gated on the Hugging Face hub. Accept its licence at "
+            f"https://huggingface.co/{model_id} and set HF_TOKEN to a token of that account."
+        )
+    if find(hub.RepositoryNotFoundError):
+        return ModelUnavailable(
+            f"{name} was not found on the Hugging Face hub, or it is private. Check the id; "
+            "for a private model set HF_TOKEN to a token that can read it."
+        )
+    if find(hub.LocalEntryNotFoundError):
+        timed_out = any("timeout" in type(e).__name__.lower() for e in chain)
+        return ModelUnavailable(
+            f"{name} is not downloaded and the Hugging Face hub cannot be reached"
+            f"{' (timed out)' if timed_out else ''}. Set HF_TOKEN and check the network, "
+            f"{download}, or choose the 'tiny' preset.",
+            retryable=timed_out,
+        )
+    if http := find(hub.HfHubHTTPError):
+        status = getattr(getattr(http, "response", None), "status_code", None)
+        if status == 429 or (status or 0) >= 500:
+            return BackendError(
+                f"The Hugging Face hub answered {status} while fetching {name.lower()}; "
+                "it will be tried again.",
+                retryable=True,
+                retry_after=30,
+            )
+    if find(hub.EntryNotFoundError, hub.RevisionNotFoundError):
+        return ModelUnavailable(
+            f"{name} is missing files: it does not look like a complete diffusers pipeline "
+            f"({_detail(exc)}). For a single .safetensors checkpoint give the file's path."
+        )
+    if find(SafetensorError, UnicodeDecodeError, EOFError) or "Unable to load weights" in str(exc):
+        return ModelUnavailable(
+            f"{name} could not be read; the file looks incomplete or corrupt "
+            f"({_detail(exc)}). Download it again."
+        )
+    return ModelUnavailable(f"{name} could not be loaded: {_detail(exc)}")
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _detail(exc: BaseException) -> str:
+    """The first line of an error, without anything that looks like a token."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return redact(text)
+
+
+def redact(text: str) -> str:
+    token = os.environ.get("HF_TOKEN", "")
+    if len(token) >= 8:
+        text = text.replace(token, "***")
+    return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)
+
+
+def _cached_hub_pipelines() -> list[str]:
+    from huggingface_hub import scan_cache_dir
+
+    try:
+        cache = scan_cache_dir()
+    except Exception:
+        return []  # no cache folder yet
+    return [
+        repo.repo_id
+        for repo in cache.repos
+        if repo.repo_type == "model"
+        and any(f.file_name == "model_index.json" for rev in repo.revisions for f in rev.files)
+    ]
+
+
+# 2. Configure ------------------------------------------------------------------
+
+
+def configure(loaded: LoadedPipeline, request: GenerationRequest):
+    """Give the pipeline a new scheduler for this job's sampler.
+
+    Built from the model's own scheduler config every time, so it is the same
+    whatever the previous job chose. The caller holds the pipeline's lock.
+    """
+    pipe = loaded.pipe
+    pipe.scheduler = make_scheduler(request.sampler, loaded.scheduler_config)
+    return pipe
+
+
+# 3. Run with callback ----------------------------------------------------------
+
+
+class StepReporter:
+    """The pipeline's ``callback_on_step_end``: progress, previews, cancellation."""
+
+    def __init__(self, on_progress: ProgressCallback, should_cancel: CancelCheck, sdxl: bool):
+        self.on_progress = on_progress
+        self.should_cancel = should_cancel
+        self.sdxl = sdxl
+        self.cancelled = False
+        self._last_preview = float("-inf")
+
+    def __call__(self, pipe, step_index: int, timestep, tensors: dict) -> dict:
+        # num_timesteps, not num_inference_steps: second-order samplers call back more often.
+        total = pipe.num_timesteps
+        step = step_index + 1
+        final = step >= total
+        self.on_progress(
+            Progress(
+                phase="sampling", step=step, total=total, preview=self._preview(tensors, final)
+            )
+        )
+        if final:
+            self.on_progress(Progress(phase="decoding"))  # the pipeline decodes next
+        if self.should_cancel():
+            self.cancelled = True
+            pipe._interrupt = True  # the pipeline skips the remaining steps
+        return {}
+
+    def _preview(self, tensors: dict, final: bool) -> Image.Image | None:
+        now = time.monotonic()
+        latents = tensors.get("latents")
+        if latents is None or latents.ndim != 4 or latents.shape[1] != 4:
+            return None  # not an SD/SDXL latent space
+        if not final and now - self._last_preview < PREVIEW_INTERVAL:
+            return None
+        self._last_preview = now
+        return latents_to_preview(latents, sdxl=self.sdxl)
+
+
+def run(
+    pipe,
+    request: GenerationRequest,
+    sdxl: bool,
+    on_progress: ProgressCallback,
+    should_cancel: CancelCheck,
+) -> list[Image.Image]:
+    generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in request.seeds()]
+    reporter = StepReporter(on_progress, should_cancel, sdxl)
+    try:
+        output = pipe(
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt or None,
+            width=request.width,
+            height=request.height,
+            num_inference_steps=request.steps,
+            guidance_scale=request.cfg_scale,
+            num_images_per_prompt=request.n,
+            generator=generators,
+            callback_on_step_end=reporter,
+            callback_on_step_end_tensor_inputs=["latents"],
+        )
+    except torch.OutOfMemoryError as exc:
+        raise _out_of_memory(request) from exc
+    except RuntimeError as exc:
+        if "out of memory" in str(exc).lower():  # MPS reports it this way
+            raise _out_of_memory(request) from exc
+        raise
+    except ValueError as exc:
+        raise BackendError(f"The pipeline refused this request: {_detail(exc)}") from exc
+    if reporter.cancelled:
+        raise Cancelled()
+    return output.images
+
+
+def _out_of_memory(request: GenerationRequest) -> BackendError:
+    _free_memory()
+    return BackendError(
+        f"Out of memory while making {request.n} image(s) of {request.width}x{request.height}. "
+        "Try a smaller size or fewer images at once."
+    )
+
+
+def _free_memory() -> None:
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    elif torch.backends.mps.is_available():
+        torch.mps.empty_cache()

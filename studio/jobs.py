@@ -1,0 +1,55 @@
+"""Submitting and cancelling generation jobs. The job row is the source of
+truth; the broker only ever carries its id."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import GenerationJob, ModelPreset
+from .tasks import run_generation_job
+
+LOCAL_BACKENDS = {"diffusers"}
+
+
+class JobLimitReached(Exception):
+    pass
+
+
+def queue_for(backend: str) -> str:
+    return "gpu" if backend in LOCAL_BACKENDS else "remote"
+
+
+def active_jobs(owner):
+    return GenerationJob.objects.filter(
+        owner=owner, status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING]
+    )
+
+
+def submit_job(owner, request: dict, *, max_active: int) -> GenerationJob:
+    if active_jobs(owner).count() >= max_active:
+        raise JobLimitReached(
+            f"You already have {max_active} generations waiting or running. "
+            "Wait for one to finish or cancel one, then try again."
+        )
+    backend = ModelPreset.objects.get(key=request["model"]).backend
+    with transaction.atomic():
+        job = GenerationJob.objects.create(owner=owner, model=request["model"], request=request)
+        transaction.on_commit(lambda: enqueue(job.pk, backend))
+    return job
+
+
+def enqueue(job_id, backend: str) -> None:
+    run_generation_job.apply_async(args=[str(job_id)], queue=queue_for(backend))
+
+
+def cancel_job(job: GenerationJob) -> GenerationJob:
+    """A queued job is cancelled at once and never runs; a running one is asked
+    to stop and the worker stops it between two steps."""
+    now = timezone.now()
+    GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.QUEUED).update(
+        status=GenerationJob.Status.CANCELLED, finished=now, phase=""
+    )
+    GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.RUNNING).update(
+        cancel_requested=True
+    )
+    job.refresh_from_db()
+    return job

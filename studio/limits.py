@@ -1,0 +1,9 @@
+"""Bounds on a generation request, shared by the form and the API."""
+
+PROMPT_MAX = 1000
+NEGATIVE_PROMPT_MAX = 1000
+STEPS_MIN, STEPS_MAX = 1, 150
+CFG_MIN, CFG_MAX = 0.0, 30.0
+N_MIN, N_MAX = 1, 8
+SEED_MIN, SEED_MAX = -1, 2**32 - 1
+SIZE_MULTIPLE = 8

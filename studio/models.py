@@ -1,0 +1,90 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ModelPreset(models.Model):
+    """A model a person can pick on the Generate page, with its defaults and bounds."""
+
+    key = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=80)
+    backend = models.CharField(max_length=20, default="diffusers")
+    # A hub id, a diffusers folder or a single-file checkpoint; "@tiny" is the
+    # locally built test model (settings.ATELIER_TINY_MODEL_PATH).
+    model_id = models.CharField(max_length=300)
+    options = models.JSONField(default=dict, blank=True)
+    width = models.PositiveIntegerField(default=1024)
+    height = models.PositiveIntegerField(default=1024)
+    min_size = models.PositiveIntegerField(default=256)
+    max_size = models.PositiveIntegerField(default=2048)
+    steps = models.PositiveIntegerField(default=30)
+    cfg_scale = models.FloatField(default=7.5)
+    sampler = models.CharField(max_length=40, default="Euler a")
+    negative_prompt = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "key"]
+
+    def __str__(self):
+        return self.label
+
+    def defaults(self):
+        return {
+            "width": self.width,
+            "height": self.height,
+            "steps": self.steps,
+            "cfg_scale": self.cfg_scale,
+            "sampler": self.sampler,
+            "negative_prompt": self.negative_prompt,
+        }
+
+
+class GenerationJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs"
+    )
+    model = models.CharField(max_length=40)
+    request = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=20, blank=True)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0.0)
+    preview = models.FileField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    compute_seconds = models.FloatField(null=True, blank=True)
+    images = models.ManyToManyField("gallery.Image", blank=True, related_name="generation_jobs")
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["owner", "status"], name="job_owner_status")]
+
+    def __str__(self):
+        return f"{self.model}: {self.request.get('prompt', '')[:50]}"
+
+    @property
+    def is_finished(self):
+        return self.status in self.FINISHED
+
+    @property
+    def percent(self):
+        return round(self.progress * 100)

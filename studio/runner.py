@@ -1,0 +1,210 @@
+"""What a worker does with one job id: claim the job, run its engine with
+progress and cancellation, store the images, record the outcome."""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models import F, Q
+from django.utils import timezone
+
+from gallery.ingest import store_image
+from imaging.png_metadata import encode_png
+from imaging.thumbnails import make_preview
+
+from .backends import get_backend
+from .backends.base import BackendError, Cancelled, GenerationRequest, Progress
+from .models import GenerationJob, ModelPreset
+from .presets import TINY_MODEL, resolve_model_id
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 5.0  # seconds
+STALE_AFTER = timedelta(seconds=60)  # a running job without heartbeat for this long is orphaned
+PROGRESS_EVERY = 0.25  # seconds between progress writes
+CANCEL_CHECK_EVERY = 0.2  # seconds between cancellation look-ups
+
+Status = GenerationJob.Status
+
+
+def run_job(job_id: str) -> None:
+    job = claim(job_id)
+    if job is None:
+        return
+    preset = ModelPreset.objects.filter(key=job.model).first()
+    if preset is None:
+        finish(job, Status.FAILED, error=f"The model preset '{job.model}' no longer exists.")
+        return
+    tracker = JobTracker(job)
+    tracker.start()
+    try:
+        backend = get_backend(preset.backend)
+        request = build_request(job.request, preset)
+        if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
+            raise BackendError(
+                "The tiny test model is not built on this machine yet. Run "
+                "`python manage.py build_tiny_model` (make run does it for you), or pick "
+                "another model."
+            )
+        started = time.perf_counter()
+        results = backend.generate(request, tracker.report, tracker.should_cancel)
+        compute_seconds = time.perf_counter() - started
+        images = [
+            save_result(job, index, result.image, request.recipe(result.seed, preset.backend))
+            for index, result in enumerate(results)
+        ]
+        job.images.add(*images)
+        finish(job, Status.SUCCEEDED, compute_seconds=compute_seconds)
+    except Cancelled:
+        finish(job, Status.CANCELLED)
+    except BackendError as exc:
+        finish(job, Status.FAILED, error=exc.message)
+    except Exception as exc:
+        log.exception("generation job %s failed", job.pk)
+        finish(
+            job,
+            Status.FAILED,
+            error=f"The worker hit an unexpected error ({type(exc).__name__}). "
+            "It has been logged; try again, or pick another model.",
+        )
+    finally:
+        tracker.stop()
+
+
+def claim(job_id: str):
+    """Mark a queued job (or an orphaned running one) as running, once.
+    One whose cancellation was asked for meanwhile is cancelled instead."""
+    now = timezone.now()
+    claimable = GenerationJob.objects.filter(
+        Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat__lt=now - STALE_AFTER),
+        pk=job_id,
+    )
+    claimable.filter(cancel_requested=True).update(status=Status.CANCELLED, finished=now, phase="")
+    claimed = claimable.filter(cancel_requested=False).update(
+        status=Status.RUNNING,
+        started=now,
+        heartbeat=now,
+        attempts=F("attempts") + 1,
+        phase="queued",
+        error="",
+    )
+    if not claimed:
+        return None
+    return GenerationJob.objects.get(pk=job_id)
+
+
+def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
+    return GenerationRequest(
+        prompt=data["prompt"],
+        negative_prompt=data.get("negative_prompt", ""),
+        model=preset.key,
+        model_id=resolve_model_id(preset.model_id),
+        width=data["width"],
+        height=data["height"],
+        steps=data["steps"],
+        cfg_scale=data["cfg_scale"],
+        seed=data["seed"],
+        sampler=data["sampler"],
+        n=data["n"],
+        options=preset.options,
+    )
+
+
+def save_result(job, index, picture, recipe):
+    owner = get_user_model().objects.get(pk=job.owner_id)
+    return store_image(
+        owner=owner,
+        content=encode_png(picture, recipe),
+        picture=picture,
+        recipe=recipe,
+        source_key=f"job:{job.pk}:{index}",
+        visibility=job.request.get("visibility", "private"),
+    )
+
+
+def finish(job, status, *, error="", compute_seconds=None):
+    fields = {"status": status, "finished": timezone.now(), "error": error, "phase": ""}
+    if status == Status.SUCCEEDED:
+        fields["progress"] = 1.0
+        fields["compute_seconds"] = compute_seconds
+    GenerationJob.objects.filter(pk=job.pk).update(**fields)
+
+
+class JobTracker:
+    """Writes progress and heartbeats to the job row, and answers whether the
+    job was cancelled. Writes are throttled: the engine calls back every step."""
+
+    def __init__(self, job):
+        self.job = job
+        self.preview_name = f"previews/{job.pk}.webp"
+        self._last_write = 0.0
+        self._last_phase = ""
+        self._last_cancel_check = 0.0
+        self._cancelled = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=HEARTBEAT_EVERY)
+
+    def _beat(self):
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(HEARTBEAT_EVERY):
+                GenerationJob.objects.filter(pk=self.job.pk, status=Status.RUNNING).update(
+                    heartbeat=timezone.now()
+                )
+        finally:
+            connection.close()
+
+    def report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        last_step = progress.phase == "sampling" and progress.step >= progress.total
+        new_phase = progress.phase != self._last_phase
+        if now - self._last_write < PROGRESS_EVERY and not (last_step or new_phase):
+            return
+        self._last_write = now
+        self._last_phase = progress.phase
+        fields = {
+            "phase": progress.phase,
+            "step": progress.step if progress.phase == "sampling" else 0,
+            "total_steps": progress.total if progress.phase == "sampling" else 0,
+            "heartbeat": timezone.now(),
+        }
+        if progress.phase == "sampling":
+            fields["progress"] = progress.fraction
+        if progress.preview is not None:
+            fields["preview"] = self._save_preview(progress.preview)
+        GenerationJob.objects.filter(pk=self.job.pk).update(**fields)
+
+    def _save_preview(self, picture):
+        default_storage.delete(self.preview_name)
+        return default_storage.save(self.preview_name, ContentFile(make_preview(picture)))
+
+    def should_cancel(self) -> bool:
+        now = time.monotonic()
+        if not self._cancelled and now - self._last_cancel_check >= CANCEL_CHECK_EVERY:
+            self._last_cancel_check = now
+            self._cancelled = GenerationJob.objects.filter(
+                pk=self.job.pk, cancel_requested=True
+            ).exists()
+        return self._cancelled
+
+
+def configure_worker():
+    """Pin torch's thread count: same seed gives the same pixels only then."""
+    if settings.ATELIER_TORCH_THREADS:
+        from .backends.diffusers_local import pin_threads
+
+        pin_threads(settings.ATELIER_TORCH_THREADS)

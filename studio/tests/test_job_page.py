@@ -1,0 +1,63 @@
+from studio.jobs import cancel_job
+from studio.models import GenerationJob
+
+
+def make_job(user, **fields):
+    request = {
+        "prompt": "p",
+        "negative_prompt": "",
+        "model": "tiny",
+        "width": 64,
+        "height": 64,
+        "steps": 4,
+        "cfg_scale": 7.5,
+        "seed": 1,
+        "sampler": "Euler a",
+        "n": 1,
+        "visibility": "private",
+    }
+    return GenerationJob.objects.create(owner=user, model="tiny", request=request, **fields)
+
+
+def test_the_owner_sees_live_progress(owner, owner_client):
+    job = make_job(owner, status="running", phase="sampling", step=2, total_steps=4, progress=0.5)
+    page = owner_client.get(f"/jobs/{job.pk}/status/")
+    assert "Step 2 of 4" in page.text and "50%" in page.text
+    assert "hx-get" in page.text  # keeps polling while running
+
+
+def test_a_finished_job_stops_polling(owner, owner_client):
+    job = make_job(owner, status="failed", error="The model could not be loaded.")
+    page = owner_client.get(f"/jobs/{job.pk}/status/")
+    assert "The model could not be loaded." in page.text
+    assert "hx-get" not in page.text
+
+
+def test_another_person_gets_404(owner, other_client):
+    job = make_job(owner)
+    for path in ("", "status/", "preview.webp"):
+        assert other_client.get(f"/jobs/{job.pk}/{path}").status_code == 404
+    assert other_client.post(f"/jobs/{job.pk}/cancel/").status_code == 404
+    job.refresh_from_db()
+    assert job.status == "queued"
+
+
+def test_cancelling_a_queued_job_means_it_never_runs(owner, owner_client):
+    job = make_job(owner)
+    response = owner_client.post(f"/jobs/{job.pk}/cancel/")
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+
+    from studio.runner import run_job
+
+    run_job(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.attempts == 0
+
+
+def test_cancelling_a_running_job_asks_the_worker_to_stop(owner):
+    job = make_job(owner, status="running")
+    cancel_job(job)
+    job.refresh_from_db()
+    assert job.status == "running" and job.cancel_requested
