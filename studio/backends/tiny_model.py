@@ -68,6 +68,7 @@ def build_tiny_pipeline(path: str | Path, *, sdxl: bool = False, overwrite: bool
 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the web and worker users both read it
     try:
         with _build_lock:
             pipe = _make_pipeline(sdxl=sdxl)

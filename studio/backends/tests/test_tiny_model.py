@@ -48,6 +48,7 @@ def test_it_replaces_an_older_build_without_leaving_temporary_folders(tmp_path):
 
     assert json.loads((folder / MARKER_FILE).read_text())["version"] > 0
     assert [p.name for p in tmp_path.iterdir()] == ["tiny"]
+    assert folder.stat().st_mode & 0o777 == 0o755
 
 
 def test_the_sdxl_variant_has_two_text_encoders(tiny_sdxl_model_path):

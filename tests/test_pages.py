@@ -1,0 +1,27 @@
+"""Pages every visitor can reach render, with a strict CSP and no inline code."""
+
+import re
+
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/", "/api/docs/"])
+def test_public_pages_render_with_a_strict_content_security_policy(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/generate/", "/me/images/"])
+def test_pages_carry_no_inline_scripts_or_styles(owner_client, path):
+    html = owner_client.get(path).text
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert " style=" not in html, "inline style attribute"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+
+
+def test_the_api_schema_is_served(client, db):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"openapi" in response.content
