@@ -12,6 +12,12 @@ A job goes through four stages, in the order of this file:
              for cancellation between steps;
 4. images    come back as ``GeneratedImage`` in seed order.
 
+Preset options (``request.options``): "dtype" ("float16", "bfloat16" or
+"float32"; default float16 on a GPU, float32 on CPU); for single-file
+checkpoints "pipeline" ("sd" or "sdxl"; guessed from the file's keys when
+absent) and "config" (a local diffusers folder or hub id of the same
+architecture, whose configs are used instead of fetching them from the hub).
+
 Determinism: the same request on the same machine gives bit-identical pixels
 only if torch uses the same number of CPU threads every time (float sums are
 split differently across threads). Workers call ``pin_threads`` once at start.

@@ -11,7 +11,7 @@ from studio.forms import GenerationForm
 from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
 
-from .serializers import (
+from ..serializers import (
     GenerationAcceptedSerializer,
     GenerationCreateSerializer,
     GenerationSerializer,

@@ -7,10 +7,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .files import download_name, file_response
-from .ingest import delete_image
-from .models import Image
-from .permissions import can_change, listed_images, viewable_images
+from ..files import download_name, file_response
+from ..ingest import delete_image
+from ..models import Image
+from ..permissions import can_change, listed_images, viewable_images
 
 PAGE_SIZE = 48
 

@@ -1,0 +1,39 @@
+"""Liking an image. ``Image.like_count`` always equals the number of ``Like``
+rows: each change to the rows and the count happens in one transaction, and
+the unique (user, image) constraint decides races between concurrent likes."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from .models import Image, Like
+
+
+def like(user, image: Image) -> bool:
+    """Like ``image``; False if it was already liked."""
+    try:
+        with transaction.atomic():
+            Like.objects.create(user=user, image=image)
+            Image.objects.filter(pk=image.pk).update(like_count=F("like_count") + 1)
+    except IntegrityError:
+        return False
+    return True
+
+
+def unlike(user, image: Image) -> bool:
+    """Take a like back; False if there was none."""
+    with transaction.atomic():
+        deleted, _ = Like.objects.filter(user=user, image=image).delete()
+        if deleted:
+            Image.objects.filter(pk=image.pk).update(like_count=F("like_count") - 1)
+    return bool(deleted)
+
+
+def liked_ids(user, image_ids) -> set[int]:
+    """Which of these images ``user`` has liked, in one query."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Like.objects.filter(user=user, image_id__in=list(image_ids)).values_list(
+            "image_id", flat=True
+        )
+    )
