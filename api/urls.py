@@ -18,3 +18,15 @@ urlpatterns = [
         name="generation-cancel",
     ),
 ]
+
+# --- likes and comments (owner: image-page) ---
+# --- end likes and comments ---
+
+# --- topics, subscriptions, profiles (owner: topics) ---
+# --- end topics ---
+
+# --- image list with feeds and search (owner: feeds) ---
+# --- end image list ---
+
+# --- image detail, edit, delete, upload (owner: uploads) ---
+# --- end image detail ---

@@ -12,3 +12,15 @@ urlpatterns = [
     path("images/<int:image_id>/thumb.webp", images.thumbnail, name="thumbnail"),
     path("images/<int:image_id>/delete/", images.delete, name="delete"),
 ]
+
+# --- image page: likes and comments (owner: image-page) ---
+# --- end image page ---
+
+# --- topics, subscriptions, profiles (owner: topics) ---
+# --- end topics ---
+
+# --- feeds and search (owner: feeds) ---
+# --- end feeds ---
+
+# --- edit and upload (owner: uploads) ---
+# --- end edit and upload ---
