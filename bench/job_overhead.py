@@ -26,7 +26,6 @@ import os
 import platform
 import shlex
 import sqlite3
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -136,7 +135,9 @@ class Client:
         answer = self.http.post("/api/v1/generations/", json=body)
         accepted = time.time()
         if answer.status_code != 202:
-            raise SystemExit(f"POST /api/v1/generations/ answered {answer.status_code}: {answer.text}")
+            raise SystemExit(
+                f"POST /api/v1/generations/ answered {answer.status_code}: {answer.text}"
+            )
         job = Job(answer.json()["id"], submitted, accepted)
         url = answer.json()["url"]
         deadline = time.monotonic() + JOB_TIMEOUT
@@ -285,6 +286,8 @@ def breakdown_rows(job: Job, probe: dict) -> list[tuple[str, float]]:
     files = _total(in_store, "storage.save")
     thumbhash = _total(in_store, "image_to_thumbhash")
     row = _total(in_store, "image_row")
+    rest = (store_end - store_start) - thumb - files - thumbhash - row
+    png = _total(ev, "encode_png", save_start, save_end)
     progress = _total(ev, "tracker.report", gen_start, gen_end)
     previews = _total(ev, "tracker._save_preview", gen_start, gen_end)
     return [
@@ -295,15 +298,19 @@ def breakdown_rows(job: Job, probe: dict) -> list[tuple[str, float]]:
         ("generate() = compute", gen_end - gen_start),
         ("  of which progress writes (incl. previews)", progress),
         ("  of which latent preview WebP to storage", previews),
-        ("  of which should_cancel look-ups", _total(ev, "tracker.should_cancel", gen_start, gen_end)),
+        (
+            "  of which should_cancel look-ups",
+            _total(ev, "tracker.should_cancel", gen_start, gen_end),
+        ),
         ("generate end -> save_result", save_start - gen_end),
         ("save_result (all below)", save_end - save_start),
-        ("  encode_png (PNG + recipe chunks)", _total(ev, "encode_png", save_start, save_end)),
-        ("  owner lookup + source_key lookup", store_start - save_start - _total(ev, "encode_png", save_start, save_end) + (in_store and 0)),
+        ("  encode_png (PNG + recipe chunks)", png),
+        ("  owner SELECT", store_start - save_start - png),
         ("  make_thumbnail (WebP)", thumb),
         ("  storage: write PNG + WebP", files),
         ("  thumbhash", thumbhash),
         ("  INSERT image row", row),
+        ("  rest: source_key SELECT, sha256, COMMIT", rest),
         ("job.images.add (M2M insert)", finish_start - save_end),
         ("sum = wall (up to `finished`)", finish_start - job.created),
         ("after `finished`: UPDATE job row", _total(ev, "finish")),
@@ -328,8 +335,8 @@ def machine_facts() -> list[str]:
     return [
         f"command: {shlex.join(['.venv/bin/python', *sys.argv])}",
         f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()},"
-        f" torch {torch.__version__}",
+        f"machine: {os.cpu_count()} CPUs, {platform.platform()},"
+        f" Python {platform.python_version()}, torch {torch.__version__}",
         "torch threads: the stack's worker pins ATELIER_TORCH_THREADS=1"
         f" (this process: {torch.get_num_threads()})",
         f"load average before the run: {load}",

@@ -17,16 +17,16 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from diffusers import (
-    AutoencoderKL,
-    EulerAncestralDiscreteScheduler,
-    StableDiffusionPipeline,
-    StableDiffusionXLPipeline,
-    UNet2DConditionModel,
-)
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+if TYPE_CHECKING:  # torch, diffusers and transformers load only when a build is needed
+    from diffusers import (
+        AutoencoderKL,
+        StableDiffusionPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTokenizer
 
 TINY_MODEL_VERSION = 1
 
@@ -63,7 +63,7 @@ def build_tiny_pipeline(path: str | Path, *, sdxl: bool = False, overwrite: bool
     by this version (same variant) is kept unless ``overwrite`` is set.
     """
     target = Path(path).expanduser().resolve()
-    if not overwrite and _is_current_build(target, sdxl=sdxl):
+    if not overwrite and is_current_build(target, sdxl=sdxl):
         return target
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,9 @@ def build_tiny_pipeline(path: str | Path, *, sdxl: bool = False, overwrite: bool
     return target
 
 
-def _is_current_build(folder: Path, *, sdxl: bool) -> bool:
+def is_current_build(folder: str | Path, *, sdxl: bool = False) -> bool:
+    """Whether ``folder`` holds this version's build (cheap: reads one small file)."""
+    folder = Path(folder)
     try:
         marker = json.loads((folder / MARKER_FILE).read_text())
     except (OSError, ValueError):
@@ -114,6 +116,14 @@ def _move_into_place(staging: Path, target: Path) -> None:
 
 
 def _make_pipeline(*, sdxl: bool) -> StableDiffusionPipeline | StableDiffusionXLPipeline:
+    import torch
+    from diffusers import (
+        EulerAncestralDiscreteScheduler,
+        StableDiffusionPipeline,
+        StableDiffusionXLPipeline,
+    )
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
         tokenizer = make_tokenizer()
@@ -150,6 +160,8 @@ def _make_pipeline(*, sdxl: bool) -> StableDiffusionPipeline | StableDiffusionXL
 
 def make_tokenizer() -> CLIPTokenizer:
     """A CLIP byte-level BPE tokenizer over a small generated vocabulary."""
+    from transformers import CLIPTokenizer
+
     alphabet = _byte_alphabet()
     vocab: dict[str, int] = {}
     for token in alphabet + [ch + "</w>" for ch in alphabet]:
@@ -187,6 +199,8 @@ def _byte_alphabet() -> list[str]:
 
 
 def _text_config(tokenizer: CLIPTokenizer) -> CLIPTextConfig:
+    from transformers import CLIPTextConfig
+
     return CLIPTextConfig(
         vocab_size=len(tokenizer),
         hidden_size=HIDDEN,
@@ -203,6 +217,8 @@ def _text_config(tokenizer: CLIPTokenizer) -> CLIPTextConfig:
 
 
 def _make_unet(*, cross_attention_dim: int, text_time: bool = False) -> UNet2DConditionModel:
+    from diffusers import UNet2DConditionModel
+
     extra = {}
     if text_time:
         time_dim = 8
@@ -230,6 +246,8 @@ def _make_unet(*, cross_attention_dim: int, text_time: bool = False) -> UNet2DCo
 
 
 def _make_vae(*, scaling_factor: float) -> AutoencoderKL:
+    from diffusers import AutoencoderKL
+
     return AutoencoderKL(
         in_channels=3,
         out_channels=3,

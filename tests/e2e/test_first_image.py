@@ -82,8 +82,10 @@ def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):
     # 4. "My images": the tiles, with thumbnails that really loaded.
     navbar.get_by_role("link", name="My images").click()
     expect(page.get_by_role("heading", name="My images", level=1)).to_be_visible()
-    tiles = page.get_by_role("main").get_by_role("link").filter(
-        has=page.get_by_role("img", name=PROMPT)
+    tiles = (
+        page.get_by_role("main")
+        .get_by_role("link")
+        .filter(has=page.get_by_role("img", name=PROMPT))
     )
     expect(tiles).to_have_count(4)
     page.wait_for_function(

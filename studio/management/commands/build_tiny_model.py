@@ -7,16 +7,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--path", default=str(settings.ATELIER_TINY_MODEL_PATH))
-        parser.add_argument("--force", action="store_true", help="rebuild even if it exists")
+        parser.add_argument("--force", action="store_true", help="rebuild even if it is current")
 
     def handle(self, *args, path, force, **options):
-        from pathlib import Path
+        from studio.backends.tiny_model import build_tiny_pipeline, is_current_build
 
-        from studio.backends.tiny_model import build_tiny_pipeline
-
-        target = Path(path)
-        if (target / "model_index.json").exists() and not force:
-            self.stdout.write(f"The tiny model is already at {target}.")
+        if is_current_build(path) and not force:
+            self.stdout.write(f"The tiny model is already at {path}.")
             return
-        build_tiny_pipeline(target)
-        self.stdout.write(self.style.SUCCESS(f"Built the tiny model at {target}."))
+        build_tiny_pipeline(path, overwrite=force)
+        self.stdout.write(self.style.SUCCESS(f"Built the tiny model at {path}."))
