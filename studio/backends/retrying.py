@@ -1,0 +1,76 @@
+"""Retrying an engine call that failed for a passing reason (HTTP 429, 503
+"model is loading", a timeout, a reset connection): exponential backoff with
+full jitter, honouring the engine's own hint (Retry-After, estimated_time),
+bounded in total time, and stopped at once by a cancellation."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from .base import BackendError, CancelCheck, Cancelled
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_delay: float = 1.0  # seconds before the first retry (before jitter)
+    max_delay: float = 30.0  # cap on one wait
+    max_total: float = 300.0  # give up once this much time was spent waiting
+    max_attempts: int = 8
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    should_cancel: CancelCheck = lambda: False,
+    on_wait: Callable[[float, BackendError], None] = lambda delay, error: None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> T:
+    """Run ``call``; on a retryable ``BackendError`` wait and try again.
+
+    The wait is the engine's hint when it gives one, else a random delay up
+    to ``base * 2**n`` (full jitter), never more than ``max_delay``. When the
+    next wait would pass ``max_total`` or ``max_attempts``, the last error is
+    raised with a message saying how long it was tried.
+    """
+    rng = rng or random.Random()
+    waited = 0.0
+    for attempt in range(policy.max_attempts):
+        try:
+            return call()
+        except BackendError as error:
+            if not error.retryable:
+                raise
+            if error.retry_after is not None:
+                delay = min(policy.max_delay, max(0.0, error.retry_after))
+            else:
+                delay = rng.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))
+            if attempt + 1 >= policy.max_attempts or waited + delay > policy.max_total:
+                raise BackendError(
+                    f"{error.message} Tried {attempt + 1} times over {waited:.0f} s; "
+                    "try again later or pick another model.",
+                ) from error
+            on_wait(delay, error)
+            _wait(delay, should_cancel, sleep)
+            waited += delay
+    raise AssertionError("unreachable")
+
+
+def _wait(delay: float, should_cancel: CancelCheck, sleep: Callable[[float], None]) -> None:
+    """Sleep ``delay`` seconds in short slices, leaving early on cancellation."""
+    left = delay
+    while True:
+        if should_cancel():
+            raise Cancelled()
+        if left <= 0:
+            return
+        step = min(0.25, left)
+        sleep(step)
+        left -= step
