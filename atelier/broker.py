@@ -1,13 +1,44 @@
-"""The embedded job queue: kombu's SQLAlchemy transport on a SQLite file,
-polled every 0.1 s instead of kombu's 1 s so a job starts without a visible wait.
+"""The embedded job queue: kombu's SQLAlchemy transport on a SQLite file.
 
-Registered as the ``atelier-sqla`` transport: ``atelier-sqla+sqlite:///path``."""
+Registered as the ``atelier-sqla`` transport (``atelier-sqla+sqlite:///path``),
+it differs from kombu's ``sqla`` in three ways that matter when the web
+server and the worker share one SQLite file:
+
+- it polls every 0.1 s instead of 1 s, so a job starts without a visible wait;
+- SQLite waits up to 30 s for a lock (WAL mode) instead of failing at once;
+- two processes creating the same queue row at once is not an error.
+"""
 
 from kombu.transport import TRANSPORT_ALIASES
+from kombu.transport.sqlalchemy import Channel as SQLAlchemyChannel
 from kombu.transport.sqlalchemy import Transport as SQLAlchemyTransport
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+
+
+class Channel(SQLAlchemyChannel):
+    def _engine_from_config(self):
+        engine = super()._engine_from_config()
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def _get_or_create(self, queue):
+        try:
+            return super()._get_or_create(queue)
+        except IntegrityError:
+            # Another process created the queue between our read and insert.
+            self.session.rollback()
+            return self.session.query(self.queue_cls).filter(self.queue_cls.name == queue).one()
+
+
+def _sqlite_pragmas(dbapi_connection, record):
+    dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
 
 class Transport(SQLAlchemyTransport):
+    Channel = Channel
     polling_interval = 0.1
 
 

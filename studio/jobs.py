@@ -33,7 +33,9 @@ def submit_job(owner, request: dict, *, max_active: int) -> GenerationJob:
     backend = ModelPreset.objects.get(key=request["model"]).backend
     with transaction.atomic():
         job = GenerationJob.objects.create(owner=owner, model=request["model"], request=request)
-        transaction.on_commit(lambda: enqueue(job.pk, backend))
+        # robust: a broker hiccup must not turn a saved job into an error page;
+        # the reaper sends jobs that stay queued too long again.
+        transaction.on_commit(lambda: enqueue(job.pk, backend), robust=True)
     return job
 
 
