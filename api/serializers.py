@@ -68,6 +68,7 @@ class GenerationCreateSerializer(serializers.Serializer):
     sampler = serializers.CharField(required=False)
     n = serializers.IntegerField(required=False, min_value=limits.N_MIN, max_value=limits.N_MAX)
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
+    topic = serializers.CharField(required=False, allow_blank=True, help_text="A topic's slug.")
 
 
 class GenerationAcceptedSerializer(serializers.Serializer):

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from .views import generations
+from .views import generations, images_detail, images_list, models, profiles, social, topics
 
 app_name = "api"
 
 urlpatterns = [
     path("v1/auth/token/", generations.TokenView.as_view(), name="token"),
+    # Generations.
     path("v1/generations/", generations.generation_create, name="generation-list"),
     path(
         "v1/generations/<uuid:job_id>/",
@@ -17,16 +18,22 @@ urlpatterns = [
         generations.generation_cancel,
         name="generation-cancel",
     ),
+    path("v1/models/", models.model_list, name="model-list"),
+    # Images: GET lists a feed, POST uploads; then one image, its likes and comments.
+    path("v1/images/", images_list.image_list, name="image-list"),
+    path("v1/images/<int:image_id>/", images_detail.image_detail, name="image-detail"),
+    path("v1/images/<int:image_id>/like/", social.image_like, name="image-like"),
+    path("v1/images/<int:image_id>/comments/", social.image_comments, name="image-comments"),
+    path("v1/comments/<int:comment_id>/", social.comment_detail, name="comment-detail"),
+    # Topics and subscriptions.
+    path("v1/topics/", topics.TopicList.as_view(), name="topic-list"),
+    path("v1/topics/<str:slug>/", topics.TopicDetail.as_view(), name="topic-detail"),
+    path(
+        "v1/topics/<str:slug>/subscribe/",
+        topics.TopicSubscription.as_view(),
+        name="topic-subscribe",
+    ),
+    # Profiles.
+    path("v1/profiles/me/", profiles.MyProfile.as_view(), name="profile-me"),
+    path("v1/profiles/<str:username>/", profiles.ProfileDetail.as_view(), name="profile"),
 ]
-
-# --- likes and comments (owner: image-page) ---
-# --- end likes and comments ---
-
-# --- topics, subscriptions, profiles (owner: topics) ---
-# --- end topics ---
-
-# --- image list with feeds and search (owner: feeds) ---
-# --- end image list ---
-
-# --- image detail, edit, delete, upload (owner: uploads) ---
-# --- end image detail ---

@@ -186,6 +186,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Escape non-ASCII in JSON: a lone surrogate echoed back in an error then
+    # still renders instead of failing to encode (a 500).
+    "UNICODE_JSON": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Atelier API",
@@ -212,7 +215,48 @@ ATELIER_DEFAULT_MODEL = env("ATELIER_DEFAULT_MODEL")
 ATELIER_MODELS_DIR = Path(env("ATELIER_MODELS_DIR", str(VAR_DIR / "models")))
 ATELIER_TINY_MODEL_PATH = Path(env("ATELIER_TINY_MODEL_PATH", str(ATELIER_MODELS_DIR / "tiny")))
 HF_TOKEN = env("HF_TOKEN")
+# Per-engine connection settings, handed to each backend (studio/backends/).
+# Presets may override URLs per model in their options; secrets live only here.
+ATELIER_ENGINE_MAX_RETRY_SECONDS = env_int("ATELIER_ENGINE_MAX_RETRY_SECONDS", 300)
+ATELIER_ENGINES = {
+    "diffusers": {},
+    "huggingface": {
+        "token": HF_TOKEN,
+        "provider": env("ATELIER_HF_PROVIDER", "hf-inference"),
+        "base_url": env("ATELIER_HF_BASE_URL"),
+        "timeout": env_int("ATELIER_HF_TIMEOUT", 120),
+        "max_retry_seconds": ATELIER_ENGINE_MAX_RETRY_SECONDS,
+    },
+    "openai": {
+        "api_key": env("OPENAI_API_KEY"),
+        "base_url": env("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+        "organization": env("OPENAI_ORG_ID"),
+        "project": env("OPENAI_PROJECT_ID"),
+        "timeout": env_int("ATELIER_OPENAI_TIMEOUT", 180),
+        "connect_timeout": 10,
+        "max_retry_seconds": ATELIER_ENGINE_MAX_RETRY_SECONDS,
+    },
+    "a1111": {
+        "url": env("ATELIER_A1111_URL"),
+        "username": env("ATELIER_A1111_USERNAME"),
+        "password": env("ATELIER_A1111_PASSWORD"),
+        "connect_timeout": float(env("ATELIER_A1111_CONNECT_TIMEOUT", "5")),
+        "timeout": float(env("ATELIER_A1111_TIMEOUT", "30")),
+        "generation_timeout": float(env("ATELIER_A1111_GENERATION_TIMEOUT", "900")),
+    },
+    "comfyui": {
+        "url": env("ATELIER_COMFYUI_URL"),
+        "username": env("ATELIER_COMFYUI_USERNAME"),
+        "password": env("ATELIER_COMFYUI_PASSWORD"),
+        "connect_timeout": float(env("ATELIER_COMFYUI_CONNECT_TIMEOUT", "5")),
+        "timeout": float(env("ATELIER_COMFYUI_TIMEOUT", "30")),
+        "generation_timeout": float(env("ATELIER_COMFYUI_GENERATION_TIMEOUT", "900")),
+        "workflow_dir": env("ATELIER_COMFYUI_WORKFLOWS"),
+    },
+}
 ATELIER_MAX_QUEUED_JOBS = env_int("ATELIER_MAX_QUEUED_JOBS", 10)
+ATELIER_JOB_MAX_ATTEMPTS = env_int("ATELIER_JOB_MAX_ATTEMPTS", 3)
+ATELIER_JOB_STALE_SECONDS = env_int("ATELIER_JOB_STALE_SECONDS", 60)
 
 # --- Security and locale.
 SESSION_COOKIE_SECURE = env_bool(

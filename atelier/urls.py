@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from gallery.views.images import home
+from gallery.views.feeds import home
 
 from .health import healthz
 

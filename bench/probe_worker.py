@@ -86,7 +86,7 @@ def install(recorder: Recorder) -> None:
 
     get_backend = runner.get_backend
     runner.get_backend = recorder.timed(
-        "get_backend", lambda name: TimedBackend(get_backend(name), recorder)
+        "get_backend", lambda *args, **kwargs: TimedBackend(get_backend(*args, **kwargs), recorder)
     )
     for name in ("claim", "build_request", "save_result", "encode_png", "store_image", "finish"):
         setattr(runner, name, recorder.timed(name, getattr(runner, name)))
@@ -97,6 +97,24 @@ def install(recorder: Recorder) -> None:
         setattr(ingest, name, recorder.timed(name, getattr(ingest, name)))
     ingest.Image.objects.create = recorder.timed("image_row", ingest.Image.objects.create)
     FileSystemStorage._save = recorder.timed("storage.save", FileSystemStorage._save)
+
+    # The embedded broker is polled: record each look into the queue table, and
+    # whether it found a message, to see where the job waited.
+    from kombu.transport.sqlalchemy import Channel
+
+    get = Channel._get
+
+    def polled_get(channel, queue):
+        start = time.time()
+        found = False
+        try:
+            message = get(channel, queue)
+            found = True
+            return message
+        finally:
+            recorder.events.append(["broker.hit" if found else "broker.poll", start, time.time()])
+
+    Channel._get = polled_get
     FileSystemStorage.delete = recorder.timed("storage.delete", FileSystemStorage.delete)
 
 

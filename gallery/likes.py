@@ -37,3 +37,12 @@ def liked_ids(user, image_ids) -> set[int]:
             "image_id", flat=True
         )
     )
+
+
+def is_liked(user, image: Image) -> bool:
+    return user.is_authenticated and Like.objects.filter(user=user, image=image).exists()
+
+
+def current_count(image: Image) -> int:
+    """The image's like count as stored now (after a like or unlike)."""
+    return Image.objects.filter(pk=image.pk).values_list("like_count", flat=True).first() or 0

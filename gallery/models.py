@@ -84,6 +84,17 @@ class Image(models.Model):
                 name="image_public_recent",
                 condition=Q(visibility="public"),
             ),
+            # Feeds (gallery/feeds.py): Popular, and Recent within one topic.
+            models.Index(
+                fields=["-like_count", "-id"],
+                name="image_public_popular",
+                condition=Q(visibility="public"),
+            ),
+            models.Index(
+                fields=["topic", "-created", "-id"],
+                name="image_topic_recent",
+                condition=Q(visibility="public"),
+            ),
         ]
 
     def __str__(self):
@@ -107,6 +118,8 @@ class Like(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "image"], name="unique_like")]
+        # A person's Liked feed, last liked first.
+        indexes = [models.Index(fields=["user", "-created", "-id"], name="like_user_recent")]
 
     def __str__(self):
         return f"{self.user} ♥ {self.image_id}"

@@ -6,6 +6,7 @@ import secrets
 
 from django import forms
 
+from gallery.forms import TopicChoiceField
 from gallery.models import Image
 
 from . import limits
@@ -63,6 +64,7 @@ class GenerationForm(forms.Form):
     visibility = forms.ChoiceField(
         choices=Image.Visibility.choices, required=False, initial=Image.Visibility.PRIVATE
     )
+    topic = TopicChoiceField(help_text="The images land in this topic.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,4 +141,5 @@ class GenerationForm(forms.Form):
             "sampler": data["sampler"],
             "n": data["n"],
             "visibility": data["visibility"],
+            "topic": data["topic"].slug if data.get("topic") else "",
         }

@@ -40,6 +40,7 @@ def submit_job(owner, request: dict, *, max_active: int) -> GenerationJob:
 
 
 def enqueue(job_id, backend: str) -> None:
+    GenerationJob.objects.filter(pk=job_id).update(enqueued=timezone.now())
     run_generation_job.apply_async(args=[str(job_id)], queue=queue_for(backend))
 
 

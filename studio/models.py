@@ -60,6 +60,7 @@ class GenerationJob(models.Model):
     request = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     phase = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=300, blank=True)  # what the engine says it is doing
     step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     progress = models.FloatField(default=0.0)
@@ -68,6 +69,7 @@ class GenerationJob(models.Model):
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     heartbeat = models.DateTimeField(null=True, blank=True)
+    enqueued = models.DateTimeField(null=True, blank=True)  # last time its id went to the broker
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)

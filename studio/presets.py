@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .backends import is_configured
 from .models import ModelPreset
 
 TINY_MODEL = "@tiny"  # see the 0002 migration, which seeds the built-in presets
@@ -17,17 +18,25 @@ def has_cuda():
 def default_preset_key():
     if settings.ATELIER_DEFAULT_MODEL:
         return settings.ATELIER_DEFAULT_MODEL
+    if settings.HF_TOKEN:
+        return "sdxl-hf"
     if has_cuda():
         return "sdxl-base"
     return "sd-turbo"
 
 
+def engine_ready(backend: str) -> bool:
+    return is_configured(backend, settings.ATELIER_ENGINES.get(backend))
+
+
 def enabled_presets():
-    return list(ModelPreset.objects.filter(enabled=True))
+    """Presets a person can pick: enabled, and their engine is set up here."""
+    return [p for p in ModelPreset.objects.filter(enabled=True) if engine_ready(p.backend)]
 
 
 def get_preset(key):
-    return ModelPreset.objects.filter(key=key, enabled=True).first()
+    preset = ModelPreset.objects.filter(key=key, enabled=True).first()
+    return preset if preset and engine_ready(preset.backend) else None
 
 
 def resolve_model_id(preset_model_id):

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gallery.ingest import store_image
+from gallery.models import Topic
 from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
 
@@ -25,12 +26,19 @@ from .presets import TINY_MODEL, resolve_model_id
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_EVERY = 5.0  # seconds
-STALE_AFTER = timedelta(seconds=60)  # a running job without heartbeat for this long is orphaned
 PROGRESS_EVERY = 0.25  # seconds between progress writes
 CANCEL_CHECK_EVERY = 0.2  # seconds between cancellation look-ups
 
 Status = GenerationJob.Status
+
+
+def stale_after() -> timedelta:
+    """A running job whose heartbeat is older than this has lost its worker."""
+    return timedelta(seconds=settings.ATELIER_JOB_STALE_SECONDS)
+
+
+def heartbeat_every() -> float:
+    return min(5.0, settings.ATELIER_JOB_STALE_SECONDS / 4)
 
 
 def run_job(job_id: str) -> None:
@@ -44,7 +52,7 @@ def run_job(job_id: str) -> None:
     tracker = JobTracker(job)
     tracker.start()
     try:
-        backend = get_backend(preset.backend)
+        backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         request = build_request(job.request, preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise BackendError(
@@ -56,7 +64,7 @@ def run_job(job_id: str) -> None:
         results = backend.generate(request, tracker.report, tracker.should_cancel)
         compute_seconds = time.perf_counter() - started
         images = [
-            save_result(job, index, result.image, request.recipe(result.seed, preset.backend))
+            save_result(job, index, result.image, recipe_for(request, result, preset.backend))
             for index, result in enumerate(results)
         ]
         job.images.add(*images)
@@ -82,7 +90,7 @@ def claim(job_id: str):
     One whose cancellation was asked for meanwhile is cancelled instead."""
     now = timezone.now()
     claimable = GenerationJob.objects.filter(
-        Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat__lt=now - STALE_AFTER),
+        Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat__lt=now - stale_after()),
         pk=job_id,
     )
     claimable.filter(cancel_requested=True).update(status=Status.CANCELLED, finished=now, phase="")
@@ -116,8 +124,19 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
     )
 
 
+def recipe_for(request, result, backend: str) -> dict:
+    """The recipe stored with an image; its size is the image's own (an engine
+    may round the size it was asked for to one it supports)."""
+    recipe = request.recipe(result.seed, backend)
+    recipe["width"], recipe["height"] = result.image.size
+    return recipe
+
+
 def save_result(job, index, picture, recipe):
     owner = get_user_model().objects.get(pk=job.owner_id)
+    # The topic chosen on the Generate page; gone if it was deleted meanwhile.
+    slug = job.request.get("topic")
+    topic = Topic.objects.filter(slug=slug).first() if slug else None
     return store_image(
         owner=owner,
         content=encode_png(picture, recipe),
@@ -125,11 +144,18 @@ def save_result(job, index, picture, recipe):
         recipe=recipe,
         source_key=f"job:{job.pk}:{index}",
         visibility=job.request.get("visibility", "private"),
+        topic=topic,
     )
 
 
 def finish(job, status, *, error="", compute_seconds=None):
-    fields = {"status": status, "finished": timezone.now(), "error": error, "phase": ""}
+    fields = {
+        "status": status,
+        "finished": timezone.now(),
+        "error": error,
+        "phase": "",
+        "message": "",
+    }
     if status == Status.SUCCEEDED:
         fields["progress"] = 1.0
         fields["compute_seconds"] = compute_seconds
@@ -155,13 +181,13 @@ class JobTracker:
 
     def stop(self):
         self._stop.set()
-        self._thread.join(timeout=HEARTBEAT_EVERY)
+        self._thread.join(timeout=heartbeat_every())
 
     def _beat(self):
         from django.db import connection
 
         try:
-            while not self._stop.wait(HEARTBEAT_EVERY):
+            while not self._stop.wait(heartbeat_every()):
                 GenerationJob.objects.filter(pk=self.job.pk, status=Status.RUNNING).update(
                     heartbeat=timezone.now()
                 )
@@ -178,6 +204,7 @@ class JobTracker:
         self._last_phase = progress.phase
         fields = {
             "phase": progress.phase,
+            "message": progress.message[:300],
             "step": progress.step if progress.phase == "sampling" else 0,
             "total_steps": progress.total if progress.phase == "sampling" else 0,
             "heartbeat": timezone.now(),

@@ -11,6 +11,17 @@ from PIL import Image as PILImage
 PASSWORD = "a-long-Passw0rd!"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def in_memory_broker():
+    """Jobs queued by in-process tests go to an in-memory broker, never to the
+    machine's real queue (integration tests start their own stacks)."""
+    from atelier.celery import app
+
+    app.conf.broker_url = "memory://"
+    yield
+    app.conf.broker_url = None
+
+
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
     """Every test writes files into its own folder; static files are served

@@ -11,6 +11,6 @@ def test_it_reports_an_unreachable_queue(client, db, settings):
     try:
         response = client.get("/healthz")
     finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL
+        app.conf.broker_url = "memory://"
     assert response.status_code == 503
     assert response.json()["queue"] == "error"

@@ -10,20 +10,7 @@ from django.views.decorators.http import require_http_methods
 from ..files import download_name, file_response
 from ..ingest import delete_image
 from ..models import Image
-from ..permissions import can_change, listed_images, viewable_images
-
-PAGE_SIZE = 48
-
-
-def home(request):
-    images = listed_images().select_related("owner")[:PAGE_SIZE]
-    return render(request, "gallery/home.html", {"images": images})
-
-
-@login_required
-def mine(request):
-    images = Image.objects.filter(owner=request.user)[:PAGE_SIZE]
-    return render(request, "gallery/mine.html", {"images": images})
+from ..permissions import can_change, viewable_images
 
 
 class LoginFirst(Exception):
@@ -57,16 +44,6 @@ def _changeable(request, image_id) -> Image:
     if not can_change(request.user, image):
         raise Http404("No such image.")
     return image
-
-
-@login_first
-def detail(request, image_id):
-    image = _viewable(request, image_id)
-    return render(
-        request,
-        "gallery/detail.html",
-        {"image": image, "can_change": can_change(request.user, image)},
-    )
 
 
 @login_first

@@ -268,3 +268,13 @@ def test_it_keeps_a_cfg_scale_that_is_not_a_number_as_text():
     recipe = parse_parameters("a cat\nSteps: 20, CFG scale: nan, Seed: 1")
 
     assert recipe["cfg_scale"] == "nan"
+
+
+def test_a_recipe_with_a_lone_surrogate_is_not_trusted():
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("atelier", '{"prompt": "bad \\ud800 text"}')
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "PNG", pnginfo=info)
+    assert read_recipe(buffer.getvalue()) is None

@@ -315,3 +315,216 @@
   applyTheme(currentTheme());
   init(document);
 })();
+
+/* ==== uploads: drop area (owner: uploads) ====================================
+ *
+ *   [data-upload-drop]   an area holding an <input type="file">, which covers it
+ *                        (CSS) and so receives clicks and drops natively; this
+ *                        only highlights the area while files are dragged over
+ *                        it and lists the chosen files in its [data-upload-list].
+ */
+(function () {
+  "use strict";
+
+  function dropArea(event) {
+    return event.target.closest ? event.target.closest("[data-upload-drop]") : null;
+  }
+
+  function listFiles(input) {
+    var area = input.closest("[data-upload-drop]");
+    var list = area && area.querySelector("[data-upload-list]");
+    if (!list) {
+      return;
+    }
+    var names = Array.prototype.map.call(input.files || [], function (file) {
+      return file.name;
+    });
+    if (!names.length) {
+      list.textContent = "No file chosen";
+    } else if (names.length === 1) {
+      list.textContent = names[0];
+    } else {
+      list.textContent = names.length + " files: " + names.join(", ");
+    }
+  }
+
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var area = dropArea(event);
+      if (area) {
+        area.classList.add("is-dragover");
+      }
+    });
+  });
+
+  ["dragleave", "drop"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var area = dropArea(event);
+      if (area && (type === "drop" || !area.contains(event.relatedTarget))) {
+        area.classList.remove("is-dragover");
+      }
+    });
+  });
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("[data-upload-drop] input[type=file]")) {
+      listFiles(input);
+    }
+  });
+})();
+/* ==== end uploads ============================================================= */
+
+/* ==== feeds: thumbhash placeholders decoded in the browser (owner: feeds) =====
+ *
+ *   img[data-thumbhash="<base64 ThumbHash>"]   decoded here (the same algorithm as
+ *        imaging/thumbhash.py) into a small PNG shown behind the image until it
+ *        loads, as [data-thumbhash-url] does. Decoding in the browser keeps a page
+ *        of 24 tiles cheap on the server: the Python decoder costs milliseconds
+ *        per hash, which a feed of new images would pay on every page.
+ */
+(function () {
+  "use strict";
+
+  function bytesOf(hash) {
+    var text = hash.trim().replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
+    text += "====".slice(0, (4 - (text.length % 4)) % 4);
+    var raw = window.atob(text);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) {
+      bytes[i] = raw.charCodeAt(i);
+    }
+    if (bytes.length < 5) {
+      throw new Error("short thumbhash");
+    }
+    return bytes;
+  }
+
+  /* The (cx, cy) AC coefficients kept for an nx × ny channel, DC excluded. */
+  function triangle(nx, ny) {
+    var terms = [];
+    for (var cy = 0; cy < ny; cy++) {
+      for (var cx = cy ? 0 : 1; cx * ny < nx * (ny - cy); cx++) {
+        terms.push([cx, cy]);
+      }
+    }
+    return terms;
+  }
+
+  function decode(hash) {
+    var h = bytesOf(hash);
+    var header24 = h[0] | (h[1] << 8) | (h[2] << 16);
+    var header16 = h[3] | (h[4] << 8);
+    var lDc = (header24 & 63) / 63;
+    var pDc = ((header24 >> 6) & 63) / 31.5 - 1;
+    var qDc = ((header24 >> 12) & 63) / 31.5 - 1;
+    var lScale = ((header24 >> 18) & 31) / 31;
+    var hasAlpha = (header24 >> 23) !== 0;
+    var pScale = ((header16 >> 3) & 63) / 63;
+    var qScale = ((header16 >> 9) & 63) / 63;
+    var isLandscape = (header16 >> 15) !== 0;
+    var lLimit = hasAlpha ? 5 : 7;
+    var lx = Math.max(3, isLandscape ? lLimit : header16 & 7);
+    var ly = Math.max(3, isLandscape ? header16 & 7 : lLimit);
+    var aDc = hasAlpha ? (h[5] & 15) / 15 : 1;
+    var aScale = hasAlpha ? (h[5] >> 4) / 15 : 0;
+
+    var start = hasAlpha ? 6 : 5;
+    var index = 0;
+    function channel(nx, ny, scale) {
+      var terms = triangle(nx, ny);
+      var values = [];
+      for (var t = 0; t < terms.length; t++, index++) {
+        var position = start + (index >> 1);
+        if (position >= h.length) {
+          throw new Error("short thumbhash");
+        }
+        var nibble = (h[position] >> ((index & 1) * 4)) & 15;
+        values.push((nibble / 7.5 - 1) * scale);
+      }
+      return { terms: terms, values: values };
+    }
+    var l = channel(lx, ly, lScale);
+    var p = channel(3, 3, pScale * 1.25);
+    var q = channel(3, 3, qScale * 1.25);
+    var a = hasAlpha ? channel(5, 5, aScale) : { terms: [], values: [] };
+
+    /* Aspect ratio as the hash remembers it; the longer side is 32 pixels. */
+    var ratio = (isLandscape ? lLimit : h[3] & 7) / (isLandscape ? h[3] & 7 : lLimit);
+    var width = Math.max(1, ratio > 1 ? 32 : Math.round(32 * ratio));
+    var height = Math.max(1, ratio > 1 ? Math.round(32 / ratio) : 32);
+    var rgba = new Uint8ClampedArray(width * height * 4);
+    var fx = [];
+    var fy = [];
+    var nx = Math.max(lx, hasAlpha ? 5 : 3);
+    var ny = Math.max(ly, hasAlpha ? 5 : 3);
+    function sum(dc, c, ax, ay) {
+      var value = dc;
+      for (var j = 0; j < c.terms.length; j++) {
+        value += c.values[j] * ax[c.terms[j][0]] * ay[c.terms[j][1]];
+      }
+      return value;
+    }
+    for (var y = 0, i = 0; y < height; y++) {
+      for (var cy = 0; cy < ny; cy++) {
+        fy[cy] = 2 * Math.cos((Math.PI / height) * (y + 0.5) * cy);
+      }
+      for (var x = 0; x < width; x++, i += 4) {
+        for (var cx = 0; cx < nx; cx++) {
+          fx[cx] = Math.cos((Math.PI / width) * (x + 0.5) * cx);
+        }
+        var lum = sum(lDc, l, fx, fy);
+        var pv = sum(pDc, p, fx, fy);
+        var qv = sum(qDc, q, fx, fy);
+        var b = lum - (2 / 3) * pv;
+        var r = (3 * lum - b + qv) / 2;
+        rgba[i] = Math.round(255 * r);
+        rgba[i + 1] = Math.round(255 * (r - qv));
+        rgba[i + 2] = Math.round(255 * b);
+        rgba[i + 3] = Math.round(255 * sum(aDc, a, fx, fy));
+      }
+    }
+    return { width: width, height: height, rgba: rgba };
+  }
+
+  function dataUrl(hash) {
+    var image = decode(hash);
+    var canvas = document.createElement("canvas");
+    canvas.width = image.width;
+    canvas.height = image.height;
+    canvas.getContext("2d").putImageData(new ImageData(image.rgba, image.width, image.height), 0, 0);
+    return canvas.toDataURL("image/png");
+  }
+
+  function placeholder(img) {
+    if (img.hasAttribute("data-thumbhash-ready") || (img.complete && img.naturalWidth > 0)) {
+      return;
+    }
+    img.setAttribute("data-thumbhash-ready", "");
+    var url;
+    try {
+      url = dataUrl(img.getAttribute("data-thumbhash"));
+    } catch (e) {
+      return; /* A hash it cannot read: the tile's background colour stays. */
+    }
+    img.style.backgroundImage = 'url("' + url + '")';
+    img.classList.add("is-loading");
+    img.addEventListener("load", function () {
+      img.style.backgroundImage = "";
+      img.classList.remove("is-loading");
+    }, { once: true });
+  }
+
+  function init(root) {
+    if (root.nodeType === 1 && root.matches("img[data-thumbhash]")) {
+      placeholder(root);
+    }
+    root.querySelectorAll("img[data-thumbhash]").forEach(placeholder);
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    init(event.detail.elt);
+  });
+  init(document);
+})();
+/* ==== end feeds =============================================================== */

@@ -1,23 +1,46 @@
 """Engine registry: a backend name maps to the module that implements it.
 
-Modules are imported on first use, so a web process that never runs a local
-engine never imports torch.
+Each module has ``create_backend(config: dict) -> Backend`` and
+``is_configured(config: dict) -> bool``; ``config`` is that engine's entry of
+``settings.ATELIER_ENGINES`` (URLs, credentials, timeouts from the
+environment). Modules are imported on first use, so a web process that never
+runs a local engine never imports torch.
 """
 
 from importlib import import_module
+from importlib.util import find_spec
 
 from .base import Backend
 
 ENGINES = {
     "diffusers": "studio.backends.diffusers_local",
+    "huggingface": "studio.backends.huggingface",
+    "openai": "studio.backends.openai_images",
+    "a1111": "studio.backends.a1111",
+    "comfyui": "studio.backends.comfyui",
 }
 
 _instances: dict[str, Backend] = {}
 
 
-def get_backend(name: str) -> Backend:
+def engine_module(name: str):
     if name not in ENGINES:
         raise KeyError(f"unknown engine {name!r}")
+    return import_module(ENGINES[name])
+
+
+def get_backend(name: str, config: dict | None = None) -> Backend:
+    """The engine's one instance in this process (it may keep models loaded)."""
     if name not in _instances:
-        _instances[name] = import_module(ENGINES[name]).create_backend()
+        _instances[name] = engine_module(name).create_backend(config or {})
     return _instances[name]
+
+
+def is_configured(name: str, config: dict | None = None) -> bool:
+    """Whether the engine can run here: credentials and URLs are set."""
+    if name not in ENGINES:
+        return False
+    if name == "diffusers":
+        # Asked by web processes: find torch without importing it (seconds, GBs).
+        return find_spec("torch") is not None and find_spec("diffusers") is not None
+    return engine_module(name).is_configured(config or {})

@@ -70,8 +70,13 @@ def pin_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def create_backend() -> DiffusersBackend:
+def create_backend(config: dict | None = None) -> DiffusersBackend:
     return DiffusersBackend()
+
+
+def is_configured(config: dict | None = None) -> bool:
+    """A local engine needs no credentials; torch being importable is enough."""
+    return True
 
 
 class DiffusersBackend:

@@ -8,6 +8,7 @@ missing the tests skip, saying so — or fail under ATELIER_REQUIRE_SERVICES=1
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,3 +82,13 @@ def images_loaded(page, selector: str = "img") -> int:
     return page.eval_on_selector_all(
         selector, "els => els.filter(e => e.complete && e.naturalWidth > 0).length"
     )
+
+
+TEMPLATE_SYNTAX = re.compile(r".{0,40}(?:\{#|#\}|\{%|%\}|\{\{|\}\}).{0,40}")
+
+
+def template_leaks(page) -> list[str]:
+    """Django template syntax that leaked into the page's visible text, e.g. a
+    multi-line ``{# … #}`` (Django prints those: they need ``{% comment %}``)."""
+    text = page.locator("body").inner_text()
+    return [f"{page.url}: …{match.group(0).strip()}…" for match in TEMPLATE_SYNTAX.finditer(text)]

@@ -7,7 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import PHONE, images_loaded, require_chromium, screenshot
+from tests.e2e.browser import (
+    PHONE,
+    images_loaded,
+    require_chromium,
+    screenshot,
+    template_leaks,
+)
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -17,24 +23,30 @@ LONG = 60_000  # ms: a generation on a slow CI machine
 
 
 @pytest.fixture(scope="module")
-def stack(tiny_model_path, django_db_blocker):
+def stack(request, tiny_model_path, django_db_blocker):
     require_chromium()  # skip before starting anything
     with django_db_blocker.unblock():
         running = Stack(database="sqlite", broker="sqlite", tiny_model=tiny_model_path)
+    failures = request.session.testsfailed
     try:
         running.start()
         yield running
     finally:
+        if request.session.testsfailed > failures:
+            for name in ("web", "worker"):
+                print(f"----- {name} log -----\n{running.log(name)}")
         running.stop()
 
 
 def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):
-    page = open_page(stack.url)
+    page = open_page(stack.url, permissions=["clipboard-read", "clipboard-write"])
     navbar = page.get_by_role("navigation", name="Main")
+    leaks = []  # template syntax shown to the user, reported at the end
 
     # 1. The landing page, as a visitor; sign up.
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    leaks += template_leaks(page)
     screenshot(page, "home")
     navbar.get_by_role("link", name="Sign up").click()
     expect(page).to_have_url(re.compile(r"/accounts/signup/"))
@@ -60,7 +72,10 @@ def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):
     steps = page.get_by_label("Steps", exact=True)
     expect(steps).to_be_visible()
     steps.fill("8")
-    page.get_by_label("Number of images").fill("4")
+    count = page.get_by_label("Number of images")
+    count.fill("4")
+    count.blur()  # no focus ring in the screenshot
+    leaks += template_leaks(page)
     screenshot(page, "generate", full_page=True)
     page.get_by_role("button", name="Generate").click()
 
@@ -77,6 +92,7 @@ def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):
         ".filter(i => i.complete && i.naturalWidth > 0).length >= n",
         arg=4,
     )
+    leaks += template_leaks(page)
     screenshot(page, "job-finished", full_page=True)
 
     # 4. "My images": the tiles, with thumbnails that really loaded.
@@ -93,30 +109,51 @@ def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
     assert images_loaded(page, "main figure img") == 4
+    leaks += template_leaks(page)
     screenshot(page, "my-images", full_page=True)
 
-    phone = open_page(stack.url, viewport=PHONE, storage_state=page.context.storage_state())
+    # A phone: touch, no hover (tile captions always shown), same session.
+    phone = open_page(
+        stack.url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        storage_state=page.context.storage_state(),
+    )
     phone.goto("/me/images/")
     expect(phone.get_by_role("heading", name="My images", level=1)).to_be_visible()
     phone.wait_for_function(
         "() => [...document.querySelectorAll('main figure img')]"
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
-    screenshot(phone, "my-images-phone", full_page=True)
+    leaks += template_leaks(phone)
+    # Not full_page: Chromium drops the touch emulation (hover: none) while it
+    # takes a full-page shot, and the tile captions would vanish from it.
+    screenshot(phone, "my-images-phone")
 
     # 5. One image: the picture and its recipe.
     tiles.first.click()
     expect(page).to_have_url(re.compile(r"/images/\d+/$"))
-    recipe = page.get_by_role("complementary")
-    expect(recipe.get_by_role("heading", name=PROMPT)).to_be_visible()
-    expect(recipe.get_by_role("definition").filter(has_text=PROMPT)).to_have_text(PROMPT)
-    steps_term = recipe.get_by_role("term").filter(has_text=re.compile(r"^Steps$"))
+    panel = page.get_by_role("complementary")
+    expect(panel.get_by_role("heading", name=PROMPT)).to_be_visible()
+    # The recipe shows the prompt (besides the title), and the settings used.
+    expect(panel.get_by_text(PROMPT, exact=True)).to_have_count(2)
+    expect(panel.get_by_text(PROMPT, exact=True).last).to_be_visible()
+    steps_term = panel.get_by_role("term").filter(has_text=re.compile(r"^\s*Steps\s*$"))
     expect(steps_term.locator("xpath=following-sibling::dd[1]")).to_have_text("8")
-    expect(recipe.get_by_role("button", name="Copy")).to_be_visible()
     picture = page.get_by_role("main").get_by_role("img", name=PROMPT)
     expect(picture).to_be_visible()
     page.wait_for_function(
         "() => { const i = document.querySelector('main img');"
         " return i && i.complete && i.naturalWidth > 0; }"
     )
+    leaks += template_leaks(page)
     screenshot(page, "image-detail")
+    # Its Copy button puts the prompt on the clipboard.
+    panel.get_by_role("button", name=re.compile(r"^Copy")).first.click()
+    expect(panel.get_by_role("button", name=re.compile(r"^Copied"))).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == PROMPT
+
+    if leaks:
+        shown = "\n".join(dict.fromkeys(leaks))
+        pytest.fail(f"Django template syntax shown to the user:\n{shown}", pytrace=False)

@@ -44,7 +44,9 @@ class Command(BaseCommand):
             ],
         }
         if not no_worker:
-            commands["worker"] = worker_command(python)
+            commands["gpu-worker"] = worker_command(python, "gpu")
+            commands["remote-worker"] = worker_command(python, "remote")
+            commands["reaper"] = [python, "manage.py", "reap_jobs", "--every", "15"]
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         self.stdout.write(self.style.SUCCESS(f"Atelier is running at {url}  (Ctrl-C stops it)"))
@@ -81,9 +83,14 @@ class Command(BaseCommand):
             sys.exit(exit_code)
 
 
-def worker_command(python):
-    """One worker serving both queues, one job at a time (a local GPU/CPU model
-    must never run two jobs at once; the pipeline stays loaded between jobs)."""
+def worker_command(python, queues="gpu,remote"):
+    """A Celery worker for ``queues``.
+
+    The ``gpu`` queue is served one job at a time by one process (a local model
+    must never run two jobs at once, and its pipeline stays loaded between
+    jobs); the ``remote`` queue by threads, since those jobs mostly wait on HTTP.
+    """
+    pool = ["--pool", "solo"] if "gpu" in queues else ["--pool", "threads", "--concurrency", "8"]
     return [
         python,
         "-m",
@@ -92,15 +99,12 @@ def worker_command(python):
         "atelier",
         "worker",
         "--queues",
-        "gpu,remote",
-        "--pool",
-        "solo",
-        "--concurrency",
-        "1",
+        queues,
+        *pool,
         "--loglevel",
         settings.LOGGING["root"]["level"],
         "--hostname",
-        f"atelier-{os.getpid()}@%h",
+        f"{queues.replace(',', '-')}-{os.getpid()}@%h",
         "--without-gossip",
         "--without-mingle",
     ]

@@ -1,0 +1,107 @@
+"""Public profiles over the API, and editing one's own."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Profile
+from gallery.likes import like
+from gallery.topics import create_topic
+
+
+def token_client(user) -> APIClient:
+    """A client that sends ``user``'s API token, as an outside program would."""
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def owner_api(owner):
+    return token_client(owner)
+
+
+def test_anyone_reads_a_public_profile_with_counts(owner, other, make_image):
+    Profile.objects.filter(user=owner).update(display_name="Ada", bio="Lights.")
+    create_topic(owner, name="Lighthouses")
+    like(other, make_image(owner, visibility="public"))
+    make_image(owner, visibility="private")
+    body = APIClient().get("/api/v1/profiles/owner/").json()
+    joined = body.pop("joined")
+    assert body == {
+        "username": "owner",
+        "display_name": "Ada",
+        "name": "Ada",
+        "bio": "Lights.",
+        "avatar_url": None,
+        "url": "http://testserver/u/owner/",
+        "image_count": 1,
+        "topic_count": 1,
+        "likes_received": 1,
+        "subscriber_count": 0,
+    }
+    assert joined
+
+
+def test_the_avatar_url_is_given_when_there_is_one(owner):
+    Profile.objects.filter(user=owner).update(avatar="avatars/1/a.webp")
+    body = APIClient().get("/api/v1/profiles/owner/").json()
+    assert body["avatar_url"] == "http://testserver/u/owner/avatar.webp"
+
+
+def test_an_unknown_person_is_a_404(db):
+    assert APIClient().get("/api/v1/profiles/nobody/").status_code == 404
+
+
+def test_one_reads_and_edits_ones_own_profile(owner, owner_api):
+    assert owner_api.get("/api/v1/profiles/me/").json()["username"] == "owner"
+    response = owner_api.patch(
+        "/api/v1/profiles/me/", {"display_name": "Ada L.", "bio": "Hi"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["display_name"] == "Ada L."
+    profile = Profile.objects.get(user=owner)
+    assert (profile.display_name, profile.bio) == ("Ada L.", "Hi")
+
+
+def test_a_partial_edit_keeps_the_other_fields(owner, owner_api):
+    Profile.objects.filter(user=owner).update(display_name="Ada", bio="Lights.")
+    owner_api.patch("/api/v1/profiles/me/", {"bio": "Harbours."}, format="json")
+    profile = Profile.objects.get(user=owner)
+    assert (profile.display_name, profile.bio) == ("Ada", "Harbours.")
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"display_name": "x" * 61}, "display_name"),
+        ({"display_name": "x" * 10_000}, "display_name"),
+        ({"bio": "b" * 2001}, "bio"),
+        ({"bio": 12}, "bio"),
+        ({"display_name": ["a"]}, "display_name"),
+    ],
+)
+def test_bad_input_is_a_400_and_changes_nothing(owner, owner_api, payload, field):
+    Profile.objects.filter(user=owner).update(display_name="Ada", bio="Lights.")
+    response = owner_api.patch("/api/v1/profiles/me/", payload, format="json")
+    assert response.status_code == 400 and field in response.json()
+    profile = Profile.objects.get(user=owner)
+    assert (profile.display_name, profile.bio) == ("Ada", "Lights.")
+
+
+def test_a_body_that_is_not_an_object_is_a_400(owner_api):
+    assert owner_api.patch("/api/v1/profiles/me/", [1], format="json").status_code == 400
+
+
+def test_an_anonymous_caller_cannot_edit(owner):
+    client = APIClient()
+    assert client.get("/api/v1/profiles/me/").status_code == 401
+    assert client.patch("/api/v1/profiles/me/", {"bio": "x"}, format="json").status_code == 401
+    assert Profile.objects.get(user=owner).bio == ""
+
+
+def test_another_persons_profile_cannot_be_edited_through_its_username(owner, other):
+    response = token_client(other).patch(
+        "/api/v1/profiles/owner/", {"bio": "hacked"}, format="json"
+    )
+    assert response.status_code == 405 and Profile.objects.get(user=owner).bio == ""

@@ -1,0 +1,103 @@
+"""Topics and profiles as the API shows them. Writes are validated by the same
+forms the pages use (gallery.topic_forms.TopicForm, accounts.forms.ProfileForm);
+the request serializers here document the bodies for /api/schema/."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from gallery.models import Topic
+from gallery.topics import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX, cover_url
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    """A topic from ``gallery.topics.topics_for`` (its counts annotated)."""
+
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    cover_url = serializers.SerializerMethodField()
+    image_count = serializers.IntegerField(read_only=True, help_text="Public images only.")
+    subscriber_count = serializers.IntegerField(read_only=True)
+    subscribed = serializers.BooleanField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The topic's page.")
+
+    class Meta:
+        model = Topic
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "owner",
+            "cover_url",
+            "image_count",
+            "subscriber_count",
+            "subscribed",
+            "created",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_cover_url(self, topic) -> str | None:
+        url = cover_url(topic)
+        return self.context["request"].build_absolute_uri(url) if url else None
+
+    def get_url(self, topic) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("gallery:topic", args=[topic.slug])
+        )
+
+
+class TopicCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False)
+    slug = serializers.CharField(
+        max_length=SLUG_MAX,
+        required=False,
+        help_text="Optional. Made from the name when left out (a clash gets -2, -3…); "
+        "a chosen slug that is taken is a 400.",
+    )
+    cover = serializers.ImageField(
+        required=False, help_text="PNG, JPEG or WebP (multipart/form-data); stored as WebP."
+    )
+
+
+class TopicUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX, required=False)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False)
+    cover = serializers.ImageField(
+        required=False, help_text="PNG, JPEG or WebP (multipart/form-data); replaces the cover."
+    )
+    remove_cover = serializers.BooleanField(required=False)
+
+
+class ProfileSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField(source="profile.display_name")
+    name = serializers.CharField(source="profile.name", help_text="Display name, else username.")
+    bio = serializers.CharField(source="profile.bio")
+    avatar_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="The person's public page.")
+    joined = serializers.DateTimeField(source="date_joined")
+    image_count = serializers.IntegerField(source="counts.images", help_text="Public images.")
+    topic_count = serializers.IntegerField(source="counts.topics")
+    likes_received = serializers.IntegerField(
+        source="counts.likes_received", help_text="Likes on their public images."
+    )
+    subscriber_count = serializers.IntegerField(
+        source="counts.subscribers", help_text="People subscribed to any of their topics."
+    )
+
+    def get_avatar_url(self, user) -> str | None:
+        if not user.profile.avatar:
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("accounts:avatar", args=[user.username])
+        )
+
+    def get_url(self, user) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("gallery:profile", args=[user.username])
+        )
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)

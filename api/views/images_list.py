@@ -1,0 +1,83 @@
+"""``/api/v1/images/``: GET lists a feed (gallery.feeds) a page at a time;
+POST uploads (images_detail.upload), since both share the path."""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.exceptions import NotAuthenticated, ParseError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+
+from gallery.feeds import PUBLIC_FEEDS, WINDOWS, FeedError, LoginRequired, load_page, parse_request
+
+from ..image_serializers import ErrorSerializer
+from ..serializers import ImageSerializer
+from .images_detail import upload, upload_schema
+
+FEED_PARAMETERS = [
+    OpenApiParameter(
+        "feed",
+        OpenApiTypes.STR,
+        enum=list(PUBLIC_FEEDS),
+        description="recent (default), popular (most liked), subscribed (images in the "
+        "topics you subscribe to) or liked (what you liked, last liked first). "
+        "subscribed and liked need authentication.",
+    ),
+    OpenApiParameter(
+        "window",
+        OpenApiTypes.STR,
+        enum=list(WINDOWS),
+        description="Only images created within the last day or week (default: all).",
+    ),
+    OpenApiParameter("topic", OpenApiTypes.STR, description="A topic's slug."),
+    OpenApiParameter("user", OpenApiTypes.STR, description="The owner's username."),
+    OpenApiParameter(
+        "q", OpenApiTypes.STR, description="Search the prompt, title, description and topic."
+    ),
+    OpenApiParameter(
+        "cursor", OpenApiTypes.STR, description="From the previous page's `next` link."
+    ),
+]
+
+ImagePage = inline_serializer(
+    "ImagePage",
+    {
+        "results": ImageSerializer(many=True),
+        "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+    },
+)
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="v1_images_list",
+    parameters=FEED_PARAMETERS,
+    responses={200: ImagePage, 400: ErrorSerializer, 401: ErrorSerializer},
+    summary="List images: a feed, filtered and searched, 24 a page (keyset cursor)",
+    tags=["images"],
+)
+@upload_schema
+@api_view(["GET", "POST"])
+@permission_classes([IsAuthenticatedOrReadOnly])
+@parser_classes([MultiPartParser, FormParser])
+def image_list(request):
+    if request.method == "POST":
+        return upload(request)
+    try:
+        page = load_page(request.user, parse_request(request.query_params))
+    except FeedError as error:
+        raise ParseError(error.message) from error
+    except LoginRequired as refused:
+        raise NotAuthenticated(str(refused)) from refused
+    context = {"request": request, "liked_ids": page.liked_ids}
+    next_url = None
+    if page.next_request:
+        next_url = request.build_absolute_uri(
+            f"{reverse('api:image-list')}?{page.next_request.query()}"
+        )
+    return Response(
+        {"results": ImageSerializer(page.items, many=True, context=context).data, "next": next_url}
+    )

@@ -1,0 +1,63 @@
+"""Public profiles over the API, and editing one's own."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.forms import ProfileForm
+from accounts.models import Profile
+from gallery.profiles import profile_counts, public_person
+
+from ..topic_serializers import ProfileSerializer, ProfileUpdateSerializer
+from .topics import form_errors, text_input
+
+
+def _profile_body(request, user) -> dict:
+    user.counts = profile_counts(user)
+    return ProfileSerializer(user, context={"request": request}).data
+
+
+class ProfileDetail(APIView):
+    """Anyone's public profile, with counts that include public images only."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="A public profile", responses={200: ProfileSerializer})
+    def get(self, request, username):
+        person = public_person(username)
+        if person is None:
+            raise NotFound("No such person.")
+        return Response(_profile_body(request, person))
+
+
+class MyProfile(APIView):
+    """The caller's own profile."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="My profile", responses={200: ProfileSerializer})
+    def get(self, request):
+        Profile.objects.get_or_create(user=request.user)
+        return Response(_profile_body(request, public_person(request.user.username)))
+
+    @extend_schema(
+        summary="Edit my profile",
+        request=ProfileUpdateSerializer,
+        responses={
+            200: ProfileSerializer,
+            400: OpenApiResponse(description="Bad input: `{field: [message…]}`."),
+        },
+    )
+    def patch(self, request):
+        profile, _ = Profile.objects.get_or_create(user=request.user)
+        given = text_input(request, ("display_name", "bio"))
+        form = ProfileForm(
+            {"display_name": profile.display_name, "bio": profile.bio, **given}, instance=profile
+        )
+        if not form.is_valid():
+            return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
+        form.save()
+        return Response(_profile_body(request, public_person(request.user.username)))

@@ -1,0 +1,152 @@
+"""The forms that describe an image (edit page, upload page, and the API, which
+validates with the same forms)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .editing import DESCRIPTION_MAX, TITLE_MAX, postable_topics
+from .models import Image
+from .uploads import MAX_FILES_PER_UPLOAD
+
+
+def storable_text(value):
+    """Refuse lone surrogates (e.g. a JSON "\\ud800"): no database stores them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("This text contains characters that cannot be stored.") from None
+
+
+class TextField(forms.CharField):
+    """Text only: a number or a list sent to the API is refused, not turned into text."""
+
+    default_validators = [storable_text]
+
+    def to_python(self, value):
+        if value is not None and not isinstance(value, str):
+            raise ValidationError("Give text here.")
+        return super().to_python(value)
+
+
+class TopicChoiceField(forms.ModelChoiceField):
+    """A topic chosen by its slug."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("empty_label", "No topic")
+        super().__init__(queryset=postable_topics(), to_field_name="slug", **kwargs)
+        self.error_messages["invalid_choice"] = "There is no topic “%(value)s”."
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            storable_text(value)
+        elif value is not None:
+            raise ValidationError("Give the topic's slug as text.")
+        return super().to_python(value)
+
+
+class ImageFieldsForm(forms.Form):
+    """What describes an image: title, description, topic, visibility."""
+
+    title = TextField(
+        max_length=TITLE_MAX,
+        required=False,
+        help_text="Optional.",
+    )
+    description = TextField(
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "data-counter-target": "description-counter"}),
+    )
+    topic = TopicChoiceField()
+    visibility = forms.ChoiceField(
+        choices=Image.Visibility.choices,
+        required=False,
+        initial=Image.Visibility.PRIVATE,
+        help_text="Public images appear in the feeds; unlisted ones only to those "
+        "with the link; private ones only to you.",
+    )
+
+    def clean_visibility(self):
+        return self.cleaned_data.get("visibility") or Image.Visibility.PRIVATE
+
+    def image_fields(self) -> dict:
+        data = self.cleaned_data
+        return {field: data[field] for field in ("title", "description", "topic", "visibility")}
+
+
+class ImageEditForm(ImageFieldsForm):
+    def __init__(self, *args, image: Image | None = None, **kwargs):
+        if image is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "title": image.title,
+                    "description": image.description,
+                    "topic": image.topic.slug if image.topic_id else None,
+                    "visibility": image.visibility,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].required = True
+
+    @classmethod
+    def for_patch(cls, image: Image, changes) -> "ImageEditForm":
+        """A form of the image's current values overlaid with the fields sent
+        (a partial update, as the API's PATCH)."""
+        data = {
+            "title": image.title,
+            "description": image.description,
+            "topic": image.topic.slug if image.topic_id else "",
+            "visibility": image.visibility,
+        }
+        for field in data:
+            if field in changes:
+                data[field] = changes[field]
+        return cls(data, image=image)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class UploadFilesField(forms.Field):
+    """Several files; each is checked later on its own, so one bad file does
+    not refuse the others."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *, max_files=MAX_FILES_PER_UPLOAD, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("error_messages", {"required": "Choose at least one image to upload."})
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if not value:
+            return []
+        files = list(value) if isinstance(value, list | tuple) else [value]
+        return [file for file in files if file]
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > self.max_files:
+            raise ValidationError(
+                f"Upload at most {self.max_files} images at once (you chose {len(value)})."
+            )
+
+
+class UploadForm(ImageFieldsForm):
+    file = UploadFilesField(
+        label="Images",
+        widget=MultipleFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+
+    field_order = ["file", "title", "description", "topic", "visibility"]
+
+    def __init__(self, *args, max_files=MAX_FILES_PER_UPLOAD, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].max_files = max_files
+        self.fields["title"].help_text = (
+            "Optional; given to every image of the batch. Without one, an image is "
+            "titled after its prompt or its file name."
+        )

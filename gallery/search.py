@@ -1,0 +1,254 @@
+"""Searching images by prompt, title, description and topic name.
+
+One interface, ``search(queryset, q)``, which narrows any image queryset (a
+feed, with its own filters and order) to the images matching every word of
+``q``. Underneath, each database does it its own way:
+
+- PostgreSQL: full-text search (a stored ``tsvector`` column @@
+  ``websearch_to_tsquery``, English stemming) with GIN indexes on it and on
+  topic names, created by migration 0002 on PostgreSQL only.
+- SQLite: an FTS5 table ``gallery_image_fts`` (rowid = image id) that triggers
+  keep in step with every write to images and topics, whichever code makes it.
+  A first, bounded query counts the matches to choose how the page is found.
+  ``install_sqlite_search`` creates it; it is idempotent, and runs after every
+  ``migrate`` too, since SQLite's table rebuilds (an ALTER TABLE) drop triggers.
+- Anything else (MariaDB/MySQL): every word ``icontains`` one of the fields.
+"""
+
+import re
+
+from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
+from django.db.models.expressions import Col, Expression, RawSQL
+from django.db.models.signals import post_migrate
+
+from .models import Image, Topic
+from .pagination import Unindexed
+
+Q_MAX = 200
+TERMS_MAX = 16
+POSTGRES_CONFIG = "english"
+GIN_INDEX_NAME = "image_search_gin"
+FTS_TABLE = "gallery_image_fts"
+SEARCH_MIGRATION = "0002_feeds_indexes"
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search(queryset: QuerySet, q: str) -> QuerySet:
+    """``queryset`` narrowed to the images that match ``q`` (unchanged if
+    ``q`` is blank; empty if it holds no word)."""
+    q = (q or "").strip()[:Q_MAX]
+    if not q:
+        return queryset
+    vendor = connections[queryset.db].vendor
+    if vendor == "postgresql":
+        return _postgres(queryset, q)
+    terms = search_terms(q)
+    if not terms:
+        return queryset.none()
+    if vendor == "sqlite":
+        return _sqlite(queryset, terms)
+    return _icontains(queryset, terms)
+
+
+def search_terms(q: str) -> list[str]:
+    return _WORD.findall(q)[:TERMS_MAX]
+
+
+# ---- PostgreSQL ---------------------------------------------------------------
+
+# The searched document is a stored generated column, which the model does not
+# declare (Django never reads or writes it; PostgreSQL fills it on every write).
+# Stored, each row is checked in a microsecond; recomputing to_tsvector per row
+# took milliseconds a page when the planner walked a feed's index. Migrations that
+# change recipe, title or description's type must drop and re-add it.
+DOCUMENT_COLUMN = "search_document"
+DOCUMENT_SQL = (
+    f"to_tsvector('{POSTGRES_CONFIG}'::regconfig, "
+    "COALESCE(recipe ->> 'prompt', '') || ' ' || COALESCE(title, '') || ' ' || "
+    "COALESCE(description, ''))"
+)
+TOPIC_GIN_INDEX_NAME = "topic_search_gin"
+
+
+def install_postgres_search(schema_editor) -> None:
+    schema_editor.execute(
+        f"ALTER TABLE gallery_image ADD COLUMN {DOCUMENT_COLUMN} tsvector "
+        f"GENERATED ALWAYS AS ({DOCUMENT_SQL}) STORED"
+    )
+    schema_editor.execute(
+        f"CREATE INDEX {GIN_INDEX_NAME} ON gallery_image USING gin ({DOCUMENT_COLUMN})"
+    )
+    # The same expression as SearchVector("name") in _postgres(), so it is used.
+    schema_editor.execute(
+        f"CREATE INDEX {TOPIC_GIN_INDEX_NAME} ON gallery_topic USING gin "
+        f"(to_tsvector('{POSTGRES_CONFIG}'::regconfig, COALESCE(name, '')::text))"
+    )
+
+
+def uninstall_postgres_search(schema_editor) -> None:
+    schema_editor.execute(f"DROP INDEX IF EXISTS {TOPIC_GIN_INDEX_NAME}")
+    schema_editor.execute(f"ALTER TABLE gallery_image DROP COLUMN IF EXISTS {DOCUMENT_COLUMN}")
+
+
+def _postgres(queryset, q):
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+
+    query = SearchQuery(q, search_type="websearch", config=POSTGRES_CONFIG)
+    topics = Topic.objects.alias(found=SearchVector("name", config=POSTGRES_CONFIG)).filter(
+        found=query
+    )
+    # "topic = ANY(ARRAY(subquery))" rather than "topic IN (subquery)": the
+    # array is computed once, so the btree on topic_id and the GIN index can
+    # answer the OR together (a hashed IN subplan would force a full scan).
+    in_topics = _EqualsAnyOf(F("topic"), Subquery(topics.order_by().values("pk")))
+    return queryset.alias(found=_Document()).filter(Q(found=query) | Q(in_topics))
+
+
+class _Document(Expression):
+    """The stored ``search_document`` column of the query's image table."""
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        from django.contrib.postgres.search import SearchVectorField
+
+        field = SearchVectorField()
+        field.set_attributes_from_name(DOCUMENT_COLUMN)
+        field.model = Image
+        return Col(query.get_initial_alias(), field)
+
+
+class _EqualsAnyOf(Func):
+    """``column = ANY(ARRAY(subquery))``."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} = ANY(ARRAY{subquery[0]})", (*column[1], *subquery[1])
+
+
+# ---- SQLite FTS5 --------------------------------------------------------------
+
+
+# Up to this many matches, the query starts from them (then sorts them); beyond,
+# it walks the feed's own index in order and keeps the rows that match, which
+# finds a page after about PAGE_SIZE × images / matches rows. At 100k images the
+# two cost the same near 600 matches, about a millisecond.
+SQLITE_FEW_MATCHES = 1000
+
+
+def _sqlite(queryset, terms):
+    # Each word quoted: FTS5's query syntax (AND, NEAR, column:, *) stays out of
+    # the user's reach, and the words must all match (implicit AND).
+    match = " ".join('"{}"'.format(term.replace('"', '""')) for term in terms)
+    matches = RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)",
+            [match, SQLITE_FEW_MATCHES + 1],
+        )
+        [count] = cursor.fetchone()
+    if count <= SQLITE_FEW_MATCHES:
+        return queryset.filter(pk__in=matches)
+    # "+id IN (…)": the unary plus keeps SQLite from starting at the matches.
+    return queryset.alias(_unindexed_id=Unindexed(F("pk"))).filter(_unindexed_id__in=matches)
+
+
+_FTS_ROW = (
+    "json_extract(new.recipe, '$.prompt'), new.title, new.description, "
+    "(SELECT name FROM gallery_topic WHERE id = new.topic_id)"
+)
+
+SQLITE_TRIGGERS = {
+    "gallery_image_fts_insert": f"""
+        CREATE TRIGGER IF NOT EXISTS gallery_image_fts_insert AFTER INSERT ON gallery_image
+        BEGIN
+            INSERT INTO {FTS_TABLE}(rowid, prompt, title, description, topic)
+            VALUES (new.id, {_FTS_ROW});
+        END""",
+    "gallery_image_fts_update": f"""
+        CREATE TRIGGER IF NOT EXISTS gallery_image_fts_update
+        AFTER UPDATE OF id, recipe, title, description, topic_id ON gallery_image
+        BEGIN
+            DELETE FROM {FTS_TABLE} WHERE rowid = old.id;
+            INSERT INTO {FTS_TABLE}(rowid, prompt, title, description, topic)
+            VALUES (new.id, {_FTS_ROW});
+        END""",
+    "gallery_image_fts_delete": f"""
+        CREATE TRIGGER IF NOT EXISTS gallery_image_fts_delete AFTER DELETE ON gallery_image
+        BEGIN
+            DELETE FROM {FTS_TABLE} WHERE rowid = old.id;
+        END""",
+    "gallery_topic_fts_rename": f"""
+        CREATE TRIGGER IF NOT EXISTS gallery_topic_fts_rename
+        AFTER UPDATE OF name ON gallery_topic
+        BEGIN
+            UPDATE {FTS_TABLE} SET topic = new.name
+            WHERE rowid IN (SELECT id FROM gallery_image WHERE topic_id = new.id);
+        END""",
+}
+
+
+def install_sqlite_search(connection) -> None:
+    """Create the FTS5 table and its triggers where missing; refill the table
+    if any trigger was missing (writes may have gone by unseen)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            "prompt, title, description, topic, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+        if set(SQLITE_TRIGGERS) <= present:
+            return
+        for sql in SQLITE_TRIGGERS.values():
+            cursor.execute(sql)
+        cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        cursor.execute(
+            f"INSERT INTO {FTS_TABLE}(rowid, prompt, title, description, topic) "
+            "SELECT i.id, json_extract(i.recipe, '$.prompt'), i.title, i.description, t.name "
+            "FROM gallery_image i LEFT JOIN gallery_topic t ON t.id = i.topic_id"
+        )
+
+
+def uninstall_sqlite_search(connection) -> None:
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+
+
+def ensure_search_index(sender=None, using="default", **kwargs) -> None:
+    """After every ``migrate``: put back what an SQLite table rebuild removed
+    (Django rebuilds a table to alter it there, and the copy has no triggers)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite" or getattr(sender, "name", "gallery") != "gallery":
+        return
+    applied = MigrationRecorder(connection).applied_migrations()
+    if ("gallery", SEARCH_MIGRATION) in applied:
+        install_sqlite_search(connection)
+
+
+# The migration that creates the index imports this module, so every migrate
+# connects the receiver before it runs; GalleryConfig.ready() may connect it too.
+post_migrate.connect(ensure_search_index, dispatch_uid="gallery.search.ensure_search_index")
+
+
+# ---- Any other database ---------------------------------------------------------
+
+
+def _icontains(queryset, terms):
+    for term in terms:
+        queryset = queryset.filter(
+            Q(recipe__prompt__icontains=term)
+            | Q(title__icontains=term)
+            | Q(description__icontains=term)
+            | Q(topic__name__icontains=term)
+        )
+    return queryset

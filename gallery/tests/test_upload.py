@@ -1,0 +1,343 @@
+"""Uploading PNG, JPEG and WebP files on the upload page: the owner, a visitor,
+good files, refused files, batches, and requests over the size limits."""
+
+import io
+import json
+import os
+import struct
+import zlib
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image as PILImage
+from PIL import PngImagePlugin
+
+from gallery.models import Image, Topic
+from imaging.png_metadata import encode_png, encode_user_comment, format_parameters, read_recipe
+from tests.fixtures import picture
+
+RECIPE = {
+    "prompt": "a fox in snow",
+    "negative_prompt": "blurry",
+    "model": "sd15",
+    "sampler": "Euler a",
+    "steps": 20,
+    "cfg_scale": 7.5,
+    "seed": 1234,
+    "width": 64,
+    "height": 48,
+    "backend": "a1111",
+}
+
+# --- Files to upload (also used by api/tests/test_upload.py) ----------------------------
+
+
+def image_bytes(fmt="PNG", size=(64, 48), **options) -> bytes:
+    buffer = io.BytesIO()
+    picture(*size).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def noise_png(size=(64, 64)) -> bytes:
+    """A PNG that does not compress: its size in bytes is about 3 × its pixels."""
+    buffer = io.BytesIO()
+    PILImage.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def upload(content: bytes, name="picture.png", content_type="image/png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def png_with_json_recipe(recipe) -> bytes:
+    """A PNG whose ``atelier`` chunk holds ``recipe`` as written by anyone."""
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("atelier", json.dumps(recipe))
+    return image_bytes("PNG", pnginfo=info)
+
+
+def jpeg_with_gps_and_recipe(recipe=None) -> bytes:
+    """A camera-like JPEG: maker, GPS position, and an A1111 recipe if given."""
+    exif = PILImage.Exif()
+    exif[0x010F] = "SecretCameraMaker"
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}
+    if recipe:
+        exif[0x8769] = {0x9286: encode_user_comment(format_parameters(recipe))}
+    return image_bytes("JPEG", exif=exif.tobytes())
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` × ``height`` pixels (a decompression bomb)."""
+    content = image_bytes("PNG", size=(1, 1))
+    header = struct.pack(">II", width, height) + content[24:29]
+    chunk = b"IHDR" + header
+    return content[:16] + header + struct.pack(">I", zlib.crc32(chunk)) + content[33:]
+
+
+REFUSED = {
+    "text": (b"just some text, not an image", "This file is not an image we can read"),
+    "gif": (image_bytes("GIF"), "This file is not an image we can read"),
+    "empty": (b"", "The file is empty."),
+    "damaged": (image_bytes("PNG", size=(256, 256))[:300], "damaged or incomplete"),
+    "bomb": (png_claiming_size(50_000, 50_000), "too many pixels"),
+}
+
+
+def stored_files(storage_root) -> list:
+    if not storage_root.exists():
+        return []
+    return sorted(path for path in storage_root.rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def topic(owner):
+    return Topic.objects.create(slug="foxes", name="Foxes", owner=owner)
+
+
+# --- The page ---------------------------------------------------------------------------
+
+
+def test_the_upload_page_has_a_drop_area_for_several_files(owner_client):
+    page = owner_client.get("/upload/")
+    assert page.status_code == 200
+    html = page.text
+    assert 'class="upload-drop' in html and 'enctype="multipart/form-data"' in html
+    assert 'type="file" name="file"' in html and " multiple" in html
+    assert 'accept="image/png,image/jpeg,image/webp"' in html
+
+
+def test_a_topic_in_the_address_is_preselected(owner_client, topic):
+    form = owner_client.get("/upload/?topic=foxes").context["form"]
+    assert form["topic"].value() == "foxes"
+
+
+def test_the_upload_page_has_no_inline_scripts_or_styles(owner_client):
+    html = owner_client.get("/upload/").text
+    assert "<script>" not in html and " style=" not in html
+
+
+def test_a_visitor_is_sent_to_log_in(db, isolated_storage):
+    for response in (
+        Client().get("/upload/"),
+        Client().post("/upload/", {"file": upload(image_bytes())}),
+    ):
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+# --- Accepted files ---------------------------------------------------------------------
+
+
+def test_it_uploads_a_png_into_the_owners_gallery(owner, owner_client):
+    response = owner_client.post("/upload/", {"file": upload(image_bytes(), "lighthouse.png")})
+    image = Image.objects.get()
+    assert response.status_code == 302 and response.url == f"/images/{image.pk}/"
+    assert image.owner == owner and image.source == "uploaded"
+    assert (image.width, image.height) == (64, 48) and image.content_type == "image/png"
+    assert image.visibility == "private" and image.topic is None
+    assert image.title == "lighthouse" and image.recipe == {}
+    assert default_storage.exists(image.file.name) and default_storage.exists(image.thumbnail.name)
+    assert owner_client.get(response.url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "fmt, name, content_type",
+    [("JPEG", "photo.jpg", "image/jpeg"), ("WEBP", "art.webp", "image/webp")],
+)
+def test_it_uploads_jpeg_and_webp(owner_client, fmt, name, content_type):
+    response = owner_client.post("/upload/", {"file": upload(image_bytes(fmt), name)})
+    assert response.status_code == 302
+    image = Image.objects.get()
+    assert image.content_type == content_type and image.file.name.endswith(name[-4:])
+
+
+def test_the_batchs_fields_apply_to_every_image(owner, owner_client, topic):
+    files = [upload(image_bytes(), "one.png"), upload(image_bytes("JPEG"), "two.jpg")]
+    response = owner_client.post(
+        "/upload/",
+        {
+            "file": files,
+            "title": "Winter walk",
+            "description": "Two <b>snowy</b> mornings",
+            "topic": "foxes",
+            "visibility": "public",
+        },
+    )
+    assert response.status_code == 302 and response.url == "/me/images/"
+    images = Image.objects.all()
+    assert len(images) == 2
+    for image in images:
+        assert image.title == "Winter walk" and image.description == "Two <b>snowy</b> mornings"
+        assert image.topic == topic and image.visibility == "public"
+
+
+def test_any_topic_may_be_chosen_not_only_ones_own(other_client, topic):
+    response = other_client.post("/upload/", {"file": upload(image_bytes()), "topic": "foxes"})
+    assert response.status_code == 302
+    assert Image.objects.get().topic == topic
+
+
+def test_a_recipe_in_the_file_is_kept_and_the_title_stays_empty(owner_client):
+    owner_client.post("/upload/", {"file": upload(encode_png(picture(), RECIPE), "00012.png")})
+    image = Image.objects.get()
+    assert image.recipe == RECIPE and image.title == ""
+    assert image.display_title == "a fox in snow"
+    with image.file.open("rb") as stored:
+        assert read_recipe(stored.read())["prompt"] == "a fox in snow"
+
+
+def test_a_recipe_is_cut_down_to_known_keys_with_the_right_types(owner_client):
+    junk = {
+        "prompt": "a fox\u0000 in snow",
+        "negative_prompt": "x" * 6000,
+        "model": {"nested": "object"},
+        "sampler": ["a", "list"],
+        "steps": "20",
+        "seed": True,
+        "cfg_scale": "nan",
+        "width": 64.0,
+        "height": -5,
+        "backend": "<script>alert(1)</script>",
+        "extra": "dropped",
+    }
+    owner_client.post("/upload/", {"file": upload(png_with_json_recipe(junk))})
+    assert Image.objects.get().recipe == {
+        "prompt": "a fox in snow",
+        "negative_prompt": "x" * 5000,
+        "steps": 20,
+        "width": 64,
+        "backend": "<script>alert(1)</script>",
+    }
+
+
+def test_a_recipe_that_is_not_an_object_is_dropped(owner_client):
+    owner_client.post("/upload/", {"file": upload(png_with_json_recipe(["a", "list"]))})
+    assert Image.objects.get().recipe == {}
+
+
+def test_exif_is_stripped_except_the_recipe(owner_client):
+    content = jpeg_with_gps_and_recipe(RECIPE)
+    assert b"SecretCameraMaker" in content
+    owner_client.post("/upload/", {"file": upload(content, "photo.jpg")})
+    image = Image.objects.get()
+    with image.file.open("rb") as stored:
+        data = stored.read()
+    assert b"SecretCameraMaker" not in data
+    exif = PILImage.open(io.BytesIO(data)).getexif()
+    assert 0x8825 not in exif and 0x010F not in exif
+    assert read_recipe(data)["prompt"] == "a fox in snow"
+    assert image.recipe["prompt"] == "a fox in snow" and image.recipe["seed"] == 1234
+
+
+def test_user_text_is_escaped_on_the_page_after_a_partial_upload(owner_client):
+    files = [upload(image_bytes(), "good.png"), upload(b"nope", "<img src=x>.png")]
+    html = owner_client.post("/upload/", {"file": files}).text
+    assert "<img src=x>" not in html and "&lt;img src=x&gt;.png" in html
+
+
+# --- Refused files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_file_leaves_no_row_and_no_file(owner_client, isolated_storage, case):
+    content, message = REFUSED[case]
+    response = owner_client.post("/upload/", {"file": upload(content, f"{case}.png")})
+    assert response.status_code == 400
+    assert message in response.text and f"{case}.png" in response.text
+    assert not Image.objects.exists()
+    assert stored_files(isolated_storage) == []
+
+
+def test_a_file_over_the_size_limit_is_refused(owner_client, settings, isolated_storage):
+    settings.ATELIER_MAX_UPLOAD_BYTES = 1000
+    response = owner_client.post("/upload/", {"file": upload(noise_png())})
+    assert response.status_code == 400
+    assert "The image is larger than 1000 bytes." in response.text
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+def test_an_image_over_the_pixel_limit_is_refused(owner_client, settings, isolated_storage):
+    settings.ATELIER_MAX_UPLOAD_PIXELS = 1000
+    response = owner_client.post("/upload/", {"file": upload(image_bytes(size=(64, 48)))})
+    assert response.status_code == 400 and "too many pixels" in response.text
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+def test_a_batch_keeps_the_good_files_and_says_which_were_refused(owner_client):
+    files = [
+        upload(image_bytes(), "good.png"),
+        upload(b"not an image", "notes.txt"),
+        upload(image_bytes("WEBP"), "also-good.webp"),
+    ]
+    response = owner_client.post("/upload/", {"file": files, "title": "Batch"})
+    assert response.status_code == 200
+    html = response.text
+    assert "2 of 3 uploaded" in html and "Not uploaded" in html
+    assert "notes.txt" in html and "This file is not an image we can read" in html
+    assert sorted(Image.objects.values_list("title", flat=True)) == ["Batch", "Batch"]
+    for image in Image.objects.all():
+        assert f'href="/images/{image.pk}/"' in html
+    assert response.context["form"]["title"].value() == "Batch"
+
+
+def test_no_file_is_a_form_error(owner_client):
+    response = owner_client.post("/upload/", {"title": "nothing"})
+    assert response.status_code == 400
+    assert "Choose at least one image to upload." in response.text
+    assert not Image.objects.exists()
+
+
+def test_more_than_20_files_at_once_are_refused(owner_client, isolated_storage):
+    files = [upload(image_bytes(size=(8, 8)), f"{n}.png") for n in range(21)]
+    response = owner_client.post("/upload/", {"file": files})
+    assert response.status_code == 400
+    assert "Upload at most 20 images at once (you chose 21)." in response.text
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("title", "x" * 10_000, "at most 200 characters"),
+        ("description", "x" * 5001, "at most 5000 characters"),
+        ("topic", "no-such-topic", "There is no topic “no-such-topic”."),
+        ("visibility", "everyone", "Select a valid choice"),
+    ],
+)
+def test_bad_batch_fields_store_nothing(owner_client, isolated_storage, field, value, message):
+    response = owner_client.post("/upload/", {"file": upload(image_bytes()), field: value})
+    assert response.status_code == 400 and message in response.text
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+# --- Requests over Django's and Atelier's size limits: a clear 4xx, never a 500 -----------
+
+
+def test_a_request_larger_than_any_upload_is_413(owner_client, settings, isolated_storage):
+    settings.ATELIER_MAX_UPLOAD_BYTES = 1000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    files = [upload(noise_png(), f"{n}.png") for n in range(3)]
+    response = owner_client.post("/upload/", {"file": files})
+    assert response.status_code == 413
+    assert "The upload is too large" in response.text
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+def test_text_fields_over_djangos_limit_are_413(owner_client, settings, isolated_storage):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = owner_client.post(
+        "/upload/", {"file": upload(image_bytes()), "description": "x" * 2000}
+    )
+    assert response.status_code == 413
+    assert "The form&#x27;s text fields are too large." in response.text
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+def test_more_files_than_django_accepts_is_a_400(owner_client, settings, isolated_storage):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [upload(image_bytes(size=(8, 8)), f"{n}.png") for n in range(3)]
+    response = owner_client.post("/upload/", {"file": files})
+    assert response.status_code == 400
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []

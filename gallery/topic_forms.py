@@ -1,0 +1,59 @@
+"""The topic form: what a person may type or upload for a topic, checked the
+same way for the pages and the API."""
+
+from django import forms
+from django.conf import settings
+
+from imaging.validation import InvalidImage, validate_image
+
+from .topics import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX
+
+COVER_ACCEPT = "image/png,image/jpeg,image/webp"
+
+
+class TopicForm(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX)
+    slug = forms.CharField(
+        max_length=SLUG_MAX,
+        required=False,
+        label="Address",
+        help_text="Optional: the end of the topic's address, /topics/<address>/. "
+        "Left empty, it is made from the name.",
+    )
+    description = forms.CharField(
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "data-counter-target": "description-counter"},
+        ),
+    )
+    cover = forms.FileField(
+        required=False,
+        label="Cover image",
+        help_text="PNG, JPEG or WebP. Shown wide, cropped to fit.",
+        widget=forms.ClearableFileInput(attrs={"accept": COVER_ACCEPT}),
+    )
+    remove_cover = forms.BooleanField(required=False, label="Remove the cover")
+
+    def __init__(self, *args, topic=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic = topic
+        if topic is None:
+            del self.fields["remove_cover"]
+        else:
+            del self.fields["slug"]  # an address never changes
+            if not topic.cover:
+                del self.fields["remove_cover"]
+
+    def clean_cover(self):
+        upload = self.cleaned_data.get("cover")
+        if not upload:
+            return None
+        try:
+            return validate_image(
+                upload,
+                max_bytes=settings.ATELIER_MAX_UPLOAD_BYTES,
+                max_pixels=settings.ATELIER_MAX_UPLOAD_PIXELS,
+            )
+        except InvalidImage as exc:
+            raise forms.ValidationError(exc.message) from exc

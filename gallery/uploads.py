@@ -1,0 +1,213 @@
+"""Uploading existing PNG, JPEG and WebP files into a person's gallery.
+
+Each file is checked by ``imaging.validation.validate_image`` (size, pixel
+count against decompression bombs, a real decode, metadata stripped except the
+generation recipe) before anything is written; a refused file leaves no row and
+no file. Accepted files enter the gallery through ``gallery.ingest.store_image``,
+like generated ones.
+
+The recipe found in a file was written by whoever made the file: it is kept only
+for the keys Atelier knows, with the right types and bounded lengths.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+
+from imaging.validation import InvalidImage, validate_image
+
+from .editing import TITLE_MAX
+from .ingest import store_image
+from .models import Image
+
+MAX_FILES_PER_UPLOAD = 20
+UNREADABLE_RECIPE = "The generation recipe in this file is damaged; remove it and try again."
+
+# Known recipe keys: text (with a length bound), integers and numbers (with bounds).
+RECIPE_TEXT = {
+    "prompt": 5000,
+    "negative_prompt": 5000,
+    "model": 200,
+    "sampler": 100,
+    "backend": 50,
+}
+RECIPE_INTEGERS = {
+    "steps": (1, 10_000),
+    "seed": (0, 2**64 - 1),
+    "width": (1, 100_000),
+    "height": (1, 100_000),
+}
+RECIPE_NUMBERS = {"cfg_scale": (0.0, 100.0)}
+
+_INTEGER = re.compile(r"[-+]?\d{1,20}")
+
+
+class UploadTooLarge(Exception):
+    """A request body larger than any acceptable upload; ``message`` is for the uploader."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class UploadResult:
+    """What became of one file of a batch: an image, or the reason it was refused."""
+
+    name: str
+    image: Image | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.image is not None
+
+
+def max_request_bytes(files: int = 1) -> int:
+    """The largest request body worth reading for ``files`` files: each file at its
+    limit plus the form fields Django accepts besides them."""
+    fields = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return files * settings.ATELIER_MAX_UPLOAD_BYTES + fields
+
+
+def check_request_size(content_length, files: int = 1) -> None:
+    """Refuse a request body before it is read when its declared size is too large."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return
+    if length > max_request_bytes(files):
+        limit = _describe_bytes(settings.ATELIER_MAX_UPLOAD_BYTES)
+        if files > 1:
+            message = (
+                f"The upload is too large: at most {files} files of {limit} each. "
+                "Send fewer or smaller files."
+            )
+        else:
+            message = f"The upload is too large: an image may be at most {limit}."
+        raise UploadTooLarge(message)
+
+
+def upload_image(
+    owner,
+    file,
+    *,
+    title: str = "",
+    description: str = "",
+    topic=None,
+    visibility: str = Image.Visibility.PRIVATE,
+) -> Image:
+    """Validate one uploaded file and store it in ``owner``'s gallery.
+
+    Raises ``InvalidImage`` (with a message for the uploader) and writes nothing
+    if the file is refused. Without a title, an image that has no prompt is
+    titled after its file name.
+    """
+    try:
+        validated = validate_image(
+            file,
+            max_bytes=settings.ATELIER_MAX_UPLOAD_BYTES,
+            max_pixels=settings.ATELIER_MAX_UPLOAD_PIXELS,
+        )
+    except UnicodeError as error:
+        # A recipe whose text cannot be written back (e.g. a lone surrogate in
+        # the JSON chunk) fails while re-encoding; nothing was stored yet.
+        raise InvalidImage(UNREADABLE_RECIPE, "bad_metadata") from error
+    recipe = clean_recipe(validated.recipe)
+    if not title and not recipe.get("prompt"):
+        title = title_from_file_name(getattr(file, "name", ""))
+    return store_image(
+        owner=owner,
+        content=validated.content,
+        picture=validated.image,
+        extension=validated.extension,
+        recipe=recipe,
+        source=Image.Source.UPLOADED,
+        visibility=visibility,
+        topic=topic,
+        title=title,
+        description=description,
+    )
+
+
+def upload_images(owner, files, **fields) -> list[UploadResult]:
+    """Upload a batch: each file is validated and stored on its own, so good
+    files are kept when others are refused. ``fields`` as for ``upload_image``."""
+    results = []
+    for file in files:
+        name = PurePath(getattr(file, "name", "") or "").name or "file"
+        try:
+            image = upload_image(owner, file, **fields)
+        except InvalidImage as refused:
+            results.append(UploadResult(name=name, error=refused.message))
+        else:
+            results.append(UploadResult(name=name, image=image))
+    return results
+
+
+def title_from_file_name(name: str) -> str:
+    stem = PurePath(name or "").stem
+    return _text(stem, TITLE_MAX).strip()
+
+
+def clean_recipe(raw) -> dict:
+    """The known recipe keys of ``raw`` with values of the right type and size;
+    everything else is dropped."""
+    if not isinstance(raw, dict):
+        return {}
+    recipe = {}
+    for key, limit in RECIPE_TEXT.items():
+        value = raw.get(key)
+        if isinstance(value, str) and (text := _text(value, limit).strip()):
+            recipe[key] = text
+    for key, (low, high) in RECIPE_INTEGERS.items():
+        value = _integer(raw.get(key))
+        if value is not None and low <= value <= high:
+            recipe[key] = value
+    for key, (low, high) in RECIPE_NUMBERS.items():
+        value = _number(raw.get(key))
+        if value is not None and low <= value <= high:
+            recipe[key] = value
+    return recipe
+
+
+def _text(value: str, limit: int) -> str:
+    """``value`` without NUL characters or lone surrogates (no database stores
+    those), cut to ``limit`` characters."""
+    value = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return value[:limit]
+
+
+def _integer(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+def _number(value) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip()) if len(value) <= 32 else None
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value):
+        return value
+    return None
+
+
+def _describe_bytes(count: int) -> str:
+    for unit, size in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if count >= size:
+            return f"{count / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{count} bytes"

@@ -1,0 +1,216 @@
+"""The image page (the lightbox) and what people do on it: like and comment.
+
+Each change answers an htmx request with the partial to swap in, and a plain
+form post with a redirect back, so the page also works without JavaScript."""
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import comments as comment_service
+from .. import likes
+from ..comments import CommentForm
+from ..models import Image
+from ..permissions import can_change, viewable_images
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _image_or_404(user, image_id, *related) -> Image:
+    image = viewable_images(user).select_related(*related).filter(pk=image_id).first()
+    if image is None:
+        raise Http404("No such image.")
+    return image
+
+
+def _login_first(request, image_id):
+    """A visitor who tries to change something is asked to log in, then comes
+    back to the image page (never to the POST-only URL they hit)."""
+    next_url = reverse("gallery:detail", args=[image_id])
+    if _is_htmx(request):
+        login = f"{reverse('account_login')}?next={next_url}"
+        return HttpResponse(status=401, headers={"HX-Redirect": login})
+    return redirect_to_login(next_url)
+
+
+def _back(request, fallback: str):
+    """Where a plain form post returns: ``next`` or the referring page if they
+    are on this site, else ``fallback``."""
+    for candidate in (request.POST.get("next"), request.headers.get("Referer")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(candidate)
+    return redirect(fallback)
+
+
+# ---- The page --------------------------------------------------------------
+
+
+def detail(request, image_id):
+    image = (
+        viewable_images(request.user)
+        .select_related("owner__profile", "topic")
+        .filter(pk=image_id)
+        .first()
+    )
+    if image is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())  # it may be theirs
+        raise Http404("No such image.")
+    return _render_detail(request, image)
+
+
+def _render_detail(request, image, *, comment_form=None, status=200):
+    user = request.user
+    comments, earlier = comment_service.page(user, image)
+    context = {
+        "image": image,
+        "can_change": can_change(user, image),
+        "liked": likes.is_liked(user, image),
+        "comments": comments,
+        "earlier": earlier,
+        "can_comment": comment_service.can_comment(user, image),
+        "comment_form": comment_form or CommentForm(),
+    }
+    return render(request, "gallery/detail.html", context, status=status)
+
+
+# ---- Likes -------------------------------------------------------------------
+
+
+@require_http_methods(["POST", "DELETE"])
+def like(request, image_id):
+    """POST likes the image, DELETE takes the like back."""
+    if request.method == "DELETE":
+        return _set_liked(request, image_id, False)
+    return _set_liked(request, image_id, True)
+
+
+@require_POST
+def unlike(request, image_id):
+    """The plain-form way to take a like back (forms cannot send DELETE)."""
+    return _set_liked(request, image_id, False)
+
+
+def _set_liked(request, image_id, liked: bool):
+    if not request.user.is_authenticated:
+        return _login_first(request, image_id)
+    image = _image_or_404(request.user, image_id)
+    if liked:
+        likes.like(request.user, image)
+    else:
+        likes.unlike(request.user, image)
+    if not _is_htmx(request):
+        return _back(request, reverse("gallery:detail", args=[image.pk]))
+    image.like_count = likes.current_count(image)
+    return render(request, "gallery/_like_button.html", {"image": image, "liked": liked})
+
+
+# ---- Comments ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def comments(request, image_id):
+    """GET: a page of earlier comments (``?before=<comment id>``) for htmx.
+    POST: add a comment."""
+    if request.method == "GET":
+        return _earlier_comments(request, image_id)
+    if not request.user.is_authenticated:
+        return _login_first(request, image_id)
+    image = _image_or_404(request.user, image_id, "owner__profile", "topic")
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        comment = comment_service.add(request.user, image, form.cleaned_data["text"])
+        if not _is_htmx(request):
+            return redirect(_comment_url(comment))
+        image.comment_count = comment_service.current_count(image)
+        comment.image = image
+        comment_service.with_permissions(request.user, [comment], image)
+        context = {"image": image, "comment": comment, "form": CommentForm()}
+        return render(request, "gallery/_comment_added.html", context)
+    if _is_htmx(request):
+        return render(request, "gallery/_comment_form.html", {"image": image, "form": form})
+    return _render_detail(request, image, comment_form=form, status=400)
+
+
+def _earlier_comments(request, image_id):
+    try:
+        before = int(request.GET["before"])
+    except (KeyError, ValueError):
+        return redirect("gallery:detail", image_id=image_id)
+    image = (
+        viewable_images(request.user).select_related("owner__profile").filter(pk=image_id).first()
+    )
+    if image is None:
+        if not request.user.is_authenticated:
+            return _login_first(request, image_id)
+        raise Http404("No such image.")
+    if not _is_htmx(request):
+        return redirect("gallery:detail", image_id=image_id)
+    shown, earlier = comment_service.page(request.user, image, before=before)
+    context = {"image": image, "comments": shown, "earlier": earlier}
+    return render(request, "gallery/_comments_earlier.html", context)
+
+
+def _comment_url(comment) -> str:
+    return f"{reverse('gallery:detail', args=[comment.image_id])}#comment-{comment.pk}"
+
+
+def _visible_comment(request, comment_id):
+    comment = comment_service.get_visible(request.user, comment_id)
+    comment_service.with_permissions(request.user, [comment], comment.image)
+    return comment
+
+
+@require_GET
+def comment(request, comment_id):
+    """One comment as shown in the list (htmx puts it back after Cancel)."""
+    comment = _visible_comment(request, comment_id)
+    if not _is_htmx(request):
+        return redirect(_comment_url(comment))
+    return render(request, "gallery/_comment.html", {"comment": comment})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_edit(request, comment_id):
+    comment = _visible_comment(request, comment_id)
+    if not comment.can_edit:
+        raise PermissionDenied("Only its author can edit a comment.")
+    if request.method == "POST":
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            try:
+                comment_service.edit(request.user, comment, form.cleaned_data["text"])
+            except ValidationError as exc:  # pragma: no cover - the form checked it
+                form.add_error("text", exc)
+            else:
+                if not _is_htmx(request):
+                    return redirect(_comment_url(comment))
+                return render(request, "gallery/_comment.html", {"comment": comment})
+        status = 200 if _is_htmx(request) else 400
+    else:
+        form = CommentForm(initial={"text": comment.text})
+        status = 200
+    template = "gallery/_comment_edit.html" if _is_htmx(request) else "gallery/comment_edit.html"
+    return render(request, template, {"comment": comment, "form": form}, status=status)
+
+
+@login_required
+@require_POST
+def comment_delete(request, comment_id):
+    comment = _visible_comment(request, comment_id)
+    comment_service.delete(request.user, comment)
+    image = comment.image
+    if not _is_htmx(request):
+        return redirect(f"{reverse('gallery:detail', args=[image.pk])}#comments")
+    image.comment_count = comment_service.current_count(image)
+    return render(request, "gallery/_comment_deleted.html", {"image": image})

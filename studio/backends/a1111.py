@@ -1,0 +1,568 @@
+"""The AUTOMATIC1111 engine: Stable Diffusion web UI, Forge or SD.Next, driven
+through its web API (the server runs with ``--api``).
+
+A job goes through these stages, in the order of this file:
+
+1. server     the base URL (``config["url"]``, or the preset's
+              ``options["base_url"]``) and the optional HTTP basic auth that
+              the server's ``--api-auth user:password`` asks for;
+2. checkpoint the preset's ``model_id`` looked up in ``/sdapi/v1/sd-models``
+              by title, name, file name or hash. A1111 quietly falls back to
+              another checkpoint for a name it does not know, so an unknown
+              one fails here, before anything runs;
+3. body       A1111's txt2img request, ``batch_size=n`` so that the images'
+              seeds are seed, seed+1, ... as in the recipe. A combined sampler
+              name such as "DPM++ 2M Karras" is split into sampler "DPM++ 2M"
+              and scheduler "Karras" when the server lists schedulers (A1111
+              1.9+); older servers get the name as given;
+4. run        ``POST /sdapi/v1/txt2img`` blocks until the images are made, so
+              it runs in a thread while this one polls ``/sdapi/v1/progress``
+              for the step and live preview and checks for cancellation
+              (``POST /sdapi/v1/interrupt``; the partial result is dropped);
+5. images     the base64 PNGs decoded, paired with info's ``all_seeds``.
+
+Passing failures (connection refused, 429, 502-504, a short call timing out)
+are retried with ``call_with_retries``. A generation that outlasts
+``generation_timeout`` is interrupted and fails: retrying it would only queue
+the same work again on a server that is already busy with it.
+
+A1111 runs one job at a time; its progress and interrupt are server-wide, so
+a server shared with other users reports (and cancels) whatever it is running.
+
+Config (``settings.ATELIER_ENGINES["a1111"]``): ``url``, ``username``,
+``password``, ``connect_timeout``, ``timeout`` (short calls),
+``generation_timeout``, ``poll_interval``, ``retry_policy`` (a RetryPolicy) and
+``sleep`` (its wait; tests pass a fake).
+Preset options: ``base_url``, ``scheduler`` (sent as is, no splitting),
+``override_settings`` (more A1111 options for the job, e.g. CLIP skip).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+
+from .base import (
+    BackendError,
+    CancelCheck,
+    Cancelled,
+    GeneratedImage,
+    GenerationRequest,
+    ModelUnavailable,
+    Progress,
+    ProgressCallback,
+)
+from .retrying import RetryPolicy, call_with_retries
+from .samplers import sampler_names
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_POLICY = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
+PROGRESS_TIMEOUT = 5.0  # seconds; a slow progress poll must not delay a cancel for long
+TXT2IMG = "/sdapi/v1/txt2img"
+CANCEL_GRACE = 5.0  # seconds to let the interrupted txt2img call return before leaving it
+
+
+def create_backend(config: dict) -> A1111Backend:
+    return A1111Backend(config)
+
+
+def is_configured(config: dict) -> bool:
+    return bool(config.get("url"))
+
+
+class A1111Backend:
+    name = "a1111"
+
+    def __init__(self, config: dict, transport: httpx.BaseTransport | None = None):
+        self.config = config
+        connect = float(config.get("connect_timeout") or 5.0)
+        self.timeout = httpx.Timeout(float(config.get("timeout") or 30.0), connect=connect)
+        self.generation_timeout = httpx.Timeout(
+            float(config.get("generation_timeout") or 900.0), connect=connect
+        )
+        self.poll_interval = float(config.get("poll_interval") or 0.5)
+        self.retry_policy = config.get("retry_policy") or DEFAULT_RETRY_POLICY
+        self.sleep = config.get("sleep") or time.sleep  # tests pass a fake
+        self.client = httpx.Client(timeout=self.timeout, transport=transport)
+        self._schedulers: dict[str, list[dict] | None] = {}  # per server URL; None = no such API
+        self._lock = threading.Lock()
+
+    def models(self) -> list[str]:
+        """The server's checkpoint titles (raises BackendError when it cannot be asked)."""
+        items = self.server({}).get_json("/sdapi/v1/sd-models")
+        return [item["title"] for item in listed(items) if "title" in item]
+
+    def samplers(self) -> list[str]:
+        """The server's sampler names, or the usual A1111 ones when it cannot be asked."""
+        try:
+            items = self.server({}).get_json("/sdapi/v1/samplers")
+        except BackendError:
+            return sampler_names()
+        return [item["name"] for item in listed(items) if "name" in item] or sampler_names()
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+    ) -> list[GeneratedImage]:
+        server = self.server(request.options)
+
+        def retried(call):
+            return call_with_retries(
+                call,
+                policy=self.retry_policy,
+                should_cancel=should_cancel,
+                sleep=self.sleep,
+                on_wait=lambda delay, error: on_progress(
+                    Progress(
+                        phase="waiting", message=f"{error.message} Trying again in {delay:.0f} s."
+                    )
+                ),
+            )
+
+        checkpoint = retried(lambda: find_checkpoint(server, request.model_id))
+        sampler, scheduler = retried(lambda: self.sampler_and_scheduler(server, request))
+        body = txt2img_body(request, checkpoint, sampler, scheduler)
+        if should_cancel():
+            raise Cancelled()
+        on_progress(Progress(phase="loading", message=f"Sent to {server.display}"))
+        data = retried(lambda: self.run(server, body, on_progress, should_cancel))
+        return decode_images(data, request, server)
+
+    # 1. Server ----------------------------------------------------------------
+
+    def server(self, options: dict) -> Server:
+        url = (options.get("base_url") or self.config.get("url") or "").rstrip("/")
+        if not url:
+            raise BackendError("No AUTOMATIC1111 server is set: set ATELIER_A1111_URL.")
+        url, credentials = without_credentials(url)
+        if self.config.get("username"):
+            credentials = (self.config["username"], self.config.get("password") or "")
+        auth = httpx.BasicAuth(*credentials) if credentials else None
+        return Server(url, auth, self.client, self.timeout)
+
+    # 3. Body ------------------------------------------------------------------
+
+    def sampler_and_scheduler(
+        self, server: Server, request: GenerationRequest
+    ) -> tuple[str, str | None]:
+        if request.options.get("scheduler"):
+            return request.sampler, request.options["scheduler"]
+        if " " not in request.sampler:
+            return request.sampler, None
+        return split_sampler(request.sampler, self.schedulers(server))
+
+    def schedulers(self, server: Server) -> list[dict] | None:
+        """The server's schedulers, asked once per server; None when it has no such API."""
+        with self._lock:
+            if server.url in self._schedulers:
+                return self._schedulers[server.url]
+        try:
+            items = listed(server.get_json("/sdapi/v1/schedulers")) or None
+        except NoSuchEndpoint:
+            items = None
+        with self._lock:
+            self._schedulers[server.url] = items
+        return items
+
+    # 4. Run -------------------------------------------------------------------
+
+    def run(
+        self,
+        server: Server,
+        body: dict,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+    ) -> dict:
+        """POST txt2img in a thread; meanwhile poll progress and watch for a cancel."""
+        result: Future = Future()
+
+        def post() -> None:
+            try:
+                result.set_result(server.txt2img(body, self.generation_timeout))
+            except BaseException as exc:  # handed to the waiting thread
+                result.set_exception(exc)
+
+        threading.Thread(target=post, name="a1111-txt2img", daemon=True).start()
+        last_preview = None
+        while True:
+            try:
+                return result.result(timeout=self.poll_interval)
+            except FutureTimeout:
+                pass
+            except GenerationTimeout:
+                server.interrupt()
+                raise
+            if should_cancel():
+                server.interrupt()
+                try:
+                    result.exception(timeout=CANCEL_GRACE)  # A1111 answers with a partial result
+                except FutureTimeout:
+                    pass
+                raise Cancelled()
+            last_preview = report_progress(server, on_progress, last_preview)
+
+
+@dataclass
+class Server:
+    """One A1111 server: its URL, credentials and the calls this engine makes."""
+
+    url: str
+    auth: httpx.BasicAuth | None
+    client: httpx.Client
+    timeout: httpx.Timeout
+
+    @property
+    def display(self) -> str:
+        """The URL for messages (credentials never are part of it)."""
+        return self.url
+
+    def get_json(self, path: str, **params):
+        return parse_json(self.call("GET", path, params=params or None), self)
+
+    def txt2img(self, body: dict, timeout: httpx.Timeout) -> dict:
+        response = self.call("POST", TXT2IMG, json=body, timeout=timeout)
+        return parse_json(response, self)
+
+    def progress(self) -> dict:
+        timeout = httpx.Timeout(PROGRESS_TIMEOUT, connect=self.timeout.connect)
+        response = self.call(
+            "GET", "/sdapi/v1/progress", params={"skip_current_image": "false"}, timeout=timeout
+        )
+        return parse_json(response, self)
+
+    def interrupt(self) -> None:
+        """Ask the server to stop; a failure here must not hide the cancel itself."""
+        try:
+            self.call("POST", "/sdapi/v1/interrupt")
+        except (BackendError, httpx.HTTPError) as exc:
+            log.warning("could not interrupt %s: %s", self.display, exc)
+
+    def call(self, method: str, path: str, **kwargs):
+        """One HTTP call; transport failures and error statuses become BackendError."""
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self.client.request(method, self.url + path, auth=self.auth, **kwargs)
+        except httpx.ConnectError as exc:
+            reason = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
+            raise BackendError(
+                f"The AUTOMATIC1111 server at {self.display} is not reachable: {reason}. "
+                "Is it running with --api?",
+                retryable=True,
+            ) from None
+        except httpx.ConnectTimeout:
+            raise BackendError(
+                f"The AUTOMATIC1111 server at {self.display} did not accept a connection "
+                f"within {self.timeout.connect:g} s.",
+                retryable=True,
+            ) from None
+        except httpx.ReadTimeout:
+            if path == TXT2IMG:
+                raise GenerationTimeout(
+                    f"The AUTOMATIC1111 server at {self.display} did not finish within "
+                    f"{kwargs['timeout'].read:g} s; it was interrupted. Try fewer steps or a "
+                    "smaller size, or raise ATELIER_A1111_GENERATION_TIMEOUT."
+                ) from None
+            raise BackendError(
+                f"The AUTOMATIC1111 server at {self.display} did not answer {path} within "
+                f"{kwargs['timeout'].read:g} s.",
+                retryable=True,
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            raise BackendError(
+                f"The AUTOMATIC1111 server at {self.display} closed the connection.",
+                retryable=True,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise BackendError(
+                f"Talking to the AUTOMATIC1111 server at {self.display} failed "
+                f"({type(exc).__name__})."
+            ) from None
+        if response.status_code >= 400:
+            raise error_for(response, self, path)
+        return response
+
+
+def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL minus any "user:password@" in it, so that it can be logged and shown,
+    and those credentials."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    clean = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return clean, (unquote(parts.username), unquote(parts.password or ""))
+
+
+class NoSuchEndpoint(BackendError):
+    """A 404 from FastAPI's router: the server lacks this API (or --api is off)."""
+
+
+class GenerationTimeout(BackendError):
+    """txt2img did not answer within the generation timeout."""
+
+
+def error_for(response: httpx.Response, server: Server, path: str) -> BackendError:
+    """A message a person can act on, for an A1111 error status.
+
+    A1111 answers its own errors as ``{"error", "detail", "body", "errors"}``
+    and FastAPI's validation errors as ``{"detail": [{"loc", "msg", ...}]}``.
+    """
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    detail = body.get("detail")
+    where = f"The AUTOMATIC1111 server at {server.display}"
+    if status == 401:
+        if server.auth is None:
+            return BackendError(
+                f"{where} asks for a user name and password (401): set "
+                "ATELIER_A1111_USERNAME and ATELIER_A1111_PASSWORD to a pair from its --api-auth."
+            )
+        return BackendError(
+            f"{where} rejected the user name or password (401). Check ATELIER_A1111_USERNAME "
+            "and ATELIER_A1111_PASSWORD against its --api-auth."
+        )
+    if status == 403:
+        return BackendError(f"{where} refused the request (403).")
+    if status == 404:
+        if isinstance(detail, str) and "model" in detail.lower():
+            return ModelUnavailable(f"{where} has no such checkpoint ({detail}).")
+        if isinstance(detail, str) and "sampler" in detail.lower():
+            return BackendError(f"{where} does not know this sampler ({detail}).")
+        return NoSuchEndpoint(
+            f"{where} has no API at {path} (404): start it with --api, and check the URL."
+        )
+    if status == 422:
+        return BackendError(f"{where} rejected the request (422): {validation_text(detail)}.")
+    if status == 429 or status in (502, 503, 504):
+        return BackendError(
+            f"{where} is busy or restarting ({status}).",
+            retryable=True,
+            retry_after=retry_after(response),
+        )
+    error = str(body.get("error") or "")
+    text = str(body.get("errors") or detail or "")
+    if "OutOfMemory" in error or "out of memory" in text.lower():
+        return BackendError(
+            f"{where} ran out of GPU memory. Try a smaller size or fewer images, "
+            "or start it with --medvram (or --lowvram)."
+        )
+    if status == 400 and detail:
+        return BackendError(f"{where} refused the request: {detail}.")
+    summary = ": ".join(part for part in (error, text) if part)[:300]
+    return BackendError(f"{where} failed ({status}){': ' + summary if summary else ''}.")
+
+
+def validation_text(detail) -> str:
+    """FastAPI's ``[{"loc": ["body", "steps"], "msg": "..."}]`` as "steps: ..." lines."""
+    if not isinstance(detail, list):
+        return str(detail or "invalid request")
+    parts = []
+    for item in detail[:5]:
+        if not isinstance(item, dict):
+            continue
+        loc = [str(x) for x in item.get("loc", []) if x != "body"]
+        parts.append(f"{'.'.join(loc) or 'request'}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def listed(data) -> list[dict]:
+    """The objects of a JSON list answer; anything else counts as an empty list."""
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+def parse_json(response: httpx.Response, server: Server):
+    try:
+        return response.json()
+    except ValueError:
+        raise BackendError(
+            f"The AUTOMATIC1111 server at {server.display} answered with something that is "
+            "not JSON. Is the URL that of its API?"
+        ) from None
+
+
+# 2. Checkpoint ----------------------------------------------------------------
+
+
+def find_checkpoint(server: Server, model_id: str) -> str | None:
+    """The title of the server's checkpoint named ``model_id``; None when none is named."""
+    if not model_id:
+        return None
+    items = listed(server.get_json("/sdapi/v1/sd-models"))
+    for item in items:
+        if model_id.strip() in checkpoint_names(item):
+            return item["title"]
+    known = ", ".join(item.get("title", "?") for item in items[:10]) or "none"
+    raise ModelUnavailable(
+        f"The AUTOMATIC1111 server at {server.display} has no checkpoint {model_id!r} "
+        f"(it has: {known}). Put the file in its models/Stable-diffusion folder, or fix the "
+        "preset's model id."
+    )
+
+
+def checkpoint_names(item: dict) -> set[str]:
+    """The names A1111 itself accepts for a checkpoint: title, name, file, hashes."""
+    title = item.get("title") or ""
+    file_name = PurePosixPath((item.get("filename") or "").replace("\\", "/")).name
+    names = {
+        title,
+        title.rsplit(" [", 1)[0],
+        item.get("model_name") or "",
+        file_name,
+        PurePosixPath(file_name).stem,
+        item.get("hash") or "",
+        item.get("sha256") or "",
+    }
+    return names - {""}
+
+
+# 3. Body ----------------------------------------------------------------------
+
+
+def split_sampler(name: str, schedulers: list[dict] | None) -> tuple[str, str | None]:
+    """Split "DPM++ 2M Karras" into ("DPM++ 2M", "Karras") if the server has that scheduler."""
+    for item in schedulers or []:
+        label = item.get("label") or item.get("name")
+        for option in (item.get("label"), item.get("name"), *(item.get("aliases") or [])):
+            if option and name.casefold().endswith(" " + option.casefold()):
+                return name[: -len(option) - 1], label
+    return name, None
+
+
+def txt2img_body(
+    request: GenerationRequest, checkpoint: str | None, sampler: str, scheduler: str | None
+) -> dict:
+    """A1111's StableDiffusionTxt2ImgProcessingAPI body for the request."""
+    body = {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "steps": request.steps,
+        "cfg_scale": request.cfg_scale,
+        "width": request.width,
+        "height": request.height,
+        "sampler_name": sampler,
+        "seed": request.seed,
+        "batch_size": request.n,
+        "n_iter": 1,
+        "send_images": True,
+        "save_images": False,
+    }
+    if scheduler:
+        body["scheduler"] = scheduler
+    overrides = dict(request.options.get("override_settings") or {})
+    if checkpoint:
+        overrides["sd_model_checkpoint"] = checkpoint
+    if overrides:
+        body["override_settings"] = overrides
+    return body
+
+
+# 4. Progress ------------------------------------------------------------------
+
+
+def report_progress(server: Server, on_progress: ProgressCallback, last_preview: str | None):
+    """One progress poll → a sampling report; returns the preview seen, to skip repeats.
+
+    Progress is a nicety: a failed poll is logged and the job goes on."""
+    try:
+        data = server.progress()
+    except BackendError as exc:
+        log.debug("progress poll failed: %s", exc.message)
+        return last_preview
+    state = data.get("state") if isinstance(data, dict) else None
+    if not isinstance(state, dict) or not state.get("sampling_steps"):
+        return last_preview
+    encoded = data.get("current_image")
+    preview = None
+    if encoded and encoded != last_preview:
+        try:
+            preview = decode_image(encoded)
+        except BackendError:
+            preview = None
+    on_progress(
+        Progress(
+            phase="sampling",
+            step=int(state.get("sampling_step") or 0),
+            total=int(state["sampling_steps"]),
+            preview=preview,
+        )
+    )
+    return encoded or last_preview
+
+
+# 5. Images --------------------------------------------------------------------
+
+
+def decode_images(data, request: GenerationRequest, server: Server) -> list[GeneratedImage]:
+    """The n images of the answer, with their seeds from info's ``all_seeds``.
+
+    Images before ``index_of_first_image`` (a grid) and after the n asked for
+    (extensions' extra images) are not part of the result."""
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise BackendError(f"The AUTOMATIC1111 server at {server.display} answered without images.")
+    info = parse_info(data.get("info"))
+    first = info.get("index_of_first_image") or 0
+    encoded = data["images"][first : first + request.n]
+    if len(encoded) < request.n:
+        raise BackendError(
+            f"The AUTOMATIC1111 server at {server.display} returned {len(encoded)} of the "
+            f"{request.n} images asked for."
+        )
+    seeds = info.get("all_seeds")
+    if not isinstance(seeds, list) or len(seeds) < request.n:
+        seeds = request.seeds()
+    return [
+        GeneratedImage(decode_image(item), int(seed))
+        for item, seed in zip(encoded, seeds[: request.n], strict=True)
+    ]
+
+
+def parse_info(info) -> dict:
+    """``info`` is a JSON string (a dict on some forks); anything else counts as empty."""
+    if isinstance(info, dict):
+        return info
+    try:
+        parsed = json.loads(info) if isinstance(info, str) else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def decode_image(encoded: str) -> Image.Image:
+    """A base64 image (raw, or as a ``data:image/...;base64,`` URL) as a loaded PIL image."""
+    if not isinstance(encoded, str):
+        raise BackendError("The engine returned something that is not an image.")
+    if encoded.startswith("data:"):
+        encoded = encoded.partition(",")[2]
+    try:
+        picture = Image.open(io.BytesIO(base64.b64decode(encoded, validate=True)))
+        picture.load()
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+        raise BackendError("The engine returned something that is not an image.") from None
+    return picture

@@ -1,0 +1,699 @@
+"""The ComfyUI engine: a txt2img workflow run through ComfyUI's HTTP and
+websocket API.
+
+A job goes through these stages, in the order of this file:
+
+1. workflow  an API-format workflow (``comfyui_txt2img.json`` next to this
+             file, or the preset's ``options["workflow"]``) whose
+             ``"{{name}}"`` strings are filled from the recipe; see
+             ``PLACEHOLDERS``. One prompt per image, with seeds seed,
+             seed+1, ...: the images of a ComfyUI batch share one seed, so
+             they could not be made again from their recipes;
+2. submit    the websocket ``/ws?clientId=…`` opens first, so that no message
+             about the job is missed, then each prompt is queued with
+             ``POST /prompt`` under that client id (a workflow ComfyUI finds
+             invalid is a 400 naming the node and input, e.g. a checkpoint
+             it does not have);
+3. follow    the websocket's messages: ``progress`` → steps, binary frames →
+             previews, ``executing`` with ``node: null`` → a prompt is done,
+             ``execution_error`` → the node's exception. A cancel removes the
+             job's queued prompts (``POST /queue``) and interrupts the running
+             one (``POST /interrupt``);
+4. images    ``GET /history/{prompt_id}`` → the SaveImage outputs →
+             ``GET /view`` → PIL images.
+
+Passing failures (connection refused, 429, 502-504, a short call timing out,
+the websocket dropping) are retried with ``call_with_retries``; a job still
+running after ``generation_timeout`` is stopped and fails.
+
+Config (``settings.ATELIER_ENGINES["comfyui"]``): ``url``, ``username`` and
+``password`` (basic auth of a proxy in front of ComfyUI), ``connect_timeout``,
+``timeout`` (short calls), ``generation_timeout``, ``workflow_dir`` (where a
+preset's relative workflow path is looked up), ``retry_policy`` and ``sleep``.
+Preset options: ``base_url``, ``workflow``, ``scheduler`` (ComfyUI's name;
+overrides the one implied by the sampler).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import re
+import struct
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.sync.client import ClientConnection, connect
+
+from .base import (
+    BackendError,
+    CancelCheck,
+    Cancelled,
+    GeneratedImage,
+    GenerationRequest,
+    ModelUnavailable,
+    Progress,
+    ProgressCallback,
+)
+from .retrying import RetryPolicy, call_with_retries
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = Path(__file__).with_name("comfyui_txt2img.json")
+DEFAULT_RETRY_POLICY = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
+WAIT = 0.25  # seconds between cancellation checks while no message comes
+CLOSE_TIMEOUT = 2.0  # seconds to wait for ComfyUI's side of a websocket close
+MAX_MESSAGE = 16 * 2**20  # bytes; previews are small, but a large one must not drop the socket
+
+# A1111 sampler names (what presets and recipes use) → ComfyUI's KSampler sampler_name.
+SAMPLERS = {
+    "Euler a": "euler_ancestral",
+    "Euler": "euler",
+    "LMS": "lms",
+    "Heun": "heun",
+    "DPM2": "dpm_2",
+    "DPM2 a": "dpm_2_ancestral",
+    "DPM++ 2S a": "dpmpp_2s_ancestral",
+    "DPM++ 2M": "dpmpp_2m",
+    "DPM++ SDE": "dpmpp_sde",
+    "DPM++ 2M SDE": "dpmpp_2m_sde",
+    "DPM++ 2M SDE Heun": "dpmpp_2m_sde_heun",
+    "DPM++ 3M SDE": "dpmpp_3m_sde",
+    "DPM fast": "dpm_fast",
+    "DPM adaptive": "dpm_adaptive",
+    "DDIM": "ddim",
+    "DDPM": "ddpm",
+    "UniPC": "uni_pc",
+    "LCM": "lcm",
+}
+# A1111's scheduler suffixes ("DPM++ 2M Karras") → ComfyUI's KSampler scheduler.
+SCHEDULERS = {
+    "Karras": "karras",
+    "Exponential": "exponential",
+    "SGM Uniform": "sgm_uniform",
+    "Simple": "simple",
+    "Normal": "normal",
+    "Beta": "beta",
+    "KL Optimal": "kl_optimal",
+}
+KARRAS_SAMPLERS = ["LMS", "DPM2", "DPM2 a", "DPM++ 2S a", "DPM++ 2M", "DPM++ SDE", "DPM++ 2M SDE"]
+NATIVE_NAME = re.compile(r"[a-z0-9_.]+")  # ComfyUI's own sampler names, e.g. "res_multistep"
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+PLACEHOLDERS = (
+    "prompt",
+    "negative_prompt",
+    "model",
+    "width",
+    "height",
+    "seed",
+    "steps",
+    "cfg",
+    "sampler_name",
+    "scheduler",
+    "batch_size",
+    "filename_prefix",
+)
+
+
+def create_backend(config: dict) -> ComfyUIBackend:
+    return ComfyUIBackend(config)
+
+
+def is_configured(config: dict) -> bool:
+    return bool(config.get("url"))
+
+
+class ComfyUIBackend:
+    name = "comfyui"
+
+    def __init__(self, config: dict, transport: httpx.BaseTransport | None = None):
+        self.config = config
+        connect_timeout = float(config.get("connect_timeout") or 5.0)
+        self.timeout = httpx.Timeout(float(config.get("timeout") or 30.0), connect=connect_timeout)
+        self.generation_timeout = float(config.get("generation_timeout") or 900.0)
+        self.retry_policy = config.get("retry_policy") or DEFAULT_RETRY_POLICY
+        self.sleep = config.get("sleep") or time.sleep  # tests pass a fake
+        self.client = httpx.Client(timeout=self.timeout, transport=transport)
+
+    def models(self) -> list[str]:
+        """The server's checkpoint file names (raises BackendError when it cannot be asked)."""
+        server = self.server({})
+        try:
+            return list(server.get_json("/models/checkpoints"))
+        except NoSuchEndpoint:  # before ComfyUI had /models: the loader node's choices
+            info = server.get_json("/object_info/CheckpointLoaderSimple")
+        try:
+            choices = info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"]
+            return list(choices[1]["options"] if choices[0] == "COMBO" else choices[0])
+        except (KeyError, IndexError, TypeError):
+            raise BackendError(
+                f"ComfyUI at {server.display} did not list its checkpoints."
+            ) from None
+
+    def samplers(self) -> list[str]:
+        """The A1111 sampler names this engine maps onto ComfyUI's samplers."""
+        return [*SAMPLERS, *(f"{name} Karras" for name in KARRAS_SAMPLERS)]
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+    ) -> list[GeneratedImage]:
+        server = self.server(request.options)
+        template = load_workflow(request.options, self.config)
+        sampler, scheduler = comfy_sampler(request.sampler, request.options)
+        workflows = [
+            fill_workflow(template, request, seed, sampler, scheduler) for seed in request.seeds()
+        ]
+
+        def retried(call):
+            return call_with_retries(
+                call,
+                policy=self.retry_policy,
+                should_cancel=should_cancel,
+                sleep=self.sleep,
+                on_wait=lambda delay, error: on_progress(
+                    Progress(
+                        phase="waiting", message=f"{error.message} Trying again in {delay:.0f} s."
+                    )
+                ),
+            )
+
+        return retried(
+            lambda: self.run(server, workflows, request, on_progress, should_cancel, retried)
+        )
+
+    def server(self, options: dict) -> Server:
+        url = (options.get("base_url") or self.config.get("url") or "").rstrip("/")
+        if not url:
+            raise BackendError("No ComfyUI server is set: set ATELIER_COMFYUI_URL.")
+        url, credentials = without_credentials(url)
+        if self.config.get("username"):
+            credentials = (self.config["username"], self.config.get("password") or "")
+        return Server(url, credentials, self.client, self.timeout)
+
+    def run(self, server, workflows, request, on_progress, should_cancel, retried):
+        """One attempt: open the websocket, queue, follow, fetch the images."""
+        client_id = uuid.uuid4().hex
+        with server.open_websocket(client_id) as websocket:
+            job = ComfyJob(server, websocket, client_id, on_progress, should_cancel)
+            job.submit(workflows, retried)
+            job.follow(self.generation_timeout)
+        pictures = [retried(lambda pid=pid: server.image_of(pid)) for pid in job.prompt_ids]
+        return [
+            GeneratedImage(picture, seed)
+            for picture, seed in zip(pictures, request.seeds(), strict=True)
+        ]
+
+
+# 1. Workflow ------------------------------------------------------------------
+
+
+def load_workflow(options: dict, config: dict) -> dict:
+    """The preset's workflow file (or ours), in ComfyUI's API format."""
+    path = TEMPLATE
+    if options.get("workflow"):
+        path = Path(options["workflow"])
+        if not path.is_absolute():
+            path = Path(config.get("workflow_dir") or TEMPLATE.parent) / path
+    try:
+        workflow = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise BackendError(f"The ComfyUI workflow file {path} cannot be read.") from None
+    except ValueError:
+        raise BackendError(f"The ComfyUI workflow file {path} is not valid JSON.") from None
+    if not isinstance(workflow, dict) or not all(
+        isinstance(node, dict) and "class_type" in node for node in workflow.values()
+    ):
+        raise BackendError(
+            f"The ComfyUI workflow file {path} is not in API format: export it from ComfyUI "
+            "with “Export (API)”."
+        )
+    return workflow
+
+
+def comfy_sampler(name: str, options: dict) -> tuple[str, str]:
+    """ComfyUI's (sampler_name, scheduler) for an A1111 sampler name like "DPM++ 2M Karras"."""
+    scheduler = options.get("scheduler")
+    if name in SAMPLERS:
+        return SAMPLERS[name], scheduler or "normal"
+    for label, comfy_scheduler in SCHEDULERS.items():
+        base = name.removesuffix(" " + label)
+        if base != name and base in SAMPLERS:
+            return SAMPLERS[base], scheduler or comfy_scheduler
+    if NATIVE_NAME.fullmatch(name):
+        return name, scheduler or "normal"
+    raise BackendError(
+        f"ComfyUI has no sampler like {name!r}. Choose one of: {', '.join(SAMPLERS)} "
+        "(optionally followed by Karras or Exponential), or one of ComfyUI's own names."
+    )
+
+
+def fill_workflow(
+    template: dict, request: GenerationRequest, seed: int, sampler: str, scheduler: str
+) -> dict:
+    """The template with each "{{name}}" filled in.
+
+    A string that is only a placeholder becomes the value itself (a number
+    stays a number); a placeholder inside a longer string is replaced by the
+    value's text. Values are never scanned again, so a prompt that contains
+    "{{seed}}" stays as typed."""
+    values = {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "model": request.model_id,
+        "width": request.width,
+        "height": request.height,
+        "seed": seed,
+        "steps": request.steps,
+        "cfg": request.cfg_scale,
+        "sampler_name": sampler,
+        "scheduler": scheduler,
+        "batch_size": 1,
+        "filename_prefix": "atelier",
+    }
+
+    def value(name: str):
+        if name not in values:
+            raise BackendError(
+                f"The ComfyUI workflow uses an unknown placeholder {{{{{name}}}}}. "
+                f"Known ones: {', '.join(PLACEHOLDERS)}."
+            )
+        if name == "model" and not values["model"]:
+            raise BackendError("This ComfyUI preset names no checkpoint: set its model id.")
+        return values[name]
+
+    def fill(node):
+        if isinstance(node, dict):
+            return {key: fill(item) for key, item in node.items()}
+        if isinstance(node, list):
+            return [fill(item) for item in node]
+        if isinstance(node, str):
+            whole = PLACEHOLDER.fullmatch(node)
+            if whole:
+                return value(whole.group(1))
+            return PLACEHOLDER.sub(lambda match: str(value(match.group(1))), node)
+        return node
+
+    return fill(template)
+
+
+# 2-4. Server calls ------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """One ComfyUI server: its URL, credentials and the calls this engine makes."""
+
+    url: str
+    credentials: tuple[str, str] | None  # basic auth of a proxy in front of ComfyUI
+    client: httpx.Client
+    timeout: httpx.Timeout
+
+    @property
+    def auth(self) -> httpx.BasicAuth | None:
+        return httpx.BasicAuth(*self.credentials) if self.credentials else None
+
+    @property
+    def display(self) -> str:
+        """The URL for messages (credentials never are part of it)."""
+        return self.url
+
+    def open_websocket(self, client_id: str) -> ClientConnection:
+        parts = urlsplit(self.url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        uri = urlunsplit((scheme, parts.netloc, parts.path + "/ws", f"clientId={client_id}", ""))
+        headers = {}
+        if self.credentials:
+            token = base64.b64encode(":".join(self.credentials).encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        where = f"ComfyUI at {self.display}"
+        try:
+            return connect(
+                uri,
+                additional_headers=headers,
+                open_timeout=self.timeout.connect,
+                close_timeout=CLOSE_TIMEOUT,
+                max_size=MAX_MESSAGE,
+                # No flow control: with it, messages left unread when a job ends early
+                # (an error, a cancel) pause reading, and closing waits out close_timeout.
+                max_queue=None,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            raise status_error(status, self, "/ws", retry_after=None) from None
+        except ConnectionRefusedError:
+            raise BackendError(
+                f"{where} is not reachable: connection refused. Is it running, and listening "
+                "on that address (--listen)?",
+                retryable=True,
+            ) from None
+        except TimeoutError:
+            raise BackendError(
+                f"{where} did not open a websocket within {self.timeout.connect:g} s.",
+                retryable=True,
+            ) from None
+        except (OSError, InvalidHandshake, InvalidURI) as exc:
+            raise BackendError(
+                f"{where} is not reachable ({type(exc).__name__}).", retryable=True
+            ) from None
+
+    def queue_prompt(self, workflow: dict, client_id: str) -> str:
+        """POST /prompt → the prompt id; an invalid workflow → what ComfyUI says about it."""
+        response = self.call(
+            "POST", "/prompt", json={"prompt": workflow, "client_id": client_id}, ok=(400,)
+        )
+        data = parse_json(response, self)
+        if response.status_code == 400:
+            raise rejected_workflow(data, self)
+        if not isinstance(data, dict) or not isinstance(data.get("prompt_id"), str):
+            raise BackendError(f"ComfyUI at {self.display} queued the prompt without an id.")
+        return data["prompt_id"]
+
+    def image_of(self, prompt_id: str) -> Image.Image:
+        """The first image a finished prompt saved."""
+        history = parse_json(self.call("GET", f"/history/{prompt_id}"), self)
+        entry = history.get(prompt_id) if isinstance(history, dict) else None
+        if not isinstance(entry, dict):
+            raise BackendError(
+                f"ComfyUI at {self.display} has not recorded the prompt's result yet.",
+                retryable=True,
+            )
+        failure = failure_in_history(entry, self)
+        if failure:
+            raise failure
+        images = output_images(entry)
+        if not images:
+            raise BackendError(
+                f"ComfyUI at {self.display} returned no image for the prompt: does the "
+                "workflow end in a SaveImage node?"
+            )
+        first = images[0]
+        params = {
+            "filename": first["filename"],
+            "subfolder": first.get("subfolder", ""),
+            "type": first.get("type", "output"),
+        }
+        return decode_image(self.call("GET", "/view", params=params).content)
+
+    def stop(self, prompt_ids: list[str], running: str | None) -> None:
+        """Remove the queued prompts, interrupt the running one (if it is one of them).
+
+        Best effort: a failure here must not hide the cancel or error itself."""
+        try:
+            self.call("POST", "/queue", json={"delete": prompt_ids})
+            if running is None:
+                queue = self.get_json("/queue")
+                running = next(
+                    (item[1] for item in queue.get("queue_running", []) if item[1] in prompt_ids),
+                    None,
+                )
+            if running is not None:
+                self.call("POST", "/interrupt", json={"prompt_id": running})
+        except (BackendError, httpx.HTTPError, LookupError, TypeError, AttributeError) as exc:
+            log.warning("could not stop prompts on %s: %s", self.display, exc)
+
+    def get_json(self, path: str):
+        return parse_json(self.call("GET", path), self)
+
+    def call(self, method: str, path: str, ok: tuple[int, ...] = (), **kwargs) -> httpx.Response:
+        """One HTTP call; transport failures and error statuses become BackendError."""
+        where = f"ComfyUI at {self.display}"
+        try:
+            response = self.client.request(method, self.url + path, auth=self.auth, **kwargs)
+        except httpx.ConnectError as exc:
+            reason = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
+            raise BackendError(f"{where} is not reachable: {reason}.", retryable=True) from None
+        except httpx.TimeoutException:
+            raise BackendError(
+                f"{where} did not answer {path.split('?')[0]} within {self.timeout.read:g} s.",
+                retryable=True,
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            raise BackendError(f"{where} closed the connection.", retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise BackendError(f"Talking to {where} failed ({type(exc).__name__}).") from None
+        if response.status_code >= 400 and response.status_code not in ok:
+            raise status_error(response.status_code, self, path, retry_after=retry_after(response))
+        return response
+
+
+def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL minus any "user:password@" in it, so that it can be logged and shown,
+    and those credentials."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    clean = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return clean, (unquote(parts.username), unquote(parts.password or ""))
+
+
+class NoSuchEndpoint(BackendError):
+    """A 404: the server has no such route."""
+
+
+def status_error(status: int, server: Server, path: str, retry_after: float | None):
+    where = f"ComfyUI at {server.display}"
+    if status == 401:
+        if server.auth is None:
+            return BackendError(
+                f"{where} asks for a user name and password (401): set "
+                "ATELIER_COMFYUI_USERNAME and ATELIER_COMFYUI_PASSWORD."
+            )
+        return BackendError(
+            f"{where} rejected the user name or password (401). Check "
+            "ATELIER_COMFYUI_USERNAME and ATELIER_COMFYUI_PASSWORD."
+        )
+    if status == 403:
+        return BackendError(f"{where} refused the request (403).")
+    if status == 404:
+        return NoSuchEndpoint(
+            f"{where} has no {path.split('?')[0]} (404): is that address a ComfyUI server?"
+        )
+    if status == 429 or status in (502, 503, 504):
+        return BackendError(
+            f"{where} is busy or restarting ({status}).", retryable=True, retry_after=retry_after
+        )
+    return BackendError(f"{where} failed ({status}) on {path.split('?')[0]}.")
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+def parse_json(response: httpx.Response, server: Server):
+    try:
+        return response.json()
+    except ValueError:
+        raise BackendError(
+            f"ComfyUI at {server.display} answered with something that is not JSON. "
+            "Is the URL that of ComfyUI?"
+        ) from None
+
+
+def rejected_workflow(data, server: Server) -> BackendError:
+    """ComfyUI's 400 ``{"error": {...}, "node_errors": {id: {"errors": [...], "class_type"}}}``
+    as one message naming each node and input; a missing checkpoint as ModelUnavailable."""
+    where = f"ComfyUI at {server.display}"
+    data = data if isinstance(data, dict) else {}
+    problems = []
+    for node_id, entry in (data.get("node_errors") or {}).items():
+        for error in entry.get("errors", []):
+            extra = error.get("extra_info") or {}
+            if error.get("type") == "value_not_in_list" and extra.get("input_name") == "ckpt_name":
+                return ModelUnavailable(
+                    f"{where} has no checkpoint {extra.get('received_value')!r}. Put the file "
+                    "in its models/checkpoints folder, or fix the preset's model id."
+                )
+            problems.append(
+                f"{entry.get('class_type', '?')} (node {node_id}): "
+                f"{error.get('message', 'invalid')}: {error.get('details', '')}".rstrip(": ")
+            )
+    error = data.get("error")
+    if not problems and isinstance(error, dict):
+        problems.append(f"{error.get('message', '')}: {error.get('details', '')}".strip(": "))
+    elif not problems and error:
+        problems.append(str(error))
+    return BackendError(
+        f"{where} rejected the workflow: {'; '.join(problems)[:500] or 'no reason given'}."
+    )
+
+
+def execution_failure(data: dict, server: Server) -> BackendError:
+    """An ``execution_error`` message's data as a message naming the node."""
+    node = f"{data.get('node_type', '?')} (node {data.get('node_id', '?')})"
+    text = str(data.get("exception_message") or "").strip()
+    if "OutOfMemory" in str(data.get("exception_type")) or "out of memory" in text.lower():
+        return BackendError(
+            f"ComfyUI at {server.display} ran out of GPU memory in {node}. Try a smaller size, "
+            "or start ComfyUI with --lowvram."
+        )
+    return BackendError(f"ComfyUI at {server.display} failed in {node}: {text[:300]}")
+
+
+def failure_in_history(entry: dict, server: Server) -> BackendError | None:
+    status = entry.get("status") or {}
+    if status.get("status_str") != "error":
+        return None
+    for message in status.get("messages", []):
+        if isinstance(message, list) and message[:1] == ["execution_error"]:
+            return execution_failure(message[1], server)
+    return BackendError(f"ComfyUI at {server.display} could not run the prompt.")
+
+
+def output_images(entry: dict) -> list[dict]:
+    """The images a prompt's outputs list, saved ones (type "output") first."""
+    found = [
+        image
+        for output in (entry.get("outputs") or {}).values()
+        if isinstance(output, dict)
+        for image in output.get("images", [])
+        if isinstance(image, dict) and image.get("filename")
+    ]
+    return sorted(found, key=lambda image: image.get("type") != "output")
+
+
+def decode_image(data: bytes) -> Image.Image:
+    try:
+        picture = Image.open(io.BytesIO(data))
+        picture.load()
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise BackendError("The engine returned something that is not an image.") from None
+    return picture
+
+
+# 3. Follow --------------------------------------------------------------------
+
+
+class ComfyJob:
+    """The prompts of one job on one server and what the websocket says about them."""
+
+    def __init__(self, server, websocket, client_id, on_progress, should_cancel):
+        self.server = server
+        self.websocket = websocket
+        self.client_id = client_id
+        self.on_progress = on_progress
+        self.should_cancel = should_cancel
+        self.prompt_ids: list[str] = []
+        self.done: set[str] = set()
+        self.running: str | None = None
+        self.step, self.total = 0, 0
+
+    def submit(self, workflows: list[dict], retried) -> None:
+        for workflow in workflows:
+            if self.should_cancel():
+                self.stop()
+                raise Cancelled()
+            self.prompt_ids.append(
+                retried(lambda w=workflow: self.server.queue_prompt(w, self.client_id))
+            )
+        self.on_progress(Progress(phase="loading", message=f"Queued on {self.server.display}"))
+
+    def follow(self, timeout: float) -> None:
+        """Read messages until every prompt is done; stop them on a cancel or a failure."""
+        deadline = time.monotonic() + timeout
+        while len(self.done) < len(self.prompt_ids):
+            if self.should_cancel():
+                self.stop()
+                raise Cancelled()
+            if time.monotonic() > deadline:
+                self.stop()
+                raise BackendError(
+                    f"ComfyUI at {self.server.display} did not finish within {timeout:g} s; "
+                    "the job's prompts were stopped. Try fewer steps or a smaller size, or "
+                    "raise ATELIER_COMFYUI_GENERATION_TIMEOUT."
+                )
+            try:
+                message = self.websocket.recv(timeout=WAIT)
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                self.stop()
+                raise BackendError(
+                    f"ComfyUI at {self.server.display} closed the websocket during the job.",
+                    retryable=True,
+                ) from None
+            if isinstance(message, bytes):
+                self.preview(message)
+            else:
+                self.handle(message)
+
+    def handle(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+            kind, data = message["type"], message.get("data") or {}
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring a websocket message that is not ComfyUI's JSON: %.80s", text)
+            return
+        prompt_id = data.get("prompt_id")
+        if prompt_id is not None and prompt_id not in self.prompt_ids:
+            return  # another client's prompt (some messages are broadcast)
+        if kind == "execution_start" or (kind == "executing" and data.get("node") is not None):
+            self.running = prompt_id or self.running
+        elif kind == "executing":  # node None: the prompt is finished
+            finished = prompt_id or self.running
+            if finished is not None:
+                self.done.add(finished)
+            self.running = None
+        elif kind == "progress" and (prompt_id or self.running):
+            self.progress(prompt_id or self.running, data)
+        elif kind == "execution_error":
+            self.done.add(prompt_id)
+            self.running = None
+            self.stop()
+            raise execution_failure(data, self.server)
+        elif kind == "execution_interrupted":
+            self.done.add(prompt_id)
+            self.running = None
+            self.stop()
+            raise BackendError(
+                f"ComfyUI at {self.server.display} interrupted the prompt (was it cancelled "
+                "in ComfyUI itself?)."
+            )
+
+    def progress(self, prompt_id: str, data: dict) -> None:
+        steps = int(data.get("max") or 0)
+        if steps <= 0:
+            return
+        index = self.prompt_ids.index(prompt_id)
+        self.step = index * steps + int(data.get("value") or 0)
+        self.total = len(self.prompt_ids) * steps
+        self.on_progress(Progress(phase="sampling", step=self.step, total=self.total))
+
+    def preview(self, frame: bytes) -> None:
+        """A binary frame: 4-byte event type, then for a preview (1) a 4-byte image type
+        and the JPEG/PNG bytes, or for one with metadata (4) a 4-byte length, JSON, bytes."""
+        if len(frame) < 8 or self.total <= 0:
+            return
+        event, second = struct.unpack(">II", frame[:8])
+        if event == 1:
+            data = frame[8:]
+        elif event == 4:
+            data = frame[8 + second :]
+        else:
+            return
+        try:
+            picture = decode_image(data)
+        except BackendError:
+            return
+        self.on_progress(
+            Progress(phase="sampling", step=self.step, total=self.total, preview=picture)
+        )
+
+    def stop(self) -> None:
+        pending = [pid for pid in self.prompt_ids if pid not in self.done]
+        if pending:
+            running = self.running if self.running in pending else None
+            self.server.stop(pending, running)

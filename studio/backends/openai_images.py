@@ -1,0 +1,384 @@
+"""OpenAI Images: ``POST {base_url}/images/generations``, over plain httpx.
+
+A job goes through four stages, in the order of this file:
+
+1. request   the model's rules (sizes, images per call, whether it takes
+             ``response_format``) give the body: the request's width × height
+             becomes the nearest size the model makes (the image that comes
+             back has that real size), and ``n`` is split into calls
+             (dall-e-3 makes one image per call);
+2. call      each call with ``Authorization: Bearer <key>``, retried through
+             ``retrying.call_with_retries`` on a rate limit (429, honouring
+             ``retry-after-ms``/``Retry-After``/``x-ratelimit-reset-requests``),
+             a server error (5xx), a timeout or a dropped connection;
+3. errors    OpenAI's ``{"error": {"message", "type", "param", "code"}}`` becomes
+             a ``BackendError`` in OpenAI's words (never with the key); a refused
+             key, a refused prompt, an exhausted quota are not retried;
+4. images    the ``b64_json`` items are decoded and checked here, so an answer
+             that is not an image fails the job cleanly.
+
+OpenAI takes no negative prompt, seed, steps, guidance or sampler: they are not
+sent, and the seeds recorded with the images do not reproduce them.
+
+Config (``settings.ATELIER_ENGINES["openai"]``): "api_key" (required),
+"base_url" (required; the settings entry gives https://api.openai.com/v1),
+"organization" and "project" (optional headers), "timeout" (seconds to read an
+answer, default 180), "connect_timeout" (default 10), "max_retry_seconds"
+(default 300). Preset options (``request.options``): "base_url" (overrides the
+config's), and "quality", "style", "background", "moderation", "output_format"
+passed through to OpenAI as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import io
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+
+from .base import (
+    BackendError,
+    CancelCheck,
+    Cancelled,
+    GeneratedImage,
+    GenerationRequest,
+    ModelUnavailable,
+    Progress,
+    ProgressCallback,
+)
+from .retrying import RetryPolicy, call_with_retries
+
+DEFAULT_TIMEOUT = 180.0  # gpt-image-1 at high quality can take more than a minute
+DEFAULT_CONNECT_TIMEOUT = 10.0
+PASSED_THROUGH = ("quality", "style", "background", "moderation", "output_format")
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    sizes: tuple[tuple[int, int], ...]  # empty: any size, sent as asked
+    per_call: int  # most images one call makes
+    response_format: bool  # whether the model takes response_format (gpt-image-* refuse it)
+
+
+MODELS = {
+    "dall-e-2": ModelRules(((256, 256), (512, 512), (1024, 1024)), 10, True),
+    "dall-e-3": ModelRules(((1024, 1024), (1792, 1024), (1024, 1792)), 1, True),
+    "gpt-image-1": ModelRules(((1024, 1024), (1536, 1024), (1024, 1536)), 10, False),
+}
+# An OpenAI-compatible server's own model: the size as asked, base64 asked for.
+OTHER_MODEL = ModelRules((), 10, True)
+
+
+def create_backend(config: dict) -> OpenAIImagesBackend:
+    return OpenAIImagesBackend(config)
+
+
+def is_configured(config: dict) -> bool:
+    """OpenAI needs an API key (OPENAI_API_KEY)."""
+    return bool(config.get("api_key"))
+
+
+class OpenAIImagesBackend:
+    name = "openai"
+
+    def __init__(
+        self,
+        config: dict,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.config = config
+        self.policy = policy or RetryPolicy(max_total=float(config.get("max_retry_seconds", 300)))
+        self.sleep = sleep
+
+    def models(self) -> list[str]:
+        return list(MODELS)
+
+    def samplers(self) -> list[str]:
+        """None to choose: OpenAI has no sampler setting."""
+        return []
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+    ) -> list[GeneratedImage]:
+        if not request.model_id:
+            raise ModelUnavailable(
+                "No model is set for this preset. Set its model id in the admin."
+            )
+        base_url = (request.options.get("base_url") or self.config.get("base_url") or "").rstrip(
+            "/"
+        )
+        if not base_url:
+            raise BackendError("The OpenAI base URL is not set. Set OPENAI_BASE_URL.")
+        rules = rules_for(request.model_id)
+        size = pick_size(rules, request.width, request.height)
+        on_progress(
+            Progress(phase="sampling", step=0, total=request.n, message=size_note(request, size))
+        )
+        secret = self.config.get("api_key") or ""
+        images: list[Image.Image] = []
+        with httpx.Client(headers=self._headers(), timeout=self._timeout()) as client:
+            for count in batches(request.n, rules.per_call):
+                if should_cancel():
+                    raise Cancelled()
+                body = request_body(request, rules, size, count)
+                done = len(images)
+                answer = call_with_retries(
+                    lambda body=body: post(client, f"{base_url}/images/generations", body, secret),
+                    policy=self.policy,
+                    should_cancel=should_cancel,
+                    on_wait=lambda delay, error, done=done: on_progress(
+                        Progress(
+                            phase="waiting",
+                            step=done,
+                            total=request.n,
+                            message=f"{error.message} Trying again in {delay:.0f} s…",
+                        )
+                    ),
+                    sleep=self.sleep,
+                )
+                images.extend(decode_images(answer, count))
+                on_progress(Progress(phase="sampling", step=len(images), total=request.n))
+        if should_cancel():
+            raise Cancelled()
+        return [
+            GeneratedImage(image, seed) for image, seed in zip(images, request.seeds(), strict=True)
+        ]
+
+    def _headers(self) -> dict:
+        headers = {"Authorization": f"Bearer {self.config.get('api_key', '')}"}
+        if self.config.get("organization"):
+            headers["OpenAI-Organization"] = self.config["organization"]
+        if self.config.get("project"):
+            headers["OpenAI-Project"] = self.config["project"]
+        return headers
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            float(self.config.get("timeout", DEFAULT_TIMEOUT)),
+            connect=float(self.config.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
+        )
+
+
+# 1. Request ------------------------------------------------------------------
+
+
+def rules_for(model: str) -> ModelRules:
+    if model in MODELS:
+        return MODELS[model]
+    if model.startswith("gpt-image"):  # gpt-image-1-mini and later share gpt-image-1's rules
+        return MODELS["gpt-image-1"]
+    return OTHER_MODEL
+
+
+def pick_size(rules: ModelRules, width: int, height: int) -> tuple[int, int]:
+    """The model's size nearest to the one asked for: closest shape first, then closest area."""
+    if not rules.sizes:
+        return width, height
+
+    def distance(size: tuple[int, int]) -> tuple[float, float]:
+        shape = abs(math.log(width / height) - math.log(size[0] / size[1]))
+        area = abs(math.log(width * height) - math.log(size[0] * size[1]))
+        return round(shape, 6), area
+
+    return min(rules.sizes, key=distance)
+
+
+def size_note(request: GenerationRequest, size: tuple[int, int]) -> str:
+    if size == (request.width, request.height):
+        return ""
+    return (
+        f"{request.model_id} makes {size[0]}×{size[1]} images, the nearest to the "
+        f"{request.width}×{request.height} asked for."
+    )
+
+
+def batches(n: int, per_call: int) -> list[int]:
+    """How many images each call asks for: 5 with 2 per call is [2, 2, 1]."""
+    return [min(per_call, n - start) for start in range(0, n, per_call)]
+
+
+def request_body(request: GenerationRequest, rules: ModelRules, size, count: int) -> dict:
+    body = {
+        "model": request.model_id,
+        "prompt": request.prompt,
+        "n": count,
+        "size": f"{size[0]}x{size[1]}",
+    }
+    if rules.response_format:
+        body["response_format"] = "b64_json"
+    for key in PASSED_THROUGH:
+        if request.options.get(key):
+            body[key] = request.options[key]
+    return body
+
+
+# 2. Call ---------------------------------------------------------------------
+
+
+def post(client: httpx.Client, url: str, body: dict, secret: str) -> dict:
+    """One call: OpenAI's JSON answer, or a ``BackendError`` that says whether to try again."""
+    try:
+        response = client.post(url, json=body)
+    except httpx.TimeoutException as error:
+        raise BackendError("OpenAI did not answer in time.", retryable=True) from error
+    except httpx.TransportError as error:
+        raise BackendError(
+            f"Could not reach OpenAI ({type(error).__name__}).", retryable=True
+        ) from error
+    if response.status_code >= 400:
+        raise explain_error(response, body["model"], secret)
+    try:
+        answer = response.json()
+    except ValueError as error:
+        raise BackendError("OpenAI returned a malformed answer (not JSON).") from error
+    if not isinstance(answer, dict):
+        raise BackendError("OpenAI returned a malformed answer (no image list).")
+    return answer
+
+
+# 3. Errors -------------------------------------------------------------------
+
+
+def explain_error(response: httpx.Response, model: str, secret: str) -> BackendError:
+    """Turn OpenAI's error status and body into a message a person can act on."""
+    status = response.status_code
+    error = _error_object(response)
+    code = str(error.get("code") or error.get("type") or "")
+    detail = redact(str(error.get("message") or ""), secret)
+    said = f": {detail.rstrip('.')}." if detail else "."
+    if status == 401:
+        # OpenAI's message quotes part of the key, so it is not repeated.
+        return BackendError("OpenAI rejected the API key (401). Check OPENAI_API_KEY.")
+    if code in ("content_policy_violation", "moderation_blocked"):
+        return BackendError(f"OpenAI refused the prompt{said} Change the prompt and try again.")
+    if code == "insufficient_quota":
+        return BackendError(f"The OpenAI account is out of credit (429){said}")
+    if (
+        status == 404
+        or code == "model_not_found"
+        or (status == 400 and error.get("param") == "model")
+    ):
+        return ModelUnavailable(
+            f"OpenAI cannot run the model {model} ({status}){said} Check the preset's model id."
+        )
+    if status == 403:
+        return BackendError(f"OpenAI refused access to {model} (403){said}")
+    if status == 429:
+        return BackendError(
+            "OpenAI is rate-limiting this key (429).",
+            retryable=True,
+            retry_after=retry_after_seconds(response.headers),
+        )
+    if status >= 500:
+        return BackendError(
+            f"OpenAI had a server error ({status}){said}",
+            retryable=True,
+            retry_after=retry_after_seconds(response.headers),
+        )
+    return BackendError(f"OpenAI refused the request ({status}){said}")
+
+
+def _error_object(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return error
+    if isinstance(error, str):  # some OpenAI-compatible servers answer {"error": "..."}
+        return {"message": error}
+    return {}
+
+
+def retry_after_seconds(headers) -> float | None:
+    """The wait OpenAI asks for: ``retry-after-ms``, ``Retry-After`` (seconds or a
+    date), else ``x-ratelimit-reset-requests`` (a duration such as "6m0s" or "20ms")."""
+    if value := headers.get("retry-after-ms"):
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    if value := headers.get("retry-after"):
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if value := headers.get("x-ratelimit-reset-requests"):
+        return parse_duration(value)
+    return None
+
+
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str) -> float | None:
+    """ "1m30.5s" → 90.5; None when the text is not such a duration."""
+    text = text.strip()
+    parts = DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * DURATION_UNITS[unit] for number, unit in parts)
+
+
+def redact(text: str, secret: str) -> str:
+    return text.replace(secret, "[key]") if secret else text
+
+
+# 4. Images -------------------------------------------------------------------
+
+
+def decode_images(answer: dict, count: int) -> list[Image.Image]:
+    """The ``data`` items' ``b64_json`` as checked, fully loaded images."""
+    items = answer.get("data")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BackendError("OpenAI returned a malformed answer (no image list).")
+    if any("b64_json" not in item and item.get("url") for item in items):
+        raise BackendError(
+            "OpenAI answered with image links instead of image data; "
+            "this model should be asked for b64_json."
+        )
+    if len(items) != count:
+        raise BackendError(f"OpenAI returned {len(items)} of the {count} images asked for.")
+    return [decode_image(item.get("b64_json")) for item in items]
+
+
+def decode_image(data) -> Image.Image:
+    if not isinstance(data, str):
+        raise BackendError("OpenAI returned something that is not an image.")
+    if data.startswith("data:"):  # a data URL from an OpenAI-compatible server
+        data = data.partition(",")[2]
+    try:
+        image = Image.open(io.BytesIO(base64.b64decode(data, validate=True)))
+        image.load()
+    except (
+        binascii.Error,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as error:
+        raise BackendError("OpenAI returned something that is not an image.") from error
+    return image

@@ -1,0 +1,25 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from studio.reaper import reap
+
+
+class Command(BaseCommand):
+    help = "Requeue or fail generation jobs whose worker vanished (see studio/reaper.py)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every", type=float, default=0, help="repeat every N seconds (0: run once and exit)"
+        )
+
+    def handle(self, *args, every, **options):
+        while True:
+            counts = reap()
+            if any(counts.values()) or not every:
+                self.stdout.write(
+                    "requeued {requeued}, failed {failed}, resent {resent}".format(**counts)
+                )
+            if not every:
+                return
+            time.sleep(every)

@@ -1,0 +1,50 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from studio.models import GenerationJob
+from studio.reaper import reap
+from studio.tests.test_job_page import make_job
+
+
+def ago(seconds):
+    return timezone.now() - timedelta(seconds=seconds)
+
+
+def test_a_running_job_with_a_stale_heartbeat_goes_back_to_the_queue(owner, settings):
+    settings.ATELIER_JOB_STALE_SECONDS = 30
+    job = make_job(owner, status="running", heartbeat=ago(31), attempts=1)
+    assert reap()["requeued"] == 1
+    job.refresh_from_db()
+    assert job.status == "queued" and job.enqueued is not None
+
+
+def test_a_job_that_lost_its_worker_too_often_fails_with_a_message(owner, settings):
+    settings.ATELIER_JOB_MAX_ATTEMPTS = 2
+    job = make_job(owner, status="running", heartbeat=ago(3600), attempts=2)
+    assert reap()["failed"] == 1
+    job.refresh_from_db()
+    assert job.status == "failed" and "stopped responding, 2 times" in job.error
+
+
+def test_a_job_with_a_fresh_heartbeat_is_left_alone(owner):
+    job = make_job(owner, status="running", heartbeat=ago(1), attempts=1)
+    assert reap() == {"requeued": 0, "failed": 0, "resent": 0}
+    job.refresh_from_db()
+    assert job.status == "running"
+
+
+def test_a_queued_job_sent_long_ago_is_sent_again(owner):
+    job = make_job(owner, enqueued=ago(3600))
+    recent = make_job(owner, enqueued=ago(5))
+    assert reap()["resent"] == 1
+    job.refresh_from_db()
+    recent.refresh_from_db()
+    assert job.enqueued > ago(60) and recent.enqueued < ago(4)
+
+
+def test_finished_jobs_are_never_touched(owner):
+    for status in ("succeeded", "failed", "cancelled"):
+        make_job(owner, status=status, heartbeat=ago(3600), enqueued=ago(3600))
+    assert reap() == {"requeued": 0, "failed": 0, "resent": 0}
+    assert GenerationJob.objects.filter(status="queued").count() == 0
