@@ -46,7 +46,9 @@ def reap(now=None) -> dict:
                 ),
             )
             counts["failed"] += failed
-        elif stale.filter(pk=job.pk).update(status=Status.QUEUED, phase="", message=""):
+        elif stale.filter(pk=job.pk).update(
+            status=Status.QUEUED, phase="", message="", progress=0.0, step=0, total_steps=0
+        ):
             log.warning("job %s lost its worker; sending it again", job.pk)
             _send(job)
             counts["requeued"] += 1

@@ -101,6 +101,10 @@ def claim(job_id: str):
         attempts=F("attempts") + 1,
         phase="queued",
         error="",
+        # A run that starts over shows nothing of a dead worker's run.
+        progress=0.0,
+        step=0,
+        total_steps=0,
     )
     if not claimed:
         return None

@@ -7,9 +7,11 @@ unreachable server is a failure."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -64,6 +66,37 @@ def require_redis(url: str = REDIS_URL) -> str:
     return url
 
 
+# Stacks on one Redis database share its queues: a worker of one stack takes
+# another stack's job ids, finds no such job in its own database and drops
+# them. A stack that must lose no job (fault and load tests) takes a database
+# of its own: 0 is the shared default, 14 is bench/job_overhead.py's.
+OWN_REDIS_DATABASES = range(1, 14)
+REDIS_LOCK = "atelier:stack-lock"
+
+
+class RedisDatabase:
+    """A Redis database number held by this stack alone while it runs."""
+
+    def __init__(self, url: str = REDIS_URL):
+        import redis
+
+        require_redis(url)
+        self.token = uuid.uuid4().hex
+        for number in OWN_REDIS_DATABASES:
+            self.url = re.sub(r"(/\d*)?$", f"/{number}", url.rstrip("/"), count=1)
+            self.client = redis.Redis.from_url(self.url)
+            if self.client.set(REDIS_LOCK, self.token, nx=True, ex=3600):
+                for key in self.client.scan_iter(count=1000):  # what a crashed stack left
+                    if key != REDIS_LOCK.encode():
+                        self.client.delete(key)
+                return
+        service_unavailable("Redis", f"no free database among {list(OWN_REDIS_DATABASES)}")
+
+    def release(self):
+        if self.client.get(REDIS_LOCK) == self.token.encode():
+            self.client.flushdb()
+
+
 class Database:
     """A throwaway database: a SQLite file, or a new PostgreSQL/MariaDB database."""
 
@@ -116,15 +149,30 @@ class Database:
 
 
 class Stack:
-    def __init__(self, *, database="sqlite", broker="sqlite", tiny_model: Path, extra_env=None):
-        self.folder = Path(tempfile.mkdtemp(prefix="atelier-stack-"))
-        self.database = Database(database, self.folder)
+    def __init__(
+        self,
+        *,
+        database="sqlite",
+        broker="sqlite",
+        tiny_model: Path,
+        extra_env=None,
+        own_redis_database=False,
+    ):
+        """``own_redis_database``: on Redis, hold a database number no other
+        stack uses meanwhile (see ``RedisDatabase``), so that no job is lost."""
+        self.redis = None
         if broker == "sqlite":
-            broker_url = f"atelier-sqla+sqlite:///{self.folder / 'broker.sqlite3'}"
+            broker_url = None
+        elif broker == "redis" and own_redis_database:
+            self.redis = RedisDatabase()
+            broker_url = self.redis.url
         elif broker == "redis":
             broker_url = require_redis()
         else:
             raise ValueError(broker)
+        self.folder = Path(tempfile.mkdtemp(prefix="atelier-stack-"))
+        self.database = Database(database, self.folder)
+        broker_url = broker_url or f"atelier-sqla+sqlite:///{self.folder / 'broker.sqlite3'}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.media = self.folder / "media"
@@ -142,6 +190,7 @@ class Stack:
             **(extra_env or {}),
         }
         self.processes: dict[str, subprocess.Popen] = {}
+        self._spawned: list[subprocess.Popen] = []  # every process, killed ones included
 
     def manage(self, *args: str, check=True) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -163,10 +212,13 @@ class Stack:
             self.start_worker()
         return self
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, command: list[str], env=None) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed with the stack
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=log
+        )
         self.processes[name] = process
+        self._spawned.append(process)
         return process
 
     def start_web(self):
@@ -195,30 +247,74 @@ class Stack:
         except httpx.HTTPError:
             return False
 
-    def start_worker(self, name="worker") -> subprocess.Popen:
+    def start_worker(self, name="worker", *, queues="gpu,remote", env=None) -> subprocess.Popen:
+        """A Celery worker as ``make run`` starts one (``serve.worker_command``),
+        for ``queues``, with ``env`` added to the stack's. Its node name is its
+        own, so that several can run side by side."""
         from atelier.management.commands.serve import worker_command
 
-        return self._spawn(name, worker_command(sys.executable))
+        command = worker_command(sys.executable, queues)
+        command[command.index("--hostname") + 1] = f"{name}-{uuid.uuid4().hex[:8]}@%h"
+        return self._spawn(name, command, env)
+
+    def start_reaper(self, every: float = 1.0) -> subprocess.Popen:
+        return self._spawn(
+            "reaper", [sys.executable, "manage.py", "reap_jobs", "--every", str(every)]
+        )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process: no clean-up of any kind, as when the OOM killer strikes."""
+        process = self.processes[name]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def shell(self, code: str):
+        """Run ``code`` in ``manage.py shell`` against the stack's database; the
+        JSON it prints last is the answer."""
+        result = self.manage("shell", "-c", code, check=False)
+        if result.returncode:
+            raise AssertionError(f"manage.py shell failed:\n{result.stdout}\n{result.stderr}")
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def add_preset(self, key: str, **fields) -> None:
+        """A model preset row, as an admin would add one (e.g. for a fake engine)."""
+        self.shell(
+            "import json; from studio.models import ModelPreset; "
+            f"ModelPreset.objects.update_or_create(key={key!r}, defaults={fields!r}); "
+            "print(json.dumps(True))"
+        )
 
     def log(self, name: str) -> str:
         path = self.folder / f"{name}.log"
         return path.read_text(errors="replace")[-5000:] if path.exists() else ""
 
     def stop(self):
-        for process in self.processes.values():
+        for process in self._spawned:
             if process.poll() is None:
                 process.terminate()
-        for process in self.processes.values():
+        for process in self._spawned:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
         self.database.drop()
+        if self.redis:
+            self.redis.release()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def media_files(self) -> list[Path]:
         return sorted(p for p in self.media.rglob("*") if p.is_file())
+
+
+def api_client(stack: Stack, username: str, password: str = "a-long-Passw0rd!") -> httpx.Client:
+    """A new account's API client: signed up through the site, then an API token."""
+    Browser(stack).signup(username, password)
+    http = httpx.Client(base_url=stack.url, timeout=30)
+    answer = http.post("/api/v1/auth/token/", json={"username": username, "password": password})
+    assert answer.status_code == 200, answer.text
+    http.headers["Authorization"] = "Token " + answer.json()["token"]
+    return http
 
 
 class Browser:

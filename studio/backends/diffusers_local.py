@@ -27,15 +27,12 @@ On a GPU the same holds for the same device, dtype and library versions.
 from __future__ import annotations
 
 import gc
-import os
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from diffusers import (
@@ -57,11 +54,10 @@ from .base import (
     ProgressCallback,
 )
 from .latent_preview import latents_to_preview
+from .model_download import explain_hub_error, fetch_model, locate, redact
 from .samplers import canonical_sampler, make_scheduler, sampler_names
 
 PREVIEW_INTERVAL = 0.3  # seconds between latent previews
-SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
-HUB_ID = re.compile(r"[\w.-]{1,96}(/[\w.-]{1,96})?")
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
@@ -100,7 +96,7 @@ class DiffusersBackend:
     ) -> list[GeneratedImage]:
         canonical_sampler(request.sampler)  # an unknown sampler fails before any loading
         device, dtype = pick_device(request.options)
-        with self.cache.checkout(request, device, dtype, on_progress) as loaded:
+        with self.cache.checkout(request, device, dtype, on_progress, should_cancel) as loaded:
             if should_cancel():
                 raise Cancelled()
             pipe = configure(loaded, request)
@@ -160,6 +156,7 @@ class PipelineCache:
         device: str,
         dtype: torch.dtype,
         on_progress: ProgressCallback,
+        should_cancel: CancelCheck = lambda: False,
     ) -> Iterator[LoadedPipeline]:
         key = (request.model_id, dtype, device)
         with self._lock:
@@ -168,8 +165,9 @@ class PipelineCache:
         with slot.lock:
             if slot.loaded is None:
                 self._drop_idle(keep=slot)
-                on_progress(Progress(phase="loading", message=f"Loading {request.model_id}"))
-                pipe = load_pipeline(request.model_id, device, dtype, request.options)
+                pipe = load_pipeline(
+                    request.model_id, device, dtype, request.options, on_progress, should_cancel
+                )
                 slot.loaded = LoadedPipeline(
                     pipe=pipe,
                     scheduler_config=dict(pipe.scheduler.config),
@@ -198,13 +196,34 @@ class PipelineCache:
         _free_memory()
 
 
-def load_pipeline(model_id: str, device: str, dtype: torch.dtype, options: dict):
+def load_pipeline(
+    model_id: str,
+    device: str,
+    dtype: torch.dtype,
+    options: dict,
+    on_progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+):
+    """Load a pipeline; a hub id is downloaded first (with "downloading" progress),
+    then loaded from its snapshot folder in the Hugging Face cache."""
+    on_progress = on_progress or (lambda progress: None)
     kind = locate(model_id)
+    source, variant = model_id, UNKNOWN_VARIANT
+    if kind == "hub":
+        fetched = fetch_model(
+            model_id,
+            on_progress,
+            fp16=dtype == torch.float16,
+            should_cancel=should_cancel or (lambda: False),
+        )
+        if fetched is not None:  # else offline or unreachable: loaded by id from the cache
+            source, variant = str(fetched.folder), fetched.variant
+    on_progress(Progress(phase="loading", message=f"Loading {model_id}"))
     try:
         if kind == "file":
             pipe = _load_single_file(model_id, dtype, options)
         else:
-            pipe = _load_pretrained(model_id, dtype)
+            pipe = _load_pretrained(source, dtype, variant)
         pipe.to(device)
     except torch.OutOfMemoryError as exc:
         _free_memory()
@@ -222,44 +241,16 @@ def load_pipeline(model_id: str, device: str, dtype: torch.dtype, options: dict)
     return pipe
 
 
-def locate(model_id: str) -> str:
-    """Say whether ``model_id`` is a checkpoint "file", a local "folder" or a "hub" id."""
-    if not model_id.strip():
-        raise ModelUnavailable("No model is set for this preset. Set its model id in the admin.")
-    path = Path(model_id).expanduser()
-    if path.suffix.lower() in SINGLE_FILE_SUFFIXES:
-        if not path.is_file():
-            raise ModelUnavailable(
-                f"Checkpoint file '{model_id}' does not exist. Check the path in the preset "
-                "(it is read on the worker's machine)."
-            )
-        return "file"
-    if path.is_dir():
-        if not (path / "model_index.json").is_file():
-            raise ModelUnavailable(
-                f"Folder '{model_id}' is not a diffusers pipeline: it has no model_index.json. "
-                "Point the preset at the folder that holds model_index.json, or at a "
-                ".safetensors checkpoint."
-            )
-        return "folder"
-    if model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1 or "\\" in model_id:
-        raise ModelUnavailable(
-            f"Model folder '{model_id}' does not exist. Check the path in the preset "
-            "(it is read on the worker's machine)."
-        )
-    if not HUB_ID.fullmatch(model_id):
-        raise ModelUnavailable(
-            f"Model '{model_id}' is neither a local folder nor a Hugging Face model id "
-            "such as 'stabilityai/stable-diffusion-xl-base-1.0'."
-        )
-    return "hub"
+UNKNOWN_VARIANT = "unknown"  # not downloaded here: try fp16 files first on a GPU
 
 
-def _load_pretrained(model_id: str, dtype: torch.dtype):
+def _load_pretrained(model_id: str, dtype: torch.dtype, variant: str | None = UNKNOWN_VARIANT):
     config = DiffusionPipeline.load_config(model_id)  # model_index.json: fails fast if missing
     kwargs = {"dtype": dtype}
     if "safety_checker" in config:
         kwargs |= {"safety_checker": None, "requires_safety_checker": False}
+    if variant != UNKNOWN_VARIANT:  # downloaded here: the files are those of this variant
+        return AutoPipelineForText2Image.from_pretrained(model_id, variant=variant, **kwargs)
     if dtype == torch.float16:
         try:
             return AutoPipelineForText2Image.from_pretrained(model_id, variant="fp16", **kwargs)
@@ -308,36 +299,14 @@ def explain_load_error(model_id: str, exc: BaseException, *, single_file: bool) 
         return next((e for e in chain if isinstance(e, types)), None)
 
     name = f"Checkpoint '{model_id}'" if single_file else f"Model '{model_id}'"
-    download = f"pre-download it with `hf download {model_id}` into the cache (HF_HOME)"
     if single_file and find(hub.OfflineModeIsEnabled, hub.LocalEntryNotFoundError):
         return ModelUnavailable(
             f"{name} needs its base configuration from the Hugging Face hub, which cannot be "
             "reached. Set the preset option 'config' to a local diffusers folder of the same "
             "architecture, or pre-download that repository into the cache (HF_HOME)."
         )
-    if find(hub.OfflineModeIsEnabled):
-        return ModelUnavailable(
-            f"{name} is not downloaded and Hugging Face offline mode is on (HF_HUB_OFFLINE). "
-            f"Unset HF_HUB_OFFLINE, {download}, or choose the 'tiny' preset."
-        )
-    if find(hub.GatedRepoError):
-        return ModelUnavailable(
-            f"{name} is gated on the Hugging Face hub. Accept its licence at "
-            f"https://huggingface.co/{model_id} and set HF_TOKEN to a token of that account."
-        )
-    if find(hub.RepositoryNotFoundError):
-        return ModelUnavailable(
-            f"{name} was not found on the Hugging Face hub, or it is private. Check the id; "
-            "for a private model set HF_TOKEN to a token that can read it."
-        )
-    if find(hub.LocalEntryNotFoundError):
-        timed_out = any("timeout" in type(e).__name__.lower() for e in chain)
-        return ModelUnavailable(
-            f"{name} is not downloaded and the Hugging Face hub cannot be reached"
-            f"{' (timed out)' if timed_out else ''}. Set HF_TOKEN and check the network, "
-            f"{download}, or choose the 'tiny' preset.",
-            retryable=timed_out,
-        )
+    if explained := explain_hub_error(model_id, exc, name):  # offline, gated, not found, ...
+        return explained
     if http := find(hub.HfHubHTTPError):
         status = getattr(getattr(http, "response", None), "status_code", None)
         if status == 429 or (status or 0) >= 500:
@@ -372,13 +341,6 @@ def _detail(exc: BaseException) -> str:
     """The first line of an error, without anything that looks like a token."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
     return redact(text)
-
-
-def redact(text: str) -> str:
-    token = os.environ.get("HF_TOKEN", "")
-    if len(token) >= 8:
-        text = text.replace(token, "***")
-    return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)
 
 
 def _cached_hub_pipelines() -> list[str]:

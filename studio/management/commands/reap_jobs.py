@@ -14,6 +14,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, every, **options):
+        try:
+            self.loop(every)
+        except KeyboardInterrupt:  # Ctrl-C in `make run` reaches every process
+            pass
+
+    def loop(self, every):
         while True:
             counts = reap()
             if any(counts.values()) or not every:

@@ -1,0 +1,885 @@
+"""The authorization matrix: every route that changes something, on the pages
+and in the API, for a visitor, the owner, another person and staff — the
+answer, and that a refused request changed nothing (every row, every count,
+every file in storage). Then who may see a private image: its page, files and
+API, its comments, and every feed, search and count that must not show it.
+
+Each line of a table is one rule: who, the request, the answer, and what an
+allowed request changes. A rule without an effect asserts that nothing
+changed at all. ``{public}``, ``{topic}``… name the objects of the world below.
+
+The rules (DESIGN.md, docs/decisions.md): another person's private object is a
+404; a refused change to a visible object is a 403 in the API, and on the pages
+a 404 for images, topics and jobs (whatever their visibility) and a 403 for
+comments; a visitor is sent to log in (pages) or gets a 401 (API); staff may
+change or delete any image and topic and delete any comment, but edit only
+their own comments; the image's owner may delete comments on it; changes are
+POST/DELETE/PATCH only; page forms need their CSRF token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Profile
+from gallery import comments, likes
+from gallery.models import Comment, Image, Like, Subscription, Topic
+from studio.models import GenerationJob
+from tests.fixtures import picture, png_bytes
+
+PEOPLE = ("anonymous", "owner", "other", "staff")
+LOGIN = "login"  # pages: a redirect to the login page
+FOUND = "redirect"  # pages: done, and a redirect somewhere other than the login page
+
+
+# ---- The world every rule starts from ---------------------------------------------
+
+
+@dataclass
+class World:
+    people: dict
+    objects: dict
+    media: Path
+    pages: dict = field(default_factory=dict)
+    api: dict = field(default_factory=dict)
+
+    def key(self, name: str) -> str:
+        obj = self.objects[name]
+        return str(obj.slug if isinstance(obj, Topic) else obj.pk)
+
+    def fill(self, text: str) -> str:
+        """``text`` with each ``{name}`` replaced by that object's id or slug."""
+        return re.sub(r"\{(\w+)\}", lambda m: self.key(m.group(1)), text)
+
+    def value(self, value):
+        """A lookup value: a person or object named, or the value itself."""
+        if isinstance(value, str) and value in self.people:
+            return self.people[value].pk
+        if isinstance(value, str) and value in self.objects:
+            return self.objects[value].pk
+        return value
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Three people per test: hash their passwords quickly."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(owner, other, staff, make_image, isolated_storage) -> World:
+    """The owner has a topic with a public, an unlisted and a private image.
+    The other person subscribes to the topic and liked the public image and the
+    private one (before it became private, hence still counted); the owner and
+    the other person commented on the public image, the owner on the private
+    one; the owner has a queued generation."""
+    topic = Topic.objects.create(owner=owner, slug="night-sky", name="Night sky")
+    public = make_image(owner, visibility="public", prompt="a zebra at noon", topic=topic)
+    unlisted = make_image(owner, visibility="unlisted", prompt="a zebra at dusk", topic=topic)
+    private = make_image(owner, visibility="public", prompt="a zebra at midnight", topic=topic)
+    Image.objects.filter(pk=public.pk).update(title="Public Zebra")
+    likes.like(other, public)
+    likes.like(other, private)
+    Image.objects.filter(pk=private.pk).update(visibility="private", title="Hidden Zebra")
+    Subscription.objects.create(user=other, topic=topic)
+    job = GenerationJob.objects.create(
+        owner=owner, model="tiny", request={"prompt": "a queued zebra", "n": 1}
+    )
+    people = {"owner": owner, "other": other, "staff": staff}
+    objects = {
+        "topic": topic,
+        "public": public,
+        "unlisted": unlisted,
+        "private": private,
+        "comment": comments.add(owner, public, "The owner's own words"),
+        "guest_comment": comments.add(other, public, "A guest's words"),
+        "private_comment": comments.add(owner, private, "A note to self"),
+        "job": job,
+        "owner_profile": Profile.objects.get(user=owner),
+        "other_profile": Profile.objects.get(user=other),
+    }
+    for obj in objects.values():
+        obj.refresh_from_db()
+    world = World(people=people, objects=objects, media=isolated_storage)
+    world.pages["anonymous"] = Client()
+    world.api["anonymous"] = APIClient()
+    for name, user in people.items():
+        world.pages[name] = Client()
+        world.pages[name].force_login(user)
+        world.api[name] = APIClient()
+        world.api[name].credentials(
+            HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}"
+        )
+    return world
+
+
+# ---- Snapshots: every row and every file ------------------------------------------
+
+
+TRACKED = [
+    get_user_model(),
+    Profile,
+    Token,
+    Topic,
+    Subscription,
+    Image,
+    Like,
+    Comment,
+    GenerationJob,
+    GenerationJob.images.through,
+]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    tables: dict  # model label → {pk: row}
+    files: frozenset
+
+    def rows(self, model) -> dict:
+        return self.tables[model._meta.label]
+
+    def matching(self, model, lookup: dict) -> list[dict]:
+        return [row for row in self.rows(model).values() if _matches(model, row, lookup)]
+
+
+def _matches(model, row: dict, lookup: dict) -> bool:
+    return all(row[model._meta.get_field(name).attname] == value for name, value in lookup.items())
+
+
+def snapshot(media: Path) -> Snapshot:
+    tables = {}
+    for model in TRACKED:
+        pk = model._meta.pk.attname
+        rows = {}
+        for row in model.objects.order_by(pk).values():
+            row.pop("last_login", None)  # logging in is not a change to the data
+            rows[row[pk]] = row
+        tables[model._meta.label] = rows
+    files = (
+        frozenset(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
+        if media.exists()
+        else frozenset()
+    )
+    return Snapshot(tables, files)
+
+
+def assert_counts_exact(state: Snapshot) -> None:
+    """Every image's like and comment counts equal its rows."""
+    for image in state.rows(Image).values():
+        likes_ = len(state.matching(Like, {"image": image["id"]}))
+        comments_ = len(state.matching(Comment, {"image": image["id"]}))
+        assert (image["like_count"], image["comment_count"]) == (likes_, comments_), image["id"]
+
+
+def assert_unchanged(before: Snapshot, after: Snapshot) -> None:
+    for label, rows in before.tables.items():
+        assert after.tables[label] == rows, f"{label} changed"
+    assert after.files == before.files, "the files in storage changed"
+
+
+# ---- What an allowed request changes ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Added:
+    """One more row matching the lookup (values may name people and objects)."""
+
+    model: type
+    lookup: dict
+
+    def check(self, world, before, after):
+        lookup = {name: world.value(value) for name, value in self.lookup.items()}
+        counts = len(before.matching(self.model, lookup)), len(after.matching(self.model, lookup))
+        assert counts[1] == counts[0] + 1, f"expected a new {self.model.__name__} {self.lookup}"
+        if self.model is Image:  # its original and thumbnail are in storage
+            assert len(after.files - before.files) == 2, "expected an original and a thumbnail"
+
+    def __repr__(self):
+        return f"adds a {self.model.__name__}"
+
+
+def added(model, /, **lookup) -> Added:
+    return Added(model, lookup)
+
+
+@dataclass(frozen=True)
+class Removed:
+    model: type
+    lookup: dict
+
+    def check(self, world, before, after):
+        lookup = {name: world.value(value) for name, value in self.lookup.items()}
+        assert len(before.matching(self.model, lookup)) == 1
+        assert after.matching(self.model, lookup) == [], f"{self.model.__name__} still there"
+
+    def __repr__(self):
+        return f"removes a {self.model.__name__}"
+
+
+def removed(model, /, **lookup) -> Removed:
+    return Removed(model, lookup)
+
+
+@dataclass(frozen=True)
+class Gone:
+    """The named object is deleted (an image with its files)."""
+
+    name: str
+
+    def check(self, world, before, after):
+        obj = world.objects[self.name]
+        assert obj.pk in before.rows(type(obj))
+        assert obj.pk not in after.rows(type(obj)), f"{self.name} was not deleted"
+        if isinstance(obj, Image):
+            files = {obj.file.name, obj.thumbnail.name}
+            assert files <= before.files and not files & after.files, "files left behind"
+
+    def __repr__(self):
+        return f"deletes {self.name}"
+
+
+def gone(name) -> Gone:
+    return Gone(name)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """The named object now has these values (and did not before)."""
+
+    name: str
+    values: dict
+
+    def check(self, world, before, after):
+        obj = world.objects[self.name]
+        model = type(obj)
+        assert not _matches(model, before.rows(model)[obj.pk], self.values)
+        assert _matches(model, after.rows(model)[obj.pk], self.values), f"{self.name} unchanged"
+
+    def __repr__(self):
+        return f"changes {self.name}"
+
+
+def changed(name, /, **values) -> Changed:
+    return Changed(name, values)
+
+
+# ---- The request bodies, one per kind of route ------------------------------------
+
+
+def upload_body(**fields) -> Callable[[], dict]:
+    def body():
+        file = SimpleUploadedFile("new.png", png_bytes(picture()), content_type="image/png")
+        return {"file": file, **fields}
+
+    return body
+
+
+GENERATE = {"prompt": "a zebra in space", "model": "tiny", "width": "64", "height": "64"}
+BODIES = [  # (method and path pattern, body); the first that matches
+    (r"POST /images/\w+/edit/", {"title": "Changed", "description": "", "visibility": "unlisted"}),
+    (r"POST /images/\w+/comments/", {"text": "Changed"}),
+    (r"POST /comments/\w+/edit/", {"text": "Changed"}),
+    (r"POST /topics/new/", {"name": "Changed", "description": "A new one"}),
+    (r"POST /topics/[\w-]+/edit/", {"name": "Changed", "description": ""}),
+    (r"POST /upload/", upload_body(topic="{topic}", visibility="public")),
+    (r"POST /me/profile/", {"display_name": "Changed", "bio": "A bio"}),
+    (r"POST /generate/", {**GENERATE, "topic": "{topic}", "visibility": "public"}),
+    (r"POST /api/v1/generations/", GENERATE),
+    (r"POST /api/v1/images/", upload_body(visibility="public")),
+    (r"PATCH /api/v1/images/\w+/", {"title": "Changed"}),
+    (r"POST /api/v1/images/\w+/comments/", {"text": "Changed"}),
+    (r"PATCH /api/v1/comments/\w+/", {"text": "Changed"}),
+    (r"POST /api/v1/topics/", {"name": "Changed"}),
+    (r"PATCH /api/v1/topics/[\w-]+/", {"name": "Changed"}),
+    (r"PATCH /api/v1/profiles/me/", {"display_name": "Changed"}),
+]
+
+
+def body_for(world: World, method: str, url: str) -> dict:
+    for pattern, body in BODIES:
+        if re.fullmatch(pattern, f"{method} {url}"):
+            body = body() if callable(body) else dict(body)
+            return {k: world.fill(v) if isinstance(v, str) else v for k, v in body.items()}
+    return {}
+
+
+# ---- Rules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: str
+    method: str
+    url: str  # with {names}
+    expect: int | str
+    effects: tuple = ()
+
+    @property
+    def id(self) -> str:
+        done = ", ".join(map(repr, self.effects)) or "changes nothing"
+        return f"{self.who} {self.method} {self.url} → {self.expect}, {done}"
+
+
+def rule(who: str, request: str, expect, *effects) -> Rule:
+    method, url = request.split(" ", 1)
+    assert who in PEOPLE, who
+    return Rule(who, method, url, expect, effects)
+
+
+def rules(table):
+    return pytest.mark.parametrize("rule", table, ids=[r.id for r in table])
+
+
+PAGE_RULES = [
+    # Deleting an image: its owner and staff; a 404 for anyone else, whatever its visibility.
+    rule("anonymous", "POST /images/{public}/delete/", LOGIN),
+    rule("anonymous", "POST /images/{private}/delete/", LOGIN),
+    rule("owner", "POST /images/{private}/delete/", FOUND, gone("private")),
+    rule("owner", "POST /images/{public}/delete/", FOUND, gone("public")),
+    rule("other", "POST /images/{public}/delete/", 404),
+    rule("other", "POST /images/{unlisted}/delete/", 404),
+    rule("other", "POST /images/{private}/delete/", 404),
+    rule("staff", "POST /images/{private}/delete/", FOUND, gone("private")),
+    rule("staff", "POST /images/{public}/delete/", FOUND, gone("public")),
+    # Editing an image: the same people.
+    rule("anonymous", "POST /images/{public}/edit/", LOGIN),
+    rule("anonymous", "POST /images/{private}/edit/", LOGIN),
+    rule("owner", "POST /images/{private}/edit/", FOUND, changed("private", title="Changed")),
+    rule("owner", "POST /images/{public}/edit/", FOUND, changed("public", title="Changed")),
+    rule("other", "POST /images/{public}/edit/", 404),
+    rule("other", "POST /images/{unlisted}/edit/", 404),
+    rule("other", "POST /images/{private}/edit/", 404),
+    rule("staff", "POST /images/{private}/edit/", FOUND, changed("private", title="Changed")),
+    rule("staff", "POST /images/{public}/edit/", FOUND, changed("public", title="Changed")),
+    # Liking: anyone who can see the image; twice is once.
+    rule("anonymous", "POST /images/{public}/like/", LOGIN),
+    rule("anonymous", "POST /images/{private}/like/", LOGIN),
+    rule("owner", "POST /images/{public}/like/", FOUND, added(Like, user="owner", image="public")),
+    rule(
+        "owner", "POST /images/{private}/like/", FOUND, added(Like, user="owner", image="private")
+    ),
+    rule(
+        "other", "POST /images/{unlisted}/like/", FOUND, added(Like, user="other", image="unlisted")
+    ),
+    rule("other", "POST /images/{public}/like/", FOUND),  # already liked
+    rule("other", "POST /images/{private}/like/", 404),
+    rule(
+        "staff", "POST /images/{private}/like/", FOUND, added(Like, user="staff", image="private")
+    ),
+    # Unliking (a form's POST, or htmx's DELETE): a private image keeps the like it had.
+    rule("anonymous", "POST /images/{public}/unlike/", LOGIN),
+    rule("anonymous", "DELETE /images/{public}/like/", LOGIN),
+    rule(
+        "other", "POST /images/{public}/unlike/", FOUND, removed(Like, user="other", image="public")
+    ),
+    rule(
+        "other", "DELETE /images/{public}/like/", FOUND, removed(Like, user="other", image="public")
+    ),
+    rule("other", "POST /images/{private}/unlike/", 404),
+    rule("other", "DELETE /images/{private}/like/", 404),
+    rule("owner", "POST /images/{public}/unlike/", FOUND),  # had not liked it
+    rule("staff", "DELETE /images/{private}/like/", FOUND),  # had not liked it
+    # Commenting: anyone who can see the image.
+    rule("anonymous", "POST /images/{public}/comments/", LOGIN),
+    rule("anonymous", "POST /images/{private}/comments/", LOGIN),
+    rule(
+        "owner",
+        "POST /images/{private}/comments/",
+        FOUND,
+        added(Comment, user="owner", text="Changed"),
+    ),
+    rule(
+        "other",
+        "POST /images/{public}/comments/",
+        FOUND,
+        added(Comment, user="other", text="Changed"),
+    ),
+    rule("other", "POST /images/{unlisted}/comments/", FOUND, added(Comment, image="unlisted")),
+    rule("other", "POST /images/{private}/comments/", 404),
+    rule(
+        "staff",
+        "POST /images/{private}/comments/",
+        FOUND,
+        added(Comment, user="staff", image="private"),
+    ),
+    # Editing a comment: its author only (a 403 on a visible image, a 404 on a private one).
+    rule("anonymous", "POST /comments/{comment}/edit/", LOGIN),
+    rule("anonymous", "POST /comments/{private_comment}/edit/", LOGIN),
+    rule("owner", "POST /comments/{comment}/edit/", FOUND, changed("comment", text="Changed")),
+    rule("owner", "POST /comments/{guest_comment}/edit/", 403),
+    rule(
+        "other",
+        "POST /comments/{guest_comment}/edit/",
+        FOUND,
+        changed("guest_comment", text="Changed"),
+    ),
+    rule("other", "POST /comments/{comment}/edit/", 403),
+    rule("other", "POST /comments/{private_comment}/edit/", 404),
+    rule("staff", "POST /comments/{comment}/edit/", 403),
+    rule("staff", "POST /comments/{private_comment}/edit/", 403),
+    # Deleting a comment: its author, the image's owner, staff.
+    rule("anonymous", "POST /comments/{comment}/delete/", LOGIN),
+    rule("anonymous", "POST /comments/{private_comment}/delete/", LOGIN),
+    rule("owner", "POST /comments/{comment}/delete/", FOUND, gone("comment")),
+    rule("owner", "POST /comments/{guest_comment}/delete/", FOUND, gone("guest_comment")),
+    rule("other", "POST /comments/{guest_comment}/delete/", FOUND, gone("guest_comment")),
+    rule("other", "POST /comments/{comment}/delete/", 403),
+    rule("other", "POST /comments/{private_comment}/delete/", 404),
+    rule("staff", "POST /comments/{comment}/delete/", FOUND, gone("comment")),
+    rule("staff", "POST /comments/{private_comment}/delete/", FOUND, gone("private_comment")),
+    # Topics: anyone signed in creates one; its owner and staff edit and delete it.
+    rule("anonymous", "POST /topics/new/", LOGIN),
+    rule("owner", "POST /topics/new/", FOUND, added(Topic, owner="owner", name="Changed")),
+    rule("other", "POST /topics/new/", FOUND, added(Topic, owner="other", name="Changed")),
+    rule("staff", "POST /topics/new/", FOUND, added(Topic, owner="staff", name="Changed")),
+    rule("anonymous", "POST /topics/{topic}/edit/", LOGIN),
+    rule("owner", "POST /topics/{topic}/edit/", FOUND, changed("topic", name="Changed")),
+    rule("other", "POST /topics/{topic}/edit/", 404),
+    rule("staff", "POST /topics/{topic}/edit/", FOUND, changed("topic", name="Changed")),
+    rule("anonymous", "POST /topics/{topic}/delete/", LOGIN),
+    rule("owner", "POST /topics/{topic}/delete/", FOUND, gone("topic")),
+    rule("other", "POST /topics/{topic}/delete/", 404),
+    rule("staff", "POST /topics/{topic}/delete/", FOUND, gone("topic")),
+    # Subscribing: anyone signed in; twice (or unsubscribing when not) changes nothing.
+    rule("anonymous", "POST /topics/{topic}/subscribe/", LOGIN),
+    rule("owner", "POST /topics/{topic}/subscribe/", FOUND, added(Subscription, user="owner")),
+    rule("other", "POST /topics/{topic}/subscribe/", FOUND),  # already subscribed
+    rule("staff", "POST /topics/{topic}/subscribe/", FOUND, added(Subscription, user="staff")),
+    rule("anonymous", "POST /topics/{topic}/unsubscribe/", LOGIN),
+    rule("anonymous", "DELETE /topics/{topic}/subscribe/", LOGIN),
+    rule("other", "POST /topics/{topic}/unsubscribe/", FOUND, removed(Subscription, user="other")),
+    rule("other", "DELETE /topics/{topic}/subscribe/", FOUND, removed(Subscription, user="other")),
+    rule("owner", "POST /topics/{topic}/unsubscribe/", FOUND),  # was not subscribed
+    # Uploading: into one's own gallery, into any topic.
+    rule("anonymous", "POST /upload/", LOGIN),
+    rule("owner", "POST /upload/", FOUND, added(Image, owner="owner", topic="topic")),
+    rule("other", "POST /upload/", FOUND, added(Image, owner="other", topic="topic")),
+    # One's own profile only.
+    rule("anonymous", "POST /me/profile/", LOGIN),
+    rule("owner", "POST /me/profile/", FOUND, changed("owner_profile", display_name="Changed")),
+    rule("other", "POST /me/profile/", FOUND, changed("other_profile", display_name="Changed")),
+    # Generating: into one's own gallery; a job is cancelled by its owner or staff.
+    rule("anonymous", "POST /generate/", LOGIN),
+    rule("other", "POST /generate/", FOUND, added(GenerationJob, owner="other")),
+    rule("anonymous", "POST /jobs/{job}/cancel/", LOGIN),
+    rule("owner", "POST /jobs/{job}/cancel/", FOUND, changed("job", status="cancelled")),
+    rule("other", "POST /jobs/{job}/cancel/", 404),
+    rule("staff", "POST /jobs/{job}/cancel/", FOUND, changed("job", status="cancelled")),
+]
+
+API_RULES = [
+    # Generations.
+    rule("anonymous", "POST /api/v1/generations/", 401),
+    rule("other", "POST /api/v1/generations/", 202, added(GenerationJob, owner="other")),
+    rule("anonymous", "POST /api/v1/generations/{job}/cancel/", 401),
+    rule(
+        "owner", "POST /api/v1/generations/{job}/cancel/", 200, changed("job", status="cancelled")
+    ),
+    rule("other", "POST /api/v1/generations/{job}/cancel/", 404),
+    rule(
+        "staff", "POST /api/v1/generations/{job}/cancel/", 200, changed("job", status="cancelled")
+    ),
+    # Images: upload, change, delete.
+    rule("anonymous", "POST /api/v1/images/", 401),
+    rule("other", "POST /api/v1/images/", 201, added(Image, owner="other")),
+    rule("anonymous", "PATCH /api/v1/images/{public}/", 401),
+    rule("anonymous", "PATCH /api/v1/images/{private}/", 401),
+    rule("owner", "PATCH /api/v1/images/{private}/", 200, changed("private", title="Changed")),
+    rule("other", "PATCH /api/v1/images/{public}/", 403),
+    rule("other", "PATCH /api/v1/images/{unlisted}/", 403),
+    rule("other", "PATCH /api/v1/images/{private}/", 404),
+    rule("staff", "PATCH /api/v1/images/{private}/", 200, changed("private", title="Changed")),
+    rule("staff", "PATCH /api/v1/images/{public}/", 200, changed("public", title="Changed")),
+    rule("anonymous", "DELETE /api/v1/images/{public}/", 401),
+    rule("anonymous", "DELETE /api/v1/images/{private}/", 401),
+    rule("owner", "DELETE /api/v1/images/{private}/", 204, gone("private")),
+    rule("other", "DELETE /api/v1/images/{public}/", 403),
+    rule("other", "DELETE /api/v1/images/{private}/", 404),
+    rule("staff", "DELETE /api/v1/images/{public}/", 204, gone("public")),
+    # Likes.
+    rule("anonymous", "POST /api/v1/images/{public}/like/", 401),
+    rule("owner", "POST /api/v1/images/{public}/like/", 201, added(Like, user="owner")),
+    rule("other", "POST /api/v1/images/{public}/like/", 200),  # already liked
+    rule("other", "POST /api/v1/images/{unlisted}/like/", 201, added(Like, image="unlisted")),
+    rule("other", "POST /api/v1/images/{private}/like/", 404),
+    rule("staff", "POST /api/v1/images/{private}/like/", 201, added(Like, user="staff")),
+    rule("anonymous", "DELETE /api/v1/images/{public}/like/", 401),
+    rule("other", "DELETE /api/v1/images/{public}/like/", 204, removed(Like, image="public")),
+    rule("other", "DELETE /api/v1/images/{private}/like/", 404),
+    rule("owner", "DELETE /api/v1/images/{public}/like/", 204),  # had not liked it
+    # Comments.
+    rule("anonymous", "POST /api/v1/images/{public}/comments/", 401),
+    rule("owner", "POST /api/v1/images/{private}/comments/", 201, added(Comment, text="Changed")),
+    rule("other", "POST /api/v1/images/{public}/comments/", 201, added(Comment, user="other")),
+    rule("other", "POST /api/v1/images/{private}/comments/", 404),
+    rule("staff", "POST /api/v1/images/{private}/comments/", 201, added(Comment, user="staff")),
+    rule("anonymous", "PATCH /api/v1/comments/{comment}/", 401),
+    rule("owner", "PATCH /api/v1/comments/{comment}/", 200, changed("comment", text="Changed")),
+    rule("owner", "PATCH /api/v1/comments/{guest_comment}/", 403),
+    rule(
+        "other",
+        "PATCH /api/v1/comments/{guest_comment}/",
+        200,
+        changed("guest_comment", text="Changed"),
+    ),
+    rule("other", "PATCH /api/v1/comments/{comment}/", 403),
+    rule("other", "PATCH /api/v1/comments/{private_comment}/", 404),
+    rule("staff", "PATCH /api/v1/comments/{comment}/", 403),
+    rule("anonymous", "DELETE /api/v1/comments/{comment}/", 401),
+    rule("owner", "DELETE /api/v1/comments/{comment}/", 204, gone("comment")),
+    rule("owner", "DELETE /api/v1/comments/{guest_comment}/", 204, gone("guest_comment")),
+    rule("other", "DELETE /api/v1/comments/{guest_comment}/", 204, gone("guest_comment")),
+    rule("other", "DELETE /api/v1/comments/{comment}/", 403),
+    rule("other", "DELETE /api/v1/comments/{private_comment}/", 404),
+    rule("staff", "DELETE /api/v1/comments/{private_comment}/", 204, gone("private_comment")),
+    # Topics and subscriptions (subscribing twice is a 400 here).
+    rule("anonymous", "POST /api/v1/topics/", 401),
+    rule("other", "POST /api/v1/topics/", 201, added(Topic, owner="other", name="Changed")),
+    rule("anonymous", "PATCH /api/v1/topics/{topic}/", 401),
+    rule("owner", "PATCH /api/v1/topics/{topic}/", 200, changed("topic", name="Changed")),
+    rule("other", "PATCH /api/v1/topics/{topic}/", 403),
+    rule("staff", "PATCH /api/v1/topics/{topic}/", 200, changed("topic", name="Changed")),
+    rule("anonymous", "DELETE /api/v1/topics/{topic}/", 401),
+    rule("owner", "DELETE /api/v1/topics/{topic}/", 204, gone("topic")),
+    rule("other", "DELETE /api/v1/topics/{topic}/", 403),
+    rule("staff", "DELETE /api/v1/topics/{topic}/", 204, gone("topic")),
+    rule("anonymous", "POST /api/v1/topics/{topic}/subscribe/", 401),
+    rule("owner", "POST /api/v1/topics/{topic}/subscribe/", 201, added(Subscription, user="owner")),
+    rule("other", "POST /api/v1/topics/{topic}/subscribe/", 400),  # already subscribed
+    rule("anonymous", "DELETE /api/v1/topics/{topic}/subscribe/", 401),
+    rule(
+        "other",
+        "DELETE /api/v1/topics/{topic}/subscribe/",
+        204,
+        removed(Subscription, user="other"),
+    ),
+    rule("owner", "DELETE /api/v1/topics/{topic}/subscribe/", 400),  # was not subscribed
+    # One's own profile only.
+    rule("anonymous", "PATCH /api/v1/profiles/me/", 401),
+    rule(
+        "owner", "PATCH /api/v1/profiles/me/", 200, changed("owner_profile", display_name="Changed")
+    ),
+    rule(
+        "other", "PATCH /api/v1/profiles/me/", 200, changed("other_profile", display_name="Changed")
+    ),
+]
+
+# Reading a private image and what hangs off it. Reads change nothing either.
+READ_RULES = [
+    *[
+        rule(who, f"GET {path}", expect)
+        for path in (
+            "/images/{private}/",
+            "/images/{private}/file",
+            "/images/{private}/download",
+            "/images/{private}/thumb.webp",
+        )
+        for who, expect in (("anonymous", LOGIN), ("owner", 200), ("other", 404), ("staff", 200))
+    ],
+    *[
+        rule(who, f"GET {path}", expect)
+        for path in (
+            "/api/v1/images/{private}/",
+            "/api/v1/images/{private}/comments/",
+            "/api/v1/comments/{private_comment}/",
+        )
+        for who, expect in (("anonymous", 404), ("owner", 200), ("other", 404), ("staff", 200))
+    ],
+    # The comment partials (htmx) of a private image.
+    rule("anonymous", "GET /comments/{private_comment}/", 404),
+    rule("other", "GET /comments/{private_comment}/", 404),
+    rule("owner", "GET /comments/{private_comment}/", FOUND),  # to the comment on its page
+    rule("anonymous", "GET /images/{private}/comments/?before=999999", LOGIN),
+    rule("other", "GET /images/{private}/comments/?before=999999", 404),
+    rule("other", "GET /comments/{private_comment}/edit/", 404),
+    # An unlisted image is open to anyone with its address.
+    rule("anonymous", "GET /images/{unlisted}/", 200),
+    rule("anonymous", "GET /images/{unlisted}/thumb.webp", 200),
+    rule("anonymous", "GET /api/v1/images/{unlisted}/", 200),
+    # A generation is its owner's (and staff's).
+    rule("anonymous", "GET /jobs/{job}/", LOGIN),
+    rule("owner", "GET /jobs/{job}/", 200),
+    rule("other", "GET /jobs/{job}/", 404),
+    rule("other", "GET /jobs/{job}/status/", 404),
+    rule("staff", "GET /jobs/{job}/", 200),
+    rule("anonymous", "GET /api/v1/generations/{job}/", 401),
+    rule("owner", "GET /api/v1/generations/{job}/", 200),
+    rule("other", "GET /api/v1/generations/{job}/", 404),
+    rule("staff", "GET /api/v1/generations/{job}/", 200),
+]
+
+
+# ---- Running a rule ----------------------------------------------------------------
+
+
+def send(world: World, who: str, method: str, url: str, body: dict | None = None, **extra):
+    is_api = url.startswith("/api/")
+    client = world.api[who] if is_api else world.pages[who]
+    url = world.fill(url)
+    if method == "GET":
+        return client.get(url, body or {}, **extra)
+    if method == "POST":
+        files = any(isinstance(v, SimpleUploadedFile) for v in (body or {}).values())
+        if is_api:
+            return client.post(url, body, format="multipart" if files else "json", **extra)
+        return client.post(url, body or {}, **extra)
+    if method == "PATCH":
+        return client.patch(url, body, format="json", **extra)
+    if method == "DELETE":
+        return client.delete(url, **extra)
+    raise ValueError(method)
+
+
+def assert_answer(response, expect) -> None:
+    where = response.get("Location", "")
+    login = reverse("account_login")
+    if expect == LOGIN:
+        assert response.status_code == 302 and where.startswith(login), (
+            response.status_code,
+            where,
+        )
+    elif expect == FOUND:
+        assert response.status_code == 302 and not where.startswith(login), (
+            response.status_code,
+            where,
+            response.content[:500],
+        )
+    else:
+        assert response.status_code == expect, (response.status_code, response.content[:500])
+
+
+def check(world: World, rule: Rule, capture) -> None:
+    before = snapshot(world.media)
+    body = body_for(world, rule.method, world.fill(rule.url))
+    with capture(execute=True):  # files go once a deletion commits: let it
+        response = send(world, rule.who, rule.method, rule.url, body)
+    assert_answer(response, rule.expect)
+    after = snapshot(world.media)
+    if rule.effects:
+        for effect in rule.effects:
+            effect.check(world, before, after)
+    else:
+        assert_unchanged(before, after)
+    assert_counts_exact(after)
+
+
+@rules(PAGE_RULES)
+def test_a_page_form_answers_each_person_and_changes_only_what_it_may(
+    world, rule, django_capture_on_commit_callbacks
+):
+    check(world, rule, django_capture_on_commit_callbacks)
+
+
+@rules(API_RULES)
+def test_an_api_call_answers_each_person_and_changes_only_what_it_may(
+    world, rule, django_capture_on_commit_callbacks
+):
+    check(world, rule, django_capture_on_commit_callbacks)
+
+
+@rules(READ_RULES)
+def test_a_private_object_is_seen_only_by_its_owner_and_staff(
+    world, rule, django_capture_on_commit_callbacks
+):
+    check(world, rule, django_capture_on_commit_callbacks)
+
+
+# ---- GET never changes anything ---------------------------------------------------
+
+# Each allowed change, asked for with GET (its body as the query string) by the
+# very person who may make it: a form page, a redirect or a 405, and nothing changed.
+ALLOWED = [r for r in PAGE_RULES + API_RULES if r.effects]
+GETS = list({(r.who, r.url): Rule(r.who, "GET", r.url, "any") for r in ALLOWED}.values())
+
+
+@rules(GETS)
+def test_a_get_to_a_mutating_url_changes_nothing(world, rule, django_capture_on_commit_callbacks):
+    method = next(r.method for r in ALLOWED if (r.who, r.url) == (rule.who, rule.url))
+    body = body_for(world, method, world.fill(rule.url))
+    query = {k: v for k, v in body.items() if isinstance(v, str)}
+    before = snapshot(world.media)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(world, rule.who, "GET", rule.url, query)
+    assert response.status_code in (200, 302, 405), response.status_code
+    assert_unchanged(before, snapshot(world.media))
+
+
+def test_logging_out_takes_a_post(world):
+    """Logging out is a change too: a GET shows the confirmation only."""
+    client = world.pages["owner"]
+    assert client.get(reverse("account_logout")).status_code == 200
+    assert client.get("/me/profile/").status_code == 200  # still logged in
+
+
+# ---- CSRF on the page forms --------------------------------------------------------
+
+CSRF_RULES = [
+    rule("owner", "POST /images/{public}/delete/", 403),
+    rule("owner", "POST /images/{public}/edit/", 403),
+    rule("other", "POST /images/{unlisted}/like/", 403),
+    rule("other", "DELETE /images/{public}/like/", 403),
+    rule("other", "POST /images/{public}/comments/", 403),
+    rule("other", "POST /comments/{guest_comment}/delete/", 403),
+    rule("other", "POST /topics/new/", 403),
+    rule("owner", "POST /topics/{topic}/delete/", 403),
+    rule("staff", "POST /topics/{topic}/subscribe/", 403),
+    rule("owner", "POST /upload/", 403),
+    rule("owner", "POST /me/profile/", 403),
+    rule("other", "POST /generate/", 403),
+    rule("owner", "POST /jobs/{job}/cancel/", 403),
+    # The API over a session cookie (not a token) needs the token too.
+    rule("other", "POST /api/v1/images/{unlisted}/like/", 403),
+    rule("owner", "DELETE /api/v1/images/{public}/", 403),
+]
+
+
+def csrf_client(world: World, who: str, cls=Client):
+    client = cls(enforce_csrf_checks=True)
+    client.force_login(world.people[who])
+    return client
+
+
+@rules(CSRF_RULES)
+def test_a_form_posted_without_its_csrf_token_is_refused(
+    world, rule, django_capture_on_commit_callbacks
+):
+    api = rule.url.startswith("/api/")
+    client = csrf_client(world, rule.who, APIClient if api else Client)
+    (world.api if api else world.pages)[rule.who] = client
+    check(world, rule, django_capture_on_commit_callbacks)
+
+
+def test_the_same_form_with_its_token_goes_through(world, django_capture_on_commit_callbacks):
+    """The control for the table above: the refusal is the missing token."""
+    client = csrf_client(world, "other")
+    client.get(world.fill("/images/{unlisted}/"))  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    client.defaults["HTTP_X_CSRFTOKEN"] = token  # as htmx sends it
+    world.pages["other"] = client
+    check(
+        world,
+        rule("other", "POST /images/{unlisted}/like/", FOUND, added(Like, image="unlisted")),
+        django_capture_on_commit_callbacks,
+    )
+
+
+# ---- htmx requests from a visitor ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("POST", "/images/{public}/like/"),
+        ("DELETE", "/images/{public}/like/"),
+        ("POST", "/images/{public}/comments/"),
+        ("POST", "/topics/{topic}/subscribe/"),
+        ("DELETE", "/topics/{topic}/subscribe/"),
+    ],
+)
+def test_an_htmx_request_from_a_visitor_is_sent_to_log_in_and_changes_nothing(world, method, url):
+    before = snapshot(world.media)
+    body = body_for(world, method, world.fill(url))
+    response = send(world, "anonymous", method, url, body, HTTP_HX_REQUEST="true")
+    assert response.status_code in (204, 401)
+    assert response["HX-Redirect"].startswith(reverse("account_login"))
+    assert_unchanged(before, snapshot(world.media))
+
+
+# ---- Feeds, search and counts never show a private image ---------------------------
+
+# (url, a visitor's answer when it needs a login, whether it lists the public
+# image to all who may read it: the Subscribed and Liked feeds only list it to
+# the other person, who subscribed and liked)
+LISTINGS = [
+    ("/", None, True),
+    ("/explore/?feed=recent", None, True),
+    ("/explore/?feed=popular", None, True),
+    ("/explore/?feed=popular&window=day", None, True),
+    ("/explore/?q=zebra", None, True),
+    ("/explore/?topic={topic}", None, True),
+    ("/explore/?user=owner", None, True),
+    ("/explore/?feed=subscribed", LOGIN, False),
+    ("/explore/?feed=liked", LOGIN, False),
+    ("/feed/?feed=recent", None, True),
+    ("/feed/?feed=popular&q=zebra", None, True),
+    ("/feed/?topic={topic}", None, True),
+    ("/feed/?feed=subscribed", 403, False),
+    ("/feed/?feed=liked", 403, False),
+    ("/topics/{topic}/", None, False),  # its images come from /feed/?topic=
+    ("/u/owner/", None, False),  # its images come from /feed/?user=
+]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("url, refused, lists", LISTINGS, ids=[u for u, *_ in LISTINGS])
+def test_no_page_lists_a_private_image(world, who, url, refused, lists):
+    private, public = world.objects["private"], world.objects["public"]
+    response = world.pages[who].get(world.fill(url))
+    if refused and who == "anonymous":
+        assert_answer(response, refused)
+        return
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"/images/{private.pk}/" not in page
+    assert "Hidden Zebra" not in page  # its title (the search box echoes "zebra" only)
+    if lists or (refused and who == "other"):
+        assert f"/images/{public.pk}/" in page  # the test does see what is listed
+
+
+def test_my_images_does_list_the_owners_private_image(world):
+    """The control for the test above: the marker it looks for is there when listed."""
+    page = world.pages["owner"].get("/me/images/").content.decode()
+    assert f"/images/{world.objects['private'].pk}/" in page
+
+
+API_LISTINGS = [
+    ("/api/v1/images/?feed=recent", False),
+    ("/api/v1/images/?feed=popular", False),
+    ("/api/v1/images/?feed=popular&window=week", False),
+    ("/api/v1/images/?q=zebra", False),
+    ("/api/v1/images/?topic={topic}", False),
+    ("/api/v1/images/?user=owner", False),
+    ("/api/v1/images/?feed=subscribed", True),
+    ("/api/v1/images/?feed=liked", True),
+]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("url, needs_login", API_LISTINGS, ids=[u for u, _ in API_LISTINGS])
+def test_no_api_list_has_a_private_image(world, who, url, needs_login):
+    response = world.api[who].get(world.fill(url))
+    if needs_login and who == "anonymous":
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200
+    ids = [image["id"] for image in response.json()["results"]]
+    assert world.objects["private"].pk not in ids
+    assert world.objects["unlisted"].pk not in ids
+    if not needs_login or who == "other":  # who subscribed and liked
+        assert world.objects["public"].pk in ids
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_counts_never_count_a_private_image(world, who):
+    """The owner has one public image with one like, an unlisted one and a
+    private one that was liked: only the public one counts, for everyone."""
+    client, api = world.pages[who], world.api[who]
+    counts = client.get("/u/owner/").context["counts"]
+    assert (counts.images, counts.likes_received) == (1, 1)
+    profile = api.get("/api/v1/profiles/owner/").json()
+    assert (profile["image_count"], profile["likes_received"]) == (1, 1)
+    topic = api.get(world.fill("/api/v1/topics/{topic}/")).json()
+    assert topic["image_count"] == 1
+    listed = api.get("/api/v1/topics/?owner=owner").json()["results"]
+    assert [t["image_count"] for t in listed] == [1]
+    assert client.get(world.fill("/topics/{topic}/")).context["topic"].image_count == 1
