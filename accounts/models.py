@@ -13,6 +13,8 @@ class Profile(models.Model):
     display_name = models.CharField(max_length=60, blank=True)
     bio = models.TextField(max_length=2000, blank=True)
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
+    # Per-person settings kept by the API facades (e.g. the A1111 checkpoint).
+    settings = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return self.name

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("gallery.urls")),
     path("", include("studio.urls")),
     path("api/", include("api.urls")),
+    path("", include("api.facades.urls")),  # sdapi/v1/ (A1111) and v1/ (OpenAI)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -27,6 +27,8 @@ def isolated_storage(settings, tmp_path):
     """Every test writes files into its own folder; static files are served
     from the source tree (no collectstatic manifest needed)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Tests make many users; the production hasher costs ~0.5 s per password here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

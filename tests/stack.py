@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -140,6 +141,32 @@ class Database:
                 service_unavailable("MariaDB", str(exc))
             with closing(conn), conn.cursor() as cursor:
                 cursor.execute(statement)
+
+    def query(self, statement: str) -> list[tuple]:
+        """The rows of a read-only statement, read from outside the stack's
+        processes: cheap enough to poll (``Stack.shell`` starts Django)."""
+        if self.kind == "sqlite":
+            path = self.url.removeprefix("sqlite:///")
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+                return db.execute(statement).fetchall()
+        if self.kind == "postgres":
+            import psycopg
+
+            with psycopg.connect(self.url, connect_timeout=3) as conn:
+                return conn.execute(statement).fetchall()
+        import pymysql
+
+        parts = httpx.URL(self.url)
+        conn = pymysql.connect(
+            host=parts.host,
+            port=parts.port or 3306,
+            user=parts.username or "root",
+            password=parts.password or "",
+            database=self.name,
+        )
+        with closing(conn), conn.cursor() as cursor:
+            cursor.execute(statement)
+            return list(cursor.fetchall())
 
     def drop(self):
         if self.kind == "postgres":

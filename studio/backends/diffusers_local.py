@@ -216,8 +216,10 @@ def load_pipeline(
             fp16=dtype == torch.float16,
             should_cancel=should_cancel or (lambda: False),
         )
-        if fetched is not None:  # else offline or unreachable: loaded by id from the cache
+        if fetched is not None:
             source, variant = str(fetched.folder), fetched.variant
+        else:  # offline, or the hub is away and a copy is in the cache: load that copy
+            variant = CACHE_ONLY
     on_progress(Progress(phase="loading", message=f"Loading {model_id}"))
     try:
         if kind == "file":
@@ -241,12 +243,17 @@ def load_pipeline(
     return pipe
 
 
-UNKNOWN_VARIANT = "unknown"  # not downloaded here: try fp16 files first on a GPU
+UNKNOWN_VARIANT = "unknown"  # a folder: try fp16 files first on a GPU
+CACHE_ONLY = "cache-only"  # a hub id not downloaded here: the same, from the cache alone
 
 
 def _load_pretrained(model_id: str, dtype: torch.dtype, variant: str | None = UNKNOWN_VARIANT):
-    config = DiffusionPipeline.load_config(model_id)  # model_index.json: fails fast if missing
-    kwargs = {"dtype": dtype}
+    where = {}
+    if variant == CACHE_ONLY:
+        where = {"local_files_only": True}  # not the hub's slow retries: it was just asked
+        variant = UNKNOWN_VARIANT
+    config = DiffusionPipeline.load_config(model_id, **where)  # model_index.json: fails fast
+    kwargs = {"dtype": dtype, **where}
     if "safety_checker" in config:
         kwargs |= {"safety_checker": None, "requires_safety_checker": False}
     if variant != UNKNOWN_VARIANT:  # downloaded here: the files are those of this variant

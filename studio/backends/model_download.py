@@ -146,11 +146,12 @@ def fetch_model(
 
     Reports ``Progress(phase="downloading", step=bytes_done, total=bytes_total)``
     a few times a second while it downloads. Returns None, without a download,
-    when the hub is not to be asked (offline mode) or cannot be reached: the
-    caller then loads the hub id from whatever the cache holds, and explains
-    what to do when that fails. Raises ``ModelUnavailable`` when the hub
-    refuses (gated, not found, ...) or a download fails; ``Cancelled`` when
-    ``should_cancel`` says so (what was downloaded is kept).
+    when the hub is not to be asked (offline mode) or cannot be reached while
+    the cache holds a copy (put there by ``hf download``, say): the caller then
+    loads the hub id from the cache alone, and explains what to do when that
+    fails. Raises ``ModelUnavailable`` when the hub refuses (gated, not found,
+    ...), cannot be reached for a model not in the cache, or a download fails;
+    ``Cancelled`` when ``should_cancel`` says so (what was downloaded is kept).
     """
     cached = CachedRepo(repo_id)
     if found := cached.complete(revision, fp16):
@@ -161,13 +162,14 @@ def fetch_model(
         if found := cached.complete(revision, fp16):
             return found  # another worker fetched it meanwhile
         download = Download(cached, on_progress, should_cancel)
+        on_progress(
+            Progress(phase="downloading", message=f"Looking up {repo_id} on the Hugging Face hub")
+        )
         try:
             plan = download.plan(revision, fp16)
-        except (httpx2.ConnectError, httpx2.TimeoutException):
-            return None  # unreachable: the cache may still hold it
         except Exception as exc:
-            if _server_error(exc) and cached.local_snapshot(revision):
-                return None
+            if (_unreachable(exc) or _server_error(exc)) and cached.local_snapshot(revision):
+                return None  # the hub is away, a copy is here
             raise explain_download_error(repo_id, exc) from exc
         try:
             download.run(plan, revision)
@@ -302,9 +304,11 @@ class Download:
                 before, failure = have, None
                 try:
                     self._get_rest(url, headers, out, have, digest, meter)
-                except (Cancelled, OSError):
+                except Cancelled:
                     raise
                 except Exception as exc:
+                    if isinstance(exc, OSError) and not isinstance(exc, hub.HfHubHTTPError):
+                        raise  # the disk: full, read-only, ...
                     failure = exc
                 have = _size(out)
                 if failure is None and (size is None or have >= size):
@@ -627,6 +631,8 @@ def explain_hub_error(model_id: str, exc: BaseException, name: str | None = None
             f"{name} was not found on the Hugging Face hub, or it is private. Check the id; "
             "for a private model set HF_TOKEN to a token that can read it."
         )
+    if find(hub.LocalEntryNotFoundError) and constants.is_offline_mode():
+        return offline_error(model_id, name)
     if find(hub.LocalEntryNotFoundError) or _unreachable(exc):
         timed_out = any("timeout" in type(e).__name__.lower() for e in chain)
         return ModelUnavailable(

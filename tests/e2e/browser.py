@@ -92,3 +92,39 @@ def template_leaks(page) -> list[str]:
     multi-line ``{# … #}`` (Django prints those: they need ``{% comment %}``)."""
     text = page.locator("body").inner_text()
     return [f"{page.url}: …{match.group(0).strip()}…" for match in TEMPLATE_SYNTAX.finditer(text)]
+
+
+PASSWORD = "a-long-Passw0rd!"
+
+
+def sign_up(page, username: str, password: str = PASSWORD) -> None:
+    """Sign up through the navbar's "Sign up" link; signing up logs the person in."""
+    from playwright.sync_api import expect
+
+    navbar = page.get_by_role("navigation", name="Main")
+    navbar.get_by_role("link", name="Sign up").click()
+    expect(page).to_have_url(re.compile(r"/accounts/signup/"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label(re.compile(r"^E-?mail")).fill(f"{username}@example.com")
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label(re.compile(r"^Password \(again\)")).fill(password)
+    page.get_by_role("button", name="Sign up").click()
+    expect(navbar.get_by_role("button", name=username)).to_be_visible()
+
+
+def mark_page(page) -> None:
+    """Mark the loaded document; ``page_was_reloaded`` tells whether it was replaced since."""
+    page.evaluate("window.__atelierMark = true")
+
+
+def page_was_reloaded(page) -> bool:
+    return not page.evaluate("window.__atelierMark === true")
+
+
+def wait_for_images(page, selector: str = "main figure img", *, at_least: int = 1) -> None:
+    """Wait until at least ``at_least`` of the images, and all of them, have decoded."""
+    page.wait_for_function(
+        "([sel, n]) => { const imgs = [...document.querySelectorAll(sel)];"
+        " return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }",
+        arg=[selector, at_least],
+    )

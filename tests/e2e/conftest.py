@@ -44,3 +44,24 @@ def open_page(browser, request, tmp_path):
             except Exception as exc:  # a debugging aid must not mask the failure
                 print(f"no screenshot of {page.url}: {exc}")
         page.context.close()
+
+
+@pytest.fixture(scope="module")
+def stack(request, tiny_model_path, django_db_blocker):
+    """A real web server and worker on a fresh SQLite database and broker, for
+    the tests of one module; their logs are printed if one of them failed."""
+    from tests.e2e.browser import require_chromium
+    from tests.stack import Stack
+
+    require_chromium()  # skip before starting anything
+    with django_db_blocker.unblock():
+        running = Stack(database="sqlite", broker="sqlite", tiny_model=tiny_model_path)
+    failures = request.session.testsfailed
+    try:
+        running.start()
+        yield running
+    finally:
+        if request.session.testsfailed > failures:
+            for name in ("web", "worker"):
+                print(f"----- {name} log -----\n{running.log(name)}")
+        running.stop()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -138,8 +139,7 @@ class FakeHub:
         self._cuts: dict[str, _Cut] = {}
         self._holds: dict[str, _Hold] = {}
         self._by_sha: dict[str, HubFile] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.hub = self
         port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{port}"
@@ -248,6 +248,15 @@ def point_huggingface_hub_at(monkeypatch, endpoint: str, home: Path) -> Path:
     monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     return cache
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that hangs up mid-file (a cancelled download) is no error of the hub's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -53,7 +53,9 @@ def test_a_hub_id_that_is_not_downloaded_is_unavailable_offline(
     assert recorder.phases() == ["loading"]
 
 
-def test_an_error_message_never_shows_the_token(backend, tiny_request, recorder, monkeypatch):
+def test_an_error_message_never_shows_the_token(
+    backend, tiny_request, recorder, monkeypatch, offline
+):
     token = "hf_abcdefghijklmnopqrstuvwxyz123456"
     monkeypatch.setenv("HF_TOKEN", token)
 

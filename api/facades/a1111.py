@@ -1,0 +1,400 @@
+"""The AUTOMATIC1111-compatible web API (``/sdapi/v1/``), so that tools and
+client libraries written for A1111 work by changing only the host.
+
+The mapping between A1111's wire format and Atelier's generation requests is
+in plain functions; the views only authenticate, call them and answer."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from accounts.models import Profile
+from imaging.png_metadata import format_parameters
+from studio import limits
+from studio.backends.base import BackendError
+from studio.backends.samplers import SAMPLER_ALIASES, SAMPLERS, canonical_sampler
+from studio.jobs import active_jobs, cancel_job
+from studio.models import GenerationJob
+from studio.presets import default_preset_key, enabled_presets, get_preset
+
+from . import FacadeError, GenerationFailed, JobLimitReached, TimedOut, generate, image_base64
+from .auth import A1111_AUTHENTICATION
+
+CHECKPOINT_SETTING = "a1111_checkpoint"
+
+# Our form's field names, as A1111 calls them in error locations.
+A1111_FIELDS = {"sampler": "sampler_name", "n": "batch_size", "model": "override_settings"}
+
+
+# --- Checkpoints -------------------------------------------------------------------------
+
+
+def find_preset(name):
+    """The enabled preset a checkpoint name means: its key or label, in any
+    case, with or without A1111's `` [hash]`` suffix; None if there is none."""
+    if not isinstance(name, str):
+        return None
+    wanted = re.sub(r"\s*\[[^\]]*\]\s*$", "", name).strip().casefold()
+    wanted = re.sub(r"\.(safetensors|ckpt)$", "", wanted)
+    for preset in enabled_presets():
+        if wanted in (preset.key.casefold(), preset.label.casefold()):
+            return preset
+    return None
+
+
+def chosen_checkpoint(user) -> str:
+    """The preset key this person picked with ``POST /options``, or the default."""
+    profile = Profile.objects.filter(user=user).first()
+    key = (profile.settings or {}).get(CHECKPOINT_SETTING) if profile else None
+    if key and get_preset(key):
+        return key
+    return default_preset_key()
+
+
+def choose_checkpoint(user, name) -> str:
+    preset = find_preset(name)
+    if preset is None:
+        raise FacadeError(f"model {name!r} not found", field="sd_model_checkpoint")
+    profile, _ = Profile.objects.get_or_create(user=user)
+    profile.settings = {**(profile.settings or {}), CHECKPOINT_SETTING: preset.key}
+    profile.save(update_fields=["settings"])
+    return preset.key
+
+
+def sd_models() -> list[dict]:
+    return [
+        {
+            "title": preset.key,
+            "model_name": preset.key,
+            "hash": None,
+            "sha256": None,
+            "filename": preset.model_id,
+            "config": None,
+        }
+        for preset in enabled_presets()
+    ]
+
+
+def samplers() -> list[dict]:
+    return [
+        {"name": name, "aliases": SAMPLER_ALIASES.get(name, []), "options": {}} for name in SAMPLERS
+    ]
+
+
+def options(user) -> dict:
+    return {
+        "sd_model_checkpoint": chosen_checkpoint(user),
+        "sd_checkpoint_hash": None,
+        "sd_vae": "Automatic",
+        "samples_format": "png",
+        "CLIP_stop_at_last_layers": 1,
+    }
+
+
+def set_options(user, body: dict) -> None:
+    """Only ``sd_model_checkpoint`` means something here; other options are ignored."""
+    if body.get("sd_model_checkpoint") is not None:
+        choose_checkpoint(user, body["sd_model_checkpoint"])
+
+
+# --- txt2img ------------------------------------------------------------------------------
+
+
+def _count(body: dict, name: str) -> int:
+    value = body.get(name)
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise FacadeError("Input should be a valid integer", field=name)
+    if value < 1:
+        raise FacadeError("Input should be greater than or equal to 1", field=name)
+    return int(value)
+
+
+def _sampler(body: dict):
+    name = body.get("sampler_name") or body.get("sampler_index")
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise FacadeError("Input should be a valid string", field="sampler_name")
+    try:
+        name = canonical_sampler(name)
+    except BackendError:
+        return name  # the form names the samplers there are
+    scheduler = body.get("scheduler")
+    if isinstance(scheduler, str) and scheduler.casefold() == "karras":
+        if f"{name} Karras" in SAMPLERS:
+            return f"{name} Karras"
+    return name
+
+
+def form_data(user, body: dict) -> dict:
+    """An A1111 txt2img body as GenerationForm data. Unknown keys, styles,
+    scripts and hires-fix settings are ignored."""
+    for name in ("prompt", "negative_prompt"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise FacadeError("Input should be a valid string", field=name)
+    n = _count(body, "batch_size") * _count(body, "n_iter")
+    if n > limits.N_MAX:
+        raise FacadeError(
+            f"batch_size × n_iter is {n}; at most {limits.N_MAX} images per request.",
+            field="batch_size",
+        )
+    overrides = body.get("override_settings")
+    wanted = overrides.get("sd_model_checkpoint") if isinstance(overrides, dict) else None
+    if wanted is not None:
+        preset = find_preset(wanted)
+        if preset is None:
+            raise FacadeError(f"model {wanted!r} not found", field="override_settings")
+        model = preset.key
+    else:
+        model = chosen_checkpoint(user)
+    data = {
+        "prompt": body.get("prompt") or "",
+        "model": model,
+        "sampler": _sampler(body),
+        "n": n,
+    }
+    if body.get("negative_prompt") is not None:
+        data["negative_prompt"] = body["negative_prompt"]
+    for name in ("steps", "cfg_scale", "width", "height", "seed"):
+        if body.get(name) is not None:
+            data[name] = body[name]
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def txt2img(user, body: dict) -> dict:
+    finished = generate(user, form_data(user, body))
+    request, images = finished.request, finished.images
+    recipes = [image.recipe for image in images]
+    seeds = [recipe.get("seed", request["seed"]) for recipe in recipes] or [request["seed"]]
+    width = recipes[0].get("width", request["width"]) if recipes else request["width"]
+    height = recipes[0].get("height", request["height"]) if recipes else request["height"]
+    count = max(len(images), 1)
+    info = {
+        "prompt": request["prompt"],
+        "all_prompts": [request["prompt"]] * count,
+        "negative_prompt": request["negative_prompt"],
+        "all_negative_prompts": [request["negative_prompt"]] * count,
+        "seed": seeds[0],
+        "all_seeds": seeds,
+        "subseed": seeds[0],
+        "all_subseeds": seeds,
+        "subseed_strength": 0,
+        "width": width,
+        "height": height,
+        "sampler_name": request["sampler"],
+        "cfg_scale": request["cfg_scale"],
+        "steps": request["steps"],
+        "batch_size": _count(body, "batch_size"),
+        "restore_faces": False,
+        "face_restoration_model": None,
+        "sd_model_name": request["model"],
+        "sd_model_hash": None,
+        "sd_vae_name": None,
+        "sd_vae_hash": None,
+        "seed_resize_from_w": -1,
+        "seed_resize_from_h": -1,
+        "denoising_strength": None,
+        "extra_generation_params": {},
+        "index_of_first_image": 0,
+        "infotexts": [format_parameters(recipe) for recipe in recipes],
+        "styles": [],
+        "job_timestamp": _timestamp(finished.job),
+        "clip_skip": 1,
+        "is_using_inpainting_conditioning": False,
+        "version": "atelier",
+    }
+    parameters = {
+        "prompt": request["prompt"],
+        "negative_prompt": request["negative_prompt"],
+        "seed": request["seed"],
+        "sampler_name": request["sampler"],
+        "batch_size": _count(body, "batch_size"),
+        "n_iter": _count(body, "n_iter"),
+        "steps": request["steps"],
+        "cfg_scale": request["cfg_scale"],
+        "width": request["width"],
+        "height": request["height"],
+        **body,
+    }
+    send_images = body.get("send_images", True) is not False
+    return {
+        "images": [image_base64(image) for image in images] if send_images else [],
+        "parameters": parameters,
+        "info": json.dumps(info),
+    }
+
+
+# --- Progress and interruption ------------------------------------------------------------
+
+
+def _timestamp(job) -> str:
+    moment = job.started or job.created
+    return timezone.localtime(moment).strftime("%Y%m%d%H%M%S") if moment else "0"
+
+
+def _preview(job) -> str | None:
+    if not job.preview:
+        return None
+    try:
+        with job.preview.open("rb") as stored:
+            return base64.b64encode(stored.read()).decode("ascii")
+    except OSError:
+        return None  # the worker replaced or removed it meanwhile
+
+
+def progress(user, *, skip_current_image=False) -> dict:
+    """The caller's latest running job, as A1111's ``/progress`` reports its one job."""
+    active = active_jobs(user)
+    job_count = active.count()
+    job = (
+        active.filter(status=GenerationJob.Status.RUNNING).order_by("-started").first()
+        or active.order_by("-created").first()
+    )
+    if job is None:
+        return {
+            "progress": 0,
+            "eta_relative": 0,
+            "state": {
+                "skipped": False,
+                "interrupted": False,
+                "stopping_generation": False,
+                "job": "",
+                "job_count": 0,
+                "job_timestamp": "0",
+                "job_no": 0,
+                "sampling_step": 0,
+                "sampling_steps": 0,
+            },
+            "current_image": None,
+            "textinfo": None,
+            "current_task": None,
+        }
+    eta = 0.0
+    if job.started and job.progress > 0:
+        elapsed = (timezone.now() - job.started).total_seconds()
+        eta = max(0.0, elapsed / job.progress - elapsed)
+    return {
+        "progress": job.progress,
+        "eta_relative": round(eta, 2),
+        "state": {
+            "skipped": False,
+            "interrupted": job.cancel_requested,
+            "stopping_generation": job.cancel_requested,
+            "job": f"txt2img {job.pk}",
+            "job_count": job_count,
+            "job_timestamp": _timestamp(job),
+            "job_no": 0,
+            "sampling_step": job.step,
+            "sampling_steps": job.total_steps or job.request.get("steps", 0),
+        },
+        "current_image": None if skip_current_image else _preview(job),
+        "textinfo": job.message or job.phase or job.status,
+        "current_task": str(job.pk),
+    }
+
+
+def interrupt(user) -> None:
+    for job in active_jobs(user):
+        cancel_job(job)
+
+
+# --- Views --------------------------------------------------------------------------------
+
+
+def _a1111_exceptions(exc, context):
+    """FastAPI's shapes: an unreadable body is a 422, every error has a ``detail``."""
+    if isinstance(exc, ParseError):
+        return Response(
+            {"detail": [{"loc": ["body"], "msg": str(exc.detail), "type": "json_invalid"}]},
+            status=422,
+        )
+    return exception_handler(exc, context)
+
+
+def refused(error: FacadeError) -> Response:
+    loc = ["body", A1111_FIELDS.get(error.field, error.field)] if error.field else ["body"]
+    return Response(
+        {"detail": [{"loc": loc, "msg": error.message, "type": "value_error"}]},
+        status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+    )
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise FacadeError("Input should be a valid dictionary")
+    return request.data
+
+
+class A1111View(APIView):
+    schema = None  # A third party's wire format, not in our OpenAPI schema
+    authentication_classes = A1111_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    def get_exception_handler(self):
+        return _a1111_exceptions
+
+
+class Txt2Img(A1111View):
+    def post(self, request):
+        try:
+            return Response(txt2img(request.user, _body(request)))
+        except FacadeError as error:
+            return refused(error)
+        except JobLimitReached as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        except TimedOut as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_504_GATEWAY_TIMEOUT)
+        except GenerationFailed as exc:
+            # A1111 answers an engine error with a 500 naming it.
+            body = {"error": "RuntimeError", "detail": str(exc), "body": "", "errors": str(exc)}
+            return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+class Progress(A1111View):
+    def get(self, request):
+        skip = str(request.query_params.get("skip_current_image", "")).lower() in ("1", "true")
+        return Response(progress(request.user, skip_current_image=skip))
+
+
+class Interrupt(A1111View):
+    def post(self, request):
+        interrupt(request.user)
+        return Response({})
+
+
+class SdModels(A1111View):
+    def get(self, request):
+        return Response(sd_models())
+
+
+class Samplers(A1111View):
+    def get(self, request):
+        return Response(samplers())
+
+
+class Options(A1111View):
+    def get(self, request):
+        return Response(options(request.user))
+
+    def post(self, request):
+        try:
+            set_options(request.user, _body(request))
+        except FacadeError as error:
+            return refused(error)
+        return Response(None)
+
+
+class Scripts(A1111View):
+    def get(self, request):
+        return Response({"txt2img": [], "img2img": []})

@@ -1,0 +1,25 @@
+"""The compatible facades' routes: included at ``sdapi/v1/`` (A1111) and ``v1/`` (OpenAI)."""
+
+from django.urls import include, path
+
+from . import a1111, openai
+
+a1111_urlpatterns = [
+    path("txt2img", a1111.Txt2Img.as_view(), name="a1111-txt2img"),
+    path("progress", a1111.Progress.as_view(), name="a1111-progress"),
+    path("interrupt", a1111.Interrupt.as_view(), name="a1111-interrupt"),
+    path("sd-models", a1111.SdModels.as_view(), name="a1111-sd-models"),
+    path("samplers", a1111.Samplers.as_view(), name="a1111-samplers"),
+    path("options", a1111.Options.as_view(), name="a1111-options"),
+    path("scripts", a1111.Scripts.as_view(), name="a1111-scripts"),
+]
+
+openai_urlpatterns = [
+    path("images/generations", openai.ImageGenerations.as_view(), name="openai-generations"),
+    path("models", openai.Models.as_view(), name="openai-models"),
+]
+
+urlpatterns = [
+    path("sdapi/v1/", include(a1111_urlpatterns)),
+    path("v1/", include(openai_urlpatterns)),
+]

@@ -1,0 +1,95 @@
+"""Published client libraries, unmodified, against a real Atelier (web server
+and worker processes, tiny model, embedded broker): webuiapi for the
+AUTOMATIC1111 API and openai for the OpenAI Images API. Their images land in
+the caller's gallery."""
+
+import base64
+import io
+import os
+
+import openai
+import pytest
+import webuiapi
+from PIL import Image as PILImage
+
+from tests.stack import Stack, api_client
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(tiny_model_path, django_db_blocker):
+    database = "postgres" if "postgres" in os.environ.get("DATABASE_URL", "") else "sqlite"
+    with django_db_blocker.unblock():
+        running = Stack(database=database, broker="sqlite", tiny_model=tiny_model_path)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def token_of(http) -> str:
+    return http.headers["Authorization"].removeprefix("Token ")
+
+
+def gallery_size(stack, username) -> int:
+    return stack.shell(
+        "import json; from gallery.models import Image; "
+        f"print(json.dumps(Image.objects.filter(owner__username={username!r}).count()))"
+    )
+
+
+def test_webuiapi_generates_with_basic_auth_and_lists_models(stack):
+    http = api_client(stack, "ada")
+    a1111 = webuiapi.WebUIApi(host="127.0.0.1", port=stack.port)
+    a1111.set_auth("ada", token_of(http))
+
+    assert "tiny" in [model["model_name"] for model in a1111.get_sd_models()]
+    assert "Euler a" in [sampler["name"] for sampler in a1111.get_samplers()]
+
+    result = a1111.txt2img(
+        prompt="a lighthouse at dawn",
+        negative_prompt="blurry",
+        steps=2,
+        width=64,
+        height=64,
+        cfg_scale=7,
+        sampler_name="Euler a",
+        seed=1234,
+        batch_size=2,
+    )
+
+    assert [image.size for image in result.images] == [(64, 64), (64, 64)]
+    assert result.info["all_seeds"] == [1234, 1235]
+    assert result.info["sd_model_name"] == "tiny"
+    assert "Seed: 1234" in result.info["infotexts"][0]
+    assert a1111.get_progress()["state"]["job_count"] == 0
+    assert gallery_size(stack, "ada") == 2
+
+    refused = webuiapi.WebUIApi(host="127.0.0.1", port=stack.port)
+    refused.set_auth("ada", "not-the-token")
+    with pytest.raises(RuntimeError, match="401"):
+        refused.txt2img(prompt="no", steps=1, width=64, height=64)
+
+
+def test_the_openai_client_generates_with_a_bearer_token(stack):
+    http = api_client(stack, "grace")
+    client = openai.OpenAI(base_url=stack.url + "/v1", api_key=token_of(http), max_retries=0)
+
+    assert "tiny" in [model.id for model in client.models.list()]
+    answer = client.images.generate(
+        model="tiny", prompt="a red fox", size="64x64", response_format="b64_json", n=1
+    )
+
+    [item] = answer.data
+    assert item.revised_prompt == "a red fox"
+    picture = PILImage.open(io.BytesIO(base64.b64decode(item.b64_json)))
+    assert picture.format == "PNG" and picture.size == (64, 64)
+    assert gallery_size(stack, "grace") == 1
+
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.images.generate(model="dall-e-3", prompt="a red fox")
+    assert missing.value.code == "model_not_found"
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=stack.url + "/v1", api_key="wrong", max_retries=0).models.list()
