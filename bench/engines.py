@@ -164,9 +164,20 @@ def timed_comfyui(latency: float):
     """The ComfyUI fake of the engine's contract tests, running every queued
     prompt at once (a real ComfyUI runs one at a time) and sampling for
     ``latency`` seconds."""
-    from studio.backends.tests.fake_comfyui import FakeComfyUI
+    from studio.backends.tests.fake_comfyui import FakeComfyUI, Handler
+
+    class NoDelayHandler(Handler):
+        # The fake writes headers and body in two sends; with Nagle's algorithm
+        # on, the body waits for the client's delayed ACK (~40 ms a call).
+        # ComfyUI's aiohttp sets TCP_NODELAY, as this does.
+        disable_nagle_algorithm = True
 
     class TimedComfyUI(FakeComfyUI):
+        def __enter__(self):
+            super().__enter__()
+            self.http.RequestHandlerClass = NoDelayHandler
+            return self
+
         def worker(self) -> None:
             while True:
                 with self.lock:

@@ -213,7 +213,7 @@ class JobTracker:
             "total_steps": progress.total if progress.phase == "sampling" else 0,
             "heartbeat": timezone.now(),
         }
-        if progress.phase == "sampling":
+        if progress.phase in ("sampling", "downloading"):
             fields["progress"] = progress.fraction
         if progress.preview is not None:
             fields["preview"] = self._save_preview(progress.preview)

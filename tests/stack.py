@@ -183,10 +183,11 @@ class Stack:
         broker="sqlite",
         tiny_model: Path,
         extra_env=None,
-        own_redis_database=False,
+        own_redis_database=True,
     ):
         """``own_redis_database``: on Redis, hold a database number no other
-        stack uses meanwhile (see ``RedisDatabase``), so that no job is lost."""
+        stack uses meanwhile (see ``RedisDatabase``), so that no job is lost
+        to another stack's worker."""
         self.redis = None
         if broker == "sqlite":
             broker_url = None

@@ -167,6 +167,8 @@ def fetch_model(
         )
         try:
             plan = download.plan(revision, fp16)
+        except BackendError:
+            raise
         except Exception as exc:
             if (_unreachable(exc) or _server_error(exc)) and cached.local_snapshot(revision):
                 return None  # the hub is away, a copy is here
@@ -194,6 +196,8 @@ def check_model(repo_id: str, *, fp16: bool, revision: str = "main") -> str:
         raise offline_error(repo_id)
     try:
         plan = Download(cached, ignore, never).plan(revision, fp16, keep=False)
+    except BackendError:
+        raise
     except Exception as exc:
         if cached.local_snapshot(revision) and (_server_error(exc) or _unreachable(exc)):
             return "In the Hugging Face cache; the hub cannot be reached to check it for updates."
@@ -560,7 +564,7 @@ class CachedRepo:
             on_progress(
                 Progress(
                     phase="downloading",
-                    message=f"Waiting for another worker to download {self.repo_id}",
+                    message=f"Waiting for another download of {self.repo_id} to finish",
                 )
             )
             while True:

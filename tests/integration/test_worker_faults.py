@@ -7,9 +7,10 @@ attempt limit. No orphan files either way.
 
 On the embedded broker a killed worker's message stays taken for good
 (kombu's SQL transport marks a delivered message invisible; only the worker's
-own clean shutdown would put it back), so the reaper is what recovers the job. On Redis the message also stays in the
-"unacked" set and is handed out again after the visibility timeout; the test
-makes that redelivery happen and checks that the job does not run again.
+own clean shutdown would put it back), so the reaper is what recovers the
+job. On Redis the message also stays in the "unacked" set and is handed out
+again after the visibility timeout; the test makes that redelivery happen and
+checks that the job does not run again.
 """
 
 import os

@@ -182,6 +182,32 @@ def test_fp16_weights_are_chosen_for_half_precision(tiny_model_path, hf_home, mo
     assert hub.bytes_served(UNET) == (tiny_model_path / UNET).stat().st_size
 
 
+def test_half_precision_loads_the_fp16_weights_it_downloaded(
+    tiny_model_path, hf_home, monkeypatch, tmp_path
+):
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    from studio.backends.diffusers_local import load_pipeline
+
+    half = tmp_path / "unet-fp16"
+    unet = UNet2DConditionModel.from_pretrained(tiny_model_path / "unet")
+    unet.to(torch.float16).save_pretrained(half, variant="fp16")
+    fp16_unet = "unet/diffusion_pytorch_model.fp16.safetensors"
+    with FakeHub() as hub:
+        hub.add_folder(
+            REPO_ID,
+            tiny_model_path,
+            extra={fp16_unet: (half / "diffusion_pytorch_model.fp16.safetensors").read_bytes()},
+        )
+        point_huggingface_hub_at(monkeypatch, hub.url, hf_home)
+
+        pipe = load_pipeline(REPO_ID, "cpu", torch.float16, {})
+
+    assert pipe.unet.dtype == torch.float16 and pipe.vae.dtype == torch.float16
+    assert hub.bytes_served(fp16_unet) > 0 and hub.bytes_served(UNET) == 0
+
+
 def test_only_the_files_a_pipeline_loads_are_chosen_from_sdxl_base():
     model_index = {
         "_class_name": "StableDiffusionXLPipeline",
@@ -364,7 +390,7 @@ def test_two_threads_download_a_model_once(hub, pipeline_files):
 
     def second():
         def report(progress):
-            if progress.message.startswith("Waiting for another worker"):
+            if progress.message.startswith("Waiting for another download of "):
                 waiting.set()
 
         results["second"] = fetch(report)
@@ -411,7 +437,7 @@ def test_two_processes_download_a_model_once(hub, hf_home, pipeline_files):
         result = {}
 
         def report(progress):
-            if progress.message.startswith("Waiting for another worker"):
+            if progress.message.startswith("Waiting for another download of "):
                 waiting.set()
 
         thread = threading.Thread(target=lambda: result.setdefault("folder", fetch(report)))
@@ -464,6 +490,18 @@ def test_a_missing_model_says_to_check_the_id(hub):
         "private. Check the id; for a private model set HF_TOKEN to a token that can read it."
     )
     assert raised.value.retryable is False
+
+
+def test_a_repo_that_is_not_a_pipeline_says_so(hub):
+    hub.add_repo("someone/a-lora", {"pytorch_lora_weights.safetensors": b"\0" * 1000})
+
+    with pytest.raises(ModelUnavailable) as raised:
+        fetch_model("someone/a-lora", fp16=False)
+
+    assert str(raised.value).startswith(
+        "Model 'someone/a-lora' is on the Hugging Face hub but is not a diffusers pipeline"
+    )
+    assert content_requests(hub) == []
 
 
 def test_a_hub_that_fails_says_to_try_again_later(hub):
