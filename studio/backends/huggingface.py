@@ -29,10 +29,8 @@ pipeline, which has no scheduler argument), so ``samplers()`` is empty.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import httpx2
 from huggingface_hub import InferenceClient, InferenceTimeoutError
@@ -49,7 +47,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after
 
 DEFAULT_PROVIDER = "hf-inference"
 DEFAULT_TIMEOUT = 120.0  # seconds; SDXL at 1024² and 30 steps takes 5–60 s when warm
@@ -246,18 +244,8 @@ def explain_http_error(error: HfHubHTTPError, model_id: str, secret: str) -> Bac
 def retry_after_seconds(headers) -> float | None:
     """The wait a 429/503 asks for: ``Retry-After`` (seconds or a date), else the
     ``RateLimit`` header's ``t=`` (seconds until the window resets)."""
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if (seconds := parse_retry_after(headers.get("retry-after"))) is not None:
+        return seconds
     for part in (headers.get("ratelimit") or "").split(";"):
         name, _, number = part.strip().partition("=")
         if name == "t" and number.isdigit():

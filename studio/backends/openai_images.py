@@ -33,14 +33,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import io
 import math
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 from PIL import Image, UnidentifiedImageError
@@ -55,7 +53,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after
 
 DEFAULT_TIMEOUT = 180.0  # gpt-image-1 at high quality can take more than a minute
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -313,17 +311,8 @@ def retry_after_seconds(headers) -> float | None:
             return max(0.0, float(value) / 1000)
         except ValueError:
             pass
-    if value := headers.get("retry-after"):
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if (seconds := parse_retry_after(headers.get("retry-after"))) is not None:
+        return seconds
     if value := headers.get("x-ratelimit-reset-requests"):
         return parse_duration(value)
     return None

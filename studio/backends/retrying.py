@@ -5,10 +5,12 @@ bounded in total time, and stopped at once by a cancellation."""
 
 from __future__ import annotations
 
+import email.utils
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from .base import BackendError, CancelCheck, Cancelled
@@ -74,3 +76,21 @@ def _wait(delay: float, should_cancel: CancelCheck, sleep: Callable[[float], Non
         step = min(0.25, left)
         sleep(step)
         left -= step
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from an HTTP ``Retry-After`` value: a number of seconds
+    or an HTTP date. None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -10,32 +10,14 @@ from playwright.sync_api import expect
 from tests.e2e.browser import (
     PHONE,
     images_loaded,
-    require_chromium,
     screenshot,
     template_leaks,
 )
-from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
 PROMPT = "a fox in the forest"  # 19 characters
 LONG = 60_000  # ms: a generation on a slow CI machine
-
-
-@pytest.fixture(scope="module")
-def stack(request, tiny_model_path, django_db_blocker):
-    require_chromium()  # skip before starting anything
-    with django_db_blocker.unblock():
-        running = Stack(database="sqlite", broker="sqlite", tiny_model=tiny_model_path)
-    failures = request.session.testsfailed
-    try:
-        running.start()
-        yield running
-    finally:
-        if request.session.testsfailed > failures:
-            for name in ("web", "worker"):
-                print(f"----- {name} log -----\n{running.log(name)}")
-        running.stop()
 
 
 def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):
