@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from imaging.thumbnails import make_thumbnail
 
 from .models import Image, Subscription, Topic
+from .permissions import PUBLIC
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 5000
@@ -69,7 +70,7 @@ def topics_for(user):
     """Topics with ``image_count`` (public images only), ``subscriber_count``
     and whether ``user`` is ``subscribed``, each a subquery (no row fan-out)."""
     images = (
-        Image.objects.filter(topic=OuterRef("pk"), visibility=Image.Visibility.PUBLIC)
+        Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC)
         .order_by()
         .values("topic")
         .annotate(n=Count("*"))
