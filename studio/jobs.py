@@ -1,11 +1,15 @@
 """Submitting and cancelling generation jobs. The job row is the source of
 truth; the broker only ever carries its id."""
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
 from .models import GenerationJob, ModelPreset
 from .tasks import run_generation_job
+
+log = logging.getLogger(__name__)
 
 LOCAL_BACKENDS = {"diffusers"}
 
@@ -40,8 +44,26 @@ def submit_job(owner, request: dict, *, max_active: int) -> GenerationJob:
 
 
 def enqueue(job_id, backend: str) -> None:
+    """Send the job's id to its queue, on a broker connection of its own.
+
+    Celery's shared producer pool, used from the web server's threads, once
+    handed kombu's SQL transport a channel that another thread had closed
+    (AttributeError deep in kombu, the job never sent). A connection per send
+    costs about a millisecond and shares nothing; one retry covers a broker
+    hiccup, and the reaper resends anything still lost.
+    """
     GenerationJob.objects.filter(pk=job_id).update(enqueued=timezone.now())
-    run_generation_job.apply_async(args=[str(job_id)], queue=queue_for(backend))
+    for attempt in (1, 2):
+        try:
+            with run_generation_job.app.connection_for_write() as connection:
+                run_generation_job.apply_async(
+                    args=[str(job_id)], queue=queue_for(backend), connection=connection
+                )
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            log.warning("sending job %s failed; trying once more", job_id, exc_info=True)
 
 
 def cancel_job(job: GenerationJob) -> GenerationJob:
