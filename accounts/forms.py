@@ -32,3 +32,31 @@ class ProfileForm(forms.ModelForm):
             )
         except InvalidImage as exc:
             raise forms.ValidationError(exc.message) from exc
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token's name; the person may hold at most MAX_LIVE tokens."""
+
+    MAX_LIVE = 50
+
+    name = forms.CharField(
+        max_length=60,
+        strip=True,
+        label="Name",
+        help_text="What will use it, e.g. “laptop script” or “Open WebUI”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. laptop script"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        from .tokens import live_tokens
+
+        if self.user is not None and live_tokens(self.user).count() >= self.MAX_LIVE:
+            raise forms.ValidationError(
+                f"You have {self.MAX_LIVE} tokens already; revoke one you no longer use first."
+            )
+        return cleaned

@@ -22,3 +22,33 @@ class Profile(models.Model):
     @property
     def name(self):
         return self.display_name or self.user.get_username()
+
+
+class ApiToken(models.Model):
+    """A named API token. Only a SHA-256 of the secret is stored; the secret is
+    shown once, when the token is made. ``prefix`` (its first characters) is
+    what lists show, so a person can tell their tokens apart."""
+
+    NAME_MAX_LENGTH = 60
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    prefix = models.CharField(max_length=PREFIX_LENGTH)
+    key_hash = models.CharField(max_length=64, unique=True)  # unique: indexed
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apitoken_user_live")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "atelier",
@@ -172,6 +171,16 @@ ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "none")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_SESSION_REMEMBER = True
+# django-allauth's own limits, in its syntax ("<count>/<period>/<ip|key|user>"):
+# "login_failed" is the brute-force guard (per IP, and per account as "key").
+ACCOUNT_RATE_LIMITS = {
+    "signup": env("ATELIER_RATE_SIGNUP", "20/m/ip"),
+    "login": env("ATELIER_RATE_LOGIN", "30/m/ip"),
+    "login_failed": env("ATELIER_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+}
+# How many reverse proxies in front of Atelier add to X-Forwarded-For (0: none,
+# the header is ignored); every per-IP limit reads the address through it.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 LOGIN_REDIRECT_URL = "gallery:mine"
 LOGIN_URL = "account_login"
 SOCIALACCOUNT_PROVIDERS = {}
@@ -181,7 +190,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "atelier@localhost")
 # --- API.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.token_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -199,6 +208,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Cache: rate-limit counters (and allauth's) shared by every web process.
+# Redis when CACHE_URL (or REDIS_URL) is set, else files under ATELIER_VAR_DIR.
+CACHE_URL = env("CACHE_URL") or env("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    )
+}
+
+# --- Rate limits ("<count>/<period>", period s, m, h or d, e.g. "100/10m";
+# empty or 0 turns one off). Over a limit: 429 with Retry-After.
+ATELIER_RATE_GENERATIONS = env("ATELIER_RATE_GENERATIONS", "30/m")  # per person
+ATELIER_RATE_GENERATIONS_IP = env("ATELIER_RATE_GENERATIONS_IP", "120/m")  # per IP
+ATELIER_RATE_TOKEN_AUTH = env("ATELIER_RATE_TOKEN_AUTH", "10/m")  # per username
+ATELIER_RATE_TOKEN_AUTH_IP = env("ATELIER_RATE_TOKEN_AUTH_IP", "10/m")  # per IP
+ATELIER_RATE_COMMENTS = env("ATELIER_RATE_COMMENTS", "20/m")  # per person
 
 # --- Jobs (Celery). The embedded default needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"atelier-sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")

@@ -1,20 +1,23 @@
 """How the compatible facades know the caller: HTTP Basic with the account's
 username and an API token (A1111's ``--api-auth``), or ``Bearer <token>``
 (OpenAI's clients). Tokens are checked by the project's own token
-authentication, so revoking a token takes effect here too."""
+authentication (accounts.tokens), so revoking a token takes effect here too."""
 
 import base64
 import binascii
 
 from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, TokenAuthentication
+from rest_framework.authentication import BaseAuthentication
+
+from accounts.token_auth import ApiTokenAuthentication
 
 
-class BearerTokenAuthentication(TokenAuthentication):
-    """``Authorization: Bearer <token>``."""
+class BearerTokenAuthentication(ApiTokenAuthentication):
+    """``Authorization: Bearer <token>`` (``Token <token>`` too); a 401 asks
+    for a bearer token, as OpenAI's API does."""
 
-    keyword = "Bearer"
+    www_authenticate = "Bearer"
 
 
 class BasicTokenAuthentication(BaseAuthentication):
@@ -36,7 +39,7 @@ class BasicTokenAuthentication(BaseAuthentication):
         if not colon or not token:
             raise exceptions.AuthenticationFailed("Incorrect username or password")
         try:
-            user, auth = TokenAuthentication().authenticate_credentials(token)
+            user, auth = ApiTokenAuthentication().authenticate_credentials(token)
         except exceptions.AuthenticationFailed as exc:
             raise exceptions.AuthenticationFailed("Incorrect username or password") from exc
         if not constant_time_compare(user.get_username(), username):
@@ -47,5 +50,5 @@ class BasicTokenAuthentication(BaseAuthentication):
         return f'Basic realm="{self.www_authenticate_realm}"'
 
 
-A1111_AUTHENTICATION = [BasicTokenAuthentication, BearerTokenAuthentication, TokenAuthentication]
-OPENAI_AUTHENTICATION = [BearerTokenAuthentication, TokenAuthentication]
+A1111_AUTHENTICATION = [BasicTokenAuthentication, ApiTokenAuthentication]
+OPENAI_AUTHENTICATION = [BearerTokenAuthentication]

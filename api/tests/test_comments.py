@@ -3,17 +3,17 @@ image, read, edit and delete one — author, image owner, another person, staff
 and no token side by side; bad text is a 400 and changes nothing."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import create_token
 from gallery.comments import add
 from gallery.models import Comment, Image
 
 
 def api_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = create_token(user, "test")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -9,11 +9,11 @@ import json
 
 import pytest
 from PIL import Image as PILImage
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 import api.facades
 import studio.runner
+from accounts.tokens import create_token
 from gallery.models import Image
 from studio.models import GenerationJob
 from studio.runner import run_job
@@ -26,7 +26,7 @@ def basic(username, token):
 
 @pytest.fixture
 def token(owner):
-    return Token.objects.create(user=owner).key
+    return create_token(owner, "test")[1]
 
 
 @pytest.fixture
@@ -165,7 +165,7 @@ def test_options_pick_the_checkpoint_for_this_person_only(sdapi, tiny_settings):
 
     other = APIClient()
     other.credentials(
-        HTTP_AUTHORIZATION=basic("other", Token.objects.create(user=make_user("other")).key)
+        HTTP_AUTHORIZATION=basic("other", create_token(make_user("other"), "test")[1])
     )
     assert other.get("/sdapi/v1/options").json()["sd_model_checkpoint"] == "tiny"
 

@@ -7,11 +7,11 @@ import io
 
 import pytest
 from PIL import Image as PILImage
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 import api.facades
 import studio.runner
+from accounts.tokens import create_token
 from gallery.models import Image
 from studio.models import GenerationJob
 from studio.runner import run_job
@@ -20,7 +20,7 @@ from studio.runner import run_job
 @pytest.fixture
 def openai(owner, tiny_settings):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Bearer " + Token.objects.create(user=owner).key)
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + create_token(owner, "test")[1])
     return client
 
 

@@ -3,9 +3,9 @@ anonymous side by side; refused changes change nothing."""
 
 import pytest
 from django.core.files.storage import default_storage
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import create_token
 from gallery.likes import like
 from gallery.models import Image, Topic
 
@@ -13,8 +13,8 @@ from gallery.models import Image, Topic
 def api_for(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = create_token(user, "test")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

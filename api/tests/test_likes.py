@@ -2,17 +2,17 @@
 token; another person's private image is a 404 and nothing changes."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import create_token
 from gallery.likes import like
 from gallery.models import Image, Like
 
 
 def api_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = create_token(user, "test")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

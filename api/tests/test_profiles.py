@@ -1,19 +1,19 @@
 """Public profiles over the API, and editing one's own."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Profile
+from accounts.tokens import create_token
 from gallery.likes import like
 from gallery.topics import create_topic
 
 
 def token_client(user) -> APIClient:
     """A client that sends ``user``'s API token, as an outside program would."""
-    token, _ = Token.objects.get_or_create(user=user)
+    _, key = create_token(user, "test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

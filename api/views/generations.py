@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.decorators import api_view
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import parsers, renderers, serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.tokens import create_token
+from atelier.rate_limits import GenerationThrottle, TokenAuthThrottle
 from studio.forms import GenerationForm
 from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
@@ -17,19 +21,34 @@ from ..serializers import (
     GenerationSerializer,
 )
 
+TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token."""
+
+class TokenView(APIView):
+    """Exchange a username and password for a new API token (named "API login
+    <date>", listed and revocable at /me/tokens/ like any other)."""
+
+    throttle_classes = (TokenAuthThrottle,)  # attempts per IP and per username
+    permission_classes = ()
+    parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
+    renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(
         request=inline_serializer(
             "TokenRequest",
             {"username": serializers.CharField(), "password": serializers.CharField()},
         ),
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            429: TOO_MANY,
+        },
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        name = f"API login {timezone.localdate():%Y-%m-%d}"
+        _, plaintext = create_token(serializer.validated_data["user"], name)
+        return Response({"token": plaintext})
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -41,10 +60,11 @@ def _own_job(request, job_id) -> GenerationJob:
 
 @extend_schema(
     request=GenerationCreateSerializer,
-    responses={202: GenerationAcceptedSerializer},
+    responses={202: GenerationAcceptedSerializer, 429: TOO_MANY},
     summary="Queue a generation",
 )
 @api_view(["POST"])
+@throttle_classes([GenerationThrottle])
 def generation_create(request):
     form = GenerationForm(request.data if hasattr(request.data, "get") else {})
     if not form.is_valid():

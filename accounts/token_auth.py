@@ -1,0 +1,51 @@
+"""DRF authentication with the project's API tokens:
+``Authorization: Token <key>`` or ``Authorization: Bearer <key>``."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from . import tokens
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    keywords = ("token", "bearer")
+    # What a 401 names in ``WWW-Authenticate``.
+    www_authenticate = "Token"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].decode("latin-1").lower() not in self.keywords:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header. The token must be one string without spaces."
+            )
+        try:
+            plaintext = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid token.") from exc
+        return self.authenticate_credentials(plaintext)
+
+    def authenticate_credentials(self, plaintext):
+        token = tokens.find_token(plaintext)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.www_authenticate
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = ApiTokenAuthentication
+    name = "tokenAuth"
+    match_subclasses = True
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token from /me/tokens/ or POST /api/v1/auth/token/: "
+            "`Authorization: Bearer <token>` (or `Token <token>`).",
+        }
