@@ -34,6 +34,8 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/job_overhead.py
+	$(PY) bench/engines.py
+	$(PY) bench/feeds.py
 
 tiny-model: $(STAMP)
 	$(PY) manage.py build_tiny_model --force

@@ -5,6 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from gallery.views.feeds import home
 
 from .health import healthz
+from .rate_limits import allauth_429
+
+# django-allauth answers its rate limits (ACCOUNT_RATE_LIMITS) with this.
+handler429 = allauth_429
 
 urlpatterns = [
     path("", home, name="home"),

@@ -333,8 +333,8 @@ def run_engine(args) -> Result:
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count, Q
-    from rest_framework.authtoken.models import Token
 
+    from accounts.tokens import create_token
     from gallery.models import Like, Subscription, Topic
     from gallery.permissions import listed_images
 
@@ -450,7 +450,7 @@ def run_engine(args) -> Result:
 
     # Full pages.
     anonymous = bench.client()
-    token = Token.objects.get_or_create(user=liker)[0].key
+    token = create_token(liker, "bench")[1]
     api = bench.client(token=token)
     recent_cursor, recent_page, _ = cursor_for_page(liker, {"feed": "recent"}, args.page)
     detail = f"/images/{commented.pk}/"

@@ -236,6 +236,22 @@ def images_for(viewer, request: FeedRequest) -> QuerySet:
     return search(images, request.q)
 
 
+# What a tile (gallery/_tile.html) and the API's ImageSerializer read, and no
+# more: the rest (the owner's password hash and e-mail, the profile's settings
+# JSON and bio, the topic's description, the image's file names and hash) would
+# be converted for every row and never shown.
+PAGE_FIELDS = (
+    *(
+        "id owner topic title description width height thumb_width thumb_height "
+        "thumbhash visibility recipe like_count comment_count created"
+    ).split(),
+    "owner__username",
+    "owner__profile__display_name",
+    "topic__slug",
+    "topic__name",
+)
+
+
 def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPage:
     """One page of a feed: its images (owner, profile and topic loaded, each
     with ``liked``), and the cursor of the next page. The rows take one query
@@ -243,7 +259,9 @@ def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPag
     SQLite for a search, see search), the viewer's likes one more.
     Raises LoginRequired, or FeedError for a cursor it did not give out."""
     feed = FEEDS[request.feed]
-    images = images_for(viewer, request).select_related("owner__profile", "topic")
+    images = (
+        images_for(viewer, request).select_related("owner__profile", "topic").only(*PAGE_FIELDS)
+    )
     try:
         page = paginate(images, feed.ordering, request.cursor, size=size, salt=feed.name)
     except InvalidCursor as exc:

@@ -95,6 +95,13 @@ class Image(models.Model):
                 name="image_topic_recent",
                 condition=Q(visibility="public"),
             ),
+            # A profile's counts (gallery/profiles.py): public images and their
+            # likes, answered from the index alone.
+            models.Index(
+                fields=["owner", "like_count"],
+                name="image_public_owner_likes",
+                condition=Q(visibility="public"),
+            ),
         ]
 
     def __str__(self):

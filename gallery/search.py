@@ -19,7 +19,7 @@ import re
 
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import Col, Expression, RawSQL
 from django.db.models.signals import post_migrate
 
@@ -78,6 +78,7 @@ def install_postgres_search(schema_editor) -> None:
         f"ALTER TABLE gallery_image ADD COLUMN {DOCUMENT_COLUMN} tsvector "
         f"GENERATED ALWAYS AS ({DOCUMENT_SQL}) STORED"
     )
+    set_postgres_search_statistics(schema_editor)
     schema_editor.execute(
         f"CREATE INDEX {GIN_INDEX_NAME} ON gallery_image USING gin ({DOCUMENT_COLUMN})"
     )
@@ -88,23 +89,57 @@ def install_postgres_search(schema_editor) -> None:
     )
 
 
+# The default statistics target (100) keeps only the commonest words of the
+# documents; a rarer word is then estimated at hundreds of matches where it has
+# tens, and the planner walks a feed's index instead of the GIN index. Adding
+# the column again resets it, so install_postgres_search sets it too.
+DOCUMENT_STATISTICS = 1000
+
+
+def set_postgres_search_statistics(schema_editor) -> None:
+    schema_editor.execute(
+        f"ALTER TABLE gallery_image ALTER COLUMN {DOCUMENT_COLUMN} "
+        f"SET STATISTICS {DOCUMENT_STATISTICS}"
+    )
+
+
+def reset_postgres_search_statistics(schema_editor) -> None:
+    schema_editor.execute(
+        f"ALTER TABLE gallery_image ALTER COLUMN {DOCUMENT_COLUMN} SET STATISTICS -1"
+    )
+
+
 def uninstall_postgres_search(schema_editor) -> None:
     schema_editor.execute(f"DROP INDEX IF EXISTS {TOPIC_GIN_INDEX_NAME}")
     schema_editor.execute(f"ALTER TABLE gallery_image DROP COLUMN IF EXISTS {DOCUMENT_COLUMN}")
 
 
 def _postgres(queryset, q):
-    from django.contrib.postgres.search import SearchQuery, SearchVector
+    from django.contrib.postgres.search import SearchQuery
 
     query = SearchQuery(q, search_type="websearch", config=POSTGRES_CONFIG)
-    topics = Topic.objects.alias(found=SearchVector("name", config=POSTGRES_CONFIG)).filter(
-        found=query
+    # The matching topics are read first (one query, ~0.2 ms), and ORed in only
+    # when there are some: a subquery's array is unknown when the plan is made,
+    # and the planner then expects thousands of rows from it and walks a feed's
+    # whole index for a rare word (32 ms) instead of using the GIN index (0.4 ms).
+    matched = Q(found=query)
+    topic_ids = list(_postgres_topics(queryset.db, query))
+    if topic_ids:
+        matched |= Q(topic__in=topic_ids)
+    return queryset.alias(found=_Document()).filter(matched)
+
+
+def _postgres_topics(using, query) -> QuerySet:
+    """The ids of the topics whose name matches ``query`` (a SearchQuery)."""
+    from django.contrib.postgres.search import SearchVector
+
+    return (
+        Topic.objects.using(using)
+        .alias(found=SearchVector("name", config=POSTGRES_CONFIG))
+        .filter(found=query)
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    # "topic = ANY(ARRAY(subquery))" rather than "topic IN (subquery)": the
-    # array is computed once, so the btree on topic_id and the GIN index can
-    # answer the OR together (a hashed IN subplan would force a full scan).
-    in_topics = _EqualsAnyOf(F("topic"), Subquery(topics.order_by().values("pk")))
-    return queryset.alias(found=_Document()).filter(Q(found=query) | Q(in_topics))
 
 
 class _Document(Expression):
@@ -117,16 +152,6 @@ class _Document(Expression):
         field.set_attributes_from_name(DOCUMENT_COLUMN)
         field.model = Image
         return Col(query.get_initial_alias(), field)
-
-
-class _EqualsAnyOf(Func):
-    """``column = ANY(ARRAY(subquery))``."""
-
-    output_field = BooleanField()
-
-    def as_sql(self, compiler, connection, **extra):
-        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
-        return f"{column[0]} = ANY(ARRAY{subquery[0]})", (*column[1], *subquery[1])
 
 
 # ---- SQLite FTS5 --------------------------------------------------------------

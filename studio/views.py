@@ -5,6 +5,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from atelier.rate_limits import (
+    GENERATIONS,
+    GENERATIONS_PER_IP,
+    rate_limit_page,
+    too_many_message,
+)
 from gallery.files import file_response
 
 from .forms import GenerationForm
@@ -19,7 +25,22 @@ def _own_job(request, job_id) -> GenerationJob:
     return job
 
 
+def _generate_too_fast(request, wait):
+    """Over the submission limit: the form again, as sent, saying how long to wait."""
+    form = GenerationForm(request.POST)
+    form.is_valid()
+    form.add_error(None, too_many_message(wait))
+    return _generate_page(request, form, status=429)
+
+
+def _generate_page(request, form, status=200):
+    recent_jobs = GenerationJob.objects.filter(owner=request.user)[:8]
+    context = {"form": form, "recent_jobs": recent_jobs}
+    return render(request, "studio/generate.html", context, status=status)
+
+
 @login_required
+@rate_limit_page(GENERATIONS, GENERATIONS_PER_IP, respond=_generate_too_fast)
 def generate(request):
     if request.method == "POST":
         form = GenerationForm(request.POST)
@@ -36,8 +57,7 @@ def generate(request):
                 return redirect("studio:job", job_id=job.pk)
     else:
         form = GenerationForm(initial=_remix_initial(request.GET))
-    recent_jobs = GenerationJob.objects.filter(owner=request.user)[:8]
-    return render(request, "studio/generate.html", {"form": form, "recent_jobs": recent_jobs})
+    return _generate_page(request, form)
 
 
 def _remix_initial(params):

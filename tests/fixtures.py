@@ -36,6 +36,23 @@ def isolated_storage(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache(settings, tmp_path):
+    """Every test counts rate limits (ours and allauth's) in a cache of its own,
+    empty at the start: the real file-based backend, in the test's folder."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def tiny_settings(settings, tiny_model_path):
     settings.ATELIER_TINY_MODEL_PATH = tiny_model_path

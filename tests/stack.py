@@ -215,6 +215,13 @@ class Stack:
             "ATELIER_TORCH_THREADS": "1",
             "SECRET_KEY": "test-" + uuid.uuid4().hex,
             "PYTHONUNBUFFERED": "1",
+            # Stacks submit hundreds of jobs from one address: no rate limits
+            # (tests/test_rate_limits_pages.py and api/tests cover them).
+            "ATELIER_RATE_GENERATIONS": "",
+            "ATELIER_RATE_GENERATIONS_IP": "",
+            "ATELIER_RATE_TOKEN_AUTH": "",
+            "ATELIER_RATE_TOKEN_AUTH_IP": "",
+            "ATELIER_RATE_COMMENTS": "",
             **(extra_env or {}),
         }
         self.processes: dict[str, subprocess.Popen] = {}

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from accounts.models import Profile
+from atelier.rate_limits import GenerationThrottle
 from imaging.png_metadata import format_parameters
 from studio import limits
 from studio.backends.base import BackendError
@@ -346,6 +347,8 @@ class A1111View(APIView):
 
 
 class Txt2Img(A1111View):
+    throttle_classes = [GenerationThrottle]  # FastAPI's 429: {"detail": ...}, Retry-After
+
     def post(self, request):
         try:
             return Response(txt2img(request.user, _body(request)))

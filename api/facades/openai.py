@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from atelier.rate_limits import GenerationThrottle
 from studio.presets import default_preset_key, enabled_presets, get_preset
 
 from . import FacadeError, GenerationFailed, JobLimitReached, TimedOut, generate, image_base64
@@ -172,6 +173,8 @@ class OpenAIView(APIView):
 
 
 class ImageGenerations(OpenAIView):
+    throttle_classes = [GenerationThrottle]  # 429 rate_limit_exceeded, with Retry-After
+
     def post(self, request):
         if not isinstance(request.data, dict):
             return OpenAIError("The body must be a JSON object.").response()

@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from atelier.rate_limits import CommentThrottle
 from gallery import comments, likes
 from gallery.models import Comment, Image
 from gallery.permissions import viewable_images
@@ -23,6 +24,7 @@ from ..social_serializers import CommentSerializer, CommentTextSerializer, LikeS
 NOT_FOUND = OpenApiResponse(description="No such image, or another person's private one.")
 BAD_TEXT = OpenApiResponse(description='Bad input: `{"text": [message…]}`.')
 REFUSED = OpenApiResponse(description="The comment is visible but not yours to change.")
+TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
 
 
 def _visible_image(request, image_id) -> Image:
@@ -93,12 +95,13 @@ class CommentPagination(CursorPagination):
 @extend_schema(
     methods=["POST"],
     request=CommentTextSerializer,
-    responses={201: CommentSerializer, 400: BAD_TEXT, 404: NOT_FOUND},
+    responses={201: CommentSerializer, 400: BAD_TEXT, 404: NOT_FOUND, 429: TOO_MANY},
     summary="Comment on an image",
     tags=["comments"],
 )
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthenticatedOrReadOnly])
+@throttle_classes([CommentThrottle])
 def image_comments(request, image_id):
     image = _visible_image(request, image_id)
     if request.method == "POST":

@@ -33,3 +33,15 @@ def user_url(username: str, name: str) -> str:
     # reverse() quotes arguments the same way (RFC 3986 sub-delimiters, "/~:@" kept).
     text = quote(str(username), safe="!$&'()*+,;=/~:@")
     return _pattern(name, get_script_prefix(), _NAME).replace(_NAME, text)
+
+
+@lru_cache(maxsize=32)
+def _plain(name: str, prefix: str) -> str:
+    return reverse(name)
+
+
+@register.simple_tag
+def plain_url(name: str) -> str:
+    """``{% plain_url "account_login" %}`` = ``{% url "account_login" %}``, for a URL
+    without arguments, reversed once (a visitor's like button has one a tile)."""
+    return _plain(name, get_script_prefix())

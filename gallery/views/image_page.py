@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from atelier import rate_limits
+
 from .. import comments as comment_service
 from .. import likes
 from ..comments import CommentForm
@@ -127,6 +129,9 @@ def comments(request, image_id):
         return _login_first(request, image_id)
     image = _image_or_404(request.user, image_id, "owner__profile", "topic")
     form = CommentForm(request.POST)
+    wait = rate_limits.check(request, rate_limits.COMMENTS)
+    if wait is not None:
+        return _comment_too_fast(request, image, form, wait)
     if form.is_valid():
         comment = comment_service.add(request.user, image, form.cleaned_data["text"])
         if not _is_htmx(request):
@@ -139,6 +144,20 @@ def comments(request, image_id):
     if _is_htmx(request):
         return render(request, "gallery/_comment_form.html", {"image": image, "form": form})
     return _render_detail(request, image, comment_form=form, status=400)
+
+
+def _comment_too_fast(request, image, form, wait):
+    """Over the comment limit: the form again with the text kept, a 429 with
+    Retry-After (atelier.js lets htmx swap a 429 in)."""
+    form.is_valid()
+    form.add_error("text", rate_limits.too_many_message(wait))
+    if _is_htmx(request):
+        context = {"image": image, "form": form}
+        response = render(request, "gallery/_comment_form.html", context, status=429)
+    else:
+        response = _render_detail(request, image, comment_form=form, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _earlier_comments(request, image_id):

@@ -303,6 +303,14 @@
     }
   });
 
+  /* A 429 (rate limit) carries the form again with a message: show it. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 429) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   /* Content added by htmx gets placeholders, counters and progress widths. */
   document.addEventListener("htmx:load", function (event) {
     init(event.detail.elt);
