@@ -37,15 +37,16 @@ def isolated_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache(settings, tmp_path):
+def fresh_cache(settings, tmp_path_factory):
     """Every test counts rate limits (ours and allauth's) in a cache of its own,
-    empty at the start: the real file-based backend, in the test's folder."""
+    empty at the start: the real file-based backend, in a folder of its own
+    (not the test's tmp_path, which some tests inspect)."""
     from django.core.cache import cache
 
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "cache"),
+            "LOCATION": str(tmp_path_factory.mktemp("cache")),
         }
     }
     cache.clear()

@@ -50,7 +50,6 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 from PIL import Image, UnidentifiedImageError
@@ -65,7 +64,8 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries
+from .engine_urls import without_credentials
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after
 from .samplers import sampler_names
 
 log = logging.getLogger(__name__)
@@ -298,16 +298,6 @@ class Server:
         return response
 
 
-def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """The URL minus any "user:password@" in it, so that it can be logged and shown,
-    and those credentials."""
-    parts = urlsplit(url)
-    if parts.username is None:
-        return url, None
-    clean = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-    return clean, (unquote(parts.username), unquote(parts.password or ""))
-
-
 class NoSuchEndpoint(BackendError):
     """A 404 from FastAPI's router: the server lacks this API (or --api is off)."""
 
@@ -391,10 +381,7 @@ def listed(data) -> list[dict]:
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 def parse_json(response: httpx.Response, server: Server):

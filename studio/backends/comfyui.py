@@ -46,7 +46,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from PIL import Image, UnidentifiedImageError
@@ -63,7 +63,8 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries
+from .engine_urls import without_credentials
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -447,16 +448,6 @@ class Server:
         return response
 
 
-def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """The URL minus any "user:password@" in it, so that it can be logged and shown,
-    and those credentials."""
-    parts = urlsplit(url)
-    if parts.username is None:
-        return url, None
-    clean = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-    return clean, (unquote(parts.username), unquote(parts.password or ""))
-
-
 class NoSuchEndpoint(BackendError):
     """A 404: the server has no such route."""
 
@@ -487,10 +478,7 @@ def status_error(status: int, server: Server, path: str, retry_after: float | No
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 def parse_json(response: httpx.Response, server: Server):
