@@ -82,6 +82,20 @@ def staff(db):
     return make_user("staff", is_staff=True)
 
 
+def api_for(user=None):
+    """An API client that sends ``user``'s API token, as an outside program
+    would (a visitor's client when ``user`` is None)."""
+    from rest_framework.test import APIClient
+
+    from accounts.tokens import create_token
+
+    client = APIClient()
+    if user is not None:
+        _, key = create_token(user, "test")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
 def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)

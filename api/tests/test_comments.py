@@ -5,16 +5,9 @@ and no token side by side; bad text is a 400 and changes nothing."""
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.tokens import create_token
 from gallery.comments import add
 from gallery.models import Comment, Image
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    _, key = create_token(user, "test")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+from tests.fixtures import api_for
 
 
 def comment_count(image) -> int:

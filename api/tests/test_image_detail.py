@@ -5,17 +5,9 @@ import pytest
 from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
-from accounts.tokens import create_token
 from gallery.likes import like
 from gallery.models import Image, Topic
-
-
-def api_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        _, key = create_token(user, "test")
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+from tests.fixtures import api_for
 
 
 @pytest.fixture

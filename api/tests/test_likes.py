@@ -4,16 +4,9 @@ token; another person's private image is a 404 and nothing changes."""
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.tokens import create_token
 from gallery.likes import like
 from gallery.models import Image, Like
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    _, key = create_token(user, "test")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+from tests.fixtures import api_for
 
 
 def like_count(image) -> int:

@@ -4,22 +4,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Profile
-from accounts.tokens import create_token
 from gallery.likes import like
 from gallery.topics import create_topic
-
-
-def token_client(user) -> APIClient:
-    """A client that sends ``user``'s API token, as an outside program would."""
-    _, key = create_token(user, "test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+from tests.fixtures import api_for
 
 
 @pytest.fixture
 def owner_api(owner):
-    return token_client(owner)
+    return api_for(owner)
 
 
 def test_anyone_reads_a_public_profile_with_counts(owner, other, make_image):
@@ -101,7 +93,5 @@ def test_an_anonymous_caller_cannot_edit(owner):
 
 
 def test_another_persons_profile_cannot_be_edited_through_its_username(owner, other):
-    response = token_client(other).patch(
-        "/api/v1/profiles/owner/", {"bio": "hacked"}, format="json"
-    )
+    response = api_for(other).patch("/api/v1/profiles/owner/", {"bio": "hacked"}, format="json")
     assert response.status_code == 405 and Profile.objects.get(user=owner).bio == ""

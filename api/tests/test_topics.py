@@ -5,33 +5,24 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from accounts.tokens import create_token
 from gallery.models import Subscription, Topic
 from gallery.topics import create_topic
-from tests.fixtures import picture, png_bytes
-
-
-def token_client(user) -> APIClient:
-    """A client that sends ``user``'s API token, as an outside program would."""
-    _, key = create_token(user, "test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+from tests.fixtures import api_for, picture, png_bytes
 
 
 @pytest.fixture
 def owner_api(owner):
-    return token_client(owner)
+    return api_for(owner)
 
 
 @pytest.fixture
 def other_api(other):
-    return token_client(other)
+    return api_for(other)
 
 
 @pytest.fixture
 def staff_api(staff):
-    return token_client(staff)
+    return api_for(staff)
 
 
 @pytest.fixture

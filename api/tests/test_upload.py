@@ -4,7 +4,6 @@ title, description, topic and visibility. Refusals store nothing."""
 import pytest
 from django.core.files.storage import default_storage
 
-from api.tests.test_image_detail import api_for
 from gallery.models import Image, Topic
 from gallery.tests.test_upload import (
     RECIPE,
@@ -17,7 +16,7 @@ from gallery.tests.test_upload import (
     upload,
 )
 from imaging.png_metadata import encode_png
-from tests.fixtures import picture
+from tests.fixtures import api_for, picture
 
 URL = "/api/v1/images/"
 
