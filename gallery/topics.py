@@ -20,13 +20,13 @@ from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
-from django.urls import reverse
 from django.utils.text import slugify
 
 from imaging.thumbnails import make_thumbnail
 
 from .models import Image, Subscription, Topic
 from .permissions import PUBLIC
+from .quick_urls import text_url
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 5000
@@ -100,7 +100,7 @@ def cover_url(topic: Topic) -> str:
     if not topic.cover:
         return ""
     version = topic.cover.name.rsplit("/", 1)[-1].split(".", 1)[0][:12]
-    return f"{reverse('gallery:topic_cover', args=[topic.slug])}?v={version}"
+    return f"{text_url(topic.slug, 'gallery:topic_cover')}?v={version}"
 
 
 def subscriber_count(topic: Topic) -> int:

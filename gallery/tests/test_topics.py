@@ -202,11 +202,23 @@ def test_an_unknown_topic_is_a_404(client, db):
     assert client.get("/topics/nope/").status_code == 404
 
 
-def test_topic_text_is_escaped(owner, client):
+@pytest.mark.parametrize("where", ["topic", "/topics/", "/u/owner/"])
+def test_topic_text_is_escaped(owner, client, where):
     topic = create_topic(owner, name="<script>alert(1)</script>", description="<b>bold</b>")
-    page = client.get(f"/topics/{topic.slug}/").text
+    page = client.get(f"/topics/{topic.slug}/" if where == "topic" else where).text
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
-    assert "<b>bold</b>" not in page
+    assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_the_topic_list_shows_each_cards_subscription_state(other, other_client, owner):
+    mine, theirs = create_topic(owner, name="Mine"), create_topic(owner, name="Theirs")
+    Subscription.objects.create(user=other, topic=mine)
+    html = other_client.get("/topics/").text
+    assert html.count('class="topic-card"') == 2
+    assert f'action="/topics/{mine.slug}/unsubscribe/"' in html
+    assert f'action="/topics/{theirs.slug}/subscribe/"' in html
+    assert html.count("is-subscribed") == 1 and "csrfmiddlewaretoken" in html
+    assert 'name="next" value="/topics/"' in html
 
 
 @pytest.mark.parametrize("path", ["/topics/", "/topics/new/", "/topics/lighthouses/"])
