@@ -210,3 +210,22 @@ def test_a_search_can_be_counted_and_used_as_a_subquery(owner, foxes):
     assert search(Image.objects.all(), "woodland").count() == 1
     inner = search(Image.objects.filter(visibility="public"), "lighthouse").values("pk")
     assert Image.objects.filter(pk__in=inner).count() == 2
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["few matches", "many matches"])
+def test_both_ways_of_finding_matches_agree(owner, foxes, many, monkeypatch):
+    """Few matches: the query starts from them. Many (here: more than 1):
+    it walks the feed and looks each row up, also as a subquery."""
+    monkeypatch.setattr(search_module, "SQLITE_FEW_MATCHES", 1 if many else 1000)
+    lighthouses = add_images(owner, 3, prompt="a lighthouse at dusk")
+    [in_topic] = add_images(owner, 1, prompt="a den", topic=foxes)
+    add_images(owner, 2, prompt="a bridge")
+    assert sorted(found("lighthouse")) == sorted(ids(lighthouses))
+    assert found("woodland") == [in_topic.pk]
+    inner = search(Image.objects.filter(visibility="public"), "lighthouse dusk").values("pk")
+    assert sorted(ids(Image.objects.filter(pk__in=inner))) == sorted(ids(lighthouses))
+
+
+def test_words_joined_by_underscores_are_searched_as_words(owner):
+    [image] = add_images(owner, 1, prompt="a snake_case lighthouse")
+    assert found("snake_case") == [image.pk]
