@@ -4,7 +4,8 @@ follows the visibility rule: only public images count."""
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Sum
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from .models import Subscription, Topic
 from .permissions import listed_images
@@ -18,24 +19,46 @@ class ProfileCounts:
     subscribers: int  # distinct people subscribed to at least one of their topics
 
 
-def public_person(username: str):
-    """The active user with this username (their profile selected), or None."""
-    return (
-        get_user_model()
-        .objects.select_related("profile")
-        .filter(username=username, is_active=True)
-        .first()
+def _per_person(queryset, owner_field: str, total) -> Coalesce:
+    """``total`` (an aggregate) over ``queryset``'s rows of the outer person."""
+    rows = queryset.filter(**{owner_field: OuterRef("pk")}).order_by().values(owner_field)
+    return Coalesce(Subquery(rows.annotate(n=total).values("n")), 0, output_field=IntegerField())
+
+
+def _counts():
+    """The four counts as annotations of a person, each a subquery answered
+    from an index (image_public_owner_likes for the first two)."""
+    return {
+        "count_images": _per_person(listed_images(), "owner", Count("*")),
+        "count_likes": _per_person(listed_images(), "owner", Sum("like_count")),
+        "count_topics": _per_person(Topic.objects.all(), "owner", Count("*")),
+        "count_subscribers": _per_person(
+            Subscription.objects.all(), "topic__owner", Count("user", distinct=True)
+        ),
+    }
+
+
+def _attach_counts(person):
+    person.counts = ProfileCounts(
+        images=person.count_images,
+        topics=person.count_topics,
+        likes_received=person.count_likes,
+        subscribers=person.count_subscribers,
     )
+    return person
+
+
+def public_person(username: str, *, with_counts: bool = False):
+    """The active user with this username (their profile selected), or None.
+    ``with_counts``: their ProfileCounts as ``person.counts``, in the same query."""
+    people = get_user_model().objects.select_related("profile")
+    if with_counts:
+        people = people.annotate(**_counts())
+    person = people.filter(username=username, is_active=True).first()
+    return _attach_counts(person) if person is not None and with_counts else person
 
 
 def profile_counts(user) -> ProfileCounts:
-    images = listed_images().filter(owner=user).aggregate(n=Count("id"), likes=Sum("like_count"))
-    subscribers = (
-        Subscription.objects.filter(topic__owner=user).values("user_id").distinct().count()
-    )
-    return ProfileCounts(
-        images=images["n"],
-        topics=Topic.objects.filter(owner=user).count(),
-        likes_received=images["likes"] or 0,
-        subscribers=subscribers,
-    )
+    """A person's counts, in one query."""
+    person = get_user_model().objects.annotate(**_counts()).only("pk").get(pk=user.pk)
+    return _attach_counts(person).counts
