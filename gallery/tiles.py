@@ -68,6 +68,8 @@ def like_button(image, liked: bool, viewer: Viewer, *, compact: bool = False) ->
             f'<span class="visually-hidden">like{plural} — log in to like</span></a>'
         )
     like_url = image_url(image, "gallery:like")
+    # The answer replaces this button: ask for the same size back.
+    toggle_url = f"{like_url}?compact=1" if compact else like_url
     if liked:
         action, method, state = image_url(image, "gallery:unlike"), "hx-delete", " is-liked"
         pressed, title, yours = "true", "Unlike", ", including yours"
@@ -77,7 +79,7 @@ def like_button(image, liked: bool, viewer: Viewer, *, compact: bool = False) ->
     return mark_safe(
         f'<form class="like-form" method="post" action="{action}">{viewer.csrf_input}'
         f'<button type="submit" class="btn {size}btn-outline-secondary like-btn{state}" '
-        f'{method}="{like_url}" hx-target="closest .like-form" hx-swap="outerHTML" '
+        f'{method}="{toggle_url}" hx-target="closest .like-form" hx-swap="outerHTML" '
         f'hx-params="none" aria-pressed="{pressed}" title="{title}">'
         f'{hearts}<span class="like-count">{count}</span>'
         f'<span class="visually-hidden">like{plural}{yours}</span></button></form>'

@@ -49,6 +49,17 @@ def test_the_htmx_delete_unlikes_and_answers_the_released_button(other, other_cl
     assert not Like.objects.exists() and like_count(public) == 0
 
 
+def test_a_tiles_small_button_is_answered_with_a_small_button(other, other_client, public):
+    html = other_client.get("/explore/").text
+    assert f'hx-post="/images/{public.pk}/like/?compact=1"' in html
+    pressed = other_client.post(f"/images/{public.pk}/like/?compact=1", **HTMX).text
+    assert "btn btn-sm btn-outline-secondary like-btn is-liked" in pressed
+    assert f'hx-delete="/images/{public.pk}/like/?compact=1"' in pressed
+    released = other_client.delete(f"/images/{public.pk}/like/?compact=1", **HTMX).text
+    assert "btn-sm" in released and like_count(public) == 0
+    assert "btn-sm" not in other_client.post(f"/images/{public.pk}/like/", **HTMX).text
+
+
 def test_the_plain_form_unlikes_with_a_post(other, other_client, public):
     like(other, public)
     response = other_client.post(f"/images/{public.pk}/unlike/")

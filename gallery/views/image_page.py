@@ -113,7 +113,10 @@ def _set_liked(request, image_id, liked: bool):
     if not _is_htmx(request):
         return _back(request, reverse("gallery:detail", args=[image.pk]))
     image.like_count = likes.current_count(image)
-    return render(request, "gallery/_like_button.html", {"image": image, "liked": liked})
+    # A tile's small button asks for a small one back (?compact=1).
+    compact = request.GET.get("compact") == "1"
+    context = {"image": image, "liked": liked, "compact": compact}
+    return render(request, "gallery/_like_button.html", context)
 
 
 # ---- Comments ----------------------------------------------------------------
