@@ -3,10 +3,33 @@ never exposed at guessable public URLs."""
 
 import re
 
+from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from .models import Image
+
+# A link that opens one image's file without a session, for an hour: what the
+# OpenAI-compatible endpoint answers for ``response_format=url`` (OpenAI's
+# own URLs expire after an hour too). Signed with SECRET_KEY; the image's
+# visibility does not matter to it, its owner handed it out.
+LINK_SALT = "gallery.files.link"
+LINK_SECONDS = 3600
+
+
+def file_link(image: Image) -> str:
+    """The path of the image's file with a signed, expiring ``key``."""
+    key = signing.dumps(int(image.pk), salt=LINK_SALT)
+    return f"{reverse('gallery:file', args=[image.pk])}?key={key}"
+
+
+def link_opens(key: str, image_id: int) -> bool:
+    """Whether ``key`` was made by file_link for this image, under an hour ago."""
+    try:
+        return signing.loads(key, salt=LINK_SALT, max_age=LINK_SECONDS) == int(image_id)
+    except (signing.BadSignature, TypeError, ValueError):
+        return False
 
 
 def download_name(image: Image) -> str:

@@ -1,9 +1,12 @@
 """Viewing, downloading and deleting an image: owner, other person, staff, visitor."""
 
+import time
+
 import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
+from gallery.files import LINK_SECONDS, file_link
 from gallery.models import Image
 
 PATHS = ["/images/{}/", "/images/{}/file", "/images/{}/download", "/images/{}/thumb.webp"]
@@ -32,6 +35,23 @@ def test_a_visitor_is_sent_to_log_in_for_a_private_image(owner, make_image, path
 def test_anyone_opens_a_public_image(owner, make_image, path):
     image = make_image(owner, visibility="public")
     assert Client().get(path.format(image.pk)).status_code == 200
+
+
+def test_a_signed_link_opens_a_private_images_file_for_an_hour(owner, make_image, monkeypatch):
+    image, other_image = make_image(owner), make_image(owner)
+    link = file_link(image)
+    response = Client().get(link)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == default_storage.open(image.file.name).read()
+    # Not another image's file, not a changed key, not the image page.
+    key = link.split("key=")[1]
+    assert Client().get(f"/images/{other_image.pk}/file?key={key}").status_code == 302
+    assert Client().get(f"{link[:-2]}xx").status_code == 302
+    assert Client().get(f"/images/{image.pk}/?key={key}").status_code == 302
+    # An hour and a second later it is a plain link again.
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + LINK_SECONDS + 1)
+    assert Client().get(link).status_code == 302
 
 
 def test_download_is_the_original_png_as_an_attachment(owner, owner_client, make_image):

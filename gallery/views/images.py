@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from ..files import download_name, file_response
+from ..files import download_name, file_response, link_opens
 from ..ingest import delete_image
 from ..models import Image
 from ..permissions import can_change, viewable_images
@@ -48,7 +48,11 @@ def _changeable(request, image_id) -> Image:
 
 @login_first
 def original(request, image_id):
-    image = _viewable(request, image_id)
+    key = request.GET.get("key")
+    if key and link_opens(key, image_id):  # a signed link (gallery.files.file_link)
+        image = get_object_or_404(Image, pk=image_id)
+    else:
+        image = _viewable(request, image_id)
     return file_response(image.file.name, image.content_type, private=image.visibility != "public")
 
 
