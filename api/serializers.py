@@ -10,7 +10,7 @@ class ImageSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     owner = serializers.CharField(source="owner.username", read_only=True)
-    topic = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    topic = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     liked = serializers.SerializerMethodField()
 
     class Meta:

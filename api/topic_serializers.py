@@ -2,16 +2,32 @@
 forms the pages use (gallery.topic_forms.TopicForm, accounts.forms.ProfileForm);
 the request serializers here document the bodies for /api/schema/."""
 
+from django.core.validators import RegexValidator
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gallery.models import Topic
 from gallery.topics import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX, cover_url
 
+# Slugs are Unicode (made from a name in any script): letters, digits, - and _.
+# Python's \w is Unicode; a schema's (ECMA-262) \w is ASCII, so name the classes.
+SLUG_HELP = "Letters and digits of any script, hyphens and underscores."
+
+
+@extend_schema_field({"type": "string", "maxLength": SLUG_MAX, "pattern": r"^[-_\p{L}\p{Nd}]+$"})
+class SlugRequestField(serializers.CharField):
+    """Documents a chosen slug; TopicForm (gallery.topics) checks it."""
+
+
+# A name of spaces only is no name (the form strips it): ``pattern`` in the schema.
+NOT_ONLY_SPACES = RegexValidator(r"\S", "Write a name.")
+
 
 class TopicSerializer(serializers.ModelSerializer):
     """A topic from ``gallery.topics.topics_for`` (its counts annotated)."""
 
+    slug = serializers.CharField(read_only=True, help_text=SLUG_HELP)
     owner = serializers.CharField(source="owner.username", read_only=True)
     cover_url = serializers.SerializerMethodField()
     image_count = serializers.IntegerField(read_only=True, help_text="Public images only.")
@@ -46,26 +62,40 @@ class TopicSerializer(serializers.ModelSerializer):
 
 
 class TopicCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_MAX)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False)
-    slug = serializers.CharField(
+    """A JSON body; a form (``TopicCreateFormSerializer``) may add a cover."""
+
+    name = serializers.CharField(max_length=NAME_MAX, validators=[NOT_ONLY_SPACES])
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, allow_null=True
+    )
+    slug = SlugRequestField(
         max_length=SLUG_MAX,
         required=False,
+        allow_blank=True,
+        allow_null=True,
         help_text="Optional. Made from the name when left out (a clash gets -2, -3…); "
         "a chosen slug that is taken is a 400.",
     )
-    cover = serializers.ImageField(
-        required=False, help_text="PNG, JPEG or WebP (multipart/form-data); stored as WebP."
-    )
+
+
+class TopicCreateFormSerializer(TopicCreateSerializer):
+    cover = serializers.ImageField(required=False, help_text="PNG, JPEG or WebP; stored as WebP.")
 
 
 class TopicUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_MAX, required=False)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False)
-    cover = serializers.ImageField(
-        required=False, help_text="PNG, JPEG or WebP (multipart/form-data); replaces the cover."
+    """A JSON body; a form (``TopicUpdateFormSerializer``) may add a cover."""
+
+    name = serializers.CharField(max_length=NAME_MAX, required=False, validators=[NOT_ONLY_SPACES])
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, allow_null=True
     )
     remove_cover = serializers.BooleanField(required=False)
+
+
+class TopicUpdateFormSerializer(TopicUpdateSerializer):
+    cover = serializers.ImageField(
+        required=False, help_text="PNG, JPEG or WebP; replaces the cover."
+    )
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -99,5 +129,9 @@ class ProfileSerializer(serializers.Serializer):
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
-    display_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    """Null clears a field, as an empty string does."""
+
+    display_name = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, allow_null=True
+    )
+    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)

@@ -201,7 +201,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AtelierAutoSchema",
     # Escape non-ASCII in JSON: a lone surrogate echoed back in an error then
     # still renders instead of failing to encode (a 500).
     "UNICODE_JSON": False,
@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Generate images and browse the gallery.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own, so that a file is `binary` there.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -96,6 +96,10 @@ def test_txt2img_answers_with_base64_pngs_parameters_and_info(sdapi, owner, work
 @pytest.mark.parametrize(
     "body, field",
     [
+        ({}, "prompt"),
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "   "}, "prompt"),
+        ({"prompt": None}, "prompt"),
         ({"prompt": "a", "width": 7}, "width"),
         ({"prompt": "a", "width": 4096}, "width"),
         ({"prompt": "a", "steps": 0}, "steps"),

@@ -114,6 +114,18 @@ def test_a_cover_that_is_not_an_image_is_a_400_and_leaves_no_file(owner_api, iso
     assert not Topic.objects.exists() and files_in(isolated_storage) == []
 
 
+def test_a_cover_sent_as_text_in_a_form_is_a_400(owner_api):
+    response = owner_api.post("/api/v1/topics/", {"name": "Covered", "cover": "cover.png"})
+    assert response.status_code == 400 and "cover" in response.json()
+    assert not Topic.objects.exists()
+
+
+def test_a_cover_in_json_is_an_unknown_key_and_ignored(owner_api):
+    body = {"name": "Plain", "cover": "http://example.com/c.png"}
+    response = owner_api.post("/api/v1/topics/", body, format="json")
+    assert response.status_code == 201 and response.json()["cover_url"] is None
+
+
 def test_an_anonymous_caller_cannot_create(db):
     response = APIClient().post("/api/v1/topics/", {"name": "Cats"}, format="json")
     assert response.status_code == 401 and not Topic.objects.exists()

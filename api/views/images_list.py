@@ -21,16 +21,16 @@ FEED_PARAMETERS = [
     OpenApiParameter(
         "feed",
         OpenApiTypes.STR,
-        enum=list(PUBLIC_FEEDS),
-        description="recent (default), popular (most liked), subscribed (images in the "
-        "topics you subscribe to) or liked (what you liked, last liked first). "
-        "subscribed and liked need authentication.",
+        enum=["", *PUBLIC_FEEDS],  # empty: the default
+        description="recent (the default, also when empty), popular (most liked), "
+        "subscribed (images in the topics you subscribe to) or liked (what you liked, "
+        "last liked first). subscribed and liked need authentication.",
     ),
     OpenApiParameter(
         "window",
         OpenApiTypes.STR,
-        enum=list(WINDOWS),
-        description="Only images created within the last day or week (default: all).",
+        enum=["", *WINDOWS],  # empty: the default
+        description="Only images created within the last day or week (default, or empty: all).",
     ),
     OpenApiParameter("topic", OpenApiTypes.STR, description="A topic's slug."),
     OpenApiParameter("user", OpenApiTypes.STR, description="The owner's username."),

@@ -6,8 +6,8 @@ change to a comment on an image the caller can see is a 403."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -25,6 +25,24 @@ NOT_FOUND = OpenApiResponse(description="No such image, or another person's priv
 BAD_TEXT = OpenApiResponse(description='Bad input: `{"text": [message…]}`.')
 REFUSED = OpenApiResponse(description="The comment is visible but not yours to change.")
 TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
+# A PATCH of a comment must send its text (a serializer would be made partial
+# for PATCH, every field optional), so its body is written out.
+NEW_TEXT = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "description": CommentTextSerializer().fields["text"].help_text}
+    },
+    "required": ["text"],
+}
+PARSED = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+CommentPage = inline_serializer(
+    "CommentPage",
+    {
+        "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+        "previous": serializers.URLField(allow_null=True, help_text="The page before, or null."),
+        "results": CommentSerializer(many=True),
+    },
+)
 
 
 def _visible_image(request, image_id) -> Image:
@@ -88,7 +106,7 @@ class CommentPagination(CursorPagination):
 
 @extend_schema(
     methods=["GET"],
-    responses={200: CommentSerializer(many=True), 404: NOT_FOUND},
+    responses={200: CommentPage, 404: NOT_FOUND},
     summary="The comments on an image, oldest first (cursor pages of 50)",
     tags=["comments"],
 )
@@ -126,7 +144,7 @@ def image_comments(request, image_id):
 )
 @extend_schema(
     methods=["PATCH"],
-    request=CommentTextSerializer,
+    request={media_type: NEW_TEXT for media_type in PARSED},
     responses={200: CommentSerializer, 400: BAD_TEXT, 403: REFUSED, 404: NOT_FOUND},
     summary="Edit your comment",
     description="Only its author edits a comment; a changed text sets `edited`.",

@@ -15,10 +15,20 @@ from gallery import topics
 from gallery.models import Topic
 from gallery.topic_forms import TopicForm
 
-from ..topic_serializers import TopicCreateSerializer, TopicSerializer, TopicUpdateSerializer
+from ..image_serializers import ErrorSerializer
+from ..topic_serializers import (
+    TopicCreateFormSerializer,
+    TopicCreateSerializer,
+    TopicSerializer,
+    TopicUpdateFormSerializer,
+    TopicUpdateSerializer,
+)
 
 TEXT_FIELDS = ("name", "description", "slug")
 BAD_REQUEST = OpenApiResponse(description="Bad input: `{field: [message…]}` or `{detail}`.")
+REFUSED = OpenApiResponse(
+    ErrorSerializer, description="The topic is visible but not yours (nor are you staff)."
+)
 
 
 class TopicPagination(CursorPagination):
@@ -46,6 +56,15 @@ def text_input(request, fields) -> dict:
     if errors:
         raise ValidationError(errors)
     return given
+
+
+def cover_file(request):
+    """The uploaded ``cover``: a form's ``cover`` that is not a file is a 400
+    (in JSON, which carries no files, a ``cover`` is an unknown key, ignored)."""
+    form = request.content_type.startswith("multipart/form-data")
+    if form and "cover" in request.data and "cover" not in request.FILES:
+        raise ValidationError({"cover": ["Send the cover as a file (multipart/form-data)."]})
+    return request.FILES
 
 
 def form_errors(form) -> dict:
@@ -86,12 +105,12 @@ class TopicList(generics.ListAPIView):
         summary="Create a topic",
         request={
             "application/json": TopicCreateSerializer,
-            "multipart/form-data": TopicCreateSerializer,
+            "multipart/form-data": TopicCreateFormSerializer,
         },
         responses={201: TopicSerializer, 400: BAD_REQUEST},
     )
     def post(self, request, *args, **kwargs):
-        form = TopicForm(text_input(request, TEXT_FIELDS), request.FILES)
+        form = TopicForm(text_input(request, TEXT_FIELDS), cover_file(request))
         if not form.is_valid():
             return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
         data = form.cleaned_data
@@ -135,9 +154,9 @@ class TopicDetail(APIView):
         summary="Edit a topic",
         request={
             "application/json": TopicUpdateSerializer,
-            "multipart/form-data": TopicUpdateSerializer,
+            "multipart/form-data": TopicUpdateFormSerializer,
         },
-        responses={200: TopicSerializer, 400: BAD_REQUEST, 403: OpenApiResponse()},
+        responses={200: TopicSerializer, 400: BAD_REQUEST, 403: REFUSED},
     )
     def patch(self, request, slug):
         topic = self._changeable(request, slug)
@@ -147,7 +166,7 @@ class TopicDetail(APIView):
         data = {"name": topic.name, "description": topic.description, **given}
         if "remove_cover" in request.data:
             data["remove_cover"] = request.data.get("remove_cover")
-        form = TopicForm(data, request.FILES, topic=topic)
+        form = TopicForm(data, cover_file(request), topic=topic)
         if not form.is_valid():
             return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
         cleaned = form.cleaned_data
@@ -161,7 +180,10 @@ class TopicDetail(APIView):
         body = TopicSerializer(_annotated(request, topic), context={"request": request}).data
         return Response(body)
 
-    @extend_schema(summary="Delete a topic (its images stay)", responses={204: None})
+    @extend_schema(
+        summary="Delete a topic (its images stay)",
+        responses={204: None, 403: REFUSED},
+    )
     def delete(self, request, slug):
         topics.delete_topic(self._changeable(request, slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
