@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from django.urls import reverse
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from atelier.rate_limits import GenerationThrottle
+from gallery.files import file_link
 from studio.presets import default_preset_key, enabled_presets, get_preset
 
 from . import FacadeError, GenerationFailed, JobLimitReached, TimedOut, generate, image_base64
@@ -121,7 +121,8 @@ def generations(request, body: dict) -> dict:
     else:
         data = [
             {
-                "url": request.build_absolute_uri(reverse("gallery:file", args=[image.pk])),
+                # Opens without a session, for an hour (generated images are private).
+                "url": request.build_absolute_uri(file_link(image)),
                 "revised_prompt": prompt,
             }
             for image in finished.images

@@ -6,6 +6,7 @@ import base64
 import io
 
 import pytest
+from django.test import Client
 from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
@@ -62,13 +63,16 @@ def test_it_answers_with_base64_images_and_the_prompt(openai, owner, worker_in_p
     assert Image.objects.filter(owner=owner).count() == 1
 
 
-def test_it_answers_with_urls_the_caller_can_open(openai, owner, owner_client, worker_in_process):
+def test_it_answers_with_urls_that_open_without_a_session(openai, owner, worker_in_process):
     response = generate(openai, prompt="a fox", model="tiny", size="64x64", response_format="url")
     assert response.status_code == 200, response.content
     [item] = response.json()["data"]
     image = Image.objects.get(owner=owner)
-    assert item["url"] == f"http://testserver/images/{image.pk}/file"
-    assert owner_client.get(item["url"]).status_code == 200
+    assert image.visibility == "private"
+    assert item["url"].startswith(f"http://testserver/images/{image.pk}/file?key=")
+    opened = Client().get(item["url"])
+    assert opened.status_code == 200 and opened["Content-Type"] == "image/png"
+    assert Client().get(f"/images/{image.pk}/file").status_code == 302  # the key is what opens it
 
 
 @pytest.mark.parametrize(

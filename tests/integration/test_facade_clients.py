@@ -7,6 +7,7 @@ import base64
 import io
 import os
 
+import httpx
 import openai
 import pytest
 import webuiapi
@@ -87,6 +88,14 @@ def test_the_openai_client_generates_with_a_bearer_token(stack):
     picture = PILImage.open(io.BytesIO(base64.b64decode(item.b64_json)))
     assert picture.format == "PNG" and picture.size == (64, 64)
     assert gallery_size(stack, "grace") == 1
+
+    # A link opens the (private) image without a session, as OpenAI's URLs do.
+    [linked] = client.images.generate(
+        model="tiny", prompt="a red fox", size="64x64", response_format="url"
+    ).data
+    fetched = httpx.get(linked.url)
+    assert fetched.status_code == 200
+    assert PILImage.open(io.BytesIO(fetched.content)).size == (64, 64)
 
     with pytest.raises(openai.NotFoundError) as missing:
         client.images.generate(model="dall-e-3", prompt="a red fox")
