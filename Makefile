@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/job_overhead.py
 	$(PY) bench/engines.py
 	$(PY) bench/feeds.py
+	$(PY) bench/api_load.py
 
 tiny-model: $(STAMP)
 	$(PY) manage.py build_tiny_model --force

@@ -2,6 +2,8 @@
 truth; the broker only ever carries its id."""
 
 import logging
+import os
+import threading
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,31 +38,70 @@ def submit_job(owner, request: dict, *, max_active: int) -> GenerationJob:
         )
     backend = ModelPreset.objects.get(key=request["model"]).backend
     with transaction.atomic():
-        job = GenerationJob.objects.create(owner=owner, model=request["model"], request=request)
+        # ``enqueued`` is stamped in the INSERT (the id is sent right after the
+        # commit), which spares an UPDATE per submission.
+        job = GenerationJob.objects.create(
+            owner=owner, model=request["model"], request=request, enqueued=timezone.now()
+        )
         # robust: a broker hiccup must not turn a saved job into an error page;
         # the reaper sends jobs that stay queued too long again.
-        transaction.on_commit(lambda: enqueue(job.pk, backend), robust=True)
+        transaction.on_commit(lambda: send(job.pk, backend), robust=True)
     return job
 
 
 def enqueue(job_id, backend: str) -> None:
-    """Send the job's id to its queue, on a broker connection of its own.
-
-    Celery's shared producer pool, used from the web server's threads, once
-    handed kombu's SQL transport a channel that another thread had closed
-    (AttributeError deep in kombu, the job never sent). A connection per send
-    costs about a millisecond and shares nothing; one retry covers a broker
-    hiccup, and the reaper resends anything still lost.
-    """
+    """Stamp the job as sent now and send its id to its queue (the reaper's
+    way of sending a job again)."""
     GenerationJob.objects.filter(pk=job_id).update(enqueued=timezone.now())
+    send(job_id, backend)
+
+
+# Each thread (a gunicorn thread, the reaper) keeps one broker connection of
+# its own and reuses it for every send. Opening one per send cost ~6.5 ms of
+# a 20 ms submission on Redis (two TCP connects and the redis-py handshakes;
+# see bench/RESULTS.md, API load); nothing is shared between threads, which is what went
+# wrong once with Celery's shared producer pool: it handed kombu's SQL
+# transport a channel that another thread had closed (AttributeError deep in
+# kombu, the job never sent).
+_local = threading.local()
+
+
+def _connection():
+    cached = getattr(_local, "connection", None)
+    if cached is not None and cached[0] == os.getpid():
+        return cached[1]
+    # None yet, or inherited through fork(): the parent's socket is not ours
+    # to use or to close; open our own.
+    connection = run_generation_job.app.connection_for_write()
+    _local.connection = (os.getpid(), connection)
+    return connection
+
+
+def _drop_connection() -> None:
+    cached = getattr(_local, "connection", None)
+    _local.connection = None
+    if cached is not None and cached[0] == os.getpid():
+        try:
+            cached[1].close()
+        except Exception:
+            log.debug("closing a broken broker connection failed", exc_info=True)
+
+
+def send(job_id, backend: str) -> None:
+    """Send the job's id to its queue on this thread's broker connection.
+
+    kombu reconnects a connection that the broker dropped; if the send still
+    fails, the connection is thrown away and the send tried once more on a new
+    one. The reaper resends anything still lost.
+    """
     for attempt in (1, 2):
         try:
-            with run_generation_job.app.connection_for_write() as connection:
-                run_generation_job.apply_async(
-                    args=[str(job_id)], queue=queue_for(backend), connection=connection
-                )
+            run_generation_job.apply_async(
+                args=[str(job_id)], queue=queue_for(backend), connection=_connection()
+            )
             return
         except Exception:
+            _drop_connection()
             if attempt == 2:
                 raise
             log.warning("sending job %s failed; trying once more", job_id, exc_info=True)

@@ -256,7 +256,10 @@ class Stack:
         self._spawned.append(process)
         return process
 
-    def start_web(self):
+    def start_web(self, *, workers=1, threads=8, extra_args=()):
+        """gunicorn with ``workers`` processes of ``threads`` threads (one
+        process of 8 by default; ``make run`` serves 2 of 4), plus any
+        ``extra_args`` (e.g. an access log for a benchmark)."""
         self._spawn(
             "web",
             [
@@ -267,9 +270,10 @@ class Stack:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "1",
+                str(workers),
                 "--threads",
-                "8",
+                str(threads),
+                *extra_args,
             ],
         )
         wait_for(self._healthy, timeout=60, what="the web server's /healthz")

@@ -1,0 +1,468 @@
+"""Enqueue latency of POST /api/v1/generations/ under 50 concurrent API clients.
+
+Starts a real stack (tests/stack.py): gunicorn served as `make run` serves it
+(2 processes × 4 threads, WEB_CONCURRENCY's default; --web-workers and
+--web-threads change it), one Celery worker (tiny random-weight model, one
+torch thread) on the Redis broker, in a Redis database number of its own, and
+a fresh PostgreSQL database of its own, dropped afterwards. The stack turns
+the rate limits off (every client would otherwise hit the per-IP limit: they
+all come from 127.0.0.1); the per-person cap on queued jobs
+(ATELIER_MAX_QUEUED_JOBS, 10) stays on.
+
+It makes one person and one API token per client and then runs two phases on
+the same stack: a baseline with 1 client for --baseline-seconds (10 s), then
+--clients (50) clients for --seconds (60 s), started over --ramp (2 s). Each
+client is a thread with its own httpx connection (kept alive) and behaves as
+an API script would: it submits a generation (64×64, 4 steps, one image),
+polls GET /api/v1/generations/{id}/ every --poll (0.5 s) until the job is
+done, and only then submits the next (--in-flight 2 keeps two queued
+instead). With one worker the jobs queue up, so most of the traffic is
+polls, as in a real studio; the POSTs land amid them.
+
+Measured: enqueue latency = from sending the POST to reading its 202,
+client side (time.perf_counter around the call); server side, gunicorn's own
+request time (`%(D)s` of its access log). Errors: any non-2xx answer (POST or
+poll), connection errors, jobs that end failed or cancelled. Jobs still
+queued or running when the phase ends are counted as unfinished, not errors.
+Also the CPU each part used during the phase (from /proc): the web server,
+the worker, the clients (this process) and PostgreSQL (the whole server: other
+users of it count too), in cores, and the web server's CPU per request.
+DATABASE_CONN_MAX_AGE in the environment reaches the stack (0, the default,
+opens a database connection per request).
+
+    .venv/bin/python bench/api_load.py [--seconds 60] [--clients 50] [--poll 0.5]
+        [--in-flight 1] [--web-workers 2] [--web-threads 4] [--gc-freeze]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shlex
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from job_overhead import percentile, redis_reachable, setup_django, tiny_model  # noqa: E402
+
+AIM_P99_MS = 50.0
+BODY = {
+    "prompt": "a lighthouse at dawn, oil painting",
+    "model": "tiny",
+    "width": 64,
+    "height": 64,
+    "steps": 4,
+    "n": 1,
+}
+DONE = ("succeeded", "failed", "cancelled")
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"  # method, path, status, microseconds
+
+
+@dataclass
+class Phase:
+    name: str
+    clients: int
+    seconds: float
+    post_ms: list[float] = field(default_factory=list)
+    poll_ms: list[float] = field(default_factory=list)
+    server_post_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    finished: int = 0
+    unfinished: int = 0
+    elapsed: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds used in the phase
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors.append(what)
+
+
+class Client(threading.Thread):
+    """One person's API script: submit, poll until done, submit again."""
+
+    def __init__(self, url: str, token: str, phase: Phase, args, start_at: float, end_at: float):
+        import httpx
+
+        super().__init__(daemon=True)
+        self.http = httpx.Client(
+            base_url=url,
+            timeout=30,
+            headers={"Authorization": f"Token {token}"},
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        self.phase, self.args = phase, args
+        self.start_at, self.end_at = start_at, end_at
+        self.seed = 0
+
+    def request(self, method: str, path: str, **kwargs):
+        """The answer and its latency in ms; None (an error counted) on failure."""
+        import httpx
+
+        started = time.perf_counter()
+        try:
+            answer = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            self.phase.error(f"{method} {path}: {type(exc).__name__}: {exc}")
+            return None, 0.0
+        took = (time.perf_counter() - started) * 1000
+        if not 200 <= answer.status_code < 300:
+            self.phase.error(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
+            return None, took
+        return answer, took
+
+    def submit(self) -> str | None:
+        self.seed += 1
+        body = {**BODY, "seed": self.seed}
+        answer, took = self.request("POST", "/api/v1/generations/", json=body)
+        if answer is None:
+            return None
+        with self.phase.lock:
+            self.phase.post_ms.append(took)
+        if answer.status_code != 202:
+            self.phase.error(f"POST answered {answer.status_code}, not 202")
+            return None
+        return answer.json()["url"]
+
+    def status(self, url: str) -> str | None:
+        answer, took = self.request("GET", url)
+        if answer is None:
+            return None
+        with self.phase.lock:
+            self.phase.poll_ms.append(took)
+        return answer.json()["status"]
+
+    def run(self):
+        try:
+            self.http.get("/api/v1/models/")  # open the keep-alive connection
+            time.sleep(max(0.0, self.start_at - time.monotonic()))
+            waiting: list[str] = []
+            while time.monotonic() < self.end_at:
+                while len(waiting) < self.args.in_flight and time.monotonic() < self.end_at:
+                    url = self.submit()
+                    if url is None:
+                        time.sleep(self.args.poll)  # as a script would, before retrying
+                        break
+                    waiting.append(url)
+                time.sleep(self.args.poll)
+                for url in list(waiting):
+                    state = self.status(url)
+                    if state in DONE:
+                        waiting.remove(url)
+                        with self.phase.lock:
+                            self.phase.finished += state == "succeeded"
+                        if state != "succeeded":
+                            self.phase.error(f"job {url} ended {state}")
+                    elif state is None:
+                        waiting.remove(url)  # the error is counted; stop polling it
+            with self.phase.lock:
+                self.phase.unfinished += len(waiting)
+        finally:
+            self.http.close()
+
+
+def make_people(stack, count: int) -> list[str]:
+    """``count`` people, one API token each (as /me/tokens/ makes them)."""
+    return stack.shell(
+        "import json\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from accounts.tokens import create_token\n"
+        "tokens = []\n"
+        f"for i in range({count}):\n"
+        "    user = get_user_model().objects.create_user("
+        "f'load{i}', f'load{i}@example.com', 'a-long-Passw0rd!')\n"
+        "    tokens.append(create_token(user, 'bench')[1])\n"
+        "print(json.dumps(tokens))"
+    )
+
+
+def access_log_posts(path: Path, offset: int) -> tuple[list[float], int]:
+    """Server times (ms) of the POSTs logged after ``offset``; the new offset."""
+    with path.open("rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+        end = log.tell()
+    times = [
+        int(m.group(2)) / 1000
+        for m in re.finditer(r"^POST /api/v1/generations/ (\d+) (\d+)$", text, re.MULTILINE)
+    ]
+    return times, end
+
+
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()  # state, ppid, ... (fields 3 on)
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds of ``root`` and its descendants (Linux /proc), the children
+    it has already reaped included."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    fields: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields[int(entry)] = _stat(int(entry))
+            except OSError:  # gone meanwhile
+                continue
+            parents[int(entry)] = int(fields[int(entry)][1])
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in fields:
+            utime, stime, cutime, cstime = (int(v) for v in fields[pid][11:15])
+            total += (utime + stime + cutime + cstime) / tick
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
+def postgres_pid() -> int | None:
+    """The PostgreSQL server's main process, if it runs on this machine."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if comm.read().strip() != "postgres":
+                    continue
+            with open(f"/proc/{_stat(int(entry))[1]}/comm") as comm:
+                if comm.read().strip() != "postgres":
+                    return int(entry)
+        except OSError:
+            continue
+    return None
+
+
+def cpu_now(stack) -> dict[str, float]:
+    times = os.times()
+    cpu = {
+        "web": tree_cpu(stack.processes["web"].pid),
+        "worker": tree_cpu(stack.processes["worker"].pid),
+        "clients": times.user + times.system,
+    }
+    if pid := postgres_pid():
+        cpu["postgres, whole server"] = tree_cpu(pid)
+    return cpu
+
+
+def run_phase(stack, tokens: list[str], phase: Phase, args, access_log: Path) -> Phase:
+    _, offset = access_log_posts(access_log, 0)
+    begin = time.monotonic() + 1.0  # every client has connected by then
+    ramp = args.ramp if phase.clients > 1 else 0.0
+    clients = [
+        Client(
+            stack.url,
+            tokens[i],
+            phase,
+            args,
+            start_at=begin + ramp * i / phase.clients,
+            end_at=begin + phase.seconds,
+        )
+        for i in range(phase.clients)
+    ]
+    for client in clients:
+        client.start()
+    time.sleep(max(0.0, begin - time.monotonic()))
+    cpu_begin = cpu_now(stack)
+    for client in clients:
+        client.join(timeout=phase.seconds + 60)
+    phase.elapsed = time.monotonic() - begin
+    cpu_end = cpu_now(stack)
+    phase.cpu = {name: cpu_end[name] - cpu_begin[name] for name in cpu_end}
+    time.sleep(0.5)  # the access log's last lines
+    phase.server_post_ms, _ = access_log_posts(access_log, offset)
+    return phase
+
+
+def warm_up(stack, token: str) -> None:
+    """Load the pipeline in the worker and touch both web processes."""
+    import httpx
+
+    with httpx.Client(base_url=stack.url, timeout=60) as http:
+        http.headers["Authorization"] = f"Token {token}"
+        for _ in range(2):
+            answer = http.post("/api/v1/generations/", json={**BODY, "seed": 0})
+            answer.raise_for_status()
+            url = answer.json()["url"]
+            deadline = time.monotonic() + 120
+            while http.get(url).json()["status"] not in DONE:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the warm-up job did not finish in 120 s")
+                time.sleep(0.1)
+    for _ in range(8):  # new connections spread over the gunicorn processes
+        httpx.get(stack.url + "/healthz", timeout=10)
+
+
+def phase_rows(phase: Phase) -> list[tuple[str, str]]:
+    def ms(values, p):
+        return f"{percentile(values, p):.1f}" if values else "-"
+
+    posts = phase.post_ms
+    requests = len(posts) + len(phase.poll_ms)
+    return [
+        ("clients", str(phase.clients)),
+        ("seconds", f"{phase.elapsed:.1f}"),
+        ("POST requests (202)", str(len(posts))),
+        ("poll requests (GET)", str(len(phase.poll_ms))),
+        ("errors", str(len(phase.errors))),
+        ("enqueue p50 (ms)", ms(posts, 50)),
+        ("enqueue p95 (ms)", ms(posts, 95)),
+        ("enqueue p99 (ms)", ms(posts, 99)),
+        ("enqueue max (ms)", f"{max(posts):.1f}" if posts else "-"),
+        ("server POST p50 (ms)", ms(phase.server_post_ms, 50)),
+        ("server POST p99 (ms)", ms(phase.server_post_ms, 99)),
+        ("poll GET p50 (ms)", ms(phase.poll_ms, 50)),
+        ("poll GET p99 (ms)", ms(phase.poll_ms, 99)),
+        ("requests/s (POST + GET)", f"{requests / phase.elapsed:.1f}"),
+        ("POST/s", f"{len(posts) / phase.elapsed:.2f}"),
+        ("jobs finished (succeeded)", str(phase.finished)),
+        ("jobs unfinished at the end", str(phase.unfinished)),
+        *[
+            (f"CPU {name} (cores)", f"{used / phase.elapsed:.2f}")
+            for name, used in phase.cpu.items()
+        ],
+        ("web CPU per request (ms)", f"{phase.cpu['web'] * 1000 / max(requests, 1):.1f}"),
+    ]
+
+
+def report(phases: list[Phase]) -> list[str]:
+    rows = [phase_rows(phase) for phase in phases]
+    width = max(len(label) for label, _ in rows[0]) + 2
+    lines = ["  " + " " * width + "".join(f"{p.name:>12}" for p in phases)]
+    for i, (label, _) in enumerate(rows[0]):
+        lines.append(f"  {label:<{width}}" + "".join(f"{r[i][1]:>12}" for r in rows))
+    return lines
+
+
+def machine_facts(args, gunicorn: str) -> list[str]:
+    python = Path(sys.executable)
+    if python.is_relative_to(ROOT):
+        python = python.relative_to(ROOT)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        f"command: {shlex.join([str(python), *sys.argv])}",
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"machine: {os.cpu_count()} CPUs, {platform.platform()},"
+        f" Python {platform.python_version()}",
+        f"load average at the start: {load}",
+        f"web: {gunicorn}",
+        "worker: 1 Celery worker (gpu queue), tiny model 64x64, 4 steps, 1 image,"
+        " torch on 1 thread",
+        "broker: Redis, a database number of its own; database: PostgreSQL, a fresh database",
+        "rate limits: OFF (the stack turns them off; all clients share 127.0.0.1);"
+        " per-person cap on queued jobs: on",
+        f"clients: each its own person, API token and keep-alive connection; submits,"
+        f" polls every {args.poll} s until done, keeps {args.in_flight} job(s) in flight;"
+        f" {args.clients} clients started over {args.ramp} s",
+    ]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60, help="length of the loaded phase")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--baseline-seconds", type=float, default=10, help="1 client; 0 skips")
+    parser.add_argument("--poll", type=float, default=0.5, help="seconds between polls")
+    parser.add_argument("--in-flight", type=int, default=1, help="jobs each client keeps queued")
+    parser.add_argument("--ramp", type=float, default=2.0, help="seconds to start the clients")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--web-threads", type=int, default=4, help="gunicorn threads each")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() in each web worker once Django is loaded (bench/gunicorn_gc_freeze.py)",
+    )
+    args = parser.parse_args(argv)
+
+    setup_django()
+    from tests.stack import REDIS_URL, Stack
+
+    gunicorn = (
+        f"gunicorn, {args.web_workers} process(es) x {args.web_threads} threads (gthread),"
+        " keep-alive 2 s,"
+        + (" gc.freeze() after loading," if args.gc_freeze else "")
+        + " DATABASE_CONN_MAX_AGE="
+        + os.environ.get("DATABASE_CONN_MAX_AGE", "0 (a database connection per request)")
+    )
+    print("\n".join(machine_facts(args, gunicorn)), flush=True)
+    if why := redis_reachable(REDIS_URL):
+        raise SystemExit(f"Redis is not reachable ({why})")
+    model = tiny_model()
+
+    stack = Stack(database="postgres", broker="redis", tiny_model=model)
+    access_log = stack.folder / "access.log"
+    phases = []
+    try:
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+            stack.manage(*command)
+        stack.start_web(
+            workers=args.web_workers,
+            threads=args.web_threads,
+            extra_args=[
+                *(
+                    ["--config", str(ROOT / "bench" / "gunicorn_gc_freeze.py")]
+                    if args.gc_freeze
+                    else []
+                ),
+                "--access-logfile",
+                str(access_log),
+                "--access-logformat",
+                ACCESS_FORMAT,
+            ],
+        )
+        stack.start_worker()
+        tokens = make_people(stack, max(args.clients, 1))
+        warm_up(stack, tokens[0])
+        if args.baseline_seconds > 0:
+            phase = Phase("1 client", 1, args.baseline_seconds)
+            phases.append(run_phase(stack, tokens, phase, args, access_log))
+            print(f"  [baseline] {len(phase.post_ms)} POSTs", flush=True)
+        phase = Phase(f"{args.clients} clients", args.clients, args.seconds)
+        phases.append(run_phase(stack, tokens, phase, args, access_log))
+    except BaseException:
+        print(stack.log("web"), file=sys.stderr)
+        print(stack.log("worker"), file=sys.stderr)
+        raise
+    finally:
+        stack.stop()
+
+    print()
+    print("\n".join(report(phases)))
+    loaded = phases[-1]
+    kinds = Counter(
+        re.sub(r"https?://[^/]+|[0-9a-f]{8}-[0-9a-f-]{27}", "…", error) for error in loaded.errors
+    )
+    for kind, count in kinds.most_common(10):
+        print(f"  errors: {count} x {kind}")
+    if len(phases) == 2 and phases[0].post_ms and loaded.post_ms:
+        base = phases[0].post_ms
+        print(
+            f"\n{loaded.name} vs 1 client: enqueue p50 x"
+            f"{percentile(loaded.post_ms, 50) / percentile(base, 50):.2f},"
+            f" p99 x{percentile(loaded.post_ms, 99) / percentile(base, 99):.2f}"
+        )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average at the end: {load}")
+    p99 = percentile(loaded.post_ms, 99) if loaded.post_ms else float("inf")
+    met = p99 <= AIM_P99_MS and not loaded.errors
+    print(
+        f"Aim p99 ≤ {AIM_P99_MS:.0f} ms and 0 errors: {'MET' if met else 'NOT met'}"
+        f" (p99 {p99:.1f} ms, {len(loaded.errors)} errors)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
