@@ -112,5 +112,7 @@ class GenerationSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(reverse("studio:job", args=[job.pk]))
 
     def get_images(self, job) -> list[dict]:
+        if job.status == job.Status.QUEUED:  # none yet: spare the query (clients poll)
+            return []
         images = job.images.select_related("owner", "topic").order_by("source_key")
         return ImageSerializer(images, many=True, context=self.context).data

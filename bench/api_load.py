@@ -27,11 +27,11 @@ queued or running when the phase ends are counted as unfinished, not errors.
 Also the CPU each part used during the phase (from /proc): the web server,
 the worker, the clients (this process) and PostgreSQL (the whole server: other
 users of it count too), in cores, and the web server's CPU per request.
-DATABASE_CONN_MAX_AGE in the environment reaches the stack (0, the default,
-opens a database connection per request).
+DATABASE_CONN_MAX_AGE in the environment reaches the stack (by default a
+PostgreSQL connection is kept for 60 s).
 
     .venv/bin/python bench/api_load.py [--seconds 60] [--clients 50] [--poll 0.5]
-        [--in-flight 1] [--web-workers 2] [--web-threads 4] [--gc-freeze]
+        [--in-flight 1] [--web-workers 2] [--web-threads 4]
 """
 
 from __future__ import annotations
@@ -379,11 +379,6 @@ def main(argv=None) -> int:
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds to start the clients")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--web-threads", type=int, default=4, help="gunicorn threads each")
-    parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="gc.freeze() in each web worker once Django is loaded (bench/gunicorn_gc_freeze.py)",
-    )
     args = parser.parse_args(argv)
 
     setup_django()
@@ -391,10 +386,8 @@ def main(argv=None) -> int:
 
     gunicorn = (
         f"gunicorn, {args.web_workers} process(es) x {args.web_threads} threads (gthread),"
-        " keep-alive 2 s,"
-        + (" gc.freeze() after loading," if args.gc_freeze else "")
-        + " DATABASE_CONN_MAX_AGE="
-        + os.environ.get("DATABASE_CONN_MAX_AGE", "0 (a database connection per request)")
+        " keep-alive 2 s, DATABASE_CONN_MAX_AGE="
+        + os.environ.get("DATABASE_CONN_MAX_AGE", "60 (the default on PostgreSQL)")
     )
     print("\n".join(machine_facts(args, gunicorn)), flush=True)
     if why := redis_reachable(REDIS_URL):
@@ -411,11 +404,6 @@ def main(argv=None) -> int:
             workers=args.web_workers,
             threads=args.web_threads,
             extra_args=[
-                *(
-                    ["--config", str(ROOT / "bench" / "gunicorn_gc_freeze.py")]
-                    if args.gc_freeze
-                    else []
-                ),
                 "--access-logfile",
                 str(access_log),
                 "--access-logformat",

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import parsers, renderers, serializers, status
@@ -75,10 +76,9 @@ def generation_create(request):
         )
     except JobLimitReached as exc:
         raise Throttled(detail=str(exc)) from exc
-    body = GenerationSerializer(job, context={"request": request}).data
+    url = request.build_absolute_uri(reverse("api:generation-detail", args=[job.pk]))
     return Response(
-        {"id": body["id"], "status": body["status"], "url": body["url"]},
-        status=status.HTTP_202_ACCEPTED,
+        {"id": str(job.pk), "status": job.status, "url": url}, status=status.HTTP_202_ACCEPTED
     )
 
 

@@ -91,7 +91,11 @@ def worker_command(python, queues="gpu,remote"):
     jobs); the ``remote`` queue by threads, since those jobs mostly wait on HTTP.
     """
     pool = ["--pool", "solo"] if "gpu" in queues else ["--pool", "threads", "--concurrency", "8"]
+    # A generation on the CPU takes every cycle it gets; at a lower priority it
+    # leaves the web server its share (ATELIER_GPU_WORKER_NICE).
+    nice = settings.ATELIER_GPU_WORKER_NICE if "gpu" in queues else 0
     return [
+        *(["nice", "-n", str(nice)] if nice > 0 else []),
         python,
         "-m",
         "celery",
