@@ -14,9 +14,11 @@ the same stack: a baseline with 1 client for --baseline-seconds (10 s), then
 --clients (50) clients for --seconds (60 s), started over --ramp (2 s). Each
 client is a thread with its own httpx connection (kept alive) and behaves as
 an API script would: it submits a generation (64×64, 4 steps, one image),
-polls GET /api/v1/generations/{id}/ every --poll (0.5 s) until the job is
-done, and only then submits the next (--in-flight 2 keeps two queued
-instead). With one worker the jobs queue up, so most of the traffic is
+polls GET /api/v1/generations/{id}/ until the job is done, waiting between
+looks what the answer's Retry-After says (the work ahead of the job, 1-10 s;
+studio/wait_hint.py), or --poll (0.5 s) without one or with
+--ignore-retry-after, and only then submits the next (--in-flight 2 keeps
+two queued instead). With one worker the jobs queue up, so most of the traffic is
 polls, as in a real studio; the POSTs land amid them.
 
 Measured: enqueue latency = from sending the POST to reading its 202,
@@ -135,37 +137,48 @@ class Client(threading.Thread):
             return None
         return answer.json()["url"]
 
-    def status(self, url: str) -> str | None:
+    def status(self, url: str) -> tuple[str | None, float]:
+        """The job's status, and the seconds until the next look: the answer's
+        Retry-After (unless --ignore-retry-after), else --poll."""
         answer, took = self.request("GET", url)
         if answer is None:
-            return None
+            return None, self.args.poll
         with self.phase.lock:
             self.phase.poll_ms.append(took)
-        return answer.json()["status"]
+        hint = answer.headers.get("Retry-After")
+        wait = float(hint) if hint and not self.args.ignore_retry_after else self.args.poll
+        return answer.json()["status"], wait
 
     def run(self):
         try:
             self.http.get("/api/v1/models/")  # open the keep-alive connection
             time.sleep(max(0.0, self.start_at - time.monotonic()))
-            waiting: list[str] = []
+            waiting: dict[str, float] = {}  # job URL -> when to look at it next
             while time.monotonic() < self.end_at:
                 while len(waiting) < self.args.in_flight and time.monotonic() < self.end_at:
                     url = self.submit()
                     if url is None:
                         time.sleep(self.args.poll)  # as a script would, before retrying
                         break
-                    waiting.append(url)
-                time.sleep(self.args.poll)
-                for url in list(waiting):
-                    state = self.status(url)
+                    waiting[url] = time.monotonic() + self.args.poll
+                if not waiting:
+                    continue
+                next_look = min(min(waiting.values()), self.end_at)
+                time.sleep(max(0.0, next_look - time.monotonic()))
+                for url, due in list(waiting.items()):
+                    if due > time.monotonic():
+                        continue
+                    state, wait = self.status(url)
                     if state in DONE:
-                        waiting.remove(url)
+                        del waiting[url]
                         with self.phase.lock:
                             self.phase.finished += state == "succeeded"
                         if state != "succeeded":
                             self.phase.error(f"job {url} ended {state}")
                     elif state is None:
-                        waiting.remove(url)  # the error is counted; stop polling it
+                        del waiting[url]  # the error is counted; stop polling it
+                    else:
+                        waiting[url] = time.monotonic() + wait
             with self.phase.lock:
                 self.phase.unfinished += len(waiting)
         finally:
@@ -363,8 +376,13 @@ def machine_facts(args, gunicorn: str) -> list[str]:
         "broker: Redis, a database number of its own; database: PostgreSQL, a fresh database",
         "rate limits: OFF (the stack turns them off; all clients share 127.0.0.1);"
         " per-person cap on queued jobs: on",
-        f"clients: each its own person, API token and keep-alive connection; submits,"
-        f" polls every {args.poll} s until done, keeps {args.in_flight} job(s) in flight;"
+        "clients: each its own person, API token and keep-alive connection; submits,"
+        + (
+            " polls as Retry-After says (else"
+            if not args.ignore_retry_after
+            else " ignores Retry-After (polls"
+        )
+        + f" every {args.poll} s) until done, keeps {args.in_flight} job(s) in flight;"
         f" {args.clients} clients started over {args.ramp} s",
     ]
 
@@ -374,7 +392,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="length of the loaded phase")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--baseline-seconds", type=float, default=10, help="1 client; 0 skips")
-    parser.add_argument("--poll", type=float, default=0.5, help="seconds between polls")
+    parser.add_argument(
+        "--poll", type=float, default=0.5, help="seconds between polls without Retry-After"
+    )
+    parser.add_argument(
+        "--ignore-retry-after",
+        action="store_true",
+        help="poll every --poll seconds whatever the server's Retry-After says",
+    )
     parser.add_argument("--in-flight", type=int, default=1, help="jobs each client keeps queued")
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds to start the clients")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
@@ -386,7 +411,7 @@ def main(argv=None) -> int:
 
     gunicorn = (
         f"gunicorn, {args.web_workers} process(es) x {args.web_threads} threads (gthread),"
-        " keep-alive 2 s, DATABASE_CONN_MAX_AGE="
+        " keep-alive 15 s (as make run), DATABASE_CONN_MAX_AGE="
         + os.environ.get("DATABASE_CONN_MAX_AGE", "60 (the default on PostgreSQL)")
     )
     print("\n".join(machine_facts(args, gunicorn)), flush=True)
@@ -404,6 +429,8 @@ def main(argv=None) -> int:
             workers=args.web_workers,
             threads=args.web_threads,
             extra_args=[
+                "--keep-alive",
+                "15",
                 "--access-logfile",
                 str(access_log),
                 "--access-logformat",

@@ -49,6 +49,37 @@ def test_it_reports_a_generation(api, tiny_settings):
     assert body["error"] == "" and body["images"] == []
 
 
+def test_a_poll_says_when_to_ask_again_from_the_work_ahead(api, owner, tiny_settings, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from studio import wait_hint
+
+    monkeypatch.setattr(wait_hint, "_mean_cache", None)
+    GenerationJob.objects.create(
+        owner=owner, model="tiny", request={}, status="succeeded", compute_seconds=1.5
+    )
+    first = api.post("/api/v1/generations/", {"prompt": "a"}, format="json").json()
+    second = api.post("/api/v1/generations/", {"prompt": "b"}, format="json").json()
+    assert api.get(first["url"])["Retry-After"] == "2"  # itself: 1.5 s
+    assert api.get(second["url"])["Retry-After"] == "3"  # one ahead: 3 s
+    # Running, 1 of 4 steps done in 2 s: 6 s to go.
+    GenerationJob.objects.filter(pk=first["id"]).update(
+        status="running", step=1, total_steps=4, started=timezone.now() - timedelta(seconds=2)
+    )
+    assert api.get(first["url"])["Retry-After"] in ("6", "7")
+    GenerationJob.objects.filter(pk=first["id"]).update(status="succeeded")
+    assert "Retry-After" not in api.get(first["url"])
+    # Far down a long queue, the hint stays short enough not to miss much.
+    earlier = timezone.now() - timedelta(minutes=1)
+    GenerationJob.objects.bulk_create(
+        GenerationJob(owner=owner, model="tiny", request={}) for _ in range(50)
+    )
+    GenerationJob.objects.filter(status="queued").exclude(pk=second["id"]).update(created=earlier)
+    assert api.get(second["url"])["Retry-After"] == "10"
+
+
 @pytest.mark.parametrize(
     "payload, field",
     [

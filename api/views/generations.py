@@ -2,7 +2,12 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import parsers, renderers, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, throttle_classes
@@ -15,6 +20,7 @@ from atelier.rate_limits import GenerationThrottle, TokenAuthThrottle
 from studio.forms import GenerationForm
 from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
+from studio.wait_hint import retry_after
 
 from ..serializers import (
     GenerationAcceptedSerializer,
@@ -89,11 +95,28 @@ def _form_errors(form) -> dict:
     return errors
 
 
-@extend_schema(responses=GenerationSerializer, summary="A generation and its images")
+@extend_schema(
+    responses=GenerationSerializer,
+    summary="A generation and its images",
+    parameters=[
+        OpenApiParameter(
+            "Retry-After",
+            int,
+            location=OpenApiParameter.HEADER,
+            response=[200],
+            required=False,
+            description="While the generation is not finished: seconds until it is worth "
+            "asking again (1-10, from the work ahead of it). Absent once it is finished.",
+        )
+    ],
+)
 @api_view(["GET"])
 def generation_detail(request, job_id):
     job = _own_job(request, job_id)
-    return Response(GenerationSerializer(job, context={"request": request}).data)
+    response = Response(GenerationSerializer(job, context={"request": request}).data)
+    if (seconds := retry_after(job)) is not None:
+        response["Retry-After"] = str(seconds)
+    return response
 
 
 @extend_schema(request=None, responses=GenerationSerializer, summary="Cancel a generation")

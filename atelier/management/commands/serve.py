@@ -41,6 +41,10 @@ class Command(BaseCommand):
                 "-",
                 "--graceful-timeout",
                 "5",
+                # Longer than the API's Retry-After (at most 10 s): a client that
+                # waits as told finds its connection still open.
+                "--keep-alive",
+                "15",
             ],
         }
         if not no_worker:
