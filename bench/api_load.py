@@ -97,7 +97,7 @@ class Phase:
 class Client(threading.Thread):
     """One person's API script: submit, poll until done, submit again."""
 
-    def __init__(self, url: str, token: str, phase: Phase, args, start_at: float, end_at: float):
+    def __init__(self, url: str, token: str, phase: Phase, args, delay: float, connected):
         import httpx
 
         super().__init__(daemon=True)
@@ -108,7 +108,7 @@ class Client(threading.Thread):
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         )
         self.phase, self.args = phase, args
-        self.start_at, self.end_at = start_at, end_at
+        self.delay, self.connected = delay, connected
         self.seed = 0
 
     def request(self, method: str, path: str, **kwargs):
@@ -157,7 +157,11 @@ class Client(threading.Thread):
     def run(self):
         try:
             self.http.get("/api/v1/models/")  # open the keep-alive connection
-            time.sleep(max(0.0, self.start_at - time.monotonic()))
+            # The phase begins once every client is connected (a client still
+            # connecting would take this process's time from the measured ones).
+            self.connected.wait()
+            self.end_at = self.phase.began + self.phase.seconds
+            time.sleep(max(0.0, self.phase.began + self.delay - time.monotonic()))
             waiting: dict[str, float] = {}  # job URL -> when to look at it next
             while time.monotonic() < self.end_at:
                 while len(waiting) < self.args.in_flight and time.monotonic() < self.end_at:
@@ -277,23 +281,19 @@ def cpu_now(stack) -> dict[str, float]:
 
 def run_phase(stack, tokens: list[str], phase: Phase, args, access_log: Path) -> Phase:
     _, offset = access_log_posts(access_log, 0)
-    begin = time.monotonic() + 1.0  # every client has connected by then
-    phase.began = begin
     ramp = args.ramp if phase.clients > 1 else 0.0
+    # When the last client is connected, the phase begins (in 0.2 s).
+    connected = threading.Barrier(
+        phase.clients + 1, action=lambda: setattr(phase, "began", time.monotonic() + 0.2)
+    )
     clients = [
-        Client(
-            stack.url,
-            tokens[i],
-            phase,
-            args,
-            start_at=begin + ramp * i / phase.clients,
-            end_at=begin + phase.seconds,
-        )
+        Client(stack.url, tokens[i], phase, args, ramp * i / phase.clients, connected)
         for i in range(phase.clients)
     ]
     for client in clients:
         client.start()
-    time.sleep(max(0.0, begin - time.monotonic()))
+    connected.wait(timeout=60)
+    begin = phase.began
     cpu_begin = cpu_now(stack)
     for client in clients:
         client.join(timeout=phase.seconds + 60)
@@ -322,6 +322,17 @@ def warm_up(stack, token: str) -> None:
                 time.sleep(0.1)
     for _ in range(8):  # new connections spread over the gunicorn processes
         httpx.get(stack.url + "/healthz", timeout=10)
+
+
+def settle(stack) -> None:
+    """Measure the steady state: PostgreSQL writes out now what creating the
+    database, migrating it and making the people dirtied (CHECKPOINT), or its
+    checkpointer does it during the measurement and every commit waits (a
+    half-second stall of every request in the first seconds)."""
+    import psycopg
+
+    with psycopg.connect(stack.database.url, autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
 
 
 def phase_rows(phase: Phase) -> list[tuple[str, str]]:
@@ -452,6 +463,7 @@ def main(argv=None) -> int:
         stack.start_worker()
         tokens = make_people(stack, max(args.clients, 1))
         warm_up(stack, tokens[0])
+        settle(stack)
         if args.baseline_seconds > 0:
             phase = Phase("1 client", 1, args.baseline_seconds)
             phases.append(run_phase(stack, tokens, phase, args, access_log))
