@@ -326,9 +326,10 @@ def warm_up(stack, token: str) -> None:
 
 def settle(stack) -> None:
     """Measure the steady state: PostgreSQL writes out now what creating the
-    database, migrating it and making the people dirtied (CHECKPOINT), or its
-    checkpointer does it during the measurement and every commit waits (a
-    half-second stall of every request in the first seconds)."""
+    database, migrating it and making the people dirtied (CHECKPOINT), rather
+    than its checkpointer during the measurement. (It was tried as the cause
+    of a stall in the first second; that was the clients' own set-up, see
+    run_phase.)"""
     import psycopg
 
     with psycopg.connect(stack.database.url, autocommit=True) as connection:

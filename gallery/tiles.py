@@ -94,7 +94,7 @@ def owner_name(image) -> str:
         return owner.username
 
 
-def tile(image, viewer: Viewer) -> str:
+def tile(image, viewer: Viewer) -> SafeString:
     """One image in a masonry grid: its thumbnail at its stored size (no
     layout shift), a thumbhash placeholder that atelier.js paints while it
     loads, the like button and an overlay with the title, prompt and owner.
@@ -121,7 +121,7 @@ def tile(image, viewer: Viewer) -> str:
             '<span class="visually-hidden"> comments</span></span>'
         )
     liked = getattr(image, "liked", False)
-    return (
+    return mark_safe(
         f'<figure class="tile"><a href="{image_url(image, "gallery:detail")}" class="tile-link">'
         f'<img src="{image_url(image, "gallery:thumbnail")}" width="{int(image.thumb_width)}" '
         f'height="{int(image.thumb_height)}" alt="{display_title}" loading="lazy" '

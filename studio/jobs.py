@@ -25,9 +25,7 @@ def queue_for(backend: str) -> str:
 
 
 def active_jobs(owner):
-    return GenerationJob.objects.filter(
-        owner=owner, status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING]
-    )
+    return GenerationJob.objects.filter(owner=owner, status__in=GenerationJob.ACTIVE)
 
 
 def submit_job(owner, request: dict, *, max_active: int) -> GenerationJob:

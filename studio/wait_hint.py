@@ -38,8 +38,7 @@ def retry_after(job: GenerationJob) -> int | None:
         seconds = _remaining_running(job)
     else:
         ahead = GenerationJob.objects.filter(
-            status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING],
-            created__lt=job.created,
+            status__in=GenerationJob.ACTIVE, created__lt=job.created
         ).count()
         seconds = (ahead + 1) * recent_job_seconds()
     return max(1, min(MAX_SECONDS, math.ceil(seconds)))

@@ -30,7 +30,7 @@ def tile_grid(context, images):
 @register.simple_tag(takes_context=True)
 def tile(context, image):
     """``{% tile image %}``: one tile (``image.liked`` when known)."""
-    return tiles.mark_safe(tiles.tile(image, tiles.Viewer.from_context(context)))
+    return tiles.tile(image, tiles.Viewer.from_context(context))
 
 
 @register.simple_tag(takes_context=True)
