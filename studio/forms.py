@@ -125,6 +125,11 @@ class GenerationForm(forms.Form):
             data["visibility"] = Image.Visibility.PRIVATE
         return data
 
+    @property
+    def preset(self):
+        """The chosen preset (once the form is valid)."""
+        return self.presets[self.cleaned_data["model"]]
+
     def generation_request(self):
         """The validated request as stored on the job, with a concrete seed."""
         data = self.cleaned_data

@@ -50,6 +50,7 @@ def generate(request):
                     request.user,
                     form.generation_request(),
                     max_active=settings.ATELIER_MAX_QUEUED_JOBS,
+                    backend=form.preset.backend,
                 )
             except JobLimitReached as exc:
                 form.add_error(None, str(exc))

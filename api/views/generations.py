@@ -78,7 +78,10 @@ def generation_create(request):
         return Response(_form_errors(form), status=status.HTTP_400_BAD_REQUEST)
     try:
         job = submit_job(
-            request.user, form.generation_request(), max_active=settings.ATELIER_MAX_QUEUED_JOBS
+            request.user,
+            form.generation_request(),
+            max_active=settings.ATELIER_MAX_QUEUED_JOBS,
+            backend=form.preset.backend,
         )
     except JobLimitReached as exc:
         raise Throttled(detail=str(exc)) from exc
