@@ -61,22 +61,48 @@ def paginate(
 def _rows_after(queryset, ordering, values, limit) -> list:
     """The first ``limit`` rows after ``values``, found by index seeks.
 
-    When the first key rarely ties (a timestamp), one query does it:
-    ``a <= x AND (a < x OR b < y)`` starts at the cursor in an index on (a, b)
-    and steps over the few rows tied on ``a``. When it often ties (a count:
+    When the first key rarely ties (a timestamp), one query does it: ``a <=
+    x`` starts at the cursor in an index on (a, b), and the cursor's own row
+    (with any other tied on ``a`` before it) is dropped from what it reads
+    (``_rows_after_moment``). When it often ties (a count:
     most images have no like yet) that step would pass every tied row, so the
     rows are read in steps that each seek exactly (``a = x AND b < y``, then
     ``a < x``), stopping once the page is full. (A row value, ``(a, b) < (x,
     y)``, would be one query, but SQLite seeks on its first column only and
     PostgreSQL misjudges how many rows it matches.)"""
     if isinstance(values[0], datetime):
-        return list(queryset.filter(after(ordering, values))[:limit])
+        return _rows_after_moment(queryset, ordering, values, limit)
     rows = []
     for step in steps_after(ordering, values):
         rows += queryset.filter(step)[: limit - len(rows)]
         if len(rows) >= limit:
             break
     return rows
+
+
+def _rows_after_moment(queryset, ordering, values, limit) -> list:
+    """``_rows_after`` when the first key is a timestamp: one seek to the
+    cursor's moment (``a <= x``) reads the page plus the cursor's own row (a
+    timestamp rarely ties, and the tied rows at or before the cursor come
+    first), which are dropped here. The filter stays a single range, cheap for
+    the ORM to build and the database to plan. Should ties fill that read,
+    the exact filter (``after``) reads the page again."""
+    name, descending = _fields(ordering)[0]
+    read = limit + 1
+    rows = list(queryset.filter(**{f"{name}__{'lte' if descending else 'gte'}": values[0]})[:read])
+    kept = [row for row in rows if _beyond(row, ordering, values)]
+    if len(kept) >= limit or len(rows) < read:
+        return kept[:limit]
+    return list(queryset.filter(after(ordering, values))[:limit])
+
+
+def _beyond(row, ordering, values) -> bool:
+    """Whether ``row`` comes strictly after ``values`` in ``ordering``."""
+    for (name, descending), value in zip(_fields(ordering), values, strict=True):
+        mine = getattr(row, name)
+        if mine != value:
+            return mine < value if descending else mine > value
+    return False
 
 
 def after(ordering: Sequence[str], values: Sequence) -> Q:

@@ -81,6 +81,23 @@ def test_rows_created_at_the_same_moment_are_ordered_by_id(owner):
     assert seen == sorted(ids(images), reverse=True)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+@pytest.mark.parametrize("ordering", [RECENT, ("created", "id")])
+def test_a_few_rows_tied_at_a_page_boundary_are_each_shown_once(owner, size, ordering):
+    images = add_images(owner, 10)
+    Image.objects.filter(pk__in=ids(images[3:6])).update(created=images[3].created)
+    seen, _ = walk(Image.objects.all(), ordering, size)
+    assert seen == ids(Image.objects.order_by(*ordering))
+
+
+def test_a_page_after_a_cursor_is_one_query_when_no_row_ties(owner, django_assert_num_queries):
+    images = add_images(owner, 6)
+    first = paginate(Image.objects.all(), RECENT, size=2)
+    with django_assert_num_queries(1):
+        second = paginate(Image.objects.all(), RECENT, first.next_cursor, size=2)
+    assert ids(second.items) == ids(reversed(images))[2:4]
+
+
 def test_it_pages_by_a_count_with_the_id_breaking_ties(owner):
     images = add_images(owner, 9)
     for i, image in enumerate(images):
