@@ -90,15 +90,19 @@ def _rows_after_moment(queryset, ordering, values, limit) -> list:
     name, descending = _fields(ordering)[0]
     read = limit + 1
     rows = list(queryset.filter(**{f"{name}__{'lte' if descending else 'gte'}": values[0]})[:read])
-    kept = [row for row in rows if _beyond(row, ordering, values)]
+    fields = _fields(ordering)
+    start = 0  # the rows at or before the cursor come first
+    while start < len(rows) and not _beyond(rows[start], fields, values):
+        start += 1
+    kept = rows[start:]
     if len(kept) >= limit or len(rows) < read:
         return kept[:limit]
     return list(queryset.filter(after(ordering, values))[:limit])
 
 
-def _beyond(row, ordering, values) -> bool:
-    """Whether ``row`` comes strictly after ``values`` in ``ordering``."""
-    for (name, descending), value in zip(_fields(ordering), values, strict=True):
+def _beyond(row, fields, values) -> bool:
+    """Whether ``row`` comes strictly after ``values`` in the ordering's ``fields``."""
+    for (name, descending), value in zip(fields, values, strict=True):
         mine = getattr(row, name)
         if mine != value:
             return mine < value if descending else mine > value
