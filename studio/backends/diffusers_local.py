@@ -7,7 +7,8 @@ A job goes through four stages, in the order of this file:
              it stays loaded between jobs in a ``PipelineCache``;
 2. configure a fresh scheduler for the job's sampler from the model's own
              scheduler config, so no job inherits the previous job's sampler;
-3. run       the pipeline with one CPU generator per image, reporting each
+3. run       the pipeline with one CPU generator per image (every random
+             draw made in float32, whatever the pipeline's dtype), reporting each
              step (with a latent preview a few times a second) and checking
              for cancellation between steps;
 4. images    come back as ``GeneratedImage`` in seed order.
@@ -21,11 +22,14 @@ architecture, whose configs are used instead of fetching them from the hub).
 Determinism: the same request on the same machine gives bit-identical pixels
 only if torch uses the same number of CPU threads every time (float sums are
 split differently across threads). Workers call ``pin_threads`` once at start.
-On a GPU the same holds for the same device, dtype and library versions.
+On a GPU the same holds for the same device, dtype and library versions. A
+GPU in half precision and the CPU in float32 give the same picture from the
+same seed, but for the rounding (bench/local_engine_devices.py measures it).
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 import time
@@ -375,7 +379,8 @@ def configure(loaded: LoadedPipeline, request: GenerationRequest):
     whatever the previous job chose. The caller holds the pipeline's lock.
     """
     pipe = loaded.pipe
-    pipe.scheduler = make_scheduler(request.sampler, loaded.scheduler_config)
+    scheduler = make_scheduler(request.sampler, loaded.scheduler_config)
+    pipe.scheduler = draw_step_noise_in_float32(scheduler, pipe.unet.dtype)
     return pipe
 
 
@@ -431,6 +436,7 @@ def run(
     reporter = StepReporter(on_progress, should_cancel, sdxl)
     try:
         output = pipe(
+            latents=initial_noise(pipe, request, generators),
             prompt=request.prompt,
             negative_prompt=request.negative_prompt or None,
             width=request.width,
@@ -453,6 +459,47 @@ def run(
     if reporter.cancelled:
         raise Cancelled()
     return output.images
+
+
+# Noise in float32 ---------------------------------------------------------------
+#
+# A seed must give the same picture in half precision on a GPU as in float32
+# on a CPU (a remix on another machine, a job retried on another worker). But
+# a seeded CPU generator asked for float16 or bfloat16 noise may draw another
+# sequence than for float32: torch 2.11 does (seen on an H200: every image of
+# the same seed came out unrelated), 2.13 does not. So every random draw is
+# made in float32 and then converted: the starting noise here, each step's
+# noise of the ancestral samplers in ``draw_step_noise_in_float32``.
+
+
+def initial_noise(pipe, request: GenerationRequest, generators) -> torch.Tensor:
+    """The starting latents, one float32 draw per image's generator (what the
+    pipeline itself draws in float32), in the pipeline's dtype and device."""
+    factor = pipe.vae_scale_factor
+    shape = (1, pipe.unet.config.in_channels, request.height // factor, request.width // factor)
+    noise = torch.cat([torch.randn(shape, generator=g, dtype=torch.float32) for g in generators])
+    return noise.to(device=pipe.device, dtype=pipe.unet.dtype)
+
+
+def draw_step_noise_in_float32(scheduler, dtype: torch.dtype):
+    """Make ``scheduler.step`` work (and draw its noise) in float32 when the
+    pipeline runs in ``dtype`` below it, handing the new latents back in ``dtype``."""
+    if dtype == torch.float32:
+        return scheduler
+    step = scheduler.step
+
+    # wraps: the pipeline reads step's signature to know whether to pass it
+    # the generators (without them the noise would not follow the seed).
+    @functools.wraps(step)
+    def step_in_float32(model_output, timestep, sample, *args, **kwargs):
+        result = step(model_output.float(), timestep, sample, *args, **kwargs)
+        if isinstance(result, tuple):
+            return (result[0].to(sample.dtype), *result[1:])
+        result.prev_sample = result.prev_sample.to(sample.dtype)
+        return result
+
+    scheduler.step = step_in_float32
+    return scheduler
 
 
 def _out_of_memory(request: GenerationRequest) -> BackendError:
