@@ -5,8 +5,10 @@ from gallery.models import Image
 from studio import limits
 from studio.models import GenerationJob
 
+from .model_serializer import ModelSerializer
 
-class ImageSerializer(serializers.ModelSerializer):
+
+class ImageSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     owner = serializers.CharField(source="owner.username", read_only=True)
@@ -77,7 +79,7 @@ class GenerationAcceptedSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
-class GenerationSerializer(serializers.ModelSerializer):
+class GenerationSerializer(ModelSerializer):
     images = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     page_url = serializers.SerializerMethodField()

@@ -7,6 +7,8 @@ from rest_framework import serializers
 from gallery.comments import MAX_LENGTH
 from gallery.models import Comment
 
+from .model_serializer import ModelSerializer
+
 
 class LikeStateSerializer(serializers.Serializer):
     liked = serializers.BooleanField(help_text="Always true after a like.")
@@ -21,7 +23,7 @@ class CommentTextSerializer(serializers.Serializer):
     )
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(ModelSerializer):
     image = serializers.IntegerField(source="image_id", read_only=True)
     user = serializers.CharField(source="user.username", read_only=True)
     display_name = serializers.SerializerMethodField()

@@ -10,6 +10,8 @@ from rest_framework import serializers
 from gallery.models import Topic
 from gallery.topics import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX, cover_url
 
+from .model_serializer import ModelSerializer
+
 # Slugs are Unicode (made from a name in any script): letters, digits, - and _.
 # Python's \w is Unicode; a schema's (ECMA-262) \w is ASCII, so name the classes.
 SLUG_HELP = "Letters and digits of any script, hyphens and underscores."
@@ -24,7 +26,7 @@ class SlugRequestField(serializers.CharField):
 NOT_ONLY_SPACES = RegexValidator(r"\S", "Write a name.")
 
 
-class TopicSerializer(serializers.ModelSerializer):
+class TopicSerializer(ModelSerializer):
     """A topic from ``gallery.topics.topics_for`` (its counts annotated)."""
 
     slug = serializers.CharField(read_only=True, help_text=SLUG_HELP)
