@@ -249,8 +249,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 ATELIER_TORCH_THREADS = env_int("ATELIER_TORCH_THREADS", 0)  # 0 = torch's own choice
-# The local-model worker runs at this lower CPU priority (nice), so that pages
-# and the API stay quick while a generation fills the CPU; 0 = the default.
+# The local-model worker runs at a lower CPU priority, so that pages and the
+# API stay quick while a generation fills the CPU: on Linux under SCHED_IDLE
+# (it runs when nothing else wants the CPU); else, or with IDLE=0, at this
+# nice value (0 = the default priority).
+ATELIER_GPU_WORKER_IDLE = env_bool("ATELIER_GPU_WORKER_IDLE", True)
 ATELIER_GPU_WORKER_NICE = env_int("ATELIER_GPU_WORKER_NICE", 10)
 
 # --- Generation.

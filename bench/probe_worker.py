@@ -129,7 +129,8 @@ def main() -> None:
     from atelier.management.commands.serve import worker_command
 
     install(Recorder(os.environ["BENCH_PROBE_LOG"]))
-    sys.argv = worker_command(sys.executable)[2:]  # ["celery", "-A", "atelier", "worker", ...]
+    command = worker_command(sys.executable)  # [priority prefix, python, "-m", "celery", ...]
+    sys.argv = command[command.index("-m") + 1 :]  # ["celery", "-A", "atelier", "worker", ...]
     from celery.__main__ import main as celery_main
 
     celery_main()

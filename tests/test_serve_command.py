@@ -1,16 +1,49 @@
 """`manage.py serve`'s worker commands (atelier/management/commands/serve.py)."""
 
-from atelier.management.commands.serve import worker_command
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from atelier.management.commands.serve import priority_prefix, worker_command
+
+REPORT = "import os; print(os.sched_getscheduler(0), os.nice(0))"
 
 
-def test_the_local_model_worker_runs_at_a_lower_cpu_priority(settings):
-    settings.ATELIER_GPU_WORKER_NICE = 10
+def started_under(prefix: list[str]) -> tuple[int, int]:
+    """The scheduling policy and nice value of a process started under ``prefix``."""
+    out = subprocess.run(
+        [*prefix, sys.executable, "-c", REPORT], capture_output=True, text=True, check=True
+    ).stdout
+    policy, nice = out.split()
+    return int(policy), int(nice)
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or not shutil.which("chrt"), reason="SCHED_IDLE needs Linux's chrt"
+)
+def test_on_linux_the_local_model_worker_only_gets_the_cpu_that_is_left(settings):
+    settings.ATELIER_GPU_WORKER_IDLE = True
     gpu = worker_command("python", "gpu,remote")
-    assert gpu[:4] == ["nice", "-n", "10", "python"] and gpu[gpu.index("--pool") + 1] == "solo"
-    remote = worker_command("python", "remote")
-    assert remote[0] == "python" and remote[remote.index("--pool") + 1] == "threads"
+    assert gpu[gpu.index("--pool") + 1] == "solo"
+    assert started_under(priority_prefix("gpu"))[0] == os.SCHED_IDLE
 
 
-def test_a_priority_of_0_runs_the_worker_as_is(settings):
+def test_without_idle_scheduling_it_runs_at_a_lower_nice_value(settings):
+    settings.ATELIER_GPU_WORKER_IDLE = False
+    settings.ATELIER_GPU_WORKER_NICE = 10
+    policy, nice = started_under(priority_prefix("gpu"))
+    assert policy == os.SCHED_OTHER and nice == min(19, os.nice(0) + 10)
+
+
+def test_a_nice_value_of_0_runs_the_worker_as_is(settings):
+    settings.ATELIER_GPU_WORKER_IDLE = False
     settings.ATELIER_GPU_WORKER_NICE = 0
     assert worker_command("python", "gpu")[0] == "python"
+
+
+def test_the_remote_worker_keeps_the_normal_priority(settings):
+    remote = worker_command("python", "remote")
+    assert remote[0] == "python" and remote[remote.index("--pool") + 1] == "threads"

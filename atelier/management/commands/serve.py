@@ -3,6 +3,7 @@
 `make run` calls this after migrating. Ctrl-C (or SIGTERM) stops both."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -87,6 +88,25 @@ class Command(BaseCommand):
             sys.exit(exit_code)
 
 
+def priority_prefix(queues: str) -> list[str]:
+    """What the worker for ``queues`` is started under: the local-model worker
+    at a lower CPU priority, since a generation on the CPU takes every cycle
+    it gets.
+
+    On Linux it runs under SCHED_IDLE (``chrt --idle 0``,
+    ATELIER_GPU_WORKER_IDLE): a request that wakes up takes the CPU from it at
+    once, where at nice 10 it waited for the worker's time slice after each
+    database round trip (API submissions under load, p99 33-52 -> 29-31 ms;
+    bench/RESULTS.md). Elsewhere, or with ATELIER_GPU_WORKER_IDLE=0, it runs at
+    nice ATELIER_GPU_WORKER_NICE (0: as is)."""
+    if "gpu" not in queues:
+        return []
+    if settings.ATELIER_GPU_WORKER_IDLE and sys.platform == "linux" and shutil.which("chrt"):
+        return ["chrt", "--idle", "0"]
+    nice = settings.ATELIER_GPU_WORKER_NICE
+    return ["nice", "-n", str(nice)] if nice > 0 else []
+
+
 def worker_command(python, queues="gpu,remote"):
     """A Celery worker for ``queues``.
 
@@ -95,11 +115,8 @@ def worker_command(python, queues="gpu,remote"):
     jobs); the ``remote`` queue by threads, since those jobs mostly wait on HTTP.
     """
     pool = ["--pool", "solo"] if "gpu" in queues else ["--pool", "threads", "--concurrency", "8"]
-    # A generation on the CPU takes every cycle it gets; at a lower priority it
-    # leaves the web server its share (ATELIER_GPU_WORKER_NICE).
-    nice = settings.ATELIER_GPU_WORKER_NICE if "gpu" in queues else 0
     return [
-        *(["nice", "-n", str(nice)] if nice > 0 else []),
+        *priority_prefix(queues),
         python,
         "-m",
         "celery",
