@@ -1,5 +1,8 @@
-"""Fixtures for the pure backend tests: a tiny SDXL pipeline and a shared backend."""
+"""Fixtures for the pure backend tests: a tiny SDXL pipeline and a shared
+backend; for the remote engines, a threaded fake server, an event that
+releases blocked handlers and a fake ``time.sleep``."""
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -60,3 +63,40 @@ def tiny_request(tiny_model_path):
 @pytest.fixture
 def recorder():
     return Recorder()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """An HTTP server for a remote engine's fake, threaded so that a request
+    blocked on purpose does not hold up the next one (a retry, a cancel)."""
+    from pytest_httpserver import HTTPServer
+
+    fake = HTTPServer(threaded=True)
+    fake.start()
+    yield fake
+    fake.clear()
+    fake.stop()
+
+
+@pytest.fixture
+def release():
+    """An event that blocked fake handlers wait on; set at teardown so none lingers."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+class Sleeps(list):
+    """A fake ``time.sleep`` that records the waits instead of taking them."""
+
+    def __call__(self, seconds):
+        self.append(seconds)
+
+    @property
+    def total(self):
+        return round(sum(self), 3)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()

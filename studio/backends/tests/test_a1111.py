@@ -78,14 +78,6 @@ def a1111(a1111_server):
     a1111_server.clear()
 
 
-@pytest.fixture
-def release():
-    """An event that blocked fake handlers wait on; set at teardown so none lingers."""
-    event = threading.Event()
-    yield event
-    event.set()
-
-
 def make_config(server, **overrides):
     config = {
         "url": server.url_for("").rstrip("/"),

@@ -4,7 +4,6 @@ ComfyUI's HTTP routes and websocket messages on one port."""
 import base64
 import json
 import socket
-import threading
 
 import pytest
 
@@ -28,14 +27,6 @@ def one_torch_thread():
 def comfy():
     with FakeComfyUI(checkpoints=[CHECKPOINT, "sd15/dreamshaper_8.safetensors"]) as fake:
         yield fake
-
-
-@pytest.fixture
-def release():
-    """An event that blocked fake handlers wait on; set at teardown so none lingers."""
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 def make_config(fake, **overrides):

@@ -10,11 +10,9 @@ import base64
 import io
 import json
 import socket
-import threading
 
 import pytest
 from PIL import Image
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from studio.backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable
@@ -43,45 +41,11 @@ def one_torch_thread():
     yield
 
 
-@pytest.fixture(scope="module")
-def server():
-    """Threaded, so that a request blocked on purpose does not hold up the retry."""
-    fake = HTTPServer(threaded=True)
-    fake.start()
-    yield fake
-    fake.clear()
-    fake.stop()
-
-
 @pytest.fixture
 def api(server):
     server.clear()
     yield server
     server.check_handler_errors()
-
-
-@pytest.fixture
-def release():
-    """Lets a deliberately slow handler finish once the test is over."""
-    event = threading.Event()
-    yield event
-    event.set()
-
-
-class Sleeps(list):
-    """A fake ``time.sleep`` that records the waits instead of taking them."""
-
-    def __call__(self, seconds):
-        self.append(seconds)
-
-    @property
-    def total(self):
-        return round(sum(self), 3)
-
-
-@pytest.fixture
-def sleeps():
-    return Sleeps()
 
 
 @pytest.fixture
