@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import json
 import logging
@@ -65,7 +66,7 @@ from .base import (
     ProgressCallback,
 )
 from .engine_urls import without_credentials
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
 from .samplers import sampler_names
 
 log = logging.getLogger(__name__)
@@ -122,18 +123,13 @@ class A1111Backend:
     ) -> list[GeneratedImage]:
         server = self.server(request.options)
 
-        def retried(call):
-            return call_with_retries(
-                call,
-                policy=self.retry_policy,
-                should_cancel=should_cancel,
-                sleep=self.sleep,
-                on_wait=lambda delay, error: on_progress(
-                    Progress(
-                        phase="waiting", message=f"{error.message} Trying again in {delay:.0f} s."
-                    )
-                ),
-            )
+        retried = functools.partial(
+            call_with_retries,
+            policy=self.retry_policy,
+            should_cancel=should_cancel,
+            sleep=self.sleep,
+            on_wait=report_waits(on_progress),
+        )
 
         checkpoint = retried(lambda: find_checkpoint(server, request.model_id))
         sampler, scheduler = retried(lambda: self.sampler_and_scheduler(server, request))

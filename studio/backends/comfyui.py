@@ -37,6 +37,7 @@ overrides the one implied by the sampler).
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import logging
@@ -64,7 +65,7 @@ from .base import (
     ProgressCallback,
 )
 from .engine_urls import without_credentials
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
 
 log = logging.getLogger(__name__)
 
@@ -176,18 +177,13 @@ class ComfyUIBackend:
             fill_workflow(template, request, seed, sampler, scheduler) for seed in request.seeds()
         ]
 
-        def retried(call):
-            return call_with_retries(
-                call,
-                policy=self.retry_policy,
-                should_cancel=should_cancel,
-                sleep=self.sleep,
-                on_wait=lambda delay, error: on_progress(
-                    Progress(
-                        phase="waiting", message=f"{error.message} Trying again in {delay:.0f} s."
-                    )
-                ),
-            )
+        retried = functools.partial(
+            call_with_retries,
+            policy=self.retry_policy,
+            should_cancel=should_cancel,
+            sleep=self.sleep,
+            on_wait=report_waits(on_progress),
+        )
 
         return retried(
             lambda: self.run(server, workflows, request, on_progress, should_cancel, retried)

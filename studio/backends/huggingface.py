@@ -47,7 +47,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
 
 DEFAULT_PROVIDER = "hf-inference"
 DEFAULT_TIMEOUT = 120.0  # seconds; SDXL at 1024² and 30 steps takes 5–60 s when warm
@@ -114,14 +114,7 @@ class HuggingFaceBackend:
                 lambda seed=seed: text_to_image(client, target, request, seed, secret),
                 policy=self.policy,
                 should_cancel=should_cancel,
-                on_wait=lambda delay, error, done=done: on_progress(
-                    Progress(
-                        phase="waiting",
-                        step=done,
-                        total=total,
-                        message=f"{error.message} Trying again in {delay:.0f} s…",
-                    )
-                ),
+                on_wait=report_waits(on_progress, step=done, total=total),
                 sleep=self.sleep,
             )
             results.append(GeneratedImage(image, seed))

@@ -53,7 +53,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after
+from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
 
 DEFAULT_TIMEOUT = 180.0  # gpt-image-1 at high quality can take more than a minute
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -138,14 +138,7 @@ class OpenAIImagesBackend:
                     lambda body=body: post(client, f"{base_url}/images/generations", body, secret),
                     policy=self.policy,
                     should_cancel=should_cancel,
-                    on_wait=lambda delay, error, done=done: on_progress(
-                        Progress(
-                            phase="waiting",
-                            step=done,
-                            total=request.n,
-                            message=f"{error.message} Trying again in {delay:.0f} s…",
-                        )
-                    ),
+                    on_wait=report_waits(on_progress, step=done, total=request.n),
                     sleep=self.sleep,
                 )
                 images.extend(decode_images(answer, count))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from .base import BackendError, CancelCheck, Cancelled
+from .base import BackendError, CancelCheck, Cancelled, Progress, ProgressCallback
 
 T = TypeVar("T")
 
@@ -63,6 +63,20 @@ def call_with_retries(
             _wait(delay, should_cancel, sleep)
             waited += delay
     raise AssertionError("unreachable")
+
+
+def report_waits(
+    on_progress: ProgressCallback, *, step: int = 0, total: int = 0
+) -> Callable[[float, BackendError], None]:
+    """An ``on_wait`` that shows each wait on the job page, with the engine's
+    reason ("Hugging Face is loading the model (about 20 s). Trying again in
+    20 s…") and the job's progress so far (``step`` of ``total``)."""
+
+    def on_wait(delay: float, error: BackendError) -> None:
+        message = f"{error.message} Trying again in {delay:.0f} s…"
+        on_progress(Progress(phase="waiting", step=step, total=total, message=message))
+
+    return on_wait
 
 
 def _wait(delay: float, should_cancel: CancelCheck, sleep: Callable[[float], None]) -> None:
