@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import io
 import json
 import logging
@@ -66,7 +65,7 @@ from .base import (
     ProgressCallback,
 )
 from .engine_urls import without_credentials
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
+from .retrying import RetryPolicy, parse_retry_after, retrier
 from .samplers import sampler_names
 
 log = logging.getLogger(__name__)
@@ -123,13 +122,7 @@ class A1111Backend:
     ) -> list[GeneratedImage]:
         server = self.server(request.options)
 
-        retried = functools.partial(
-            call_with_retries,
-            policy=self.retry_policy,
-            should_cancel=should_cancel,
-            sleep=self.sleep,
-            on_wait=report_waits(on_progress),
-        )
+        retried = retrier(self.retry_policy, should_cancel, self.sleep, on_progress)
 
         checkpoint = retried(lambda: find_checkpoint(server, request.model_id))
         sampler, scheduler = retried(lambda: self.sampler_and_scheduler(server, request))

@@ -37,7 +37,6 @@ overrides the one implied by the sampler).
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import json
 import logging
@@ -65,7 +64,7 @@ from .base import (
     ProgressCallback,
 )
 from .engine_urls import without_credentials
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
+from .retrying import RetryPolicy, parse_retry_after, retrier
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +176,7 @@ class ComfyUIBackend:
             fill_workflow(template, request, seed, sampler, scheduler) for seed in request.seeds()
         ]
 
-        retried = functools.partial(
-            call_with_retries,
-            policy=self.retry_policy,
-            should_cancel=should_cancel,
-            sleep=self.sleep,
-            on_wait=report_waits(on_progress),
-        )
+        retried = retrier(self.retry_policy, should_cancel, self.sleep, on_progress)
 
         return retried(
             lambda: self.run(server, workflows, request, on_progress, should_cancel, retried)

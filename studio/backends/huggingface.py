@@ -47,7 +47,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
+from .retrying import RetryPolicy, parse_retry_after, retrier
 
 DEFAULT_PROVIDER = "hf-inference"
 DEFAULT_TIMEOUT = 120.0  # seconds; SDXL at 1024² and 30 steps takes 5–60 s when warm
@@ -110,13 +110,10 @@ class HuggingFaceBackend:
         for done, seed in enumerate(request.seeds()):
             if should_cancel():
                 raise Cancelled()
-            image = call_with_retries(
-                lambda seed=seed: text_to_image(client, target, request, seed, secret),
-                policy=self.policy,
-                should_cancel=should_cancel,
-                on_wait=report_waits(on_progress, step=done, total=total),
-                sleep=self.sleep,
+            retried = retrier(
+                self.policy, should_cancel, self.sleep, on_progress, step=done, total=total
             )
+            image = retried(lambda seed=seed: text_to_image(client, target, request, seed, secret))
             results.append(GeneratedImage(image, seed))
             on_progress(Progress(phase="sampling", step=done + 1, total=total))
         if should_cancel():

@@ -53,7 +53,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, call_with_retries, parse_retry_after, report_waits
+from .retrying import RetryPolicy, parse_retry_after, retrier
 
 DEFAULT_TIMEOUT = 180.0  # gpt-image-1 at high quality can take more than a minute
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -133,13 +133,16 @@ class OpenAIImagesBackend:
                 if should_cancel():
                     raise Cancelled()
                 body = request_body(request, rules, size, count)
-                done = len(images)
-                answer = call_with_retries(
-                    lambda body=body: post(client, f"{base_url}/images/generations", body, secret),
-                    policy=self.policy,
-                    should_cancel=should_cancel,
-                    on_wait=report_waits(on_progress, step=done, total=request.n),
-                    sleep=self.sleep,
+                retried = retrier(
+                    self.policy,
+                    should_cancel,
+                    self.sleep,
+                    on_progress,
+                    step=len(images),
+                    total=request.n,
+                )
+                answer = retried(
+                    lambda body=body: post(client, f"{base_url}/images/generations", body, secret)
                 )
                 images.extend(decode_images(answer, count))
                 on_progress(Progress(phase="sampling", step=len(images), total=request.n))

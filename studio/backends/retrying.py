@@ -6,6 +6,7 @@ bounded in total time, and stopped at once by a cancellation."""
 from __future__ import annotations
 
 import email.utils
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -65,18 +66,27 @@ def call_with_retries(
     raise AssertionError("unreachable")
 
 
-def report_waits(
-    on_progress: ProgressCallback, *, step: int = 0, total: int = 0
-) -> Callable[[float, BackendError], None]:
-    """An ``on_wait`` that shows each wait on the job page, with the engine's
-    reason ("Hugging Face is loading the model (about 20 s). Trying again in
-    20 s…") and the job's progress so far (``step`` of ``total``)."""
+def retrier(
+    policy: RetryPolicy,
+    should_cancel: CancelCheck,
+    sleep: Callable[[float], None],
+    on_progress: ProgressCallback,
+    *,
+    step: int = 0,
+    total: int = 0,
+) -> Callable[[Callable[[], T]], T]:
+    """``call_with_retries`` for one job: ``retried(call)`` runs ``call`` with
+    the engine's retry settings and shows each wait on the job page, with the
+    engine's reason ("Hugging Face is loading the model (about 20 s). Trying
+    again in 20 s…") and the job's progress so far (``step`` of ``total``)."""
 
     def on_wait(delay: float, error: BackendError) -> None:
         message = f"{error.message} Trying again in {delay:.0f} s…"
         on_progress(Progress(phase="waiting", step=step, total=total, message=message))
 
-    return on_wait
+    return functools.partial(
+        call_with_retries, policy=policy, should_cancel=should_cancel, sleep=sleep, on_wait=on_wait
+    )
 
 
 def _wait(delay: float, should_cancel: CancelCheck, sleep: Callable[[float], None]) -> None:
