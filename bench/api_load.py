@@ -40,15 +40,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
-import shlex
 import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +53,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from job_overhead import percentile, redis_reachable, setup_django, tiny_model  # noqa: E402
+from job_overhead import (  # noqa: E402
+    percentile,
+    redis_reachable,
+    run_facts,
+    setup_django,
+    tiny_model,
+)
 
 AIM_P99_MS = 50.0
 BODY = {
@@ -384,16 +387,8 @@ def report(phases: list[Phase]) -> list[str]:
 
 
 def machine_facts(args, gunicorn: str) -> list[str]:
-    python = Path(sys.executable)
-    if python.is_relative_to(ROOT):
-        python = python.relative_to(ROOT)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
-        f"command: {shlex.join([str(python), *sys.argv])}",
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"machine: {os.cpu_count()} CPUs, {platform.platform()},"
-        f" Python {platform.python_version()}",
-        f"load average at the start: {load}",
+        *run_facts(),
         f"web: {gunicorn}",
         "worker: 1 Celery worker (gpu queue), tiny model 64x64, 4 steps, 1 image,"
         " torch on 1 thread",

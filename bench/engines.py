@@ -40,21 +40,18 @@ import itertools
 import json
 import logging
 import os
-import platform
-import shlex
 import sqlite3
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.job_overhead import db_path, epoch, percentile, setup_django  # noqa: E402
+from bench.job_overhead import db_path, epoch, percentile, run_facts, setup_django  # noqa: E402
 
 ENGINES = ["a1111", "comfyui", "huggingface", "openai"]
 CHECKPOINT = "sd_xl_base_1.0.safetensors"
@@ -393,20 +390,6 @@ def table(levels: list[Level], latency: float) -> list[str]:
     return lines
 
 
-def machine_facts() -> list[str]:
-    python = Path(sys.executable)
-    if python.is_relative_to(ROOT):
-        python = python.relative_to(ROOT)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        f"command: {shlex.join([str(python), *sys.argv])}",
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"machine: {os.cpu_count()} CPUs, {platform.platform()},"
-        f" Python {platform.python_version()}",
-        f"load average before the run: {load}",
-    ]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency", type=float, default=0.2, help="fake seconds per image")
@@ -426,7 +409,7 @@ def main(argv=None) -> int:
     from bench.job_overhead import tiny_model
     from tests.stack import Stack, api_client
 
-    facts = machine_facts()
+    facts = run_facts()
     print("\n".join(facts), flush=True)
     results: list[Level] = []
     with Fakes(args.latency) as fakes:

@@ -45,17 +45,14 @@ import gzip
 import json
 import math
 import os
-import platform
 import re
 import secrets
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -689,20 +686,6 @@ def load_result(data: dict) -> Result:
     return result
 
 
-def machine_facts() -> list[str]:
-    python = Path(sys.executable)
-    if python.is_relative_to(ROOT):
-        python = python.relative_to(ROOT)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        f"command: {shlex.join([str(python), 'bench/feeds.py', *sys.argv[1:]])}",
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"machine: {os.cpu_count()} CPUs, {platform.platform()},"
-        f" Python {platform.python_version()}",
-        f"load average before the run: {load}",
-    ]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
@@ -721,7 +704,9 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(asdict(result)))
         return 0
 
-    print("\n".join(machine_facts()), flush=True)
+    from job_overhead import run_facts
+
+    print("\n".join(run_facts()), flush=True)
     engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results = []
     started = time.perf_counter()

@@ -389,21 +389,33 @@ def breakdown_table(run: Run) -> list[str]:
     return table(rows, title)
 
 
-def machine_facts() -> list[str]:
-    import torch
-
+def run_facts(machine_extra: str = "") -> list[str]:
+    """The first lines of every bench's output: the command as run from the
+    repository root, the date, the machine (``machine_extra`` appended) and
+    its load average before the run."""
     python = Path(sys.executable)
     if python.is_relative_to(ROOT):
         python = python.relative_to(ROOT)
+    script = Path(sys.argv[0]).resolve()
+    if script.is_relative_to(ROOT):
+        script = script.relative_to(ROOT)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
-        f"command: {shlex.join([str(python), *sys.argv])}",
+        f"command: {shlex.join([str(python), str(script), *sys.argv[1:]])}",
         f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"machine: {os.cpu_count()} CPUs, {platform.platform()},"
-        f" Python {platform.python_version()}, torch {torch.__version__}",
+        f" Python {platform.python_version()}{machine_extra}",
+        f"load average before the run: {load}",
+    ]
+
+
+def machine_facts() -> list[str]:
+    import torch
+
+    return [
+        *run_facts(f", torch {torch.__version__}"),
         "torch threads in the worker: 1 (the stack sets ATELIER_TORCH_THREADS=1);"
         f" torch's own default here: {torch.get_num_threads()}",
-        f"load average before the run: {load}",
     ]
 
 
