@@ -56,9 +56,3 @@ def public_person(username: str, *, with_counts: bool = False):
         people = people.annotate(**_counts())
     person = people.filter(username=username, is_active=True).first()
     return _attach_counts(person) if person is not None and with_counts else person
-
-
-def profile_counts(user) -> ProfileCounts:
-    """A person's counts, in one query."""
-    person = get_user_model().objects.annotate(**_counts()).only("pk").get(pk=user.pk)
-    return _attach_counts(person).counts

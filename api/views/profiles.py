@@ -9,15 +9,18 @@ from rest_framework.views import APIView
 
 from accounts.forms import ProfileForm
 from accounts.models import Profile
-from gallery.profiles import profile_counts, public_person
+from gallery.profiles import public_person
 
 from ..topic_serializers import ProfileSerializer, ProfileUpdateSerializer
 from .topics import form_errors, text_input
 
 
-def _profile_body(request, user) -> dict:
-    user.counts = profile_counts(user)
-    return ProfileSerializer(user, context={"request": request}).data
+def _profile_body(request, username: str) -> dict:
+    """The person's public profile with their counts (one query), or a 404."""
+    person = public_person(username, with_counts=True)
+    if person is None:
+        raise NotFound("No such person.")
+    return ProfileSerializer(person, context={"request": request}).data
 
 
 class ProfileDetail(APIView):
@@ -27,10 +30,7 @@ class ProfileDetail(APIView):
 
     @extend_schema(summary="A public profile", responses={200: ProfileSerializer})
     def get(self, request, username):
-        person = public_person(username)
-        if person is None:
-            raise NotFound("No such person.")
-        return Response(_profile_body(request, person))
+        return Response(_profile_body(request, username))
 
 
 class MyProfile(APIView):
@@ -41,7 +41,7 @@ class MyProfile(APIView):
     @extend_schema(summary="My profile", responses={200: ProfileSerializer})
     def get(self, request):
         Profile.objects.get_or_create(user=request.user)
-        return Response(_profile_body(request, public_person(request.user.username)))
+        return Response(_profile_body(request, request.user.username))
 
     @extend_schema(
         summary="Edit my profile",
@@ -60,4 +60,4 @@ class MyProfile(APIView):
         if not form.is_valid():
             return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
         form.save()
-        return Response(_profile_body(request, public_person(request.user.username)))
+        return Response(_profile_body(request, request.user.username))

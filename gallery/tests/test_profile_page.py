@@ -9,7 +9,7 @@ from django.test import Client
 from accounts.models import Profile
 from gallery.likes import like
 from gallery.models import Subscription
-from gallery.profiles import profile_counts
+from gallery.profiles import public_person
 from gallery.topics import create_topic
 from tests.fixtures import make_user
 
@@ -47,7 +47,7 @@ def test_the_counts_include_public_images_only(owner, other, staff, make_image):
     Subscription.objects.create(user=other, topic=topic)
     Subscription.objects.create(user=staff, topic=topic)
     Subscription.objects.create(user=other, topic=create_topic(owner, name="More"))
-    counts = profile_counts(owner)
+    counts = public_person(owner.username, with_counts=True).counts
     assert (counts.images, counts.topics, counts.likes_received, counts.subscribers) == (1, 2, 2, 2)
 
 
