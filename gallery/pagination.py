@@ -87,10 +87,9 @@ def _rows_after_moment(queryset, ordering, values, limit) -> list:
     first), which are dropped here. The filter stays a single range, cheap for
     the ORM to build and the database to plan. Should ties fill that read,
     the exact filter (``after``) reads the page again."""
-    name, descending = _fields(ordering)[0]
-    read = limit + 1
-    rows = list(queryset.filter(**{f"{name}__{'lte' if descending else 'gte'}": values[0]})[:read])
     fields = _fields(ordering)
+    read = limit + 1
+    rows = list(queryset.filter(_from_first_value(fields, values))[:read])
     start = 0  # the rows at or before the cursor come first
     while start < len(rows) and not _beyond(rows[start], fields, values):
         start += 1
@@ -121,8 +120,14 @@ def after(ordering: Sequence[str], values: Sequence) -> Q:
             return strictly
         return strictly | (Q(**{name: values[i]}) & beyond(i + 1))
 
+    return _from_first_value(fields, values) & beyond(0)
+
+
+def _from_first_value(fields, values) -> Q:
+    """The rows whose first key is the cursor's or beyond it: where an index
+    on the ordering starts reading."""
     first, descending = fields[0]
-    return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]}) & beyond(0)
+    return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]})
 
 
 def steps_after(ordering: Sequence[str], values: Sequence) -> list[Q]:
