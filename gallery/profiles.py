@@ -38,16 +38,6 @@ def _counts():
     }
 
 
-def _attach_counts(person):
-    person.counts = ProfileCounts(
-        images=person.count_images,
-        topics=person.count_topics,
-        likes_received=person.count_likes,
-        subscribers=person.count_subscribers,
-    )
-    return person
-
-
 def public_person(username: str, *, with_counts: bool = False):
     """The active user with this username (their profile selected), or None.
     ``with_counts``: their ProfileCounts as ``person.counts``, in the same query."""
@@ -55,4 +45,11 @@ def public_person(username: str, *, with_counts: bool = False):
     if with_counts:
         people = people.annotate(**_counts())
     person = people.filter(username=username, is_active=True).first()
-    return _attach_counts(person) if person is not None and with_counts else person
+    if person is not None and with_counts:
+        person.counts = ProfileCounts(
+            images=person.count_images,
+            topics=person.count_topics,
+            likes_received=person.count_likes,
+            subscribers=person.count_subscribers,
+        )
+    return person
