@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from gallery.models import Image
 from studio import limits
+from studio.backends.samplers import sampler_names
 from studio.models import GenerationJob
 
 from .model_serializer import ModelSerializer
@@ -54,10 +55,22 @@ class GenerationCreateSerializer(serializers.Serializer):
     """Documents the request body; validation is studio.forms.GenerationForm's."""
 
     prompt = serializers.CharField(max_length=limits.PROMPT_MAX)
-    negative_prompt = serializers.CharField(required=False, allow_blank=True)
+    negative_prompt = serializers.CharField(
+        required=False, allow_blank=True, max_length=limits.NEGATIVE_PROMPT_MAX
+    )
     model = serializers.CharField(required=False, help_text="A preset key; see /api/v1/models/")
-    width = serializers.IntegerField(required=False)
-    height = serializers.IntegerField(required=False)
+    width = serializers.IntegerField(
+        required=False,
+        min_value=limits.SIZE_MIN,
+        max_value=limits.SIZE_MAX,
+        help_text=f"A multiple of {limits.SIZE_MULTIPLE}, within the model's sizes.",
+    )
+    height = serializers.IntegerField(
+        required=False,
+        min_value=limits.SIZE_MIN,
+        max_value=limits.SIZE_MAX,
+        help_text=f"A multiple of {limits.SIZE_MULTIPLE}, within the model's sizes.",
+    )
     steps = serializers.IntegerField(
         required=False, min_value=limits.STEPS_MIN, max_value=limits.STEPS_MAX
     )
@@ -67,7 +80,7 @@ class GenerationCreateSerializer(serializers.Serializer):
     seed = serializers.IntegerField(
         required=False, min_value=limits.SEED_MIN, max_value=limits.SEED_MAX
     )
-    sampler = serializers.CharField(required=False)
+    sampler = serializers.ChoiceField(choices=sampler_names(), required=False, allow_blank=True)
     n = serializers.IntegerField(required=False, min_value=limits.N_MIN, max_value=limits.N_MAX)
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
     topic = serializers.CharField(required=False, allow_blank=True, help_text="A topic's slug.")

@@ -43,8 +43,10 @@ class GenerationForm(forms.Form):
         help_text="What the image should avoid. Filled in from the model; edit it freely.",
     )
     model = forms.ChoiceField(label="Model", required=False)
-    width = forms.IntegerField(required=False, min_value=1, max_value=4096)
-    height = forms.IntegerField(required=False, min_value=1, max_value=4096)
+    width = forms.IntegerField(required=False, min_value=limits.SIZE_MIN, max_value=limits.SIZE_MAX)
+    height = forms.IntegerField(
+        required=False, min_value=limits.SIZE_MIN, max_value=limits.SIZE_MAX
+    )
     steps = forms.IntegerField(
         required=False, min_value=limits.STEPS_MIN, max_value=limits.STEPS_MAX
     )

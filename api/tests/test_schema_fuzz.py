@@ -90,6 +90,9 @@ def steer(case):
     - A path parameter becomes, as often as not, one of the objects of
       ``world`` (a made-up id would nearly always be a 404).
     - A body's ``topic`` is one of the topics: a made-up slug is rightly refused.
+    - A generation's ``model`` is a preset of this server, and its ``width`` and
+      ``height`` a size that model takes (a multiple of 8 within its sizes,
+      which the schema says only in words).
     - An image file (``file``, ``cover``) is a real PNG: no schema can say
       "bytes that decode as an image", so made-up bytes are refused.
     - A null in a form is left out (a form has no null: it would arrive as the
@@ -110,6 +113,12 @@ def steer(case):
         body = dict(case.body)
         if body.get("topic"):
             body["topic"] = chance.choice(REAL["slug"])
+        if case.operation.label == "POST /api/v1/generations/":
+            if body.get("model"):
+                body["model"] = "tiny"
+            for side in ("width", "height"):
+                if body.get(side) is not None:
+                    body[side] = 64
         if case.media_type in FORMS:
             body = {name: value for name, value in body.items() if value is not None}
             for name in ("file", "cover"):
