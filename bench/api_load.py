@@ -448,8 +448,6 @@ def main(argv=None) -> int:
             workers=args.web_workers,
             threads=args.web_threads,
             extra_args=[
-                "--keep-alive",
-                "15",
                 "--access-logfile",
                 str(access_log),
                 "--access-logformat",

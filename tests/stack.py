@@ -258,24 +258,14 @@ class Stack:
 
     def start_web(self, *, workers=1, threads=8, extra_args=()):
         """gunicorn with ``workers`` processes of ``threads`` threads (one
-        process of 8 by default; ``make run`` serves 2 of 4), plus any
+        process of 8 by default; ``make run`` serves 2 of 4), started as
+        ``make run`` starts it (``serve.web_command``), plus any
         ``extra_args`` (e.g. an access log for a benchmark)."""
-        self._spawn(
-            "web",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "atelier.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                *extra_args,
-            ],
-        )
+        from atelier.management.commands.serve import web_command
+
+        bind = f"127.0.0.1:{self.port}"
+        command = web_command(sys.executable, bind, workers=workers, threads=threads)
+        self._spawn("web", [*command, *extra_args])
         wait_for(self._healthy, timeout=60, what="the web server's /healthz")
 
     def _healthy(self):

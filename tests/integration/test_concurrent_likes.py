@@ -4,6 +4,8 @@ login form), half with API tokens — leave like_count equal to the number of
 Like rows, which is the number of people whose last action was a like."""
 
 import json
+import select
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -59,6 +61,20 @@ def stack(tiny_model_path, django_db_blocker):
         yield running
     finally:
         running.stop()
+
+
+def test_an_idle_connection_stays_open_longer_than_clients_reuse_one(stack):
+    """httpx (as requests' pools and browsers) reuses an idle connection for
+    5 s. The server must keep it longer, or a request sent on it as the server
+    closes it is answered by a reset (this test's fans, idle at the barrier
+    while the others log in, met exactly that with gunicorn's 2 s)."""
+    client_reuse_seconds = httpx.Limits().keepalive_expiry
+    host, port = stack.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+        closed, _, _ = select.select([connection], [], [], client_reuse_seconds + 1)
+        assert not closed, "the server closed an idle connection a client would still reuse"
 
 
 def shell(stack: Stack, code: str) -> dict:

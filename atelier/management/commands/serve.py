@@ -28,24 +28,9 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [
-                python,
-                "-m",
-                "gunicorn",
-                "atelier.wsgi:application",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                str(web_workers),
-                "--threads",
-                "4",
+                *web_command(python, f"{host}:{port}", workers=web_workers, threads=4),
                 "--access-logfile",
                 "-",
-                "--graceful-timeout",
-                "5",
-                # Longer than the API's Retry-After (at most 10 s): a client that
-                # waits as told finds its connection still open.
-                "--keep-alive",
-                "15",
             ],
         }
         if not no_worker:
@@ -86,6 +71,34 @@ class Command(BaseCommand):
                 process.kill()
         if exit_code:
             sys.exit(exit_code)
+
+
+def web_command(python, bind, *, workers, threads):
+    """gunicorn serving the app on ``bind`` with ``workers`` processes of
+    ``threads`` threads.
+
+    Idle connections are kept 15 s: longer than the API's Retry-After (at most
+    10 s), so a client that waits as told finds its connection still open, and
+    longer than the 5 s for which common clients (httpx, requests' pools,
+    browsers' 'idle socket' timers) reuse an idle connection. With gunicorn's
+    2 s default a client could send a request on a connection the server was
+    closing at that moment, and get a reset instead of an answer."""
+    return [
+        python,
+        "-m",
+        "gunicorn",
+        "atelier.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--graceful-timeout",
+        "5",
+        "--keep-alive",
+        "15",
+    ]
 
 
 def priority_prefix(queues: str) -> list[str]:
