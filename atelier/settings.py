@@ -289,6 +289,7 @@ ATELIER_ENGINES = {
         "connect_timeout": float(env("ATELIER_A1111_CONNECT_TIMEOUT", "5")),
         "timeout": float(env("ATELIER_A1111_TIMEOUT", "30")),
         "generation_timeout": float(env("ATELIER_A1111_GENERATION_TIMEOUT", "900")),
+        "max_retry_seconds": ATELIER_ENGINE_MAX_RETRY_SECONDS,
     },
     "comfyui": {
         "url": env("ATELIER_COMFYUI_URL"),
@@ -297,6 +298,7 @@ ATELIER_ENGINES = {
         "connect_timeout": float(env("ATELIER_COMFYUI_CONNECT_TIMEOUT", "5")),
         "timeout": float(env("ATELIER_COMFYUI_TIMEOUT", "30")),
         "generation_timeout": float(env("ATELIER_COMFYUI_GENERATION_TIMEOUT", "900")),
+        "max_retry_seconds": ATELIER_ENGINE_MAX_RETRY_SECONDS,
         "workflow_dir": env("ATELIER_COMFYUI_WORKFLOWS"),
     },
 }

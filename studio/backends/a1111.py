@@ -31,8 +31,7 @@ a server shared with other users reports (and cancels) whatever it is running.
 
 Config (``settings.ATELIER_ENGINES["a1111"]``): ``url``, ``username``,
 ``password``, ``connect_timeout``, ``timeout`` (short calls),
-``generation_timeout``, ``poll_interval``, ``retry_policy`` (a RetryPolicy) and
-``sleep`` (its wait; tests pass a fake).
+``generation_timeout``, ``poll_interval``, ``max_retry_seconds``.
 Preset options: ``base_url``, ``scheduler`` (sent as is, no splitting),
 ``override_settings`` (more A1111 options for the job, e.g. CLIP skip).
 """
@@ -45,7 +44,6 @@ import io
 import json
 import logging
 import threading
-import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -65,39 +63,29 @@ from .base import (
     ProgressCallback,
 )
 from .engine_urls import without_credentials
-from .retrying import RetryPolicy, parse_retry_after, retrier
+from .remote import RemoteEngine
+from .retrying import RetryPolicy, parse_retry_after
 from .samplers import sampler_names
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_POLICY = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 PROGRESS_TIMEOUT = 5.0  # seconds; a slow progress poll must not delay a cancel for long
 TXT2IMG = "/sdapi/v1/txt2img"
 CANCEL_GRACE = 5.0  # seconds to let the interrupted txt2img call return before leaving it
 
 
-def create_backend(config: dict) -> A1111Backend:
-    return A1111Backend(config)
-
-
-def is_configured(config: dict) -> bool:
-    return bool(config.get("url"))
-
-
-class A1111Backend:
+class A1111Backend(RemoteEngine):
     name = "a1111"
+    required_setting = "url"
+    retry_policy = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 
-    def __init__(self, config: dict, transport: httpx.BaseTransport | None = None):
-        self.config = config
-        connect = float(config.get("connect_timeout") or 5.0)
-        self.timeout = httpx.Timeout(float(config.get("timeout") or 30.0), connect=connect)
+    def __init__(self, config: dict, **pacing):
+        super().__init__(config, **pacing)
         self.generation_timeout = httpx.Timeout(
-            float(config.get("generation_timeout") or 900.0), connect=connect
+            float(config.get("generation_timeout") or 900.0), connect=self.timeout.connect
         )
         self.poll_interval = float(config.get("poll_interval") or 0.5)
-        self.retry_policy = config.get("retry_policy") or DEFAULT_RETRY_POLICY
-        self.sleep = config.get("sleep") or time.sleep  # tests pass a fake
-        self.client = httpx.Client(timeout=self.timeout, transport=transport)
+        self.client = httpx.Client(timeout=self.timeout)
         self._schedulers: dict[str, list[dict] | None] = {}  # per server URL; None = no such API
         self._lock = threading.Lock()
 
@@ -122,7 +110,7 @@ class A1111Backend:
     ) -> list[GeneratedImage]:
         server = self.server(request.options)
 
-        retried = retrier(self.retry_policy, should_cancel, self.sleep, on_progress)
+        retried = self.retrier(should_cancel, on_progress)
 
         checkpoint = retried(lambda: find_checkpoint(server, request.model_id))
         sampler, scheduler = retried(lambda: self.sampler_and_scheduler(server, request))
@@ -205,6 +193,10 @@ class A1111Backend:
                     pass
                 raise Cancelled()
             last_preview = report_progress(server, on_progress, last_preview)
+
+
+create_backend = A1111Backend
+is_configured = A1111Backend.is_configured
 
 
 @dataclass

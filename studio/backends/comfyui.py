@@ -29,7 +29,7 @@ running after ``generation_timeout`` is stopped and fails.
 Config (``settings.ATELIER_ENGINES["comfyui"]``): ``url``, ``username`` and
 ``password`` (basic auth of a proxy in front of ComfyUI), ``connect_timeout``,
 ``timeout`` (short calls), ``generation_timeout``, ``workflow_dir`` (where a
-preset's relative workflow path is looked up), ``retry_policy`` and ``sleep``.
+preset's relative workflow path is looked up), ``max_retry_seconds``.
 Preset options: ``base_url``, ``workflow``, ``scheduler`` (ComfyUI's name;
 overrides the one implied by the sampler).
 """
@@ -64,12 +64,12 @@ from .base import (
     ProgressCallback,
 )
 from .engine_urls import without_credentials
-from .retrying import RetryPolicy, parse_retry_after, retrier
+from .remote import RemoteEngine
+from .retrying import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("comfyui_txt2img.json")
-DEFAULT_RETRY_POLICY = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 WAIT = 0.25  # seconds between cancellation checks while no message comes
 CLOSE_TIMEOUT = 2.0  # seconds to wait for ComfyUI's side of a websocket close
 MAX_MESSAGE = 16 * 2**20  # bytes; previews are small, but a large one must not drop the socket
@@ -124,25 +124,15 @@ PLACEHOLDERS = (
 )
 
 
-def create_backend(config: dict) -> ComfyUIBackend:
-    return ComfyUIBackend(config)
-
-
-def is_configured(config: dict) -> bool:
-    return bool(config.get("url"))
-
-
-class ComfyUIBackend:
+class ComfyUIBackend(RemoteEngine):
     name = "comfyui"
+    required_setting = "url"
+    retry_policy = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 
-    def __init__(self, config: dict, transport: httpx.BaseTransport | None = None):
-        self.config = config
-        connect_timeout = float(config.get("connect_timeout") or 5.0)
-        self.timeout = httpx.Timeout(float(config.get("timeout") or 30.0), connect=connect_timeout)
+    def __init__(self, config: dict, **pacing):
+        super().__init__(config, **pacing)
         self.generation_timeout = float(config.get("generation_timeout") or 900.0)
-        self.retry_policy = config.get("retry_policy") or DEFAULT_RETRY_POLICY
-        self.sleep = config.get("sleep") or time.sleep  # tests pass a fake
-        self.client = httpx.Client(timeout=self.timeout, transport=transport)
+        self.client = httpx.Client(timeout=self.timeout)
 
     def models(self) -> list[str]:
         """The server's checkpoint file names (raises BackendError when it cannot be asked)."""
@@ -176,7 +166,7 @@ class ComfyUIBackend:
             fill_workflow(template, request, seed, sampler, scheduler) for seed in request.seeds()
         ]
 
-        retried = retrier(self.retry_policy, should_cancel, self.sleep, on_progress)
+        retried = self.retrier(should_cancel, on_progress)
 
         return retried(
             lambda: self.run(server, workflows, request, on_progress, should_cancel, retried)
@@ -203,6 +193,10 @@ class ComfyUIBackend:
             GeneratedImage(picture, seed)
             for picture, seed in zip(pictures, request.seeds(), strict=True)
         ]
+
+
+create_backend = ComfyUIBackend
+is_configured = ComfyUIBackend.is_configured
 
 
 # 1. Workflow ------------------------------------------------------------------

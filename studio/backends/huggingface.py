@@ -29,9 +29,6 @@ pipeline, which has no scheduler argument), so ``samplers()`` is empty.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import httpx2
 from huggingface_hub import InferenceClient, InferenceTimeoutError
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
@@ -47,35 +44,17 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, parse_retry_after, retrier
+from .remote import RemoteEngine
+from .retrying import parse_retry_after
 
 DEFAULT_PROVIDER = "hf-inference"
-DEFAULT_TIMEOUT = 120.0  # seconds; SDXL at 1024² and 30 steps takes 5–60 s when warm
 DEFAULT_MODELS = ["stabilityai/stable-diffusion-xl-base-1.0"]
 
 
-def create_backend(config: dict) -> HuggingFaceBackend:
-    return HuggingFaceBackend(config)
-
-
-def is_configured(config: dict) -> bool:
-    """Hugging Face Inference needs a token (HF_TOKEN)."""
-    return bool(config.get("token"))
-
-
-class HuggingFaceBackend:
+class HuggingFaceBackend(RemoteEngine):
     name = "huggingface"
-
-    def __init__(
-        self,
-        config: dict,
-        *,
-        policy: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.config = config
-        self.policy = policy or RetryPolicy(max_total=float(config.get("max_retry_seconds", 300)))
-        self.sleep = sleep
+    required_setting = "token"  # HF_TOKEN
+    read_timeout = 120.0  # SDXL at 1024² and 30 steps takes 5–60 s when warm
 
     def models(self) -> list[str]:
         return list(self.config.get("models") or DEFAULT_MODELS)
@@ -101,7 +80,7 @@ class HuggingFaceBackend:
         client = InferenceClient(
             provider=provider,
             token=self.config.get("token") or None,
-            timeout=float(self.config.get("timeout", DEFAULT_TIMEOUT)),
+            timeout=self.timeout.read,
         )
         secret = self.config.get("token") or ""
         total = request.n
@@ -110,9 +89,7 @@ class HuggingFaceBackend:
         for done, seed in enumerate(request.seeds()):
             if should_cancel():
                 raise Cancelled()
-            retried = retrier(
-                self.policy, should_cancel, self.sleep, on_progress, step=done, total=total
-            )
+            retried = self.retrier(should_cancel, on_progress, step=done, total=total)
             image = retried(lambda seed=seed: text_to_image(client, target, request, seed, secret))
             results.append(GeneratedImage(image, seed))
             on_progress(Progress(phase="sampling", step=done + 1, total=total))
@@ -120,6 +97,9 @@ class HuggingFaceBackend:
             raise Cancelled()
         return results
 
+
+create_backend = HuggingFaceBackend
+is_configured = HuggingFaceBackend.is_configured
 
 # 1. Request ------------------------------------------------------------------
 

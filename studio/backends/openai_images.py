@@ -36,8 +36,6 @@ import binascii
 import io
 import math
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -53,10 +51,9 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .retrying import RetryPolicy, parse_retry_after, retrier
+from .remote import RemoteEngine
+from .retrying import parse_retry_after
 
-DEFAULT_TIMEOUT = 180.0  # gpt-image-1 at high quality can take more than a minute
-DEFAULT_CONNECT_TIMEOUT = 10.0
 PASSED_THROUGH = ("quality", "style", "background", "moderation", "output_format")
 
 
@@ -76,28 +73,11 @@ MODELS = {
 OTHER_MODEL = ModelRules((), 10, True)
 
 
-def create_backend(config: dict) -> OpenAIImagesBackend:
-    return OpenAIImagesBackend(config)
-
-
-def is_configured(config: dict) -> bool:
-    """OpenAI needs an API key (OPENAI_API_KEY)."""
-    return bool(config.get("api_key"))
-
-
-class OpenAIImagesBackend:
+class OpenAIImagesBackend(RemoteEngine):
     name = "openai"
-
-    def __init__(
-        self,
-        config: dict,
-        *,
-        policy: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.config = config
-        self.policy = policy or RetryPolicy(max_total=float(config.get("max_retry_seconds", 300)))
-        self.sleep = sleep
+    required_setting = "api_key"  # OPENAI_API_KEY
+    read_timeout = 180.0  # gpt-image-1 at high quality can take more than a minute
+    connect_timeout = 10.0
 
     def models(self) -> list[str]:
         return list(MODELS)
@@ -128,18 +108,13 @@ class OpenAIImagesBackend:
         )
         secret = self.config.get("api_key") or ""
         images: list[Image.Image] = []
-        with httpx.Client(headers=self._headers(), timeout=self._timeout()) as client:
+        with httpx.Client(headers=self._headers(), timeout=self.timeout) as client:
             for count in batches(request.n, rules.per_call):
                 if should_cancel():
                     raise Cancelled()
                 body = request_body(request, rules, size, count)
-                retried = retrier(
-                    self.policy,
-                    should_cancel,
-                    self.sleep,
-                    on_progress,
-                    step=len(images),
-                    total=request.n,
+                retried = self.retrier(
+                    should_cancel, on_progress, step=len(images), total=request.n
                 )
                 answer = retried(
                     lambda body=body: post(client, f"{base_url}/images/generations", body, secret)
@@ -160,12 +135,9 @@ class OpenAIImagesBackend:
             headers["OpenAI-Project"] = self.config["project"]
         return headers
 
-    def _timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(
-            float(self.config.get("timeout", DEFAULT_TIMEOUT)),
-            connect=float(self.config.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
-        )
 
+create_backend = OpenAIImagesBackend
+is_configured = OpenAIImagesBackend.is_configured
 
 # 1. Request ------------------------------------------------------------------
 

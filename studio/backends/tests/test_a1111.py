@@ -18,7 +18,7 @@ from PIL import Image
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from studio.backends.a1111 import A1111Backend, is_configured
+from studio.backends.a1111 import A1111Backend
 from studio.backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable
 from studio.backends.retrying import RetryPolicy
 
@@ -81,7 +81,6 @@ def a1111(a1111_server):
 def make_config(server, **overrides):
     config = {
         "url": server.url_for("").rstrip("/"),
-        "retry_policy": FAST_RETRIES,
         "poll_interval": 0.02,
         "timeout": 2,
         "generation_timeout": 10,
@@ -213,9 +212,10 @@ def sent_body(server):
     return request.get_json()
 
 
-def generate(config, request=None, recorder=None):
+def generate(config, request=None, recorder=None, **pacing):
+    """``pacing``: the engine's ``policy`` and ``sleep``; fast retries unless given."""
     recorder = recorder or Recorder()
-    return A1111Backend(config).generate(
+    return A1111Backend(config, **{"policy": FAST_RETRIES, **pacing}).generate(
         request or make_request(), recorder, recorder.should_cancel
     )
 
@@ -445,7 +445,7 @@ def test_it_waits_as_long_as_retry_after_says(a1111):
     )
     serve_txt2img(a1111)
     waits = []
-    generate(make_config(a1111, retry_policy=None, sleep=waits.append))
+    generate(make_config(a1111), policy=None, sleep=waits.append)
     assert sum(waits) == 7.0
 
 
@@ -465,7 +465,7 @@ def test_an_unreachable_server_is_tried_a_few_times_then_fails_clearly():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = {"url": f"http://127.0.0.1:{port}", "retry_policy": FAST_RETRIES}
+    config = {"url": f"http://127.0.0.1:{port}"}
     with pytest.raises(BackendError) as raised:
         generate(config)
     message = raised.value.message
@@ -615,9 +615,3 @@ def test_a_presets_base_url_overrides_the_configured_one(a1111):
     config = make_config(a1111, url="http://127.0.0.1:9")  # discard port: nothing there
     generate(config, make_request(options={"base_url": make_config(a1111)["url"]}))
     assert calls_to(a1111, "/sdapi/v1/txt2img")
-
-
-def test_it_is_configured_only_with_a_url():
-    assert is_configured({"url": "http://gpu-box:7860"})
-    assert not is_configured({})
-    assert not is_configured({"url": ""})

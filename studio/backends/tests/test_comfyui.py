@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from studio.backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable
-from studio.backends.comfyui import TEMPLATE, ComfyUIBackend, comfy_sampler, is_configured
+from studio.backends.comfyui import TEMPLATE, ComfyUIBackend, comfy_sampler
 from studio.backends.retrying import RetryPolicy
 
 from .fake_comfyui import FakeComfyUI, color_for, json_answer
@@ -30,7 +30,7 @@ def comfy():
 
 
 def make_config(fake, **overrides):
-    config = {"url": fake.url, "retry_policy": FAST_RETRIES, "timeout": 2}
+    config = {"url": fake.url, "timeout": 2}
     return {**config, **overrides}
 
 
@@ -53,7 +53,7 @@ def make_request(**fields) -> GenerationRequest:
 
 def generate(config, request=None, recorder=None):
     recorder = recorder or Recorder()
-    return ComfyUIBackend(config).generate(
+    return ComfyUIBackend(config, policy=FAST_RETRIES).generate(
         request or make_request(), recorder, recorder.should_cancel
     )
 
@@ -269,7 +269,7 @@ def test_an_unreachable_server_is_tried_a_few_times_then_fails_clearly():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = {"url": f"http://127.0.0.1:{port}", "retry_policy": FAST_RETRIES}
+    config = {"url": f"http://127.0.0.1:{port}"}
     with pytest.raises(BackendError) as raised:
         generate(config)
     assert f"ComfyUI at http://127.0.0.1:{port} is not reachable: connection refused" in (
@@ -389,8 +389,3 @@ def test_samplers_are_the_a1111_names_it_maps():
     names = ComfyUIBackend({"url": "http://x"}).samplers()
     assert {"Euler a", "DPM++ 2M", "DPM++ 2M Karras", "DDIM"} <= set(names)
     assert all(comfy_sampler(name, {}) for name in names)
-
-
-def test_it_is_configured_only_with_a_url():
-    assert is_configured({"url": "http://gpu-box:8188"})
-    assert not is_configured({})

@@ -20,7 +20,6 @@ from studio.backends.base import BackendError, Cancelled, GenerationRequest, Mod
 from studio.backends.huggingface import (
     HuggingFaceBackend,
     create_backend,
-    is_configured,
     model_target,
     retry_after_seconds,
 )
@@ -386,12 +385,6 @@ def test_a_cancel_while_waiting_for_a_loading_model_stops_the_wait(hf, make_back
 
 
 # Configuration -------------------------------------------------------------------
-
-
-def test_it_is_configured_only_with_a_token():
-    assert is_configured({"token": TOKEN})
-    assert not is_configured({"token": ""})
-    assert not is_configured({})
 
 
 def test_the_registry_builds_it_from_settings():

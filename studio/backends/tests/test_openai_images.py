@@ -22,7 +22,6 @@ from studio.backends.openai_images import (
     OpenAIImagesBackend,
     batches,
     create_backend,
-    is_configured,
     parse_duration,
     pick_size,
     retry_after_seconds,
@@ -476,11 +475,6 @@ def test_a_cancel_between_calls_stops_before_the_next_one(api, make_backend):
 
 
 # Configuration -------------------------------------------------------------------
-
-
-def test_it_is_configured_only_with_an_api_key():
-    assert is_configured({"api_key": KEY, "base_url": "https://api.openai.com/v1"})
-    assert not is_configured({"api_key": "", "base_url": "https://api.openai.com/v1"})
 
 
 def test_without_a_base_url_it_says_what_to_set():

@@ -1,0 +1,62 @@
+"""What every remote engine (Hugging Face, OpenAI, AUTOMATIC1111, ComfyUI)
+shares: its entry of ``settings.ATELIER_ENGINES``, the one setting it cannot
+run without, how long it waits for an answer, and how long it keeps trying
+when the engine is busy.
+
+Config keys read here: "timeout" (seconds to read an answer),
+"connect_timeout" (seconds to connect) and "max_retry_seconds" (how long a busy
+engine is waited for in all, ATELIER_ENGINE_MAX_RETRY_SECONDS). An engine
+module names its defaults as class attributes and exposes the registry's two
+functions as ``create_backend = TheEngine`` and
+``is_configured = TheEngine.is_configured``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import httpx
+
+from .base import CancelCheck, ProgressCallback
+from .retrying import RetryPolicy, retrier
+
+T = TypeVar("T")
+
+
+class RemoteEngine:
+    name: str
+    required_setting: str  # the config key without which the engine cannot run
+    read_timeout: float = 30.0  # seconds, unless the config says "timeout"
+    connect_timeout: float = 5.0  # seconds, unless the config says "connect_timeout"
+    retry_policy = RetryPolicy()  # its pacing; "max_retry_seconds" bounds the total
+
+    def __init__(
+        self,
+        config: dict,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        """``policy`` and ``sleep`` are for tests: a faster pacing, a fake clock."""
+        self.config = config
+        max_total = config.get("max_retry_seconds") or self.retry_policy.max_total
+        self.policy = policy or dataclasses.replace(self.retry_policy, max_total=float(max_total))
+        self.sleep = sleep
+        self.timeout = httpx.Timeout(
+            float(config.get("timeout") or self.read_timeout),
+            connect=float(config.get("connect_timeout") or self.connect_timeout),
+        )
+
+    @classmethod
+    def is_configured(cls, config: dict) -> bool:
+        return bool(config.get(cls.required_setting))
+
+    def retrier(
+        self, should_cancel: CancelCheck, on_progress: ProgressCallback, **place: int
+    ) -> Callable[[Callable[[], T]], T]:
+        """``retrying.retrier`` with this engine's pacing and clock; ``place``
+        is the ``step`` and ``total`` a wait is shown at."""
+        return retrier(self.policy, should_cancel, self.sleep, on_progress, **place)
