@@ -3,9 +3,9 @@ server on PostgreSQL — half with the page's htmx heart (logged in through the
 login form), half with API tokens — leave like_count equal to the number of
 Like rows, which is the number of people whose last action was a like."""
 
+import http.client
 import json
 import select
-import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -70,11 +70,16 @@ def test_an_idle_connection_stays_open_longer_than_clients_reuse_one(stack):
     while the others log in, met exactly that with gunicorn's 2 s)."""
     client_reuse_seconds = httpx.Limits().keepalive_expiry
     host, port = stack.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-        assert connection.recv(4096).startswith(b"HTTP/1.1 200")
-        closed, _, _ = select.select([connection], [], [], client_reuse_seconds + 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        assert response.status == 200 and response.read()  # the whole answer, body too
+        assert not response.will_close
+        closed, _, _ = select.select([connection.sock], [], [], client_reuse_seconds + 1)
         assert not closed, "the server closed an idle connection a client would still reuse"
+    finally:
+        connection.close()
 
 
 def shell(stack: Stack, code: str) -> dict:
