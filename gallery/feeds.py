@@ -22,6 +22,7 @@ from django.db import connections
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
+from .feed_rows import COLUMNS, FeedImage, rows
 from .likes import liked_ids
 from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
@@ -205,7 +206,7 @@ def parse_request(data: Mapping, *, feeds=PUBLIC_FEEDS, default: str = "recent")
 class FeedPage:
     request: FeedRequest
     feed: Feed
-    items: list[Image]
+    items: list[FeedImage]
     next_cursor: str | None
     liked_ids: set[int] = field(default_factory=set)
 
@@ -236,38 +237,22 @@ def images_for(viewer, request: FeedRequest) -> QuerySet:
     return search(images, request.q)
 
 
-# What a tile (gallery/_tile.html) and the API's ImageSerializer read, and no
-# more: the rest (the owner's password hash and e-mail, the profile's settings
-# JSON and bio, the topic's description, the image's file names and hash) would
-# be converted for every row and never shown.
-PAGE_FIELDS = (
-    *(
-        "id owner topic title description width height thumb_width thumb_height "
-        "thumbhash visibility recipe like_count comment_count created"
-    ).split(),
-    "owner__username",
-    "owner__profile__display_name",
-    "topic__slug",
-    "topic__name",
-)
-
-
 def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPage:
-    """One page of a feed: its images (owner, profile and topic loaded, each
-    with ``liked``), and the cursor of the next page. The rows take one query
+    """One page of a feed: its images (``FeedImage`` rows, each with its owner,
+    topic and ``liked``), and the cursor of the next page. The rows take one query
     (up to two for a later page ordered by a count, see pagination; one more on
     SQLite for a search, see search), the viewer's likes one more.
     Raises LoginRequired, or FeedError for a cursor it did not give out."""
     feed = FEEDS[request.feed]
-    images = (
-        images_for(viewer, request).select_related("owner__profile", "topic").only(*PAGE_FIELDS)
-    )
+    keys = [key.removeprefix("-") for key in feed.ordering]
+    images = rows(images_for(viewer, request), *(key for key in keys if key not in COLUMNS))
     try:
         page = paginate(images, feed.ordering, request.cursor, size=size, salt=feed.name)
     except InvalidCursor as exc:
         raise FeedError("cursor", str(exc)) from exc
-    ids = [image.pk for image in page.items]
+    items = [FeedImage.from_row(row) for row in page.items]
+    ids = [image.pk for image in items]
     liked = set(ids) if feed.all_liked else liked_ids(viewer, ids) if ids else set()
-    for image in page.items:
+    for image in items:
         image.liked = image.pk in liked
-    return FeedPage(request, feed, page.items, page.next_cursor, liked)
+    return FeedPage(request, feed, items, page.next_cursor, liked)

@@ -19,6 +19,7 @@ from django.middleware.csrf import get_token
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .feed_rows import FeedOwner
 from .quick_urls import image_url, plain_url, text_url
 
 PROMPT_CHARS = 240  # CSS clamps the lines; this bounds the bytes sent.
@@ -88,6 +89,8 @@ def like_button(image, liked: bool, viewer: Viewer, *, compact: bool = False) ->
 
 def owner_name(image) -> str:
     owner = image.owner
+    if isinstance(owner, FeedOwner):  # a feed's row (gallery.feed_rows)
+        return owner.name
     try:
         return owner.profile.name or owner.username
     except ObjectDoesNotExist:

@@ -110,8 +110,8 @@ def test_my_images_lists_only_mine_newest_first(owner, other, owner_client, make
     first = make_image(owner, prompt="first")
     second = make_image(owner, prompt="second")
     make_image(other, prompt="someone else's", visibility="public")
-    images = list(owner_client.get("/me/images/").context["images"])
-    assert images == [second, first]
+    images = owner_client.get("/me/images/").context["images"]
+    assert [image.pk for image in images] == [second.pk, first.pk]
 
 
 def test_my_images_has_sizes_so_nothing_jumps(owner, owner_client, make_image):
