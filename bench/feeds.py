@@ -483,6 +483,7 @@ def run_engine(args) -> Result:
 
     result.screen = first_screen(bench, anonymous)
     result.baseline += offset_baseline(args.requests)
+    result.baseline += rows_baseline(liker, args.requests)
     result.facts = [
         f"{connection.vendor} ({connection.display_name} {db_version(connection)}): "
         f"{args.images} images ({public} public), {args.users} people, {args.topics} topics; "
@@ -604,6 +605,62 @@ def offset_baseline(requests: int) -> list[str]:
         f"    keyset page 1:                                         "
         f"{first_ms[0]:.2f} / {first_ms[1]:.2f}",
     ]
+
+
+def rows_baseline(viewer, requests: int) -> list[str]:
+    """A page loaded and tiled as gallery.feeds.load_page does it (plain
+    rows, gallery.feed_rows) against the way it did before: an Image with its
+    owner, profile and topic per row (select_related + only). The two take
+    turns, so that a slower moment of the machine hits both alike."""
+    from gallery.feeds import FEEDS, FeedRequest, images_for, liked_ids, load_page
+    from gallery.pagination import paginate
+    from gallery.tiles import Viewer, tiles
+
+    columns = (
+        *"id owner topic title description width height thumb_width thumb_height".split(),
+        *"thumbhash visibility recipe like_count comment_count created".split(),
+        *"owner__username owner__profile__display_name topic__slug topic__name".split(),
+    )
+
+    def as_models(request):
+        feed = FEEDS[request.feed]
+        images = images_for(viewer, request).select_related("owner__profile", "topic")
+        page = paginate(images.only(*columns), feed.ordering, None, salt=feed.name)
+        liked = liked_ids(viewer, [image.pk for image in page.items])
+        for image in page.items:
+            image.liked = image.pk in liked
+        return page.items
+
+    looker = Viewer(None, viewer)
+    lines = [
+        "  Baseline, loading and tiling page 1 (p50 ms, the two ways taking turns): "
+        "Image models (before) against plain rows (gallery.feed_rows, the app)"
+    ]
+    for label, request in [
+        ("recent", FeedRequest()),
+        ("popular, all", FeedRequest(feed="popular")),
+        ("popular, week", FeedRequest(feed="popular", window="week")),
+        ("liked", FeedRequest(feed="liked")),
+    ]:
+        times = {"models": [], "rows": []}
+        runs = {
+            "models": lambda r=request: tiles(as_models(r), looker),
+            "rows": lambda r=request: tiles(load_page(viewer, r).items, looker),
+        }
+        for _ in range(3):
+            for run in runs.values():
+                run()
+        for _ in range(requests * 2):
+            for name, run in runs.items():
+                start = time.perf_counter()
+                run()
+                times[name].append((time.perf_counter() - start) * 1000)
+        models, rows = (percentile(times[name], 50) for name in ("models", "rows"))
+        lines.append(
+            f"    {label:<16} models {models:6.2f}   rows {rows:6.2f}"
+            f"   rows/models {rows / models:.2f}"
+        )
+    return lines
 
 
 # --- fresh databases -----------------------------------------------------------------
