@@ -484,6 +484,7 @@ def run_engine(args) -> Result:
     result.screen = first_screen(bench, anonymous)
     result.baseline += offset_baseline(args.requests)
     result.baseline += rows_baseline(liker, args.requests)
+    result.baseline += annotations_baseline(liker, poster, args.requests)
     result.facts = [
         f"{connection.vendor} ({connection.display_name} {db_version(connection)}): "
         f"{args.images} images ({public} public), {args.users} people, {args.topics} topics; "
@@ -659,6 +660,58 @@ def rows_baseline(viewer, requests: int) -> list[str]:
         lines.append(
             f"    {label:<16} models {models:6.2f}   rows {rows:6.2f}"
             f"   rows/models {rows / models:.2f}"
+        )
+    return lines
+
+
+def annotations_baseline(viewer, poster: str, requests: int) -> list[str]:
+    """The profile's and the topic cards' counting queries with their
+    subqueries resolved on every request (the way before: ``__wrapped__``
+    builds the queryset anew) against once a process (the app), taking turns."""
+    from gallery.profiles import _people_with_counts
+    from gallery.topics import _topics_with_counts, topics_for
+
+    owner = _people_with_counts().get(username=poster)
+
+    def person(people):
+        return people.filter(username=poster, is_active=True).first()
+
+    def cards(topics):
+        from django.db.models import Exists, OuterRef
+
+        from gallery.models import Subscription
+
+        mine = Exists(Subscription.objects.filter(topic=OuterRef("pk"), user=viewer))
+        return list(topics.annotate(subscribed=mine).filter(owner=owner).order_by("-id")[:24])
+
+    pairs = [
+        (
+            "profile's person and counts",
+            lambda: person(_people_with_counts.__wrapped__()),
+            lambda: person(_people_with_counts()),
+        ),
+        (
+            "profile's topic cards",
+            lambda: cards(_topics_with_counts.__wrapped__()),
+            lambda: list(topics_for(viewer).filter(owner=owner).order_by("-id")[:24]),
+        ),
+    ]
+    lines = [
+        "  Baseline, counting queries (p50 ms, the two ways taking turns): subqueries "
+        "resolved every request (before) against once a process (the app)"
+    ]
+    for label, before, now in pairs:
+        times = {"before": [], "now": []}
+        for _ in range(3):
+            before(), now()
+        for _ in range(requests * 2):
+            for name, run in (("before", before), ("now", now)):
+                start = time.perf_counter()
+                run()
+                times[name].append((time.perf_counter() - start) * 1000)
+        old, new = (percentile(times[name], 50) for name in ("before", "now"))
+        lines.append(
+            f"    {label:<28} before {old:6.2f}   now {new:6.2f}   now/before {new / old:.2f}"
         )
     return lines
 

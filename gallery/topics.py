@@ -10,6 +10,7 @@ Deleting a topic keeps its images (their topic becomes empty).
 """
 
 import uuid
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -69,6 +70,19 @@ def can_change_topic(user, topic: Topic) -> bool:
 def topics_for(user):
     """Topics with ``image_count`` (public images only), ``subscriber_count``
     and whether ``user`` is ``subscribed``, each a subquery (no row fan-out)."""
+    if user.is_authenticated:
+        subscribed = Exists(Subscription.objects.filter(topic=OuterRef("pk"), user=user))
+    else:
+        subscribed = Value(False, output_field=BooleanField())
+    return _topics_with_counts().annotate(subscribed=subscribed)
+
+
+@cache
+def _topics_with_counts():
+    """The counts' part of ``topics_for``, built once a process: resolving
+    the two subqueries was half of a topic page's ORM work. Each request
+    annotates and filters a copy (a queryset is never changed in place), as
+    Django's generic views do with their ``queryset``."""
     images = (
         Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC)
         .order_by()
@@ -83,14 +97,9 @@ def topics_for(user):
         .annotate(n=Count("*"))
         .values("n")
     )
-    if user.is_authenticated:
-        subscribed = Exists(Subscription.objects.filter(topic=OuterRef("pk"), user=user))
-    else:
-        subscribed = Value(False, output_field=BooleanField())
     return Topic.objects.select_related("owner__profile").annotate(
         image_count=Coalesce(Subquery(images, output_field=IntegerField()), 0),
         subscriber_count=Coalesce(Subquery(subscribers, output_field=IntegerField()), 0),
-        subscribed=subscribed,
     )
 
 
