@@ -608,6 +608,19 @@ def offset_baseline(requests: int) -> list[str]:
     ]
 
 
+def taking_turns(*runs, rounds: int) -> list[float]:
+    """The p50 ms of each of ``runs``, run in turn ``rounds`` times after 3
+    unmeasured rounds, so that a slower moment of the machine hits them alike."""
+    times = [[] for _ in runs]
+    for round_ in range(3 + rounds):
+        for run, measured in zip(runs, times, strict=True):
+            start = time.perf_counter()
+            run()
+            if round_ >= 3:
+                measured.append((time.perf_counter() - start) * 1000)
+    return [percentile(measured, 50) for measured in times]
+
+
 def rows_baseline(viewer, requests: int) -> list[str]:
     """A page loaded and tiled as gallery.feeds.load_page does it (plain
     rows, gallery.feed_rows) against the way it did before: an Image with its
@@ -643,20 +656,11 @@ def rows_baseline(viewer, requests: int) -> list[str]:
         ("popular, week", FeedRequest(feed="popular", window="week")),
         ("liked", FeedRequest(feed="liked")),
     ]:
-        times = {"models": [], "rows": []}
-        runs = {
-            "models": lambda r=request: tiles(as_models(r), looker),
-            "rows": lambda r=request: tiles(load_page(viewer, r).items, looker),
-        }
-        for _ in range(3):
-            for run in runs.values():
-                run()
-        for _ in range(requests * 2):
-            for name, run in runs.items():
-                start = time.perf_counter()
-                run()
-                times[name].append((time.perf_counter() - start) * 1000)
-        models, rows = (percentile(times[name], 50) for name in ("models", "rows"))
+        models, rows = taking_turns(
+            lambda r=request: tiles(as_models(r), looker),
+            lambda r=request: tiles(load_page(viewer, r).items, looker),
+            rounds=requests * 2,
+        )
         lines.append(
             f"    {label:<16} models {models:6.2f}   rows {rows:6.2f}"
             f"   rows/models {rows / models:.2f}"
@@ -701,15 +705,7 @@ def annotations_baseline(viewer, poster: str, requests: int) -> list[str]:
         "resolved every request (before) against once a process (the app)"
     ]
     for label, before, now in pairs:
-        times = {"before": [], "now": []}
-        for _ in range(3):
-            before(), now()
-        for _ in range(requests * 2):
-            for name, run in (("before", before), ("now", now)):
-                start = time.perf_counter()
-                run()
-                times[name].append((time.perf_counter() - start) * 1000)
-        old, new = (percentile(times[name], 50) for name in ("before", "now"))
+        old, new = taking_turns(before, now, rounds=requests * 2)
         lines.append(
             f"    {label:<28} before {old:6.2f}   now {new:6.2f}   now/before {new / old:.2f}"
         )
