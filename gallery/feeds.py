@@ -22,7 +22,7 @@ from django.db import connections
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
-from .feed_rows import COLUMNS, FeedImage, rows
+from .feed_rows import FeedImage, rows
 from .likes import liked_ids
 from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
@@ -244,8 +244,7 @@ def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPag
     SQLite for a search, see search), the viewer's likes one more.
     Raises LoginRequired, or FeedError for a cursor it did not give out."""
     feed = FEEDS[request.feed]
-    keys = [key.removeprefix("-") for key in feed.ordering]
-    images = rows(images_for(viewer, request), *(key for key in keys if key not in COLUMNS))
+    images = rows(images_for(viewer, request), feed.ordering)
     try:
         page = paginate(images, feed.ordering, request.cursor, size=size, salt=feed.name)
     except InvalidCursor as exc:
