@@ -484,6 +484,7 @@ def run_engine(args) -> Result:
     result.screen = first_screen(bench, anonymous)
     result.baseline += offset_baseline(args.requests)
     result.baseline += rows_baseline(liker, args.requests)
+    result.baseline += join_baseline(liker, args.requests)
     result.baseline += annotations_baseline(liker, poster, args.requests)
     result.facts = [
         f"{connection.vendor} ({connection.display_name} {db_version(connection)}): "
@@ -661,6 +662,46 @@ def rows_baseline(viewer, requests: int) -> list[str]:
         lines.append(
             f"    {label:<16} models {models:6.2f}   rows {rows:6.2f}"
             f"   rows/models {rows / models:.2f}"
+        )
+    return lines
+
+
+def join_baseline(viewer, requests: int) -> list[str]:
+    """A page's rows read the ORM's way, its owners and topics joined to
+    every image the filters pass (before), against gallery.feed_rows.fetch,
+    which picks the page first and joins its rows only (the app), taking turns."""
+    from gallery import feed_rows
+    from gallery.feeds import FEEDS, FeedRequest, images_for
+    from gallery.pagination import paginate
+
+    def joined_first(queryset, limit):
+        keys = [key.removeprefix("-") for key in queryset.query.order_by]
+        more = [key for key in keys if key not in feed_rows.COLUMNS]
+        return list(queryset.values_list(*feed_rows.COLUMNS, *more, named=True)[:limit])
+
+    def page(request, fetch):
+        feed = FEEDS[request.feed]
+        images = images_for(viewer, request)
+        return lambda: paginate(images, feed.ordering, None, salt=feed.name, fetch=fetch)
+
+    lines = [
+        "  Baseline, the rows of page 1 (p50 ms, the two ways taking turns): owners and "
+        "topics joined to every image, then the page (before), against the page, then "
+        "its joins (feed_rows.fetch, the app)"
+    ]
+    for label, request in [
+        ("recent", FeedRequest()),
+        ("popular, day", FeedRequest(feed="popular", window="day")),
+        ("popular, week", FeedRequest(feed="popular", window="week")),
+        ("subscribed", FeedRequest(feed="subscribed")),
+        ("liked", FeedRequest(feed="liked")),
+        (f"search '{COMMON_WORD}'", FeedRequest(q=COMMON_WORD)),
+    ]:
+        old, new = taking_turns(
+            page(request, joined_first), page(request, feed_rows.fetch), rounds=requests * 2
+        )
+        lines.append(
+            f"    {label:<20} before {old:6.2f}   now {new:6.2f}   now/before {new / old:.2f}"
         )
     return lines
 

@@ -22,7 +22,8 @@ from django.db import connections
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
-from .feed_rows import FeedImage, rows
+from . import feed_rows
+from .feed_rows import FeedImage
 from .likes import liked_ids
 from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
@@ -244,9 +245,16 @@ def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPag
     SQLite for a search, see search), the viewer's likes one more.
     Raises LoginRequired, or FeedError for a cursor it did not give out."""
     feed = FEEDS[request.feed]
-    images = rows(images_for(viewer, request), feed.ordering)
+    images = images_for(viewer, request)
     try:
-        page = paginate(images, feed.ordering, request.cursor, size=size, salt=feed.name)
+        page = paginate(
+            images,
+            feed.ordering,
+            request.cursor,
+            size=size,
+            salt=feed.name,
+            fetch=feed_rows.fetch,
+        )
     except InvalidCursor as exc:
         raise FeedError("cursor", str(exc)) from exc
     items = [FeedImage.from_row(row) for row in page.items]

@@ -9,7 +9,7 @@ cursor is the ordering's values for the last row shown, signed, so a client
 can hold it but not forge or edit it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,11 @@ PAGE_SIZE = 24
 
 class InvalidCursor(ValueError):
     pass
+
+
+def first_rows(queryset: QuerySet, limit: int) -> list:
+    """How a page reads its rows unless told otherwise: the queryset's first ``limit``."""
+    return list(queryset[:limit])
 
 
 @dataclass
@@ -40,15 +45,18 @@ def paginate(
     *,
     size: int = PAGE_SIZE,
     salt: str = "",
+    fetch: Callable[[QuerySet, int], list] = first_rows,
 ) -> Page:
-    """One page of ``queryset`` in ``ordering``, after ``cursor`` if given.
-    Raises InvalidCursor for a cursor this ordering (and ``salt``) did not make."""
+    """One page of ``queryset`` in ``ordering``, after ``cursor`` if given;
+    ``fetch(queryset, limit)`` reads the rows of each query (it is given the
+    queryset ordered and filtered). Raises InvalidCursor for a cursor this
+    ordering (and ``salt``) did not make."""
     queryset = queryset.order_by(*ordering)
     if cursor:
         values = decode_cursor(cursor, ordering, salt=salt)
-        rows = _rows_after(queryset, ordering, values, size + 1)
+        rows = _rows_after(queryset, ordering, values, size + 1, fetch)
     else:
-        rows = list(queryset[: size + 1])
+        rows = fetch(queryset, size + 1)
     items = rows[:size]
     next_cursor = None
     if len(rows) > size:
@@ -58,7 +66,7 @@ def paginate(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def _rows_after(queryset, ordering, values, limit) -> list:
+def _rows_after(queryset, ordering, values, limit, fetch) -> list:
     """The first ``limit`` rows after ``values``, found by index seeks.
 
     When the first key rarely ties (a timestamp), one query does it: ``a <=
@@ -71,16 +79,16 @@ def _rows_after(queryset, ordering, values, limit) -> list:
     y)``, would be one query, but SQLite seeks on its first column only and
     PostgreSQL misjudges how many rows it matches.)"""
     if isinstance(values[0], datetime):
-        return _rows_after_moment(queryset, ordering, values, limit)
+        return _rows_after_moment(queryset, ordering, values, limit, fetch)
     rows = []
     for step in steps_after(ordering, values):
-        rows += queryset.filter(step)[: limit - len(rows)]
+        rows += fetch(queryset.filter(step), limit - len(rows))
         if len(rows) >= limit:
             break
     return rows
 
 
-def _rows_after_moment(queryset, ordering, values, limit) -> list:
+def _rows_after_moment(queryset, ordering, values, limit, fetch) -> list:
     """``_rows_after`` when the first key is a timestamp: one seek to the
     cursor's moment (``a <= x``) reads the page plus the cursor's own row (a
     timestamp rarely ties, and the tied rows at or before the cursor come
@@ -89,14 +97,14 @@ def _rows_after_moment(queryset, ordering, values, limit) -> list:
     the exact filter (``after``) reads the page again."""
     fields = _fields(ordering)
     read = limit + 1
-    rows = list(queryset.filter(_from_first_value(fields, values))[:read])
+    rows = fetch(queryset.filter(_from_first_value(fields, values)), read)
     start = 0  # the rows at or before the cursor come first
     while start < len(rows) and not _beyond(rows[start], fields, values):
         start += 1
     kept = rows[start:]
     if len(kept) >= limit or len(rows) < read:
         return kept[:limit]
-    return list(queryset.filter(after(ordering, values))[:limit])
+    return fetch(queryset.filter(after(ordering, values)), limit)
 
 
 def _beyond(row, fields, values) -> bool:

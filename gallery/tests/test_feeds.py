@@ -260,7 +260,34 @@ def test_filters_combine(owner, other, cats):
     assert seen == ids(reversed(wanted))
 
 
+def test_a_search_no_word_of_which_can_match_is_an_empty_feed(owner):
+    add_images(owner, 2, prompt="a fox")
+    for feed in ("recent", "popular"):
+        page = load_page(owner, FeedRequest(feed=feed, q="?!…"))
+        assert (page.items, page.next_cursor) == ([], None)
+
+
 # ---- Page details ------------------------------------------------------------
+
+
+def test_each_image_of_a_page_carries_its_own_owner_and_topic(owner, other, cats, dogs):
+    owner.profile.display_name = "Owner Person"
+    owner.profile.save()
+    made = {
+        "a": add_images(owner, 1, topic=cats)[0],
+        "b": add_images(other, 1, topic=dogs)[0],
+        "c": add_images(other, 1)[0],
+    }
+    page = load_page(ANONYMOUS, FeedRequest())
+    seen = {
+        image.pk: (image.owner.username, image.owner.name, image.topic and image.topic.slug)
+        for image in page.items
+    }
+    assert seen == {
+        made["a"].pk: ("owner", "Owner Person", "cats"),
+        made["b"].pk: ("other", "other", "dogs"),
+        made["c"].pk: ("other", "other", None),
+    }
 
 
 def test_a_page_marks_the_images_the_viewer_liked(owner, other):
