@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Profile
 
-from .models import Image, Topic
+from .models import Image, Like, Topic
 
 # The image's own columns of a page, then those of its owner and topic, by
 # the names ``FeedImage.from_row`` reads.
@@ -80,7 +80,7 @@ class FeedImage:
 
     @classmethod
     def from_row(cls, row) -> FeedImage:
-        """From a named row of ``rows(queryset)``."""
+        """From a named row of ``fetch``."""
         return cls(
             row.id,
             row.title,
@@ -97,6 +97,7 @@ class FeedImage:
             row.created,
             FeedOwner(row.owner__username, row.owner__profile__display_name or ""),
             FeedTopic(row.topic__slug, row.topic__name) if row.topic__slug is not None else None,
+            bool(getattr(row, "liked", False)),
         )
 
     @property
@@ -111,11 +112,12 @@ class FeedImage:
         return VISIBILITY_LABELS.get(self.visibility, self.visibility)
 
 
-def fetch(queryset: QuerySet, limit: int) -> list:
+def fetch(queryset: QuerySet, limit: int, *, liked_by: int | None = None) -> list:
     """The first ``limit`` images of the ordered ``queryset`` as named rows of
     COLUMNS plus the ordering's other keys (annotations such as a like's
     time, which pagination reads from the last row): gallery.pagination's
-    ``fetch``.
+    ``fetch``. With ``liked_by`` (a user's id), each row also says whether
+    that person liked the image (``liked``), in the same query.
 
     One query, in two steps: a derived table picks the page from the images
     with the feed's filters, and only its rows are joined with their owner,
@@ -134,29 +136,38 @@ def fetch(queryset: QuerySet, limit: int) -> list:
         return []
     names = [alias for _, _, alias in compiler.select]
     converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
-    head, tail = _around(compiler.connection.alias, tuple(queryset.query.order_by), tuple(names))
+    liked = liked_by is not None
+    head, tail = _around(
+        compiler.connection.alias, tuple(queryset.query.order_by), tuple(names), liked
+    )
+    if liked:
+        params = (liked_by, *params)
     with compiler.connection.cursor() as cursor:
         cursor.execute(f"{head}({inner}){tail}", params)
         found = cursor.fetchall()
     if converters:
         found = compiler.apply_converters(found, converters)
-    Row = _row_class(tuple(names), tuple(RELATED_COLUMNS))
+    Row = _row_class(tuple(names), liked)
     return [Row(*row) for row in found]
 
 
 @cache
-def _row_class(names: tuple[str, ...], related: tuple[str, ...]):
-    return namedtuple("FeedRow", names + related)
+def _row_class(names: tuple[str, ...], liked: bool):
+    return namedtuple("FeedRow", (*names, *RELATED_COLUMNS, *(["liked"] if liked else [])))
 
 
 @cache
-def _around(alias: str, ordering: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, str]:
+def _around(
+    alias: str, ordering: tuple[str, ...], names: tuple[str, ...], liked: bool
+) -> tuple[str, str]:
     """The page's SELECT around the inner one, whose columns are ``names``:
-    what comes before it and what comes after."""
+    what comes before it and what comes after. ``liked``: one more column,
+    whether the user of the first parameter liked the image."""
     quote = connections[alias].ops.quote_name
     user = get_user_model()._meta
     profile = Profile._meta
     topic = Topic._meta
+    like = Like._meta
 
     def column(meta, name):
         return quote(meta.get_field(name).column)
@@ -168,8 +179,15 @@ def _around(alias: str, ordering: tuple[str, ...], names: tuple[str, ...]) -> tu
     head = (
         f"SELECT page.*, owner.{column(user, 'username')}, "
         f"profile.{column(profile, 'display_name')}, "
-        f"topic.{column(topic, 'slug')}, topic.{column(topic, 'name')} FROM "
+        f"topic.{column(topic, 'slug')}, topic.{column(topic, 'name')}"
     )
+    if liked:
+        head += (
+            f", EXISTS(SELECT 1 FROM {quote(like.db_table)} liking "
+            f"WHERE liking.{column(like, 'image')} = page.{quote('id')} "
+            f"AND liking.{column(like, 'user')} = %s)"
+        )
+    head += " FROM "
     tail = (
         f" page INNER JOIN {quote(user.db_table)} owner "
         f"ON owner.{quote(user.pk.column)} = page.{quote('owner_id')} "

@@ -4,7 +4,7 @@ A feed is one function from the viewer (and the request, for its window) to
 an image queryset, plus one entry in ``FEEDS`` (its name, label, ordering and
 who may read it). Every feed then
 takes the same filters (``topic``, ``user``, ``window``, search ``q``), the same
-keyset pagination and the same one-query "liked" state, through ``load_page``,
+keyset pagination and the viewer's likes in the same query, through ``load_page``,
 which both the pages and the API call.
 
 Visibility: feeds are built on ``permissions.listed_images`` (public only),
@@ -15,6 +15,7 @@ show what that person may still open (``permissions.viewable_images``).
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -24,7 +25,6 @@ from django.utils import timezone
 
 from . import feed_rows
 from .feed_rows import FeedImage
-from .likes import liked_ids
 from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
 from .permissions import listed_images, viewable_images
@@ -240,12 +240,13 @@ def images_for(viewer, request: FeedRequest) -> QuerySet:
 
 def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPage:
     """One page of a feed: its images (``FeedImage`` rows, each with its owner,
-    topic and ``liked``), and the cursor of the next page. The rows take one query
-    (up to two for a later page ordered by a count, see pagination; one more on
-    SQLite for a search, see search), the viewer's likes one more.
+    topic and whether the viewer liked it), and the cursor of the next page, in
+    one query (up to two for a later page ordered by a count, see pagination;
+    one more on SQLite for a search, see search).
     Raises LoginRequired, or FeedError for a cursor it did not give out."""
     feed = FEEDS[request.feed]
     images = images_for(viewer, request)
+    asks_liked = viewer.is_authenticated and not feed.all_liked
     try:
         page = paginate(
             images,
@@ -253,13 +254,12 @@ def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPag
             request.cursor,
             size=size,
             salt=feed.name,
-            fetch=feed_rows.fetch,
+            fetch=partial(feed_rows.fetch, liked_by=viewer.pk if asks_liked else None),
         )
     except InvalidCursor as exc:
         raise FeedError("cursor", str(exc)) from exc
     items = [FeedImage.from_row(row) for row in page.items]
-    ids = [image.pk for image in items]
-    liked = set(ids) if feed.all_liked else liked_ids(viewer, ids) if ids else set()
     for image in items:
-        image.liked = image.pk in liked
+        image.liked = image.liked or feed.all_liked
+    liked = {image.pk for image in items if image.liked}
     return FeedPage(request, feed, items, page.next_cursor, liked)
