@@ -9,8 +9,15 @@ from studio.models import GenerationJob
 
 from .model_serializer import ModelSerializer
 
+# How DRF writes a datetime (ISO 8601 in the current time zone, "Z" for UTC).
+_MOMENT = serializers.DateTimeField()
+
 
 class ImageSerializer(ModelSerializer):
+    """An image (a model, or a feed's row: gallery.feed_rows.FeedImage). The
+    fields are declared for the schema; ``to_representation`` writes them
+    out itself."""
+
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     owner = serializers.CharField(source="owner.username", read_only=True)
@@ -51,6 +58,28 @@ class ImageSerializer(ModelSerializer):
     def get_liked(self, image) -> bool:
         liked_ids = self.context.get("liked_ids")
         return liked_ids is not None and image.pk in liked_ids
+
+    def to_representation(self, image) -> dict:
+        """What DRF's walk over the declared fields gives (a test compares the
+        two), written out: that walk took a third of a page of 24 images."""
+        return {
+            "id": image.id,
+            "url": self.get_url(image),
+            "thumbnail_url": self.get_thumbnail_url(image),
+            "width": image.width,
+            "height": image.height,
+            "thumbhash": image.thumbhash,
+            "title": image.title,
+            "description": image.description,
+            "owner": image.owner.username,
+            "topic": image.topic.slug if image.topic is not None else None,
+            "visibility": image.visibility,
+            "like_count": image.like_count,
+            "comment_count": image.comment_count,
+            "liked": self.get_liked(image),
+            "recipe": image.recipe,
+            "created": _MOMENT.to_representation(image.created),
+        }
 
 
 class GenerationCreateSerializer(serializers.Serializer):
