@@ -629,7 +629,8 @@ def rows_baseline(viewer, requests: int) -> list[str]:
     owner, profile and topic per row (select_related + only). The two take
     turns, so that a slower moment of the machine hits both alike."""
     from gallery.feed_rows import COLUMNS
-    from gallery.feeds import FEEDS, FeedRequest, images_for, liked_ids, load_page
+    from gallery.feeds import FEEDS, FeedRequest, images_for, load_page
+    from gallery.likes import liked_ids
     from gallery.pagination import paginate
     from gallery.tiles import Viewer, tiles
 
