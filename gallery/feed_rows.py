@@ -119,51 +119,65 @@ def fetch(queryset: QuerySet, limit: int, *, liked_by: int | None = None) -> lis
     ``fetch``. With ``liked_by`` (a user's id), each row also says whether
     that person liked the image (``liked``), in the same query.
 
-    One query, in two steps: a derived table picks the page from the images
-    with the feed's filters, and only its rows are joined with their owner,
-    profile and topic. Joined first, as the ORM writes it, PostgreSQL planned
-    a join of four or five tables on every page (0.7-2.5 ms) and, for a
-    window of Popular, sorted a week's images together with their owners' and
-    topics' columns. The inner query is the ORM's own, with its converters;
-    only the join around it is written here."""
-    keys = [key.removeprefix("-") for key in queryset.query.order_by]
-    extra = [key for key in keys if key not in IMAGE_COLUMNS]
-    page = queryset.values(*IMAGE_COLUMNS, "owner_id", "topic_id", *extra)[:limit]
+    One query, in two steps: a derived table picks the page's ids (and sort
+    keys) from the images with the feed's filters, and only those rows are
+    joined with the image's columns, its owner, profile and topic. Joined
+    first, as the ORM writes it, PostgreSQL planned a join of four or five
+    tables on every page (0.7-2.5 ms) and, for a window of Popular, sorted a
+    week's images with all their columns and their owners' and topics'. The
+    inner query is the ORM's own; only the join around it is written here,
+    and the ORM's converters read its columns."""
+    ordering = tuple(queryset.query.order_by)
+    extra = tuple(
+        key for key in (key.removeprefix("-") for key in ordering) if key not in IMAGE_COLUMNS
+    )
+    page = queryset.values("id", *extra)[:limit]
     compiler = page.query.get_compiler(queryset.db)
     try:
         inner, params = compiler.as_sql()
     except EmptyResultSet:  # a filter no row can pass, e.g. pk__in=[]
         return []
-    names = [alias for _, _, alias in compiler.select]
-    converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
     liked = liked_by is not None
-    head, tail = _around(
-        compiler.connection.alias, tuple(queryset.query.order_by), tuple(names), liked
-    )
+    head, tail = _around(compiler.connection.alias, ordering, extra, liked)
     if liked:
         params = (liked_by, *params)
     with compiler.connection.cursor() as cursor:
         cursor.execute(f"{head}({inner}){tail}", params)
         found = cursor.fetchall()
+    # The image's columns come first; the inner query's keys (after its id) last.
+    first_key = len(IMAGE_COLUMNS) + len(RELATED_COLUMNS) + liked - 1
+    converters = compiler.get_converters(_image_columns())
+    for position, converter in compiler.get_converters(
+        [expression for expression, _, _ in compiler.select]
+    ).items():
+        if position:
+            converters[first_key + position] = converter
     if converters:
         found = compiler.apply_converters(found, converters)
-    Row = _row_class(tuple(names), liked)
+    Row = _row_class(extra, liked)
     return [Row(*row) for row in found]
 
 
 @cache
-def _row_class(names: tuple[str, ...], liked: bool):
-    return namedtuple("FeedRow", (*names, *RELATED_COLUMNS, *(["liked"] if liked else [])))
+def _image_columns() -> list:
+    """The image's columns of a page as the ORM's expressions (for their converters)."""
+    return [Image._meta.get_field(name).get_col(Image._meta.db_table) for name in IMAGE_COLUMNS]
+
+
+@cache
+def _row_class(extra: tuple[str, ...], liked: bool):
+    return namedtuple("FeedRow", (*COLUMNS, *(["liked"] if liked else []), *extra))
 
 
 @cache
 def _around(
-    alias: str, ordering: tuple[str, ...], names: tuple[str, ...], liked: bool
+    alias: str, ordering: tuple[str, ...], extra: tuple[str, ...], liked: bool
 ) -> tuple[str, str]:
-    """The page's SELECT around the inner one, whose columns are ``names``:
-    what comes before it and what comes after. ``liked``: one more column,
-    whether the user of the first parameter liked the image."""
+    """The page's SELECT around the inner one, which selects the id and
+    ``extra`` keys: what comes before it and what comes after. ``liked``: one
+    more column, whether the user of the first parameter liked the image."""
     quote = connections[alias].ops.quote_name
+    image = Image._meta
     user = get_user_model()._meta
     profile = Profile._meta
     topic = Topic._meta
@@ -172,29 +186,35 @@ def _around(
     def column(meta, name):
         return quote(meta.get_field(name).column)
 
+    selected = [
+        *(f"image.{column(image, name)}" for name in IMAGE_COLUMNS),
+        f"owner.{column(user, 'username')}",
+        f"profile.{column(profile, 'display_name')}",
+        f"topic.{column(topic, 'slug')}",
+        f"topic.{column(topic, 'name')}",
+    ]
+    if liked:
+        selected.append(
+            f"EXISTS(SELECT 1 FROM {quote(like.db_table)} liking "
+            f"WHERE liking.{column(like, 'image')} = page.{quote('id')} "
+            f"AND liking.{column(like, 'user')} = %s)"
+        )
+    selected += [f"page.{quote(key)}" for key in extra]
+    names = [*COLUMNS, *(["liked"] if liked else []), *extra]
     order = ", ".join(
         f"{names.index(key.removeprefix('-')) + 1} {'DESC' if key.startswith('-') else 'ASC'}"
         for key in ordering
     )
-    head = (
-        f"SELECT page.*, owner.{column(user, 'username')}, "
-        f"profile.{column(profile, 'display_name')}, "
-        f"topic.{column(topic, 'slug')}, topic.{column(topic, 'name')}"
-    )
-    if liked:
-        head += (
-            f", EXISTS(SELECT 1 FROM {quote(like.db_table)} liking "
-            f"WHERE liking.{column(like, 'image')} = page.{quote('id')} "
-            f"AND liking.{column(like, 'user')} = %s)"
-        )
-    head += " FROM "
+    head = f"SELECT {', '.join(selected)} FROM "
     tail = (
-        f" page INNER JOIN {quote(user.db_table)} owner "
-        f"ON owner.{quote(user.pk.column)} = page.{quote('owner_id')} "
+        f" page INNER JOIN {quote(image.db_table)} image "
+        f"ON image.{quote(image.pk.column)} = page.{quote('id')} "
+        f"INNER JOIN {quote(user.db_table)} owner "
+        f"ON owner.{quote(user.pk.column)} = image.{column(image, 'owner')} "
         f"LEFT OUTER JOIN {quote(profile.db_table)} profile "
         f"ON profile.{column(profile, 'user')} = owner.{quote(user.pk.column)} "
         f"LEFT OUTER JOIN {quote(topic.db_table)} topic "
-        f"ON topic.{quote(topic.pk.column)} = page.{quote('topic_id')} "
+        f"ON topic.{quote(topic.pk.column)} = image.{column(image, 'topic')} "
         f"ORDER BY {order}"
     )
     return head, tail

@@ -79,10 +79,13 @@ class Image(models.Model):
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["owner", "-created", "-id"], name="image_owner_recent"),
+            # Recent; and a window of Popular sorts that range's like counts,
+            # read from the index alone on PostgreSQL (include is ignored elsewhere).
             models.Index(
                 fields=["-created", "-id"],
                 name="image_public_recent",
                 condition=Q(visibility="public"),
+                include=["like_count"],
             ),
             # Feeds (gallery/feeds.py): Popular, and Recent within one topic.
             models.Index(
