@@ -69,7 +69,9 @@ def can_change_topic(user, topic: Topic) -> bool:
 
 def topics_for(user):
     """Topics with ``image_count`` (public images only), ``subscriber_count``
-    and whether ``user`` is ``subscribed``, each a subquery (no row fan-out)."""
+    and whether ``user`` is ``subscribed``, each a subquery (no row fan-out).
+    Their owners are not loaded: a card does not show them (select_related
+    where the owner is shown)."""
     if user.is_authenticated:
         subscribed = Exists(Subscription.objects.filter(topic=OuterRef("pk"), user=user))
     else:
@@ -97,7 +99,7 @@ def _topics_with_counts():
         .annotate(n=Count("*"))
         .values("n")
     )
-    return Topic.objects.select_related("owner__profile").annotate(
+    return Topic.objects.annotate(
         image_count=Coalesce(Subquery(images, output_field=IntegerField()), 0),
         subscriber_count=Coalesce(Subquery(subscribers, output_field=IntegerField()), 0),
     )

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from gallery.models import Subscription, Topic
 from gallery.topics import create_topic
-from tests.fixtures import api_for, picture, png_bytes
+from tests.fixtures import api_for, make_user, picture, png_bytes
 
 
 @pytest.fixture
@@ -32,6 +32,20 @@ def topic(owner):
 
 def files_in(root):
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_listing_and_reading_topics_takes_a_few_queries_however_many_owners(
+    other_api, django_assert_max_num_queries
+):
+    for number in range(30):
+        create_topic(make_user(f"maker{number}"), name=f"Topic {number}")
+    with django_assert_max_num_queries(3):  # token, topics with owners and counts
+        listed = other_api.get("/api/v1/topics/")
+    with django_assert_max_num_queries(3):
+        one = other_api.get("/api/v1/topics/topic-7/")
+    assert listed.status_code == 200 and one.status_code == 200
+    assert len({item["owner"] for item in listed.json()["results"]}) > 1
+    assert one.json()["owner"] == "maker7"
 
 
 # ---- Creating ---------------------------------------------------------------

@@ -75,7 +75,7 @@ def form_errors(form) -> dict:
 
 
 def _annotated(request, topic: Topic) -> Topic:
-    return topics.topics_for(request.user).get(pk=topic.pk)
+    return topics.topics_for(request.user).select_related("owner").get(pk=topic.pk)
 
 
 class TopicList(generics.ListAPIView):
@@ -86,7 +86,7 @@ class TopicList(generics.ListAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     def get_queryset(self):
-        queryset = topics.topics_for(self.request.user)
+        queryset = topics.topics_for(self.request.user).select_related("owner")
         owner = self.request.query_params.get("owner")
         if owner:
             queryset = queryset.filter(owner__username=owner)
@@ -134,7 +134,7 @@ class TopicDetail(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     def _topic(self, request, slug) -> Topic:
-        topic = topics.topics_for(request.user).filter(slug=slug).first()
+        topic = topics.topics_for(request.user).select_related("owner").filter(slug=slug).first()
         if topic is None:
             raise NotFound("No such topic.")
         return topic

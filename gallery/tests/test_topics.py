@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 
 from gallery.models import Image, Subscription, Topic
 from gallery.topics import create_topic
-from tests.fixtures import picture, png_bytes
+from tests.fixtures import make_user, picture, png_bytes
 
 
 def cover_upload(width=800, height=450, name="cover.png"):
@@ -183,6 +183,22 @@ def test_the_list_pages_on_by_keyset(owner, client):
     more = client.get(f"/topics/?before={before}", headers={"HX-Request": "true"})
     assert more.text.count('class="topic-card"') == 6 and "?before=" not in more.text
     assert "<html" not in more.text
+
+
+def test_the_topic_pages_take_a_few_queries_however_many_topics_and_owners(
+    other, other_client, django_assert_max_num_queries
+):
+    """Session, user, the topics with their counts (and for a topic page its
+    owner and profile in the same query): never a query per card or owner."""
+    for number in range(30):
+        person = make_user(f"maker{number}")
+        create_topic(person, name=f"Topic {number}", description="Cards.")
+    Subscription.objects.create(user=other, topic=Topic.objects.first())
+    for url in ["/topics/", "/topics/topic-7/", "/u/maker3/"]:
+        with django_assert_max_num_queries(4):
+            response = other_client.get(url)
+        assert response.status_code == 200, url
+    assert "maker7" in other_client.get("/topics/topic-7/").text
 
 
 def test_the_topic_page_shows_banner_and_only_public_images(owner, other_client, make_image, topic):
