@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 
 from .models import Subscription, Topic
 from .permissions import listed_images
+from .totals import total
 
 
 @dataclass(frozen=True)
@@ -20,21 +20,21 @@ class ProfileCounts:
     subscribers: int  # distinct people subscribed to at least one of their topics
 
 
-def _per_person(queryset, owner_field: str, total) -> Coalesce:
-    """``total`` (an aggregate) over ``queryset``'s rows of the outer person."""
-    rows = queryset.filter(**{owner_field: OuterRef("pk")}).order_by().values(owner_field)
-    return Coalesce(Subquery(rows.annotate(n=total).values("n")), 0, output_field=IntegerField())
+def _of_person(queryset, owner_field: str):
+    """``queryset``'s rows of the outer person."""
+    return queryset.filter(**{owner_field: OuterRef("pk")})
 
 
 def _counts():
     """The four counts as annotations of a person, each a subquery answered
     from an index (image_public_owner_likes for the first two)."""
+    images = _of_person(listed_images(), "owner")
     return {
-        "count_images": _per_person(listed_images(), "owner", Count("*")),
-        "count_likes": _per_person(listed_images(), "owner", Sum("like_count")),
-        "count_topics": _per_person(Topic.objects.all(), "owner", Count("*")),
-        "count_subscribers": _per_person(
-            Subscription.objects.all(), "topic__owner", Count("user", distinct=True)
+        "count_images": total(images),
+        "count_likes": total(images, "SUM", "like_count"),
+        "count_topics": total(_of_person(Topic.objects.all(), "owner")),
+        "count_subscribers": total(
+            _of_person(Subscription.objects.all(), "topic__owner"), "COUNT", "user", distinct=True
         ),
     }
 

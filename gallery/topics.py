@@ -17,8 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_unicode_slug
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Exists, OuterRef, Value
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.text import slugify
@@ -28,6 +27,7 @@ from imaging.thumbnails import make_thumbnail
 from .models import Image, Subscription, Topic
 from .permissions import PUBLIC
 from .quick_urls import text_url
+from .totals import total
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 5000
@@ -85,23 +85,9 @@ def _topics_with_counts():
     the two subqueries was half of a topic page's ORM work. Each request
     annotates and filters a copy (a queryset is never changed in place), as
     Django's generic views do with their ``queryset``."""
-    images = (
-        Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC)
-        .order_by()
-        .values("topic")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    subscribers = (
-        Subscription.objects.filter(topic=OuterRef("pk"))
-        .order_by()
-        .values("topic")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
     return Topic.objects.annotate(
-        image_count=Coalesce(Subquery(images, output_field=IntegerField()), 0),
-        subscriber_count=Coalesce(Subquery(subscribers, output_field=IntegerField()), 0),
+        image_count=total(Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC)),
+        subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"))),
     )
 
 
