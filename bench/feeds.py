@@ -435,6 +435,7 @@ def run_engine(args) -> Result:
         return clients[user.pk]
 
     print(f"[{connection.vendor}] measuring {len(feeds)} feeds", flush=True)
+    yardstick_before = yardstick_ms()
     for label, params, viewer in feeds:
         if problem := check_cursor(viewer, params):
             print(f"[{connection.vendor}] {problem}", flush=True)
@@ -481,6 +482,7 @@ def run_engine(args) -> Result:
         [timing] = bench.measure(client, url)
         result.pages.append(PageRow(label, timing, aim_queries, aim_ms))
 
+    yardstick_after = yardstick_ms()
     result.screen = first_screen(bench, anonymous)
     result.baseline += offset_baseline(args.requests)
     result.baseline += rows_baseline(liker, args.requests)
@@ -499,8 +501,23 @@ def run_engine(args) -> Result:
         "one OFFSET query and signs with gallery.pagination.encode_cursor (the app never uses "
         "OFFSET); on every feed such a cursor was checked equal to the one the app hands out "
         "after pages 1 and 2",
+        f"the machine's speed: a fixed pure-Python loop took {yardstick_before:.1f} ms before "
+        f"these rows and {yardstick_after:.1f} ms after them (p50 of 15; lower is faster: "
+        "compare runs by it, this kind of machine changes speed from one minute to the next)",
     ]
     return result
+
+
+def yardstick_ms(rounds: int = 15) -> float:
+    """The p50 ms of a fixed piece of pure Python (no I/O, no database)."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        total = 0
+        for i in range(200_000):
+            total += i * i % 7
+        times.append((time.perf_counter() - start) * 1000)
+    return percentile(times, 50)
 
 
 def settle(connection) -> None:
