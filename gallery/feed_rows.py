@@ -7,8 +7,8 @@ query, loading and tiling a page takes 0.6-0.9 of the time (bench/feeds.py
 prints both). These rows are read-only: code that changes an image loads the
 model.
 
-``fetch`` reads a page in one query that first picks the page's images and
-only then joins their owners and topics (see its docstring).
+``fetch`` reads a page in one query that first picks the page's ids and
+only then joins the images' columns, owners and topics (see its docstring).
 """
 
 from __future__ import annotations
