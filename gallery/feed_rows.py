@@ -144,8 +144,9 @@ def fetch(queryset: QuerySet, limit: int, *, liked_by: int | None = None) -> lis
     with compiler.connection.cursor() as cursor:
         cursor.execute(f"{head}({inner}){tail}", params)
         found = cursor.fetchall()
+    Row = _row_class(extra, liked)
     # The image's columns come first; the inner query's keys (after its id) last.
-    first_key = len(IMAGE_COLUMNS) + len(RELATED_COLUMNS) + liked - 1
+    first_key = len(Row._fields) - len(extra) - 1
     converters = compiler.get_converters(_image_columns())
     for position, converter in compiler.get_converters(
         [expression for expression, _, _ in compiler.select]
@@ -154,7 +155,6 @@ def fetch(queryset: QuerySet, limit: int, *, liked_by: int | None = None) -> lis
             converters[first_key + position] = converter
     if converters:
         found = compiler.apply_converters(found, converters)
-    Row = _row_class(extra, liked)
     return [Row(*row) for row in found]
 
 
@@ -166,6 +166,8 @@ def _image_columns() -> list:
 
 @cache
 def _row_class(extra: tuple[str, ...], liked: bool):
+    """A page's row: COLUMNS, then ``liked`` if asked, then the ordering's
+    ``extra`` keys; the order of the outer SELECT (``_around``)."""
     return namedtuple("FeedRow", (*COLUMNS, *(["liked"] if liked else []), *extra))
 
 
@@ -200,7 +202,7 @@ def _around(
             f"AND liking.{column(like, 'user')} = %s)"
         )
     selected += [f"page.{quote(key)}" for key in extra]
-    names = [*COLUMNS, *(["liked"] if liked else []), *extra]
+    names = _row_class(extra, liked)._fields
     order = ", ".join(
         f"{names.index(key.removeprefix('-')) + 1} {'DESC' if key.startswith('-') else 'ASC'}"
         for key in ordering
