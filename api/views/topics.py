@@ -74,8 +74,13 @@ def form_errors(form) -> dict:
     return errors
 
 
+def _with_owners(request):
+    """Topics as the API shows them: counts, ``subscribed`` and the owner."""
+    return topics.topics_for(request.user).select_related("owner")
+
+
 def _annotated(request, topic: Topic) -> Topic:
-    return topics.topics_for(request.user).select_related("owner").get(pk=topic.pk)
+    return _with_owners(request).get(pk=topic.pk)
 
 
 class TopicList(generics.ListAPIView):
@@ -86,7 +91,7 @@ class TopicList(generics.ListAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     def get_queryset(self):
-        queryset = topics.topics_for(self.request.user).select_related("owner")
+        queryset = _with_owners(self.request)
         owner = self.request.query_params.get("owner")
         if owner:
             queryset = queryset.filter(owner__username=owner)
@@ -134,7 +139,7 @@ class TopicDetail(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     def _topic(self, request, slug) -> Topic:
-        topic = topics.topics_for(request.user).select_related("owner").filter(slug=slug).first()
+        topic = _with_owners(request).filter(slug=slug).first()
         if topic is None:
             raise NotFound("No such topic.")
         return topic

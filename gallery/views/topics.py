@@ -24,8 +24,8 @@ def _is_htmx(request) -> bool:
 
 
 def _topic(request, slug) -> Topic:
-    topic = topics.topics_for(request.user).select_related("owner__profile").filter(slug=slug)
-    topic = topic.first()
+    shown = topics.topics_for(request.user).select_related("owner__profile")
+    topic = shown.filter(slug=slug).first()
     if topic is None:
         raise Http404("No such topic.")
     return topic
