@@ -640,6 +640,11 @@ def taking_turns(*runs, rounds: int) -> list[float]:
     return [percentile(measured, 50) for measured in times]
 
 
+def turns_line(label: str, old: float, new: float, width: int = 20) -> str:
+    """One line of a before/now baseline (p50 ms of ``taking_turns``)."""
+    return f"    {label:<{width}} before {old:6.2f}   now {new:6.2f}   now/before {new / old:.2f}"
+
+
 def rows_baseline(viewer, requests: int) -> list[str]:
     """A page loaded and tiled as gallery.feeds.load_page does it (plain
     rows, gallery.feed_rows) against the way it did before: an Image with its
@@ -719,9 +724,7 @@ def join_baseline(viewer, requests: int) -> list[str]:
         old, new = taking_turns(
             page(request, joined_first), page(request, feed_rows.fetch), rounds=requests * 2
         )
-        lines.append(
-            f"    {label:<20} before {old:6.2f}   now {new:6.2f}   now/before {new / old:.2f}"
-        )
+        lines.append(turns_line(label, old, new))
     return lines
 
 
@@ -748,7 +751,7 @@ def serializer_baseline(viewer, requests: int) -> list[str]:
         "  Baseline, the API's items of a page of 24 (p50 ms, the two ways taking turns): "
         "DRF's walk over the serializer's fields (before) against its own to_representation "
         "(the app)",
-        f"    {'24 items':<20} before {old:6.2f}   now {new:6.2f}   now/before {new / old:.2f}",
+        turns_line("24 items", old, new),
     ]
 
 
@@ -781,9 +784,7 @@ def annotations_baseline(viewer, poster: str, requests: int) -> list[str]:
     ]
     for label, before, now in pairs:
         old, new = taking_turns(before, now, rounds=requests * 2)
-        lines.append(
-            f"    {label:<28} before {old:6.2f}   now {new:6.2f}   now/before {new / old:.2f}"
-        )
+        lines.append(turns_line(label, old, new, width=28))
     return lines
 
 
