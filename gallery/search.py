@@ -6,13 +6,14 @@ feed, with its own filters and order) to the images matching every word of
 
 - PostgreSQL: full-text search (a stored ``tsvector`` column @@
   ``websearch_to_tsquery``, English stemming) with GIN indexes on it and on
-  topic names, created by migration 0002 on PostgreSQL only.
+  topic names, created by migrations 0002 and 0003 on PostgreSQL only.
 - SQLite: an FTS5 table ``gallery_image_fts`` (rowid = image id, which words
   are in which column, no word positions) that triggers keep in step with
   every write to images and topics, whichever code makes it. A first, bounded
   query counts the matches to choose how the page is found.
-  ``install_sqlite_search`` creates it; it is idempotent, and runs after every
-  ``migrate`` too, since SQLite's table rebuilds (an ALTER TABLE) drop triggers.
+  Migrations 0002 and 0004 create it; ``install_sqlite_search`` checks after
+  every ``migrate`` that its triggers are there, and puts them back if not,
+  since SQLite's table rebuilds (an ALTER TABLE) drop triggers.
 - Anything else (MariaDB/MySQL): every word ``icontains`` one of the fields.
 """
 
@@ -22,7 +23,6 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import Col, Expression, RawSQL
-from django.db.models.signals import post_migrate
 
 from .models import Image, Topic
 
@@ -67,53 +67,13 @@ def search_terms(q: str) -> list[str]:
 # took milliseconds a page when the planner walked a feed's index. Migrations that
 # change recipe, title or description's type must drop and re-add it.
 DOCUMENT_COLUMN = "search_document"
-DOCUMENT_SQL = (
-    f"to_tsvector('{POSTGRES_CONFIG}'::regconfig, "
-    "COALESCE(recipe ->> 'prompt', '') || ' ' || COALESCE(title, '') || ' ' || "
-    "COALESCE(description, ''))"
-)
 TOPIC_GIN_INDEX_NAME = "topic_search_gin"
 
 
-def install_postgres_search(schema_editor) -> None:
-    schema_editor.execute(
-        f"ALTER TABLE gallery_image ADD COLUMN {DOCUMENT_COLUMN} tsvector "
-        f"GENERATED ALWAYS AS ({DOCUMENT_SQL}) STORED"
-    )
-    set_postgres_search_statistics(schema_editor)
-    schema_editor.execute(
-        f"CREATE INDEX {GIN_INDEX_NAME} ON gallery_image USING gin ({DOCUMENT_COLUMN})"
-    )
-    # The same expression as SearchVector("name") in _postgres(), so it is used.
-    schema_editor.execute(
-        f"CREATE INDEX {TOPIC_GIN_INDEX_NAME} ON gallery_topic USING gin "
-        f"(to_tsvector('{POSTGRES_CONFIG}'::regconfig, COALESCE(name, '')::text))"
-    )
-
-
-# The default statistics target (100) keeps only the commonest words of the
-# documents; a rarer word is then estimated at hundreds of matches where it has
-# tens, and the planner walks a feed's index instead of the GIN index. Adding
-# the column again resets it, so install_postgres_search sets it too.
-DOCUMENT_STATISTICS = 1000
-
-
-def set_postgres_search_statistics(schema_editor) -> None:
-    schema_editor.execute(
-        f"ALTER TABLE gallery_image ALTER COLUMN {DOCUMENT_COLUMN} "
-        f"SET STATISTICS {DOCUMENT_STATISTICS}"
-    )
-
-
-def reset_postgres_search_statistics(schema_editor) -> None:
-    schema_editor.execute(
-        f"ALTER TABLE gallery_image ALTER COLUMN {DOCUMENT_COLUMN} SET STATISTICS -1"
-    )
-
-
-def uninstall_postgres_search(schema_editor) -> None:
-    schema_editor.execute(f"DROP INDEX IF EXISTS {TOPIC_GIN_INDEX_NAME}")
-    schema_editor.execute(f"ALTER TABLE gallery_image DROP COLUMN IF EXISTS {DOCUMENT_COLUMN}")
+# Migrations 0002 and 0003 create the column (to_tsvector of the prompt, title
+# and description), its statistics target (1000: at the default 100 a rarer
+# word is estimated at hundreds of matches where it has tens, and the planner
+# walks a feed's index instead of the GIN index) and both GIN indexes.
 
 
 def _postgres(queryset, q):
@@ -278,15 +238,6 @@ def install_sqlite_search(connection) -> None:
         )
 
 
-def uninstall_sqlite_search(connection) -> None:
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for name in SQLITE_TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
-
-
 def ensure_search_index(sender=None, using="default", **kwargs) -> None:
     """After every ``migrate``: put back what an SQLite table rebuild removed
     (Django rebuilds a table to alter it there, and the copy has no triggers)."""
@@ -296,11 +247,6 @@ def ensure_search_index(sender=None, using="default", **kwargs) -> None:
     applied = MigrationRecorder(connection).applied_migrations()
     if ("gallery", SEARCH_MIGRATION) in applied:
         install_sqlite_search(connection)
-
-
-# The migration that creates the index imports this module, so every migrate
-# connects the receiver before it runs; GalleryConfig.ready() may connect it too.
-post_migrate.connect(ensure_search_index, dispatch_uid="gallery.search.ensure_search_index")
 
 
 # ---- Any other database ---------------------------------------------------------
