@@ -98,6 +98,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only the partials in gallery/jinja2/, which feeds render 24 times a
+        # page (docs/decisions.md); Django templates stay the default.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "atelier.jinja2.environment"},
+    },
 ]
 
 # --- Database: SQLite (WAL) by default, PostgreSQL or MariaDB by DATABASE_URL.
