@@ -29,9 +29,7 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.html import format_html
 from rest_framework.throttling import BaseThrottle
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -155,10 +153,8 @@ def too_many_message(wait: int) -> str:
 def too_many_page(request, wait: int):
     """The 429 answer of a page: the error page, or for htmx a short message."""
     if request.headers.get("HX-Request") == "true":
-        body = format_html(
-            '<div class="alert alert-warning" role="alert">{}</div>', too_many_message(wait)
-        )
-        response = HttpResponse(body, status=429)
+        context = {"message": too_many_message(wait)}
+        response = render(request, "_too_many.html", context, status=429)
     else:
         context = {"message": too_many_message(wait), "retry_after": wait}
         response = render(request, "429.html", context, status=429)
