@@ -1,6 +1,6 @@
-"""Tags for feeds: the tiles and the like button (markup in gallery.tiles)
-and fast URL filters (gallery.quick_urls) for templates that build links to
-images and people many times a page."""
+"""Tags for feeds: the tiles and the like button (markup in
+gallery/jinja2/gallery/tiles.html) and fast URL filters (gallery.quick_urls)
+for templates that build links to images and people many times a page."""
 
 from django import template
 

@@ -1,4 +1,4 @@
-"""Topic cards and subscribe buttons (markup in gallery.topic_cards)."""
+"""Topic cards and subscribe buttons (markup in gallery/jinja2/gallery/topic_cards.html)."""
 
 from django import template
 
