@@ -1,22 +1,6 @@
-from functools import lru_cache
-
 from django import template
 
-from imaging.thumbhash import thumbhash_to_data_url
-
 register = template.Library()
-
-
-@register.filter
-@lru_cache(maxsize=4096)
-def thumbhash_url(value: str) -> str:
-    """A tiny data: URL painted behind a thumbnail while it loads."""
-    if not value:
-        return ""
-    try:
-        return thumbhash_to_data_url(value)
-    except ValueError:
-        return ""
 
 
 REMIX_FIELDS = (

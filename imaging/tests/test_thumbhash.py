@@ -6,11 +6,8 @@ import pytest
 from PIL import Image
 
 from imaging.tests.sample_images import left_dark_right_light, photo_like, transparent_circle
-from imaging.thumbhash import (
-    image_to_thumbhash,
-    thumbhash_to_data_url,
-    thumbhash_to_image,
-)
+from imaging.tests.thumbhash_decoder import thumbhash_to_data_url, thumbhash_to_image
+from imaging.thumbhash import image_to_thumbhash
 
 REFERENCE_HASH = "Ggg2daCpWAZ2homHiJiYYD/YyI+L"
 REFERENCE_PIXELS_SHA256 = "0ecff26451f2b9e1e004c9a95dd0db4163a40b55b25b153e1f3567af133610e9"

@@ -8,7 +8,6 @@
  *   form[data-confirm="Question?"]       confirm() before submitting (plain or htmx)
  *   [hx-*][data-confirm="Question?"]     same for an htmx element that is not a form
  *   [data-copy-target="ID"]              button: copy the text of #ID, say "Copied"
- *   img[data-thumbhash-url="data:..."]   placeholder background until the image loads
  *   select[data-preset-defaults]         option[data-defaults='{"width":1024,...}']
  *                                        fills the same-named fields of the form
  *   select[data-autosubmit], input[data-autosubmit]   submit the form on change
@@ -134,33 +133,6 @@
     );
   }
 
-  /* ---- Thumbhash placeholders -------------------------------------------- */
-
-  function clearPlaceholder(img) {
-    img.style.backgroundImage = "";
-    img.classList.remove("is-loading");
-  }
-
-  function initPlaceholder(img) {
-    if (img.hasAttribute("data-thumbhash-ready")) {
-      return;
-    }
-    img.setAttribute("data-thumbhash-ready", "");
-    var url = img.getAttribute("data-thumbhash-url");
-    if (!url || url.indexOf("data:") !== 0) {
-      return; /* Only data: URLs: the CSP allows img-src data:, nothing else is needed. */
-    }
-    if (img.complete && img.naturalWidth > 0) {
-      return; /* Already decoded (cache): no placeholder flash. */
-    }
-    img.style.backgroundImage = 'url("' + url.replace(/["\\\n]/g, "") + '")';
-    img.classList.add("is-loading");
-    img.addEventListener("load", function () {
-      clearPlaceholder(img);
-    }, { once: true });
-    /* On error the placeholder stays: better a blur than a broken icon. */
-  }
-
   /* ---- Preset defaults -------------------------------------------------- */
 
   function setFieldValue(field, value) {
@@ -231,7 +203,6 @@
 
   function init(root) {
     each(root, "textarea[data-counter-target]", updateCounter);
-    each(root, "img[data-thumbhash-url]", initPlaceholder);
     each(root, "[data-progress-value]", applyProgress);
   }
 
@@ -382,157 +353,3 @@
   });
 })();
 /* ==== end uploads ============================================================= */
-
-/* ==== feeds: thumbhash placeholders decoded in the browser (owner: feeds) =====
- *
- *   img[data-thumbhash="<base64 ThumbHash>"]   decoded here (the same algorithm as
- *        imaging/thumbhash.py) into a small PNG shown behind the image until it
- *        loads, as [data-thumbhash-url] does. Decoding in the browser keeps a page
- *        of 24 tiles cheap on the server: the Python decoder costs milliseconds
- *        per hash, which a feed of new images would pay on every page.
- */
-(function () {
-  "use strict";
-
-  function bytesOf(hash) {
-    var text = hash.trim().replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
-    text += "====".slice(0, (4 - (text.length % 4)) % 4);
-    var raw = window.atob(text);
-    var bytes = new Uint8Array(raw.length);
-    for (var i = 0; i < raw.length; i++) {
-      bytes[i] = raw.charCodeAt(i);
-    }
-    if (bytes.length < 5) {
-      throw new Error("short thumbhash");
-    }
-    return bytes;
-  }
-
-  /* The (cx, cy) AC coefficients kept for an nx × ny channel, DC excluded. */
-  function triangle(nx, ny) {
-    var terms = [];
-    for (var cy = 0; cy < ny; cy++) {
-      for (var cx = cy ? 0 : 1; cx * ny < nx * (ny - cy); cx++) {
-        terms.push([cx, cy]);
-      }
-    }
-    return terms;
-  }
-
-  function decode(hash) {
-    var h = bytesOf(hash);
-    var header24 = h[0] | (h[1] << 8) | (h[2] << 16);
-    var header16 = h[3] | (h[4] << 8);
-    var lDc = (header24 & 63) / 63;
-    var pDc = ((header24 >> 6) & 63) / 31.5 - 1;
-    var qDc = ((header24 >> 12) & 63) / 31.5 - 1;
-    var lScale = ((header24 >> 18) & 31) / 31;
-    var hasAlpha = (header24 >> 23) !== 0;
-    var pScale = ((header16 >> 3) & 63) / 63;
-    var qScale = ((header16 >> 9) & 63) / 63;
-    var isLandscape = (header16 >> 15) !== 0;
-    var lLimit = hasAlpha ? 5 : 7;
-    var lx = Math.max(3, isLandscape ? lLimit : header16 & 7);
-    var ly = Math.max(3, isLandscape ? header16 & 7 : lLimit);
-    var aDc = hasAlpha ? (h[5] & 15) / 15 : 1;
-    var aScale = hasAlpha ? (h[5] >> 4) / 15 : 0;
-
-    var start = hasAlpha ? 6 : 5;
-    var index = 0;
-    function channel(nx, ny, scale) {
-      var terms = triangle(nx, ny);
-      var values = [];
-      for (var t = 0; t < terms.length; t++, index++) {
-        var position = start + (index >> 1);
-        if (position >= h.length) {
-          throw new Error("short thumbhash");
-        }
-        var nibble = (h[position] >> ((index & 1) * 4)) & 15;
-        values.push((nibble / 7.5 - 1) * scale);
-      }
-      return { terms: terms, values: values };
-    }
-    var l = channel(lx, ly, lScale);
-    var p = channel(3, 3, pScale * 1.25);
-    var q = channel(3, 3, qScale * 1.25);
-    var a = hasAlpha ? channel(5, 5, aScale) : { terms: [], values: [] };
-
-    /* Aspect ratio as the hash remembers it; the longer side is 32 pixels. */
-    var ratio = (isLandscape ? lLimit : h[3] & 7) / (isLandscape ? h[3] & 7 : lLimit);
-    var width = Math.max(1, ratio > 1 ? 32 : Math.round(32 * ratio));
-    var height = Math.max(1, ratio > 1 ? Math.round(32 / ratio) : 32);
-    var rgba = new Uint8ClampedArray(width * height * 4);
-    var fx = [];
-    var fy = [];
-    var nx = Math.max(lx, hasAlpha ? 5 : 3);
-    var ny = Math.max(ly, hasAlpha ? 5 : 3);
-    function sum(dc, c, ax, ay) {
-      var value = dc;
-      for (var j = 0; j < c.terms.length; j++) {
-        value += c.values[j] * ax[c.terms[j][0]] * ay[c.terms[j][1]];
-      }
-      return value;
-    }
-    for (var y = 0, i = 0; y < height; y++) {
-      for (var cy = 0; cy < ny; cy++) {
-        fy[cy] = 2 * Math.cos((Math.PI / height) * (y + 0.5) * cy);
-      }
-      for (var x = 0; x < width; x++, i += 4) {
-        for (var cx = 0; cx < nx; cx++) {
-          fx[cx] = Math.cos((Math.PI / width) * (x + 0.5) * cx);
-        }
-        var lum = sum(lDc, l, fx, fy);
-        var pv = sum(pDc, p, fx, fy);
-        var qv = sum(qDc, q, fx, fy);
-        var b = lum - (2 / 3) * pv;
-        var r = (3 * lum - b + qv) / 2;
-        rgba[i] = Math.round(255 * r);
-        rgba[i + 1] = Math.round(255 * (r - qv));
-        rgba[i + 2] = Math.round(255 * b);
-        rgba[i + 3] = Math.round(255 * sum(aDc, a, fx, fy));
-      }
-    }
-    return { width: width, height: height, rgba: rgba };
-  }
-
-  function dataUrl(hash) {
-    var image = decode(hash);
-    var canvas = document.createElement("canvas");
-    canvas.width = image.width;
-    canvas.height = image.height;
-    canvas.getContext("2d").putImageData(new ImageData(image.rgba, image.width, image.height), 0, 0);
-    return canvas.toDataURL("image/png");
-  }
-
-  function placeholder(img) {
-    if (img.hasAttribute("data-thumbhash-ready") || (img.complete && img.naturalWidth > 0)) {
-      return;
-    }
-    img.setAttribute("data-thumbhash-ready", "");
-    var url;
-    try {
-      url = dataUrl(img.getAttribute("data-thumbhash"));
-    } catch (e) {
-      return; /* A hash it cannot read: the tile's background colour stays. */
-    }
-    img.style.backgroundImage = 'url("' + url + '")';
-    img.classList.add("is-loading");
-    img.addEventListener("load", function () {
-      img.style.backgroundImage = "";
-      img.classList.remove("is-loading");
-    }, { once: true });
-  }
-
-  function init(root) {
-    if (root.nodeType === 1 && root.matches("img[data-thumbhash]")) {
-      placeholder(root);
-    }
-    root.querySelectorAll("img[data-thumbhash]").forEach(placeholder);
-  }
-
-  document.addEventListener("htmx:load", function (event) {
-    init(event.detail.elt);
-  });
-  init(document);
-})();
-/* ==== end feeds =============================================================== */
