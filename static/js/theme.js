@@ -1,6 +1,6 @@
 /*
  * Applies the stored colour theme before first paint.
- * Loaded synchronously in <head> (it is tiny); atelier.js owns the toggle.
+ * Loaded synchronously in <head> (it is tiny); theme-toggle.js owns the toggle.
  * Dark is the default: <html data-bs-theme="dark"> in the markup.
  */
 (function () {
