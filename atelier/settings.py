@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "atelier.image_uploads.UploadSlotMiddleware",
 ]
 
 ROOT_URLCONF = "atelier.urls"
@@ -160,6 +161,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 ATELIER_MAX_UPLOAD_PIXELS = env_int("ATELIER_MAX_UPLOAD_PIXELS", 40_000_000)
+ATELIER_MAX_UPLOAD_SIDE = env_int("ATELIER_MAX_UPLOAD_SIDE", 16384)
+ATELIER_UPLOAD_DECODES = env_int("ATELIER_UPLOAD_DECODES", 2)  # per process; 0 = no limit
 
 # --- Accounts (django-allauth).
 AUTHENTICATION_BACKENDS = [
