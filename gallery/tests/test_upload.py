@@ -15,7 +15,7 @@ from django.test import Client
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
-from atelier import image_uploads
+from atelier import image_uploads, rate_limits
 from gallery import ingest
 from gallery.models import Image, Topic
 from imaging.png_metadata import (
@@ -398,6 +398,20 @@ def test_bad_batch_fields_store_nothing(owner_client, isolated_storage, field, v
 
 
 # --- How many, how often -----------------------------------------------------------------
+
+
+def test_uploads_past_the_persons_rate_are_refused(
+    owner_client, other_client, settings, monkeypatch, isolated_storage
+):
+    monkeypatch.setattr(rate_limits, "clock", lambda: 1_699_999_990.0)  # one window
+    settings.ATELIER_RATE_UPLOADS = "2/m"
+    for _ in range(2):
+        assert owner_client.post("/upload/", {"file": upload(image_bytes())}).status_code == 302
+    response = owner_client.post("/upload/", {"file": upload(image_bytes())})
+    assert response.status_code == 429 and response["Retry-After"] == "50"
+    assert "Too many requests: please wait 50 seconds" in response.text
+    assert Image.objects.count() == 2
+    assert other_client.post("/upload/", {"file": upload(image_bytes())}).status_code == 302
 
 
 def test_an_upload_waits_for_a_decode_slot_and_is_told_when_none_frees(
