@@ -1,7 +1,7 @@
 from django import forms
-from django.conf import settings
 
-from imaging.validation import InvalidImage, validate_image
+from atelier.image_uploads import validate_upload
+from imaging.validation import InvalidImage
 
 from .models import Profile
 
@@ -25,11 +25,7 @@ class ProfileForm(forms.ModelForm):
         if not upload:
             return None
         try:
-            return validate_image(
-                upload,
-                max_bytes=settings.ATELIER_MAX_UPLOAD_BYTES,
-                max_pixels=settings.ATELIER_MAX_UPLOAD_PIXELS,
-            )
+            return validate_upload(upload)
         except InvalidImage as exc:
             raise forms.ValidationError(exc.message) from exc
 

@@ -70,6 +70,7 @@ GENERATIONS_PER_IP = Limit("generations-ip", "ATELIER_RATE_GENERATIONS_IP", "ip"
 TOKEN_AUTH_PER_IP = Limit("token-auth-ip", "ATELIER_RATE_TOKEN_AUTH_IP", "ip")
 TOKEN_AUTH_PER_USERNAME = Limit("token-auth-username", "ATELIER_RATE_TOKEN_AUTH", "username")
 COMMENTS = Limit("comments", "ATELIER_RATE_COMMENTS", "user")
+UPLOADS = Limit("uploads", "ATELIER_RATE_UPLOADS", "user")
 
 
 def client_ip(request) -> str:
@@ -223,6 +224,10 @@ class TokenAuthThrottle(LimitThrottle):
 
 class CommentThrottle(LimitThrottle):
     limits = (COMMENTS,)
+
+
+class UploadThrottle(LimitThrottle):
+    limits = (UPLOADS,)
 
 
 # ---- django-allauth's own limits (signup, login, failed logins) --------------

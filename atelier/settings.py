@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "atelier.image_uploads.UploadSlotMiddleware",
 ]
 
 ROOT_URLCONF = "atelier.urls"
@@ -168,6 +169,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 ATELIER_MAX_UPLOAD_PIXELS = env_int("ATELIER_MAX_UPLOAD_PIXELS", 40_000_000)
+ATELIER_MAX_UPLOAD_SIDE = env_int("ATELIER_MAX_UPLOAD_SIDE", 16384)
+ATELIER_UPLOAD_DECODES = env_int("ATELIER_UPLOAD_DECODES", 2)  # per process; 0 = no limit
 
 # --- Accounts (django-allauth).
 AUTHENTICATION_BACKENDS = [
@@ -247,6 +250,7 @@ ATELIER_RATE_GENERATIONS_IP = env("ATELIER_RATE_GENERATIONS_IP", "120/m")  # per
 ATELIER_RATE_TOKEN_AUTH = env("ATELIER_RATE_TOKEN_AUTH", "10/m")  # per username
 ATELIER_RATE_TOKEN_AUTH_IP = env("ATELIER_RATE_TOKEN_AUTH_IP", "10/m")  # per IP
 ATELIER_RATE_COMMENTS = env("ATELIER_RATE_COMMENTS", "20/m")  # per person
+ATELIER_RATE_UPLOADS = env("ATELIER_RATE_UPLOADS", "20/m")  # upload requests per person
 
 # --- Jobs (Celery). The embedded default needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"atelier-sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")

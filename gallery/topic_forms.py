@@ -2,9 +2,9 @@
 same way for the pages and the API."""
 
 from django import forms
-from django.conf import settings
 
-from imaging.validation import InvalidImage, validate_image
+from atelier.image_uploads import validate_upload
+from imaging.validation import InvalidImage
 
 from .topics import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX
 
@@ -50,10 +50,6 @@ class TopicForm(forms.Form):
         if not upload:
             return None
         try:
-            return validate_image(
-                upload,
-                max_bytes=settings.ATELIER_MAX_UPLOAD_BYTES,
-                max_pixels=settings.ATELIER_MAX_UPLOAD_PIXELS,
-            )
+            return validate_upload(upload)
         except InvalidImage as exc:
             raise forms.ValidationError(exc.message) from exc

@@ -7,9 +7,14 @@ no file. Accepted files enter the gallery through ``gallery.ingest.store_image``
 like generated ones.
 
 The recipe found in a file was written by whoever made the file: it is kept only
-for the keys Atelier knows, with the right types and bounded lengths.
+for the keys Atelier knows, with the right types and bounded lengths, and the
+stored file carries that cleaned recipe, not the file's own metadata.
+
+Each file's pixels are freed as soon as it is stored (``atelier.image_uploads``
+bounds how many are decoded at once in a process).
 """
 
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -17,14 +22,17 @@ from pathlib import PurePath
 
 from django.conf import settings
 
-from imaging.validation import InvalidImage, validate_image
+from atelier.image_uploads import release_freed_memory, validate_upload
+from imaging.validation import InvalidImage
 
 from .editing import TITLE_MAX
 from .ingest import store_image
 from .models import Image
 
+log = logging.getLogger(__name__)
+
 MAX_FILES_PER_UPLOAD = 20
-UNREADABLE_RECIPE = "The generation recipe in this file is damaged; remove it and try again."
+NOT_STORED = "This image could not be stored; try again, or try another file."
 
 # Known recipe keys: text (with a length bound), integers and numbers (with bounds).
 RECIPE_TEXT = {
@@ -106,31 +114,26 @@ def upload_image(
     if the file is refused. Without a title, an image that has no prompt is
     titled after its file name.
     """
+    validated = validate_upload(file)
     try:
-        validated = validate_image(
-            file,
-            max_bytes=settings.ATELIER_MAX_UPLOAD_BYTES,
-            max_pixels=settings.ATELIER_MAX_UPLOAD_PIXELS,
+        recipe = clean_recipe(validated.recipe)
+        if not title and not recipe.get("prompt"):
+            title = title_from_file_name(getattr(file, "name", ""))
+        return store_image(
+            owner=owner,
+            content=validated.encode(recipe),
+            picture=validated.image,
+            extension=validated.extension,
+            recipe=recipe,
+            source=Image.Source.UPLOADED,
+            visibility=visibility,
+            topic=topic,
+            title=title,
+            description=description,
         )
-    except UnicodeError as error:
-        # A recipe whose text cannot be written back (e.g. a lone surrogate in
-        # the JSON chunk) fails while re-encoding; nothing was stored yet.
-        raise InvalidImage(UNREADABLE_RECIPE, "bad_metadata") from error
-    recipe = clean_recipe(validated.recipe)
-    if not title and not recipe.get("prompt"):
-        title = title_from_file_name(getattr(file, "name", ""))
-    return store_image(
-        owner=owner,
-        content=validated.content,
-        picture=validated.image,
-        extension=validated.extension,
-        recipe=recipe,
-        source=Image.Source.UPLOADED,
-        visibility=visibility,
-        topic=topic,
-        title=title,
-        description=description,
-    )
+    finally:
+        validated.close()
+        release_freed_memory()
 
 
 def upload_images(owner, files, **fields) -> list[UploadResult]:
@@ -143,6 +146,11 @@ def upload_images(owner, files, **fields) -> list[UploadResult]:
             image = upload_image(owner, file, **fields)
         except InvalidImage as refused:
             results.append(UploadResult(name=name, error=refused.message))
+        except Exception:
+            # A file that breaks something unforeseen must not cost the batch its
+            # report: the files before it are stored, and store_image left no trace.
+            log.exception("upload of %r failed", name)
+            results.append(UploadResult(name=name, error=NOT_STORED))
         else:
             results.append(UploadResult(name=name, image=image))
     return results

@@ -18,3 +18,14 @@ def upright(image: Image.Image) -> Image.Image:
         return ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError, struct.error):
         return image.copy()
+
+
+_ORIENTATION = 0x0112
+
+
+def orientation(image: Image.Image) -> int | None:
+    """The EXIF Orientation tag (1 = already upright), or None without a readable one."""
+    try:
+        return image.getexif().get(_ORIENTATION)
+    except (OSError, SyntaxError, ValueError, struct.error):
+        return None

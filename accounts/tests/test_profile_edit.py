@@ -1,11 +1,13 @@
 import io
 
+import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image as PILImage
 
 from accounts.models import Profile
+from imaging.tests.sample_images import TROUBLESOME_FILES, png_header_claiming
 from tests.fixtures import picture, png_bytes
 
 
@@ -61,3 +63,22 @@ def test_a_file_that_is_not_an_image_is_a_form_error(owner, owner_client, isolat
 def test_visitors_are_sent_to_log_in(db):
     response = Client().get("/me/profile/")
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+@pytest.mark.parametrize("name", sorted(TROUBLESOME_FILES))
+def test_files_that_once_broke_the_avatar_become_avatars(owner, owner_client, name):
+    response = owner_client.post(
+        "/me/profile/", {"avatar_upload": upload(name, TROUBLESOME_FILES[name]())}
+    )
+    assert response.status_code == 302
+    assert default_storage.exists(Profile.objects.get(user=owner).avatar.name)
+
+
+def test_an_avatar_too_long_on_one_side_is_a_form_error(owner, owner_client):
+    content = png_header_claiming(1, 40_000_000)
+    response = owner_client.post("/me/profile/", {"avatar_upload": upload("line.png", content)})
+    assert response.status_code == 200
+    assert response.context["form"].errors["avatar_upload"] == [
+        "The image is too long on one side (max 16384 pixels a side)."
+    ]
+    assert not Profile.objects.get(user=owner).avatar

@@ -32,6 +32,7 @@ def limits(settings):
     settings.ATELIER_RATE_TOKEN_AUTH = "2/m"
     settings.ATELIER_RATE_TOKEN_AUTH_IP = "3/m"
     settings.ATELIER_RATE_COMMENTS = "2/m"
+    settings.ATELIER_RATE_UPLOADS = "2/m"
     return settings
 
 
@@ -171,3 +172,20 @@ def test_comments_are_limited_per_person(limits, owner, other, make_image):
     assert_limited(client.post(url, {"text": "one more"}, format="json"))
     assert client.get(url).status_code == 200  # reading is not counted
     assert token_client(owner).post(url, {"text": "thanks"}, format="json").status_code == 201
+
+
+def test_uploads_are_limited_per_person(limits, owner, other, isolated_storage):
+    from gallery.models import Image
+    from gallery.tests.test_upload import image_bytes, upload
+
+    client = token_client(other)
+    for n in range(2):
+        response = client.post("/api/v1/images/", {"file": upload(image_bytes(), f"{n}.png")})
+        assert response.status_code == 201
+    assert_limited(client.post("/api/v1/images/", {"file": upload(image_bytes())}))
+    assert Image.objects.count() == 2
+    assert client.get("/api/v1/images/").status_code == 200  # reading is not counted
+    assert (
+        token_client(owner).post("/api/v1/images/", {"file": upload(image_bytes())}).status_code
+        == 201
+    )

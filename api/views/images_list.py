@@ -5,12 +5,18 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    parser_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.exceptions import NotAuthenticated, ParseError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from atelier.rate_limits import UploadThrottle
 from gallery.feeds import PUBLIC_FEEDS, WINDOWS, FeedError, LoginRequired, load_page, parse_request
 
 from ..image_serializers import ErrorSerializer
@@ -63,6 +69,7 @@ ImagePage = inline_serializer(
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthenticatedOrReadOnly])
 @parser_classes([MultiPartParser, FormParser])
+@throttle_classes([UploadThrottle])
 def image_list(request):
     if request.method == "POST":
         return upload(request)

@@ -12,6 +12,7 @@ from PIL import Image as PILImage
 
 from gallery.models import Image, Subscription, Topic
 from gallery.topics import create_topic
+from imaging.tests.sample_images import TROUBLESOME_FILES
 from tests.fixtures import make_user, picture, png_bytes
 
 
@@ -139,6 +140,14 @@ def test_a_slug_clash_after_a_cover_was_written_leaves_no_file(
     )
     assert response.status_code == 200 and response.context["form"].errors["slug"]
     assert Topic.objects.count() == 1 and files_in(isolated_storage) == []
+
+
+@pytest.mark.parametrize("name", sorted(TROUBLESOME_FILES))
+def test_files_that_once_broke_the_cover_become_covers(owner_client, name):
+    cover = SimpleUploadedFile(name, TROUBLESOME_FILES[name](), content_type="image/png")
+    response = owner_client.post("/topics/new/", {"name": "Covers", "cover": cover})
+    assert response.status_code == 302
+    assert default_storage.exists(Topic.objects.get(slug="covers").cover.name)
 
 
 def test_a_topic_without_a_cover_has_no_cover_file(topic):

@@ -4,6 +4,7 @@ good files, refused files, batches, and requests over the size limits."""
 import io
 import json
 import os
+import resource
 import struct
 import zlib
 
@@ -14,8 +15,18 @@ from django.test import Client
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
+from atelier import image_uploads, rate_limits
+from gallery import ingest
 from gallery.models import Image, Topic
-from imaging.png_metadata import encode_png, encode_user_comment, format_parameters, read_recipe
+from imaging.png_metadata import (
+    encode_png,
+    encode_user_comment,
+    format_parameters,
+    read_png_text,
+    read_recipe,
+    recipe_to_json,
+)
+from imaging.tests.sample_images import TROUBLESOME_FILES, png_header_claiming
 from tests.fixtures import picture
 
 RECIPE = {
@@ -237,7 +248,81 @@ def test_user_text_is_escaped_on_the_page_after_a_partial_upload(owner_client):
     assert "<img src=x>" not in html and "&lt;img src=x&gt;.png" in html
 
 
+def test_the_stored_file_carries_exactly_the_cleaned_recipe(owner_client):
+    uploaded = {
+        **RECIPE,
+        "gps": "52.5200 N, 13.4050 E",
+        "email": "ada@example.com",
+        "note": "<script>alert(1)</script>",
+    }
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "x" * 1_000_000)
+    info.add_itxt("atelier", json.dumps(uploaded))
+    content = image_bytes("PNG", pnginfo=info)
+    owner_client.post("/upload/", {"file": upload(content)})
+    image = Image.objects.get()
+    with image.file.open("rb") as stored:
+        data = stored.read()
+    assert image.recipe == RECIPE
+    texts = read_png_text(data)
+    assert texts == {"parameters": format_parameters(RECIPE), "atelier": recipe_to_json(RECIPE)}
+    assert b"ada@example.com" not in data and len(data) < 10_000
+
+
+@pytest.mark.parametrize("name", sorted(TROUBLESOME_FILES))
+def test_files_that_once_broke_the_upload_are_stored(owner_client, name):
+    response = owner_client.post("/upload/", {"file": upload(TROUBLESOME_FILES[name](), name)})
+    assert response.status_code == 302
+    image = Image.objects.get()
+    assert default_storage.exists(image.file.name) and image.thumb_height <= 16383
+    json.dumps(image.recipe, ensure_ascii=False).encode("utf-8")  # storable text only
+
+
+def test_a_recipe_too_long_for_the_file_is_trimmed_to_the_kept_length(owner_client):
+    owner_client.post("/upload/", {"file": upload(TROUBLESOME_FILES["long-recipe.jpg"](), "a.jpg")})
+    image = Image.objects.get()
+    with image.file.open("rb") as stored:
+        assert read_recipe(stored.read())["prompt"] == "x" * 5000
+    assert image.recipe == {"prompt": "x" * 5000, "steps": 20, "seed": 1}
+
+
+def test_a_lone_surrogate_in_a_files_recipe_is_replaced(owner_client):
+    content = TROUBLESOME_FILES["surrogate-recipe.png"]()
+    owner_client.post("/upload/", {"file": upload(content)})
+    assert Image.objects.get().recipe["sampler"] == "Euler \ufffd"
+
+
+def test_a_batch_reports_every_file_even_one_that_fails_unexpectedly(
+    owner_client, monkeypatch, isolated_storage
+):
+    real_thumbnail = ingest.make_thumbnail
+
+    def thumbnail(picture, *args, **kwargs):
+        if picture.size == (13, 13):
+            raise RuntimeError("an encoder bug")
+        return real_thumbnail(picture, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "make_thumbnail", thumbnail)
+    files = [upload(image_bytes(), "good.png"), upload(image_bytes(size=(13, 13)), "bad.png")]
+    response = owner_client.post("/upload/", {"file": files})
+    assert response.status_code == 200
+    assert "1 of 2 uploaded" in response.text and "bad.png" in response.text
+    assert "This image could not be stored" in response.text
+    [image] = Image.objects.all()
+    assert len(stored_files(isolated_storage)) == 2  # good.png and its thumbnail
+
+
 # --- Refused files ----------------------------------------------------------------------
+
+
+def test_an_image_too_long_on_one_side_is_refused_before_decoding(owner_client, isolated_storage):
+    memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    content = png_header_claiming(1, 40_000_000)
+    response = owner_client.post("/upload/", {"file": upload(content, "line.png")})
+    assert response.status_code == 400
+    assert "The image is too long on one side (max 16384 pixels a side)." in response.text
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - memory_before < 20 * 1024
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
@@ -310,6 +395,38 @@ def test_bad_batch_fields_store_nothing(owner_client, isolated_storage, field, v
     response = owner_client.post("/upload/", {"file": upload(image_bytes()), field: value})
     assert response.status_code == 400 and message in response.text
     assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+# --- How many, how often -----------------------------------------------------------------
+
+
+def test_uploads_past_the_persons_rate_are_refused(
+    owner_client, other_client, settings, monkeypatch, isolated_storage
+):
+    monkeypatch.setattr(rate_limits, "clock", lambda: 1_699_999_990.0)  # one window
+    settings.ATELIER_RATE_UPLOADS = "2/m"
+    for _ in range(2):
+        assert owner_client.post("/upload/", {"file": upload(image_bytes())}).status_code == 302
+    response = owner_client.post("/upload/", {"file": upload(image_bytes())})
+    assert response.status_code == 429 and response["Retry-After"] == "50"
+    assert "Too many requests: please wait 50 seconds" in response.text
+    assert Image.objects.count() == 2
+    assert other_client.post("/upload/", {"file": upload(image_bytes())}).status_code == 302
+
+
+def test_an_upload_waits_for_a_decode_slot_and_is_told_when_none_frees(
+    owner_client, settings, monkeypatch, isolated_storage
+):
+    settings.ATELIER_UPLOAD_DECODES = 1
+    monkeypatch.setattr(image_uploads, "SLOT_WAIT_SECONDS", 0)
+    with image_uploads.upload_slot():  # another request is decoding
+        page = owner_client.post("/upload/", {"file": upload(image_bytes())})
+        api = owner_client.post("/api/v1/images/", {"file": upload(image_bytes())})
+    assert page.status_code == 503 and "busy with other uploads" in page.text
+    assert api.status_code == 503 and "busy with other uploads" in api.json()["detail"]
+    assert page["Retry-After"] == api["Retry-After"] == "30"
+    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert owner_client.post("/upload/", {"file": upload(image_bytes())}).status_code == 302
 
 
 # --- Requests over Django's and Atelier's size limits: a clear 4xx, never a 500 -----------

@@ -5,6 +5,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from atelier import rate_limits
+
 from ..editing import edit_image
 from ..forms import ImageEditForm, UploadForm
 from ..models import Image
@@ -35,8 +37,13 @@ def edit(request, image_id):
     return render(request, "gallery/edit.html", {"image": image, "form": form})
 
 
+def _too_many_uploads(request, wait):
+    return _refused(request, rate_limits.too_many_message(wait), status=429)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limits.rate_limit_page(rate_limits.UPLOADS, respond=_too_many_uploads)
 def upload(request):
     if request.method != "POST":
         # /upload/?topic=<slug> (e.g. from a topic's page) preselects the topic.

@@ -6,7 +6,7 @@ import io
 import random
 import zlib
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
 
 
 def photo_like(width: int = 1024, height: int = 1024, seed: int = 7) -> Image.Image:
@@ -72,3 +72,52 @@ def png_chunk(chunk_type: bytes, body: bytes) -> bytes:
     """One PNG chunk with its length and CRC, for crafting files by hand."""
     checksum = zlib.crc32(chunk_type + body)
     return len(body).to_bytes(4, "big") + chunk_type + body + checksum.to_bytes(4, "big")
+
+
+# --- Files that once broke uploads, avatars and covers (issue 11, item 5) -----------------
+
+
+def jpeg_with_long_recipe(characters: int = 40_000) -> bytes:
+    """A JPEG whose EXIF UserComment holds a ``characters``-long prompt in ASCII: it fits
+    in the file's EXIF, but would not once written back as A1111's UTF-16."""
+    exif = Image.Exif()
+    exif[0x8769] = {0x9286: b"ASCII\0\0\0" + b"x" * characters + b"\nSteps: 20, Seed: 1"}
+    return encode(Image.new("RGB", (16, 16), "teal"), "JPEG", exif=exif.tobytes())
+
+
+def png_with_deep_recipe(depth: int = 100_000) -> bytes:
+    """A PNG whose ``atelier`` JSON nests ``depth`` arrays deep."""
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("atelier", "[" * depth + "]" * depth)
+    return encode(Image.new("RGB", (16, 16), "teal"), "PNG", pnginfo=info)
+
+
+def png_with_lone_surrogate_recipe() -> bytes:
+    """A PNG whose A1111 text quotes a value holding a lone surrogate (``"\\ud800"``)."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", 'a lighthouse\nSteps: 20, Sampler: "Euler \\ud800", Seed: 1')
+    return encode(Image.new("RGB", (16, 16), "teal"), "PNG", pnginfo=info)
+
+
+def tall_png(height: int = 16_384) -> bytes:
+    """A one pixel wide PNG, taller than WebP can store."""
+    return encode(Image.new("L", (1, height), 128), "PNG")
+
+
+def png_header_claiming(width: int, height: int) -> bytes:
+    """A PNG of one IHDR, one tiny IDAT and IEND whose header claims ``width`` × ``height``."""
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\0\0"))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+TROUBLESOME_FILES = {
+    "long-recipe.jpg": jpeg_with_long_recipe,
+    "deep-recipe.png": png_with_deep_recipe,
+    "surrogate-recipe.png": png_with_lone_surrogate_recipe,
+    "tall.png": tall_png,
+}

@@ -278,3 +278,16 @@ def test_a_recipe_with_a_lone_surrogate_is_not_trusted():
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buffer, "PNG", pnginfo=info)
     assert read_recipe(buffer.getvalue()) is None
+
+
+def test_a_recipe_nested_100000_deep_is_not_trusted():
+    from imaging.tests.sample_images import png_with_deep_recipe
+
+    assert read_recipe(png_with_deep_recipe(100_000)) is None
+
+
+def test_a_quoted_value_with_a_lone_surrogate_is_read_with_a_replacement_character():
+    recipe = parse_parameters('a cat\nSteps: 20, Sampler: "Euler \\ud800", Seed: 1')
+
+    assert recipe["sampler"] == "Euler \ufffd"
+    recipe["sampler"].encode("utf-8")

@@ -108,6 +108,31 @@ def test_it_turns_an_image_the_way_its_exif_orientation_says():
     assert (width, height) == (40, 60)
 
 
+def test_it_turns_a_large_image_after_shrinking_it_first():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    jpeg = encode(photo_like(3000, 2000), "JPEG", exif=exif)
+
+    data, width, height = make_thumbnail(Image.open(io.BytesIO(jpeg)))
+
+    assert (width, height) == (384, 576) and open_webp(data).size == (384, 576)
+
+
+def test_an_image_taller_than_webp_allows_gets_a_thumbnail_webp_can_store():
+    data, width, height = make_thumbnail(Image.new("L", (1, 16_384), 128))
+
+    assert (width, height) == (1, 16_383) and open_webp(data).size == (1, 16_383)
+
+
+def test_it_keeps_the_colours_of_a_large_image_with_an_icc_profile():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    png = encode(Image.new("RGB", (3000, 3000), (10, 120, 240)), "PNG", icc_profile=profile)
+
+    pixel = open_webp(make_thumbnail(Image.open(io.BytesIO(png)))[0]).getpixel((15, 15))
+
+    assert all(abs(a - b) <= 6 for a, b in zip(pixel, (10, 120, 240), strict=True))
+
+
 def test_it_accepts_an_image_with_an_srgb_icc_profile():
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     png = encode(Image.new("RGB", (30, 30), (10, 120, 240)), "PNG", icc_profile=profile)

@@ -2,6 +2,7 @@ import io
 import resource
 import struct
 import time
+import warnings
 import zlib
 
 import pytest
@@ -24,6 +25,11 @@ A1111_TEXT = (
 
 def validate(data, **limits) -> ValidatedImage:
     return validate_image(data, **{**LIMITS, **limits})
+
+
+def encoded(validated: ValidatedImage) -> bytes:
+    """The bytes stored for an upload that keeps the recipe its file carried."""
+    return validated.encode(validated.recipe)
 
 
 def rejection(data, **limits) -> InvalidImage:
@@ -69,21 +75,21 @@ def test_it_accepts_a_png():
     assert (validated.width, validated.height) == (64, 48)
     assert validated.image.size == (64, 48)
     assert validated.recipe is None
-    assert Image.open(io.BytesIO(validated.content)).format == "PNG"
+    assert Image.open(io.BytesIO(encoded(validated))).format == "PNG"
 
 
 def test_it_accepts_a_jpeg():
     validated = validate(encode(photo_like(64, 48), "JPEG"))
 
     assert (validated.format, validated.extension) == ("JPEG", ".jpg")
-    assert Image.open(io.BytesIO(validated.content)).format == "JPEG"
+    assert Image.open(io.BytesIO(encoded(validated))).format == "JPEG"
 
 
 def test_it_accepts_a_webp():
     validated = validate(encode(photo_like(64, 48), "WEBP"))
 
     assert (validated.format, validated.extension) == ("WEBP", ".webp")
-    assert Image.open(io.BytesIO(validated.content)).format == "WEBP"
+    assert Image.open(io.BytesIO(encoded(validated))).format == "WEBP"
 
 
 def test_it_accepts_a_file_object():
@@ -172,6 +178,30 @@ def test_it_turns_pillows_decompression_bomb_warning_into_a_rejection():
     assert error.code == "too_many_pixels"
 
 
+def test_it_rejects_a_side_longer_than_max_side_from_its_header():
+    error = rejection(png_header_only(1, 40_000_000), max_side=16_384)
+
+    assert error.message == "The image is too long on one side (max 16384 pixels a side)."
+    assert error.code == "too_long"
+
+
+def test_decoding_leaves_the_warning_filters_other_threads_see_alone(monkeypatch):
+    # warnings.catch_warnings swaps the process-wide filter list: a thread that decodes
+    # while another leaves the block keeps (or loses) the other's filters for good.
+    seen = []
+    real_open = Image.open
+
+    def open_and_look(*args, **kwargs):
+        seen.append(list(warnings.filters))
+        return real_open(*args, **kwargs)
+
+    before = list(warnings.filters)
+    monkeypatch.setattr(Image, "open", open_and_look)
+    validate(encode(photo_like(16, 16), "PNG"))
+
+    assert seen == [before]
+
+
 def test_it_rejects_a_truncated_png():
     png = encode(photo_like(128, 128), "PNG")
 
@@ -212,9 +242,9 @@ def test_it_strips_gps_and_camera_data_from_a_jpeg():
 
     validated = validate(jpeg)
 
-    cleaned = Image.open(io.BytesIO(validated.content))
-    assert b"Exif" not in validated.content
-    assert b"PhoneMaker" not in validated.content
+    cleaned = Image.open(io.BytesIO(encoded(validated)))
+    assert b"Exif" not in encoded(validated)
+    assert b"PhoneMaker" not in encoded(validated)
     assert not cleaned.getexif().get_ifd(0x8825)
     assert "exif" not in cleaned.info
 
@@ -223,7 +253,7 @@ def test_it_reencodes_a_jpeg_at_quality_92():
     validated = validate(encode(photo_like(64, 64), "JPEG", quality=50))
 
     reencoded = encode(validated.image, "JPEG", quality=92)
-    assert validated.content == reencoded
+    assert encoded(validated) == reencoded
 
 
 def test_it_turns_a_jpeg_upright_by_its_exif_orientation():
@@ -234,7 +264,7 @@ def test_it_turns_a_jpeg_upright_by_its_exif_orientation():
     validated = validate(jpeg)
 
     assert (validated.width, validated.height) == (48, 64)
-    assert Image.open(io.BytesIO(validated.content)).size == (48, 64)
+    assert Image.open(io.BytesIO(encoded(validated))).size == (48, 64)
 
 
 def test_it_keeps_the_recipe_of_a_png_from_a1111():
@@ -245,8 +275,8 @@ def test_it_keeps_the_recipe_of_a_png_from_a1111():
     assert validated.recipe["prompt"] == "a red fox in the snow"
     assert validated.recipe["seed"] == 99
     assert validated.recipe["model_hash"] == "6ce0161689"
-    assert read_recipe(validated.content) == validated.recipe
-    chunk_types = [chunk_type for chunk_type, _ in png_chunks(validated.content)]
+    assert read_recipe(encoded(validated)) == validated.recipe
+    chunk_types = [chunk_type for chunk_type, _ in png_chunks(encoded(validated))]
     assert chunk_types == [b"IHDR", b"tEXt", b"iTXt", b"IDAT", b"IEND"]
 
 
@@ -258,7 +288,7 @@ def test_it_strips_all_metadata_from_a_png_without_a_recipe():
 
     validated = validate(png)
 
-    assert [chunk_type for chunk_type, _ in png_chunks(validated.content)] == [
+    assert [chunk_type for chunk_type, _ in png_chunks(encoded(validated))] == [
         b"IHDR",
         b"IDAT",
         b"IEND",
@@ -274,11 +304,11 @@ def test_it_keeps_the_recipe_of_a_jpeg_and_nothing_else():
     validated = validate(jpeg)
 
     assert validated.recipe["sampler"] == "Euler a"
-    assert read_recipe(validated.content) == validated.recipe
-    cleaned_exif = Image.open(io.BytesIO(validated.content)).getexif()
+    assert read_recipe(encoded(validated)) == validated.recipe
+    cleaned_exif = Image.open(io.BytesIO(encoded(validated))).getexif()
     assert list(cleaned_exif) == [0x8769]
     assert not cleaned_exif.get_ifd(0x8825)
-    assert b"PhoneMaker" not in validated.content
+    assert b"PhoneMaker" not in encoded(validated)
 
 
 def test_it_keeps_the_recipe_of_a_webp():
@@ -287,7 +317,7 @@ def test_it_keeps_the_recipe_of_a_webp():
 
     validated = validate(encode(photo_like(64, 48), "WEBP", exif=exif))
 
-    assert read_recipe(validated.content) == validated.recipe
+    assert read_recipe(encoded(validated)) == validated.recipe
     assert format_parameters(validated.recipe).startswith("a red fox")
 
 
@@ -296,14 +326,14 @@ def test_it_keeps_a_lossless_webp_lossless():
 
     validated = validate(encode(image, "WEBP", lossless=True))
 
-    assert b"VP8L" in validated.content[:40]
-    assert Image.open(io.BytesIO(validated.content)).tobytes() == image.tobytes()
+    assert b"VP8L" in encoded(validated)[:40]
+    assert Image.open(io.BytesIO(encoded(validated))).tobytes() == image.tobytes()
 
 
 def test_it_keeps_a_lossy_webp_lossy():
     validated = validate(encode(photo_like(64, 48), "WEBP", quality=80))
 
-    assert b"VP8 " in validated.content[:40]
+    assert b"VP8 " in encoded(validated)[:40]
 
 
 def test_it_keeps_the_transparency_of_a_webp():
@@ -312,7 +342,7 @@ def test_it_keeps_the_transparency_of_a_webp():
 
     validated = validate(encode(image, "WEBP", lossless=True))
 
-    cleaned = Image.open(io.BytesIO(validated.content))
+    cleaned = Image.open(io.BytesIO(encoded(validated)))
     assert cleaned.mode == "RGBA"
     assert cleaned.getpixel((0, 0))[3] == 0
     assert cleaned.getpixel((16, 16)) == (0, 0, 255, 255)
@@ -326,7 +356,7 @@ def test_it_keeps_the_first_frame_of_an_animated_png():
     validated = validate(apng)
 
     assert validated.image.getpixel((16, 16))[:3] == (255, 0, 0)
-    assert getattr(Image.open(io.BytesIO(validated.content)), "n_frames", 1) == 1
+    assert getattr(Image.open(io.BytesIO(encoded(validated))), "n_frames", 1) == 1
 
 
 def test_it_keeps_the_first_frame_of_an_animated_webp():
@@ -337,8 +367,8 @@ def test_it_keeps_the_first_frame_of_an_animated_webp():
     validated = validate(webp)
 
     assert validated.image.getpixel((16, 16))[:3] == (255, 0, 0)
-    assert getattr(Image.open(io.BytesIO(validated.content)), "n_frames", 1) == 1
-    assert b"VP8L" in validated.content[:40]  # the animation was lossless, so is its frame
+    assert getattr(Image.open(io.BytesIO(encoded(validated))), "n_frames", 1) == 1
+    assert b"VP8L" in encoded(validated)[:40]  # the animation was lossless, so is its frame
 
 
 def test_it_keeps_a_lossy_webp_with_alpha_lossy():
@@ -346,14 +376,14 @@ def test_it_keeps_a_lossy_webp_with_alpha_lossy():
 
     validated = validate(encode(image, "WEBP", quality=80))
 
-    assert b"VP8L" not in validated.content
-    assert Image.open(io.BytesIO(validated.content)).mode == "RGBA"
+    assert b"VP8L" not in encoded(validated)
+    assert Image.open(io.BytesIO(encoded(validated))).mode == "RGBA"
 
 
 def test_it_converts_a_cmyk_jpeg_to_rgb():
     validated = validate(encode(Image.new("CMYK", (32, 32), (0, 255, 255, 0)), "JPEG"))
 
-    cleaned = Image.open(io.BytesIO(validated.content))
+    cleaned = Image.open(io.BytesIO(encoded(validated)))
     assert cleaned.mode == "RGB"
     red, green, blue = cleaned.getpixel((16, 16))
     assert red > 200 and green < 60 and blue < 60
@@ -362,7 +392,7 @@ def test_it_converts_a_cmyk_jpeg_to_rgb():
 def test_it_keeps_a_16_bit_png_as_16_bit():
     validated = validate(encode(Image.new("I;16", (16, 16), 40000), "PNG"))
 
-    assert Image.open(io.BytesIO(validated.content)).getpixel((8, 8)) == 40000
+    assert Image.open(io.BytesIO(encoded(validated))).getpixel((8, 8)) == 40000
 
 
 def test_it_keeps_a_palette_png_small():
@@ -370,7 +400,7 @@ def test_it_keeps_a_palette_png_small():
 
     validated = validate(encode(image, "PNG"))
 
-    assert Image.open(io.BytesIO(validated.content)).mode == "P"
+    assert Image.open(io.BytesIO(encoded(validated))).mode == "P"
 
 
 def a1111_info(text: str) -> PngImagePlugin.PngInfo:
@@ -385,5 +415,5 @@ def test_it_accepts_a_png_with_a_broken_colour_profile():
 
     validated = validate(png)
 
-    assert b"iCCP" not in validated.content
+    assert b"iCCP" not in encoded(validated)
     assert validated.image.tobytes() == photo_like(32, 32).tobytes()
