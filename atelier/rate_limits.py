@@ -153,7 +153,7 @@ def too_many_message(wait: int) -> str:
 
 def too_many_page(request, wait: int):
     """The 429 answer of a page: the error page, or for htmx a short message."""
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         context = {"message": too_many_message(wait)}
         response = render(request, "_too_many.html", context, status=429)
     else:

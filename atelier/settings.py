@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # request.htmx: whether htmx made the request (HX-Request: true).
+    "django_htmx.middleware.HtmxMiddleware",
     "atelier.image_uploads.UploadSlotMiddleware",
 ]
 

@@ -83,7 +83,7 @@ def job_status(request, job_id):
 @require_POST
 def job_cancel(request, job_id):
     job = cancel_job(_own_job(request, job_id))
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return render(request, "studio/_job_status.html", {"job": job})
     if job.status == GenerationJob.Status.CANCELLED:
         messages.info(request, "The generation was cancelled.")

@@ -75,9 +75,11 @@ def test_htmx_comments_get_the_form_back_with_a_message(limits, public, other_cl
 
 def test_a_decorated_page_answers_the_429_page_or_an_htmx_message(limits, rf, owner):
     from django.http import HttpResponse
+    from django_htmx.middleware import HtmxMiddleware
 
     limits.ATELIER_RATE_COMMENTS = "1/m"
-    view = rate_limits.rate_limit_page(rate_limits.COMMENTS)(lambda request: HttpResponse("ok"))
+    limited = rate_limits.rate_limit_page(rate_limits.COMMENTS)(lambda request: HttpResponse("ok"))
+    view = HtmxMiddleware(limited)  # the one middleware the decorator relies on
 
     def post(**extra):
         request = rf.post("/somewhere/", **extra)

@@ -21,10 +21,6 @@ from ..models import Image
 from ..permissions import can_change, viewable_images
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _image_or_404(user, image_id, *related) -> Image:
     image = viewable_images(user).select_related(*related).filter(pk=image_id).first()
     if image is None:
@@ -36,7 +32,7 @@ def _login_first(request, image_id):
     """A visitor who tries to change something is asked to log in, then comes
     back to the image page (never to the POST-only URL they hit)."""
     next_url = reverse("gallery:detail", args=[image_id])
-    if _is_htmx(request):
+    if request.htmx:
         login = f"{reverse('account_login')}?next={next_url}"
         return HttpResponse(status=401, headers={"HX-Redirect": login})
     return redirect_to_login(next_url)
@@ -110,7 +106,7 @@ def _set_liked(request, image_id, liked: bool):
         likes.like(request.user, image)
     else:
         likes.unlike(request.user, image)
-    if not _is_htmx(request):
+    if not request.htmx:
         return _back(request, reverse("gallery:detail", args=[image.pk]))
     image.like_count = likes.current_count(image)
     # A tile's small button asks for a small one back (?compact=1).
@@ -137,14 +133,14 @@ def comments(request, image_id):
         return _comment_too_fast(request, image, form, wait)
     if form.is_valid():
         comment = comment_service.add(request.user, image, form.cleaned_data["text"])
-        if not _is_htmx(request):
+        if not request.htmx:
             return redirect(_comment_url(comment))
         image.comment_count = comment_service.current_count(image)
         comment.image = image
         comment_service.with_permissions(request.user, [comment], image)
         context = {"image": image, "comment": comment, "form": CommentForm()}
         return render(request, "gallery/_comment_added.html", context)
-    if _is_htmx(request):
+    if request.htmx:
         return render(request, "gallery/_comment_form.html", {"image": image, "form": form})
     return _render_detail(request, image, comment_form=form, status=400)
 
@@ -154,7 +150,7 @@ def _comment_too_fast(request, image, form, wait):
     Retry-After (atelier.js lets htmx swap a 429 in)."""
     form.is_valid()
     form.add_error("text", rate_limits.too_many_message(wait))
-    if _is_htmx(request):
+    if request.htmx:
         context = {"image": image, "form": form}
         response = render(request, "gallery/_comment_form.html", context, status=429)
     else:
@@ -175,7 +171,7 @@ def _earlier_comments(request, image_id):
         if not request.user.is_authenticated:
             return _login_first(request, image_id)
         raise Http404("No such image.")
-    if not _is_htmx(request):
+    if not request.htmx:
         return redirect("gallery:detail", image_id=image_id)
     shown, earlier = comment_service.page(request.user, image, before=before)
     context = {"image": image, "comments": shown, "earlier": earlier}
@@ -196,7 +192,7 @@ def _visible_comment(request, comment_id):
 def comment(request, comment_id):
     """One comment as shown in the list (htmx puts it back after Cancel)."""
     comment = _visible_comment(request, comment_id)
-    if not _is_htmx(request):
+    if not request.htmx:
         return redirect(_comment_url(comment))
     return render(request, "gallery/_comment.html", {"comment": comment})
 
@@ -215,14 +211,14 @@ def comment_edit(request, comment_id):
             except ValidationError as exc:  # pragma: no cover - the form checked it
                 form.add_error("text", exc)
             else:
-                if not _is_htmx(request):
+                if not request.htmx:
                     return redirect(_comment_url(comment))
                 return render(request, "gallery/_comment.html", {"comment": comment})
-        status = 200 if _is_htmx(request) else 400
+        status = 200 if request.htmx else 400
     else:
         form = CommentForm(initial={"text": comment.text})
         status = 200
-    template = "gallery/_comment_edit.html" if _is_htmx(request) else "gallery/comment_edit.html"
+    template = "gallery/_comment_edit.html" if request.htmx else "gallery/comment_edit.html"
     return render(request, template, {"comment": comment, "form": form}, status=status)
 
 
@@ -232,7 +228,7 @@ def comment_delete(request, comment_id):
     comment = _visible_comment(request, comment_id)
     comment_service.delete(request.user, comment)
     image = comment.image
-    if not _is_htmx(request):
+    if not request.htmx:
         return redirect(f"{reverse('gallery:detail', args=[image.pk])}#comments")
     image.comment_count = comment_service.current_count(image)
     return render(request, "gallery/_comment_deleted.html", {"image": image})

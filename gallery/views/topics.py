@@ -19,10 +19,6 @@ PAGE_SIZE = 24
 FALLBACK_IMAGES = 48
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _topic(request, slug) -> Topic:
     shown = topics.topics_for(request.user).select_related("owner__profile")
     topic = shown.filter(slug=slug).first()
@@ -53,7 +49,7 @@ def topic_list(request):
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     context = {"topics": page, "more_before": page[-1].pk if more else None}
-    if _is_htmx(request):
+    if request.htmx:
         return render(request, "gallery/topics/_cards.html", context)
     return render(request, "gallery/topics/list.html", context)
 
@@ -167,7 +163,7 @@ def topic_unsubscribe(request, slug):
 
 def _login_first(request, topic):
     topic_url = reverse("gallery:topic", args=[topic.slug])
-    if _is_htmx(request):
+    if request.htmx:
         login = redirect_to_login(topic_url)
         response = HttpResponse(status=204)
         response["HX-Redirect"] = login.url
@@ -176,7 +172,7 @@ def _login_first(request, topic):
 
 
 def _after_subscription(request, topic):
-    if _is_htmx(request):
+    if request.htmx:
         topic.subscriber_count = topics.subscriber_count(topic)
         return render(
             request,
