@@ -42,8 +42,8 @@ def _counts():
 @cache
 def _people_with_counts():
     """People with the four counts, built once a process: resolving the four
-    subqueries was half of the profile page's ORM work (7.5 -> 3.8 ms a
-    query, measured). Each request filters a copy (a queryset is never
+    subqueries was half of the profile page's ORM work (bench/feeds.py
+    measures the page). Each request filters a copy (a queryset is never
     changed in place), as Django's generic views do with their ``queryset``."""
     return get_user_model().objects.select_related("profile").annotate(**_counts())
 
