@@ -283,9 +283,10 @@ class Stack:
     def _healthy(self, process="web"):
         if self.processes[process].poll() is not None:
             raise AssertionError("the web server exited:\n" + self.log(process))
-        try:
-            return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
+        try:  # serving: without a worker yet, /healthz says "degraded" (503)
+            answer = httpx.get(self.url + "/healthz", timeout=2)
+            return answer.status_code in (200, 503) and answer.json()["database"] == "ok"
+        except (httpx.HTTPError, ValueError):
             return False
 
     def start_worker(self, name="worker", *, queues="gpu,remote", env=None) -> subprocess.Popen:

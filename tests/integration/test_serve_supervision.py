@@ -62,6 +62,11 @@ def job(http, job_id: str) -> dict:
     return http.get(f"/api/v1/generations/{job_id}/").json()
 
 
+def healthz(stack) -> tuple[int, dict]:
+    answer = httpx.get(stack.url + "/healthz", timeout=10)
+    return answer.status_code, answer.json()["workers"]
+
+
 def test_make_run_restarts_what_was_killed_and_keeps_serving(stack):
     serve = stack.serve("--web-workers", "1", "--reap-every", "1")
     http = api_client(stack, "crashy")
@@ -69,6 +74,11 @@ def test_make_run_restarts_what_was_killed_and_keeps_serving(stack):
         lambda: (pids := started_pids(stack)) and all(name in pids for name in SUPERVISED) and pids,
         timeout=30,
         what="serve to start the workers and the reaper",
+    )
+    wait_for(
+        lambda: healthz(stack) == (200, {"gpu": 1, "remote": 1}),
+        timeout=30,
+        what="/healthz to see both workers",
     )
     answer = http.post("/api/v1/generations/", json=SLOW_JOB)
     assert answer.status_code == 202, answer.text
@@ -84,8 +94,7 @@ def test_make_run_restarts_what_was_killed_and_keeps_serving(stack):
         os.kill(first[name][-1], signal.SIGKILL)
 
     def all_restarted():
-        # The web server answers every time we ask while they are down.
-        assert httpx.get(stack.url + "/healthz", timeout=10).status_code in (200, 503)
+        healthz(stack)  # the web server answers every time we ask while they are down
         pids = started_pids(stack)
         return all(len(pids.get(name, [])) == 2 for name in SUPERVISED)
 
@@ -101,6 +110,7 @@ def test_make_run_restarts_what_was_killed_and_keeps_serving(stack):
         interval=0.2,
     )
     assert (done["status"], done["attempts"], len(done["images"])) == ("succeeded", 2, 1), done
+    assert healthz(stack) == (200, {"gpu": 1, "remote": 1})
     assert serve.poll() is None
 
     serve.send_signal(signal.SIGINT)  # Ctrl-C

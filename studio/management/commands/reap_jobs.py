@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from atelier.broker import forget_delivered
 from atelier.celery import app
 from studio.reaper import reap
+from studio.workers import forget_gone
 
 
 class Command(BaseCommand):
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         while True:
             counts = reap()
             counts["forgotten"] = forget_delivered(app.conf.broker_url)
+            forget_gone()
             if any(counts.values()) or not every:
                 self.stdout.write(
                     "requeued {requeued}, failed {failed}, resent {resent}, "
