@@ -91,3 +91,15 @@ class GenerationJob(models.Model):
     @property
     def percent(self):
         return round(self.progress * 100)
+
+
+class Worker(models.Model):
+    """A job worker's last sign of life (studio/workers.py). Rows live in the
+    database that web and workers share, so any web server sees every worker."""
+
+    name = models.CharField(max_length=255, unique=True)  # Celery's node name
+    queues = models.CharField(max_length=255)  # comma-separated: "gpu", "remote"
+    beat = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.queues})"

@@ -1,6 +1,7 @@
 from functools import cache
 
 from celery import shared_task
+from celery.signals import worker_ready, worker_shutdown
 
 
 @cache
@@ -16,3 +17,18 @@ def run_generation_job(job_id: str) -> None:
 
     _configure_once()
     run_job(job_id)
+
+
+@worker_ready.connect
+def _start_heartbeat(sender, **kwargs):
+    """Tell /healthz this worker is alive (studio/workers.py)."""
+    from .workers import heartbeat
+
+    heartbeat.start(sender.hostname, sorted(sender.app.amqp.queues.consume_from))
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(sender, **kwargs):
+    from .workers import heartbeat
+
+    heartbeat.stop()

@@ -238,14 +238,26 @@ class Stack:
         )
 
     def start(self, *, worker=True) -> Stack:
-        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-            result = self.manage(*command, check=False)
-            if result.returncode:
-                raise AssertionError(f"{command[0]} failed:\n{result.stdout}\n{result.stderr}")
+        self.migrate()
         self.start_web()
         if worker:
             self.start_worker()
         return self
+
+    def migrate(self) -> None:
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+            result = self.manage(*command, check=False)
+            if result.returncode:
+                raise AssertionError(f"{command[0]} failed:\n{result.stdout}\n{result.stderr}")
+
+    def serve(self, *args: str) -> subprocess.Popen:
+        """``manage.py serve`` (what ``make run`` runs: web server, workers and
+        reaper under one supervising process), logging to ``serve.log``."""
+        self.migrate()
+        command = [sys.executable, "manage.py", "serve", "--port", str(self.port), *args]
+        process = self._spawn("serve", command)
+        wait_for(lambda: self._healthy("serve"), timeout=60, what="the web server's /healthz")
+        return process
 
     def _spawn(self, name: str, command: list[str], env=None) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed with the stack
@@ -268,12 +280,13 @@ class Stack:
         self._spawn("web", [*command, *extra_args])
         wait_for(self._healthy, timeout=60, what="the web server's /healthz")
 
-    def _healthy(self):
-        if self.processes["web"].poll() is not None:
-            raise AssertionError("the web server exited:\n" + self.log("web"))
-        try:
-            return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
+    def _healthy(self, process="web"):
+        if self.processes[process].poll() is not None:
+            raise AssertionError("the web server exited:\n" + self.log(process))
+        try:  # serving: without a worker yet, /healthz says "degraded" (503)
+            answer = httpx.get(self.url + "/healthz", timeout=2)
+            return answer.status_code in (200, 503) and answer.json()["database"] == "ok"
+        except (httpx.HTTPError, ValueError):
             return False
 
     def start_worker(self, name="worker", *, queues="gpu,remote", env=None) -> subprocess.Popen:

@@ -1,16 +1,19 @@
-"""Run the web server and a job worker together, for a single machine.
+"""Run the web server and the job workers together, for a single machine.
 
-`make run` calls this after migrating. Ctrl-C (or SIGTERM) stops both."""
+`make run` calls this after migrating. A process that exits (a worker killed
+by the OOM killer, say) is started again after a short wait
+(atelier/supervisor.py); only Ctrl-C (or SIGTERM) stops them all."""
 
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from atelier.supervisor import Supervised
 
 
 class Command(BaseCommand):
@@ -23,8 +26,11 @@ class Command(BaseCommand):
             "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
         )
         parser.add_argument("--no-worker", action="store_true", help="serve the web app only")
+        parser.add_argument(
+            "--reap-every", type=float, default=15, help="seconds between the reaper's rounds"
+        )
 
-    def handle(self, *args, host, port, web_workers, no_worker, **options):
+    def handle(self, *args, host, port, web_workers, no_worker, reap_every, **options):
         python = sys.executable
         commands = {
             "web": [
@@ -36,8 +42,10 @@ class Command(BaseCommand):
         if not no_worker:
             commands["gpu-worker"] = worker_command(python, "gpu")
             commands["remote-worker"] = worker_command(python, "remote")
-            commands["reaper"] = [python, "manage.py", "reap_jobs", "--every", "15"]
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+            commands["reaper"] = [python, "manage.py", "reap_jobs", "--every", str(reap_every)]
+        processes = [Supervised(name, cmd, say=self.say) for name, cmd in commands.items()]
+        for process in processes:
+            process.start()
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         self.stdout.write(self.style.SUCCESS(f"Atelier is running at {url}  (Ctrl-C stops it)"))
         self.stdout.flush()
@@ -50,27 +58,19 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
         while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(
-                        f"The {name} process exited ({process.returncode}); stopping."
-                    )
-                    exit_code = process.returncode or 1
-                    stopping = True
+            for process in processes:
+                process.check()
             time.sleep(0.2)
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.terminate()
         deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if exit_code:
-            sys.exit(exit_code)
+        for process in processes:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+
+    def say(self, line: str) -> None:
+        self.stderr.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}")
+        self.stderr.flush()
 
 
 def web_command(python, bind, *, workers, threads):

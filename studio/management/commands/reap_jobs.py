@@ -2,11 +2,17 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from atelier.broker import forget_delivered
+from atelier.celery import app
 from studio.reaper import reap
+from studio.workers import forget_gone
 
 
 class Command(BaseCommand):
-    help = "Requeue or fail generation jobs whose worker vanished (see studio/reaper.py)."
+    help = (
+        "Requeue or fail generation jobs whose worker vanished (see studio/reaper.py), "
+        "and delete the embedded queue's delivered messages (atelier/broker.py)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -22,9 +28,12 @@ class Command(BaseCommand):
     def loop(self, every):
         while True:
             counts = reap()
+            counts["forgotten"] = forget_delivered(app.conf.broker_url)
+            forget_gone()
             if any(counts.values()) or not every:
                 self.stdout.write(
-                    "requeued {requeued}, failed {failed}, resent {resent}".format(**counts)
+                    "requeued {requeued}, failed {failed}, resent {resent}, "
+                    "deleted {forgotten} delivered messages".format(**counts)
                 )
             if not every:
                 return
