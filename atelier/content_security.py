@@ -1,6 +1,7 @@
 """A strict Content-Security-Policy: scripts and styles only from our own
 static files (templates carry no inline scripts or style attributes)."""
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 
 POLICY = "; ".join(
@@ -20,12 +21,27 @@ POLICY = "; ".join(
 
 
 class ContentSecurityPolicyMiddleware:
+    """Sync and async: under ASGI a synchronous middleware would make Django
+    call every view from a thread blocked until it answers (atelier/static_files.py)."""
+
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
         self.policy = getattr(settings, "CONTENT_SECURITY_POLICY", POLICY)
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        response = self.get_response(request)
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self.with_policy(request, self.get_response(request))
+
+    async def __acall__(self, request):
+        return self.with_policy(request, await self.get_response(request))
+
+    def with_policy(self, request, response):
         if self.policy and not request.path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", self.policy)
         return response

@@ -1,10 +1,10 @@
 """Enqueue latency of POST /api/v1/generations/ under 50 concurrent API clients.
 
 Starts a real stack (tests/stack.py): gunicorn served as `make run` serves it
-(2 processes × 4 threads, WEB_CONCURRENCY's default; --web-workers and
---web-threads change it), one Celery worker (tiny random-weight model, one
-torch thread) on the Redis broker, in a Redis database number of its own, and
-a fresh PostgreSQL database of its own, dropped afterwards. The stack turns
+(2 uvicorn processes, WEB_CONCURRENCY's default; --web-workers changes it),
+one Celery worker (tiny random-weight model, one torch thread) on the Redis
+broker, in a Redis database number of its own, and a fresh PostgreSQL
+database of its own, dropped afterwards. The stack turns
 the rate limits off (every client would otherwise hit the per-IP limit: they
 all come from 127.0.0.1); the per-person cap on queued jobs
 (ATELIER_MAX_QUEUED_JOBS, 10) stays on.
@@ -22,18 +22,17 @@ two queued instead). With one worker the jobs queue up, so most of the traffic i
 polls, as in a real studio; the POSTs land amid them.
 
 Measured: enqueue latency = from sending the POST to reading its 202,
-client side (time.perf_counter around the call); server side, gunicorn's own
-request time (`%(D)s` of its access log). Errors: any non-2xx answer (POST or
+client side (time.perf_counter around the call). Errors: any non-2xx answer (POST or
 poll), connection errors, jobs that end failed or cancelled. Jobs still
 queued or running when the phase ends are counted as unfinished, not errors.
 Also the CPU each part used during the phase (from /proc): the web server,
 the worker, the clients (this process) and PostgreSQL (the whole server: other
 users of it count too), in cores, and the web server's CPU per request.
-DATABASE_CONN_MAX_AGE in the environment reaches the stack (by default a
-PostgreSQL connection is kept for 60 s).
+DATABASE_CONN_MAX_AGE in the environment reaches the stack (by default 0:
+PostgreSQL's connections come from a pool).
 
     .venv/bin/python bench/api_load.py [--seconds 60] [--clients 50] [--poll 0.5]
-        [--in-flight 1] [--web-workers 2] [--web-threads 4]
+        [--in-flight 1] [--web-workers 2]
 """
 
 from __future__ import annotations
@@ -72,7 +71,6 @@ BODY = {
 }
 DONE = ("succeeded", "failed", "cancelled")
 SETTLE_SECONDS = 10.0
-ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"  # method, path, status, microseconds
 
 
 @dataclass
@@ -84,7 +82,6 @@ class Phase:
     post_at: list[float] = field(default_factory=list)  # seconds into the phase, per POST
     began: float = 0.0
     poll_ms: list[float] = field(default_factory=list)
-    server_post_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     finished: int = 0
     unfinished: int = 0
@@ -212,19 +209,6 @@ def make_people(stack, count: int) -> list[str]:
     )
 
 
-def access_log_posts(path: Path, offset: int) -> tuple[list[float], int]:
-    """Server times (ms) of the POSTs logged after ``offset``; the new offset."""
-    with path.open("rb") as log:
-        log.seek(offset)
-        text = log.read().decode(errors="replace")
-        end = log.tell()
-    times = [
-        int(m.group(2)) / 1000
-        for m in re.finditer(r"^POST /api/v1/generations/ (\d+) (\d+)$", text, re.MULTILINE)
-    ]
-    return times, end
-
-
 def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rsplit(")", 1)[1].split()  # state, ppid, ... (fields 3 on)
@@ -282,8 +266,7 @@ def cpu_now(stack) -> dict[str, float]:
     return cpu
 
 
-def run_phase(stack, tokens: list[str], phase: Phase, args, access_log: Path) -> Phase:
-    _, offset = access_log_posts(access_log, 0)
+def run_phase(stack, tokens: list[str], phase: Phase, args) -> Phase:
     ramp = args.ramp if phase.clients > 1 else 0.0
     # When the last client is connected, the phase begins (in 0.2 s).
     connected = threading.Barrier(
@@ -303,8 +286,6 @@ def run_phase(stack, tokens: list[str], phase: Phase, args, access_log: Path) ->
     phase.elapsed = time.monotonic() - begin
     cpu_end = cpu_now(stack)
     phase.cpu = {name: cpu_end[name] - cpu_begin[name] for name in cpu_end}
-    time.sleep(0.5)  # the access log's last lines
-    phase.server_post_ms, _ = access_log_posts(access_log, offset)
     return phase
 
 
@@ -361,8 +342,6 @@ def phase_rows(phase: Phase) -> list[tuple[str, str]]:
         (f"POSTs after the first {SETTLE_SECONDS:.0f} s", str(len(settled))),
         ("  their enqueue p50 (ms)", ms(settled, 50)),
         ("  their enqueue p99 (ms)", ms(settled, 99)),
-        ("server POST p50 (ms)", ms(phase.server_post_ms, 50)),
-        ("server POST p99 (ms)", ms(phase.server_post_ms, 99)),
         ("poll GET p50 (ms)", ms(phase.poll_ms, 50)),
         ("poll GET p99 (ms)", ms(phase.poll_ms, 99)),
         ("requests/s (POST + GET)", f"{requests / phase.elapsed:.1f}"),
@@ -422,16 +401,15 @@ def main(argv=None) -> int:
     parser.add_argument("--in-flight", type=int, default=1, help="jobs each client keeps queued")
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds to start the clients")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--web-threads", type=int, default=4, help="gunicorn threads each")
     args = parser.parse_args(argv)
 
     setup_django()
     from tests.stack import REDIS_URL, Stack
 
     gunicorn = (
-        f"gunicorn, {args.web_workers} process(es) x {args.web_threads} threads (gthread),"
+        f"gunicorn, {args.web_workers} uvicorn process(es) (ASGI),"
         " keep-alive 15 s (as make run), DATABASE_CONN_MAX_AGE="
-        + os.environ.get("DATABASE_CONN_MAX_AGE", "60 (the default on PostgreSQL)")
+        + os.environ.get("DATABASE_CONN_MAX_AGE", "0 (the default: PostgreSQL's pool)")
     )
     print("\n".join(machine_facts(args, gunicorn)), flush=True)
     if why := redis_reachable(REDIS_URL):
@@ -439,31 +417,21 @@ def main(argv=None) -> int:
     model = tiny_model()
 
     stack = Stack(database="postgres", broker="redis", tiny_model=model)
-    access_log = stack.folder / "access.log"
     phases = []
     try:
         for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
             stack.manage(*command)
-        stack.start_web(
-            workers=args.web_workers,
-            threads=args.web_threads,
-            extra_args=[
-                "--access-logfile",
-                str(access_log),
-                "--access-logformat",
-                ACCESS_FORMAT,
-            ],
-        )
+        stack.start_web(workers=args.web_workers)
         stack.start_worker()
         tokens = make_people(stack, max(args.clients, 1))
         warm_up(stack, tokens[0])
         settle(stack)
         if args.baseline_seconds > 0:
             phase = Phase("1 client", 1, args.baseline_seconds)
-            phases.append(run_phase(stack, tokens, phase, args, access_log))
+            phases.append(run_phase(stack, tokens, phase, args))
             print(f"  [baseline] {len(phase.post_ms)} POSTs", flush=True)
         phase = Phase(f"{args.clients} clients", args.clients, args.seconds)
-        phases.append(run_phase(stack, tokens, phase, args, access_log))
+        phases.append(run_phase(stack, tokens, phase, args))
     except BaseException:
         print(stack.log("web"), file=sys.stderr)
         print(stack.log("worker"), file=sys.stderr)

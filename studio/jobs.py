@@ -60,55 +60,62 @@ def enqueue(job_id, backend: str) -> None:
     send(job_id, backend)
 
 
-# Each thread (a gunicorn thread, the reaper) keeps one broker connection of
-# its own and reuses it for every send. Opening one per send cost ~6.5 ms of
-# a 20 ms submission on Redis (two TCP connects and the redis-py handshakes;
-# see bench/RESULTS.md, API load); nothing is shared between threads, which is what went
-# wrong once with Celery's shared producer pool: it handed kombu's SQL
-# transport a channel that another thread had closed (AttributeError deep in
-# kombu, the job never sent).
-_local = threading.local()
+# Broker connections are kept and reused: opening one per send cost ~6.5 ms
+# of a 20 ms submission on Redis (two TCP connects and the redis-py
+# handshakes; see bench/RESULTS.md, API load). The web server runs each
+# request in a thread of its own (ASGI), so they are kept in a pool, not per
+# thread: a send takes one for itself and gives it back after. A connection
+# is never used by two threads at once, which is what went wrong once with
+# Celery's shared producer pool: it handed kombu's SQL transport a channel
+# that another thread had closed (AttributeError deep in kombu, the job never
+# sent).
+_idle_connections: list = []  # (pid, connection): no send is using them
+_idle_lock = threading.Lock()
 
 
-def _connection():
-    cached = getattr(_local, "connection", None)
-    if cached is not None and cached[0] == os.getpid():
-        return cached[1]
-    # None yet, or inherited through fork(): the parent's socket is not ours
-    # to use or to close; open our own.
-    connection = run_generation_job.app.connection_for_write()
-    _local.connection = (os.getpid(), connection)
-    return connection
+def _take_connection():
+    with _idle_lock:
+        while _idle_connections:
+            pid, connection = _idle_connections.pop()
+            if pid == os.getpid():
+                return connection
+            # Inherited through fork(): the parent's socket is not ours to use or close.
+    return run_generation_job.app.connection_for_write()
 
 
-def _drop_connection() -> None:
-    cached = getattr(_local, "connection", None)
-    _local.connection = None
-    if cached is not None and cached[0] == os.getpid():
-        try:
-            cached[1].close()
-        except Exception:
-            log.debug("closing a broken broker connection failed", exc_info=True)
+def _give_back(connection) -> None:
+    with _idle_lock:
+        _idle_connections.append((os.getpid(), connection))
+
+
+def _close(connection) -> None:
+    try:
+        connection.close()
+    except Exception:
+        log.debug("closing a broken broker connection failed", exc_info=True)
 
 
 def send(job_id, backend: str) -> None:
-    """Send the job's id to its queue on this thread's broker connection.
+    """Send the job's id to its queue on a kept broker connection.
 
     kombu reconnects a connection that the broker dropped; if the send still
     fails, the connection is thrown away and the send tried once more on a new
     one. The reaper resends anything still lost.
     """
     for attempt in (1, 2):
+        connection = _take_connection()
         try:
             run_generation_job.apply_async(
-                args=[str(job_id)], queue=queue_for(backend), connection=_connection()
+                args=[str(job_id)], queue=queue_for(backend), connection=connection
             )
-            return
         except Exception:
-            _drop_connection()
+            _close(connection)
             if attempt == 2:
                 raise
             log.warning("sending job %s failed; trying once more", job_id, exc_info=True)
+        else:
+            _give_back(connection)
+            return
 
 
 def cancel_job(job: GenerationJob) -> GenerationJob:

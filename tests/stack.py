@@ -268,15 +268,15 @@ class Stack:
         self._spawned.append(process)
         return process
 
-    def start_web(self, *, workers=1, threads=8, extra_args=()):
-        """gunicorn with ``workers`` processes of ``threads`` threads (one
-        process of 8 by default; ``make run`` serves 2 of 4), started as
-        ``make run`` starts it (``serve.web_command``), plus any
-        ``extra_args`` (e.g. an access log for a benchmark)."""
+    def start_web(self, *, workers=1, extra_args=()):
+        """gunicorn with ``workers`` uvicorn processes (one by default;
+        ``make run`` serves 2), started as ``make run`` starts it
+        (``serve.web_command``), plus any ``extra_args`` (e.g. an access log
+        for a benchmark)."""
         from atelier.management.commands.serve import web_command
 
         bind = f"127.0.0.1:{self.port}"
-        command = web_command(sys.executable, bind, workers=workers, threads=threads)
+        command = web_command(sys.executable, bind, workers=workers)
         self._spawn("web", [*command, *extra_args])
         wait_for(self._healthy, timeout=60, what="the web server's /healthz")
 

@@ -1,22 +1,29 @@
-"""Synchronous, wire-compatible facades (AUTOMATIC1111 and OpenAI Images) on
-top of the job system: a request validates through ``GenerationForm``, queues
-a job with ``submit_job`` like any other, waits for the job row to finish and
-answers with the images read from storage. The images land in the caller's
-gallery as any generation's do."""
+"""Wire-compatible facades (AUTOMATIC1111 and OpenAI Images) on top of the
+job system: a request validates through ``GenerationForm``, queues a job with
+``submit_job`` like any other, waits for the job row to finish and answers
+with the images read from storage. The images land in the caller's gallery as
+any generation's do.
+
+The wait is asynchronous (``waiting.py``): a request waiting for its job holds
+no server thread and no database connection, so that a person's long batch
+never keeps the pages from answering (docs/decisions.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from dataclasses import dataclass, field
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 
 from studio.forms import GenerationForm
-from studio.jobs import JobLimitReached, submit_job
+from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
 
-POLL_INTERVAL = 0.1  # seconds between two looks at the job row
+POLL_INTERVAL = 0.25  # seconds between two looks at the job row
 DEFAULT_TIMEOUT = 600  # seconds; settings.ATELIER_FACADE_TIMEOUT overrides it
 
 __all__ = [
@@ -24,8 +31,10 @@ __all__ = [
     "Finished",
     "GenerationFailed",
     "JobLimitReached",
+    "Outcome",
     "TimedOut",
-    "generate",
+    "submit",
+    "wait_for_job",
 ]
 
 
@@ -54,6 +63,23 @@ class Finished:
     images: list = field(default_factory=list)  # gallery Images, in generation order
 
 
+@dataclass
+class Outcome:
+    """How the wait for a job ended: the job as it finished, or the timeout."""
+
+    job: GenerationJob
+    timed_out: TimedOut | None = None
+
+    def finished(self) -> Finished:
+        """The finished job and its images (none if it was cancelled). Raises
+        TimedOut or GenerationFailed."""
+        if self.timed_out is not None:
+            raise self.timed_out
+        if self.job.status == GenerationJob.Status.FAILED:
+            raise GenerationFailed(self.job.error or "The generation failed.")
+        return Finished(job=self.job, request=self.job.request, images=job_images(self.job))
+
+
 def timeout() -> float:
     return float(getattr(settings, "ATELIER_FACADE_TIMEOUT", DEFAULT_TIMEOUT))
 
@@ -67,31 +93,41 @@ def validated_request(data: dict) -> dict:
     return form.generation_request()
 
 
-def generate(user, data: dict) -> Finished:
-    """Validate, queue and wait: the finished job and its images (none if it
-    was cancelled). Raises FacadeError, JobLimitReached, GenerationFailed or TimedOut."""
-    request = validated_request(data)
-    job = submit_job(user, request, max_active=settings.ATELIER_MAX_QUEUED_JOBS)
-    job = wait_for_job(job, timeout())
-    if job.status == GenerationJob.Status.FAILED:
-        raise GenerationFailed(job.error or "The generation failed.")
-    return Finished(job=job, request=job.request, images=job_images(job))
+def submit(user, data: dict) -> GenerationJob:
+    """Validate and queue. Raises FacadeError or JobLimitReached."""
+    return submit_job(user, validated_request(data), max_active=settings.ATELIER_MAX_QUEUED_JOBS)
 
 
-def wait_for_job(job: GenerationJob, seconds: float) -> GenerationJob:
-    """Poll the job row until it is finished; past the deadline the job is
-    cancelled (nobody waits for it any more) and TimedOut is raised."""
+def _look(job: GenerationJob) -> bool:
+    """Whether the job has finished (``job`` refreshed if so). The database
+    connection is given back after each look (closed, or returned to the
+    pool): a request that waits holds none between two looks. Inside a
+    transaction (a test's) it is kept, as closing it would end the transaction."""
+    try:
+        status = GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+        if status not in GenerationJob.ACTIVE:
+            job.refresh_from_db()
+            return True
+        return False
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+async def wait_for_job(job: GenerationJob, seconds: float) -> GenerationJob:
+    """Look at the job row until it is finished, sleeping (not holding a
+    thread) between two looks; past the deadline the job is cancelled (nobody
+    waits for it any more) and TimedOut is raised.
+
+    A client that goes away cancels this coroutine (the server does); the job
+    runs on and its images land in the person's gallery, as A1111's do."""
     deadline = time.monotonic() + seconds
-    while True:
-        job.refresh_from_db()
-        if job.is_finished:
-            return job
+    while not await sync_to_async(_look)(job):
         if time.monotonic() >= deadline:
-            from studio.jobs import cancel_job
-
-            cancel_job(job)
+            await sync_to_async(cancel_job)(job)
             raise TimedOut(f"The generation did not finish within {seconds:.0f} seconds.")
-        time.sleep(POLL_INTERVAL)
+        await asyncio.sleep(POLL_INTERVAL)
+    return job
 
 
 def _index(image) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import partial
 
 from django.utils import timezone
 from rest_framework import status
@@ -27,8 +28,17 @@ from studio.jobs import active_jobs, cancel_job
 from studio.models import GenerationJob
 from studio.presets import default_preset_key, enabled_presets, get_preset
 
-from . import FacadeError, GenerationFailed, JobLimitReached, TimedOut, generate, image_base64
+from . import (
+    FacadeError,
+    GenerationFailed,
+    JobLimitReached,
+    Outcome,
+    TimedOut,
+    image_base64,
+    submit,
+)
 from .auth import A1111_AUTHENTICATION
+from .waiting import AwaitingJob
 
 CHECKPOINT_SETTING = "a1111_checkpoint"
 
@@ -173,8 +183,10 @@ def form_data(user, body: dict) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def txt2img(user, body: dict) -> dict:
-    finished = generate(user, form_data(user, body))
+def txt2img(body: dict, outcome: Outcome) -> dict:
+    """A1111's answer to ``body``, once its job has finished. Raises TimedOut
+    or GenerationFailed."""
+    finished = outcome.finished()
     request, images = finished.request, finished.images
     recipes = [image.recipe for image in images]
     seeds = [recipe.get("seed", request["seed"]) for recipe in recipes] or [request["seed"]]
@@ -234,6 +246,17 @@ def txt2img(user, body: dict) -> dict:
         "parameters": parameters,
         "info": json.dumps(info),
     }
+
+
+def txt2img_response(body: dict, outcome: Outcome) -> Response:
+    try:
+        return Response(txt2img(body, outcome))
+    except TimedOut as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_504_GATEWAY_TIMEOUT)
+    except GenerationFailed as exc:
+        # A1111 answers an engine error with a 500 naming it.
+        error = {"error": "RuntimeError", "detail": str(exc), "body": "", "errors": str(exc)}
+        return Response(error, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 # --- Progress and interruption ------------------------------------------------------------
@@ -351,17 +374,13 @@ class Txt2Img(A1111View):
 
     def post(self, request):
         try:
-            return Response(txt2img(request.user, _body(request)))
+            body = _body(request)
+            job = submit(request.user, form_data(request.user, body))
         except FacadeError as error:
             return refused(error)
         except JobLimitReached as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-        except TimedOut as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_504_GATEWAY_TIMEOUT)
-        except GenerationFailed as exc:
-            # A1111 answers an engine error with a 500 naming it.
-            body = {"error": "RuntimeError", "detail": str(exc), "body": "", "errors": str(exc)}
-            return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return AwaitingJob(job, partial(txt2img_response, body))
 
 
 class Progress(A1111View):

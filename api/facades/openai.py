@@ -6,6 +6,7 @@ so that OpenAI's client libraries work by setting only ``base_url`` and
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -17,8 +18,17 @@ from atelier.rate_limits import GenerationThrottle
 from gallery.files import file_link
 from studio.presets import default_preset_key, enabled_presets, get_preset
 
-from . import FacadeError, GenerationFailed, JobLimitReached, TimedOut, generate, image_base64
+from . import (
+    FacadeError,
+    GenerationFailed,
+    JobLimitReached,
+    Outcome,
+    TimedOut,
+    image_base64,
+    submit,
+)
 from .auth import OPENAI_AUTHENTICATION
+from .waiting import AwaitingJob
 
 RESPONSE_FORMATS = ("b64_json", "url")
 # Our form's field names, as OpenAI's request calls them.
@@ -91,11 +101,12 @@ def response_format(body: dict) -> str:
     return wanted
 
 
-def generations(request, body: dict) -> dict:
-    """Generate for the caller and answer as OpenAI's Images API does."""
-    data, wanted = form_data(body), response_format(body)
+def start_generation(user, body: dict):
+    """Validate and queue the caller's request: its job. Raises OpenAIError."""
+    data = form_data(body)
+    response_format(body)
     try:
-        finished = generate(request.user, data)
+        return submit(user, data)
     except FacadeError as error:
         raise OpenAIError(
             error.message, param=OPENAI_PARAMS.get(error.field, error.field)
@@ -107,6 +118,13 @@ def generations(request, body: dict) -> dict:
             kind="requests",
             code="rate_limit_exceeded",
         ) from exc
+
+
+def generations(request, body: dict, outcome: Outcome) -> dict:
+    """The answer of OpenAI's Images API, once the caller's job has finished."""
+    wanted = response_format(body)
+    try:
+        finished = outcome.finished()
     except GenerationFailed as exc:
         raise OpenAIError(str(exc), status_code=500, kind="server_error") from exc
     except TimedOut as exc:
@@ -180,9 +198,17 @@ class ImageGenerations(OpenAIView):
         if not isinstance(request.data, dict):
             return OpenAIError("The body must be a JSON object.").response()
         try:
-            return Response(generations(request, request.data))
+            job = start_generation(request.user, request.data)
         except OpenAIError as error:
             return error.response()
+        return AwaitingJob(job, partial(generations_response, request, request.data))
+
+
+def generations_response(request, body: dict, outcome: Outcome) -> Response:
+    try:
+        return Response(generations(request, body, outcome))
+    except OpenAIError as error:
+        return error.response()
 
 
 class Models(OpenAIView):

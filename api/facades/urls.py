@@ -3,9 +3,10 @@
 from django.urls import include, path
 
 from . import a1111, openai
+from .waiting import waiting_view
 
 a1111_urlpatterns = [
-    path("txt2img", a1111.Txt2Img.as_view(), name="a1111-txt2img"),
+    path("txt2img", waiting_view(a1111.Txt2Img), name="a1111-txt2img"),
     path("progress", a1111.Progress.as_view(), name="a1111-progress"),
     path("interrupt", a1111.Interrupt.as_view(), name="a1111-interrupt"),
     path("sd-models", a1111.SdModels.as_view(), name="a1111-sd-models"),
@@ -15,7 +16,7 @@ a1111_urlpatterns = [
 ]
 
 openai_urlpatterns = [
-    path("images/generations", openai.ImageGenerations.as_view(), name="openai-generations"),
+    path("images/generations", waiting_view(openai.ImageGenerations), name="openai-generations"),
     path("models", openai.Models.as_view(), name="openai-models"),
 ]
 

@@ -8,10 +8,11 @@ import io
 import json
 
 import pytest
+from asgiref.sync import sync_to_async
 from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
-import api.facades
+import api.facades.waiting
 import studio.runner
 from accounts.tokens import create_token
 from gallery.models import Image
@@ -39,15 +40,15 @@ def sdapi(owner, token, tiny_settings):
 @pytest.fixture
 def worker_in_process(monkeypatch):
     """The job runs here, when the request starts waiting for it."""
-    wait = api.facades.wait_for_job
+    wait = api.facades.waiting.wait_for_job
     # No heartbeat thread writing meanwhile: the test's SQLite database is locked.
     monkeypatch.setattr(studio.runner, "heartbeat_every", lambda: 600)
 
-    def run_then_wait(job, seconds):
-        run_job(str(job.pk))
-        return wait(job, seconds)
+    async def run_then_wait(job, seconds):
+        await sync_to_async(run_job)(str(job.pk))
+        return await wait(job, seconds)
 
-    monkeypatch.setattr(api.facades, "wait_for_job", run_then_wait)
+    monkeypatch.setattr(api.facades.waiting, "wait_for_job", run_then_wait)
 
 
 def test_txt2img_answers_with_base64_pngs_parameters_and_info(sdapi, owner, worker_in_process):
@@ -179,7 +180,10 @@ def test_options_pick_the_checkpoint_for_this_person_only(sdapi, tiny_settings):
 
 
 def test_txt2img_uses_the_chosen_checkpoint(sdapi, monkeypatch):
-    monkeypatch.setattr(api.facades, "wait_for_job", lambda job, seconds: job)
+    async def no_wait(job, seconds):
+        return job
+
+    monkeypatch.setattr(api.facades.waiting, "wait_for_job", no_wait)
     sdapi.post("/sdapi/v1/options", {"sd_model_checkpoint": "sd-turbo"}, format="json")
     sdapi.post("/sdapi/v1/txt2img", {"prompt": "a"}, format="json")
     assert GenerationJob.objects.get().model == "sd-turbo"

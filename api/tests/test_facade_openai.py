@@ -6,11 +6,12 @@ import base64
 import io
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import Client
 from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
-import api.facades
+import api.facades.waiting
 import studio.runner
 from accounts.tokens import create_token
 from gallery.models import Image
@@ -27,15 +28,15 @@ def openai(owner, tiny_settings):
 
 @pytest.fixture
 def worker_in_process(monkeypatch):
-    wait = api.facades.wait_for_job
+    wait = api.facades.waiting.wait_for_job
     # No heartbeat thread writing meanwhile: the test's SQLite database is locked.
     monkeypatch.setattr(studio.runner, "heartbeat_every", lambda: 600)
 
-    def run_then_wait(job, seconds):
-        run_job(str(job.pk))
-        return wait(job, seconds)
+    async def run_then_wait(job, seconds):
+        await sync_to_async(run_job)(str(job.pk))
+        return await wait(job, seconds)
 
-    monkeypatch.setattr(api.facades, "wait_for_job", run_then_wait)
+    monkeypatch.setattr(api.facades.waiting, "wait_for_job", run_then_wait)
 
 
 def generate(client, **body):

@@ -1,4 +1,6 @@
-"""Sending a job's id: each thread reuses one broker connection of its own."""
+"""Sending a job's id: broker connections are kept and reused, by whichever
+thread sends next (the web server runs each request in a thread of its own),
+and never used by two sends at once."""
 
 import threading
 
@@ -11,27 +13,39 @@ from studio.tasks import run_generation_job
 @pytest.fixture
 def sent(monkeypatch):
     """The connections the sends went out on; a send fails while ``fail`` has items."""
-    record = {"connections": [], "fail": []}
+    record = {"connections": [], "fail": [], "meanwhile": []}
 
     def apply_async(*, args, queue, connection):
         record["connections"].append(connection)
+        while record["meanwhile"]:
+            record["meanwhile"].pop()()
         if record["fail"]:
             raise record["fail"].pop()
 
     monkeypatch.setattr(run_generation_job, "apply_async", apply_async)
-    monkeypatch.setattr(jobs, "_local", threading.local())
+    monkeypatch.setattr(jobs, "_idle_connections", [])
     return record
 
 
-def test_a_thread_reuses_its_connection_and_another_thread_has_its_own(sent):
-    jobs.send("a", "diffusers")
-    jobs.send("b", "diffusers")
-    other = threading.Thread(target=jobs.send, args=("c", "diffusers"))
+def send_in_another_thread(job_id):
+    other = threading.Thread(target=jobs.send, args=(job_id, "diffusers"))
     other.start()
     other.join()
+
+
+def test_later_sends_reuse_the_connection_whichever_thread_makes_them(sent):
+    jobs.send("a", "diffusers")
+    jobs.send("b", "diffusers")
+    send_in_another_thread("c")
     first, second, third = sent["connections"]
-    assert first is second
-    assert third is not first
+    assert first is second is third
+
+
+def test_two_sends_at_once_never_share_a_connection(sent):
+    sent["meanwhile"].append(lambda: send_in_another_thread("b"))
+    jobs.send("a", "diffusers")
+    first, meanwhile = sent["connections"]
+    assert meanwhile is not first
 
 
 def test_a_failed_send_is_tried_again_on_a_new_connection(sent):

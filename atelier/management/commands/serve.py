@@ -34,7 +34,7 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [
-                *web_command(python, f"{host}:{port}", workers=web_workers, threads=4),
+                *web_command(python, f"{host}:{port}", workers=web_workers),
                 "--access-logfile",
                 "-",
             ],
@@ -73,27 +73,32 @@ class Command(BaseCommand):
         self.stderr.flush()
 
 
-def web_command(python, bind, *, workers, threads):
-    """gunicorn serving the app on ``bind`` with ``workers`` processes of
-    ``threads`` threads.
+def web_command(python, bind, *, workers):
+    """gunicorn serving the ASGI app on ``bind`` with ``workers`` processes,
+    each an event loop (uvicorn's worker).
+
+    Under ASGI the facades' requests wait for their job on the event loop
+    (api/facades/waiting.py), holding no thread: a person's long batches never
+    leave the pages without a thread to answer them. Django runs every other
+    view in a thread of its request's own (docs/decisions.md).
 
     Idle connections are kept 15 s: longer than the API's Retry-After (at most
     10 s), so a client that waits as told finds its connection still open, and
     longer than the 5 s for which common clients (httpx, requests' pools,
-    browsers' 'idle socket' timers) reuse an idle connection. With gunicorn's
-    2 s default a client could send a request on a connection the server was
+    browsers' 'idle socket' timers) reuse an idle connection. With a 2 s
+    keep-alive a client could send a request on a connection the server was
     closing at that moment, and get a reset instead of an answer."""
     return [
         python,
         "-m",
         "gunicorn",
-        "atelier.wsgi:application",
+        "atelier.asgi:application",
         "--bind",
         bind,
         "--workers",
         str(workers),
-        "--threads",
-        str(threads),
+        "--worker-class",
+        "uvicorn_worker.UvicornWorker",
         "--graceful-timeout",
         "5",
         "--keep-alive",
