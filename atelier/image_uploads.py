@@ -16,6 +16,7 @@ import ctypes.util
 import threading
 from contextlib import contextmanager
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -76,12 +77,24 @@ def upload_slot(timeout: float | None = None):
 
 class UploadSlotMiddleware:
     """Every request that sends files waits for a decode slot, and holds it until
-    its answer is made (a form's files are decoded while it is validated)."""
+    its answer is made (a form's files are decoded while it is validated).
+
+    It runs in an async chain too, as a pass-through: only the facades'
+    waiting endpoints are served by Django's ASGI handler (atelier/asgi.py),
+    and they take JSON, never files; a synchronous middleware there would
+    hold a thread for each request's whole wait."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.get_response(request)  # the awaitable of the next layer
         if not _sends_files(request):
             return self.get_response(request)
         try:

@@ -112,26 +112,22 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite (WAL) by default, PostgreSQL or MariaDB by DATABASE_URL.
-# The web server is ASGI: Django runs each request in a thread of its own, so
-# a connection kept by a thread (CONN_MAX_AGE) would never serve another
-# request. PostgreSQL, where opening a connection costs a process fork (2-5 ms
-# a request), gets a pool shared by the threads instead (psycopg's). SQLite
-# opens a file; MariaDB opens a connection per request.
+# A server database keeps each connection for a minute (checked before reuse):
+# opening one costs PostgreSQL a process fork, 2-5 ms a request. The web
+# server's threads are a fixed pool (atelier/asgi.py), so a kept connection
+# serves the thread's next requests; the facades' waiting requests give theirs
+# back at once (api/facades/waiting.py). SQLite opens a file, so it keeps none.
 _database_url = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'atelier.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(
         _database_url,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int(
+            "DATABASE_CONN_MAX_AGE", 0 if _database_url.startswith("sqlite") else 60
+        ),
         conn_health_checks=True,
     )
 }
 _engine = DATABASES["default"]["ENGINE"]
-if _engine.endswith("postgresql") and not DATABASES["default"]["CONN_MAX_AGE"]:
-    # Connections are taken for a query or a request, and given back at once
-    # (a facade request that waits for its job holds none meanwhile).
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10)}
-    }
 if _engine.endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

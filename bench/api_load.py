@@ -1,7 +1,7 @@
 """Enqueue latency of POST /api/v1/generations/ under 50 concurrent API clients.
 
 Starts a real stack (tests/stack.py): gunicorn served as `make run` serves it
-(2 uvicorn processes, WEB_CONCURRENCY's default; --web-workers changes it),
+(2 uvicorn processes with their thread pools, WEB_CONCURRENCY's default; --web-workers changes it),
 one Celery worker (tiny random-weight model, one torch thread) on the Redis
 broker, in a Redis database number of its own, and a fresh PostgreSQL
 database of its own, dropped afterwards. The stack turns
@@ -28,8 +28,7 @@ queued or running when the phase ends are counted as unfinished, not errors.
 Also the CPU each part used during the phase (from /proc): the web server,
 the worker, the clients (this process) and PostgreSQL (the whole server: other
 users of it count too), in cores, and the web server's CPU per request.
-DATABASE_CONN_MAX_AGE in the environment reaches the stack (by default 0:
-PostgreSQL's connections come from a pool).
+DATABASE_CONN_MAX_AGE in the environment reaches the stack.
 
     .venv/bin/python bench/api_load.py [--seconds 60] [--clients 50] [--poll 0.5]
         [--in-flight 1] [--web-workers 2]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -98,20 +99,32 @@ def submit(user, data: dict) -> GenerationJob:
     return submit_job(user, validated_request(data), max_active=settings.ATELIER_MAX_QUEUED_JOBS)
 
 
-def _look(job: GenerationJob) -> bool:
-    """Whether the job has finished (``job`` refreshed if so). The database
-    connection is given back after each look (closed, or returned to the
-    pool): a request that waits holds none between two looks. Inside a
+def released(function):
+    """``function``, giving the thread's database connection back when it
+    returns. The waiting views' synchronous parts run in a thread of their
+    request's own (Django's ASGI handler) that serves no other request: a
+    connection kept there would sit unused while the request waits. Inside a
     transaction (a test's) it is kept, as closing it would end the transaction."""
-    try:
-        status = GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
-        if status not in GenerationJob.ACTIVE:
-            job.refresh_from_db()
-            return True
-        return False
-    finally:
-        if not connection.in_atomic_block:
-            connection.close()
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+
+    return run
+
+
+@released
+def _look(job: GenerationJob) -> bool:
+    """Whether the job has finished (``job`` refreshed if so)."""
+    status = GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+    if status not in GenerationJob.ACTIVE:
+        job.refresh_from_db()
+        return True
+    return False
 
 
 async def wait_for_job(job: GenerationJob, seconds: float) -> GenerationJob:
@@ -124,7 +137,7 @@ async def wait_for_job(job: GenerationJob, seconds: float) -> GenerationJob:
     deadline = time.monotonic() + seconds
     while not await sync_to_async(_look)(job):
         if time.monotonic() >= deadline:
-            await sync_to_async(cancel_job)(job)
+            await sync_to_async(released(cancel_job))(job)
             raise TimedOut(f"The generation did not finish within {seconds:.0f} seconds.")
         await asyncio.sleep(POLL_INTERVAL)
     return job

@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 
-from . import Outcome, TimedOut, timeout, wait_for_job
+from . import Outcome, TimedOut, released, timeout, wait_for_job
 
 
 class AwaitingJob(Response):
@@ -32,7 +32,7 @@ class AwaitingJob(Response):
             outcome = Outcome(await wait_for_job(self.job, timeout()))
         except TimedOut as exc:
             outcome = Outcome(self.job, timed_out=exc)
-        final = await sync_to_async(self.answer)(outcome)
+        final = await sync_to_async(released(self.answer))(outcome)
         self.data, self.status_code = final.data, final.status_code
         for name, value in final.items():
             self[name] = value
@@ -45,7 +45,7 @@ def waiting_view(view_class) -> Callable:
 
     @csrf_exempt  # as DRF's views are: the facades authenticate by token
     async def serve(request, *args, **kwargs):
-        response = await sync_to_async(view)(request, *args, **kwargs)
+        response = await sync_to_async(released(view))(request, *args, **kwargs)
         if isinstance(response, AwaitingJob):
             await response.wait()
         return response

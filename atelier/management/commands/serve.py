@@ -74,13 +74,10 @@ class Command(BaseCommand):
 
 
 def web_command(python, bind, *, workers):
-    """gunicorn serving the ASGI app on ``bind`` with ``workers`` processes,
-    each an event loop (uvicorn's worker).
-
-    Under ASGI the facades' requests wait for their job on the event loop
-    (api/facades/waiting.py), holding no thread: a person's long batches never
-    leave the pages without a thread to answer them. Django runs every other
-    view in a thread of its request's own (docs/decisions.md).
+    """gunicorn serving atelier.asgi on ``bind`` with ``workers`` processes,
+    each an event loop (uvicorn's worker): the facades' requests wait for
+    their job on the loop, holding no thread, and every other request is
+    served by a fixed pool of threads (atelier/asgi.py says why).
 
     Idle connections are kept 15 s: longer than the API's Retry-After (at most
     10 s), so a client that waits as told finds its connection still open, and
