@@ -9,7 +9,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import parsers, renderers, serializers, status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
@@ -26,6 +25,7 @@ from ..serializers import (
     GenerationAcceptedSerializer,
     GenerationCreateSerializer,
     GenerationSerializer,
+    TokenRequestSerializer,
 )
 
 TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
@@ -51,7 +51,7 @@ class TokenView(APIView):
         },
     )
     def post(self, request, *args, **kwargs):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         name = f"API login {timezone.localdate():%Y-%m-%d}"
         _, plaintext = create_token(serializer.validated_data["user"], name)
