@@ -130,6 +130,14 @@ def test_a_body_that_is_not_an_object_is_a_422(sdapi):
     assert unreadable.status_code == 422
 
 
+def test_a_deeply_nested_body_is_a_422_without_a_traceback(sdapi, caplog):
+    deep = "[" * 3000 + "]" * 3000
+    response = sdapi.generic("POST", "/sdapi/v1/txt2img", deep, content_type="application/json")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["type"] == "json_invalid" and "nested deeper" in error["msg"]
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
 
 def test_it_asks_for_basic_credentials_made_of_username_and_api_token(owner, token, tiny_settings):
     anonymous = APIClient().get("/sdapi/v1/sd-models")

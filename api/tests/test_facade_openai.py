@@ -106,6 +106,16 @@ def test_a_body_that_is_not_an_object_is_a_400(openai):
     assert unreadable.status_code == 400 and "error" in unreadable.json()
 
 
+def test_a_deeply_nested_body_is_a_400_without_a_traceback(openai, caplog):
+    deep = "[" * 3000 + "]" * 3000
+    response = openai.generic(
+        "POST", "/v1/images/generations", deep, content_type="application/json"
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and "nested deeper" in error["message"]
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
 
 def test_it_wants_a_bearer_token(owner, tiny_settings):
     anonymous = APIClient().post("/v1/images/generations", {"prompt": "a"}, format="json")

@@ -160,3 +160,26 @@ def test_a_prompt_that_is_not_text_is_refused_not_stored_as_its_spelling(
     assert response.json() == {"prompt": ["Give text here."]}
     assert not GenerationJob.objects.exists()
 
+
+def test_a_deeply_nested_body_is_a_400_without_a_traceback(db, caplog):
+    deep = "[" * 3000 + "]" * 3000
+    response = APIClient().generic(
+        "POST", "/api/v1/auth/token/", deep, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "nested deeper than 64" in response.json()["detail"]
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+def test_a_body_nested_just_past_the_limit_is_refused_and_one_within_it_read(api, tiny_settings):
+    def nested(depth):
+        return '{"prompt": "a fox", "extra": ' + "[" * depth + "]" * depth + "}"
+
+    too_deep = api.generic(
+        "POST", "/api/v1/generations/", nested(64), content_type="application/json"
+    )
+    assert too_deep.status_code == 400
+    within = api.generic(
+        "POST", "/api/v1/generations/", nested(63), content_type="application/json"
+    )
+    assert within.status_code == 202

@@ -21,6 +21,7 @@ from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
 from studio.wait_hint import retry_after
 
+from ..parsers import JSONParser
 from ..serializers import (
     GenerationAcceptedSerializer,
     GenerationCreateSerializer,
@@ -37,7 +38,7 @@ class TokenView(APIView):
 
     throttle_classes = (TokenAuthThrottle,)  # attempts per IP and per username
     permission_classes = ()
-    parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
+    parser_classes = (parsers.FormParser, parsers.MultiPartParser, JSONParser)
     renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(
