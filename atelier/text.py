@@ -1,5 +1,5 @@
 """Text a person may store: the one rule every form and API field that takes
-text applies, and the repair of rows stored before the rule.
+text applies (rows stored before it: studio/migrations/0006).
 
 Two kinds of character cannot be stored. A lone surrogate (U+D800-U+DFFF):
 JSON lets a client send ``"\\ud800"``, but no UTF-8 database, page or log
@@ -16,7 +16,6 @@ from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-REPLACEMENT = "\ufffd"
 
 
 def validate_storable(value) -> None:
@@ -28,18 +27,6 @@ def validate_storable(value) -> None:
             f"(U+{ord(found.group()):04X} at position {found.start() + 1}); remove it.",
             code="unstorable",
         )
-
-
-def repaired(value):
-    """``value`` (text, or JSON data) with every unstorable character, in keys
-    and values alike, replaced by U+FFFD."""
-    if isinstance(value, str):
-        return UNSTORABLE.sub(REPLACEMENT, value)
-    if isinstance(value, dict):
-        return {repaired(key): repaired(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [repaired(item) for item in value]
-    return value
 
 
 def _storable_validators(validators) -> list:
