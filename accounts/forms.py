@@ -1,6 +1,7 @@
 from django import forms
 
 from atelier.image_uploads import validate_upload
+from atelier.text import TextField
 from imaging.validation import InvalidImage
 
 from .models import Profile
@@ -19,6 +20,7 @@ class ProfileForm(forms.ModelForm):
         model = Profile
         fields = ["display_name", "bio"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"display_name": TextField, "bio": TextField}
 
     def clean_avatar_upload(self):
         upload = self.cleaned_data.get("avatar_upload")
@@ -35,7 +37,7 @@ class ApiTokenForm(forms.Form):
 
     MAX_LIVE = 50
 
-    name = forms.CharField(
+    name = TextField(
         max_length=60,
         strip=True,
         label="Name",

@@ -1,6 +1,8 @@
 from django.urls import reverse
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 
+from atelier.text import ApiTextField
 from gallery.models import Image
 from gallery.quick_urls import image_url
 from studio import limits
@@ -162,3 +164,12 @@ class GenerationSerializer(ModelSerializer):
             return []
         images = job.images.select_related("owner", "topic").order_by("source_key")
         return ImageSerializer(images, many=True, context=self.context).data
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    """DRF's, with text fields that take only storable text."""
+
+    username = ApiTextField(write_only=True)
+    password = ApiTextField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )

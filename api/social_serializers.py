@@ -4,6 +4,7 @@ the OpenAPI schema. The rules are gallery.likes' and gallery.comments'."""
 from django.urls import reverse
 from rest_framework import serializers
 
+from atelier.text import ApiTextField
 from gallery.comments import MAX_LENGTH
 from gallery.models import Comment
 
@@ -16,7 +17,7 @@ class LikeStateSerializer(serializers.Serializer):
 
 
 class CommentTextSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = ApiTextField(
         trim_whitespace=False,
         allow_blank=True,
         help_text=f"1 to {MAX_LENGTH} characters once surrounding whitespace is trimmed.",

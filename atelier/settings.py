@@ -217,6 +217,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AtelierAutoSchema",
+    # DRF's JSON parser, with a limit on nesting (a deep body was a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Escape non-ASCII in JSON: a lone surrogate echoed back in an error then
     # still renders instead of failing to encode (a 500).
     "UNICODE_JSON": False,

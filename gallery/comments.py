@@ -13,6 +13,8 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
+from atelier.text import TextField
+
 from .models import Comment, Image
 from .permissions import can_view
 
@@ -36,7 +38,7 @@ def clean_text(text) -> str:
 
 
 class CommentForm(forms.Form):
-    text = forms.CharField(
+    text = TextField(
         label="Comment",
         strip=False,
         required=False,

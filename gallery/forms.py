@@ -4,28 +4,11 @@ validates with the same forms)."""
 from django import forms
 from django.core.exceptions import ValidationError
 
+from atelier.text import TextField, validate_storable
+
 from .editing import DESCRIPTION_MAX, TITLE_MAX, postable_topics
 from .models import Image
 from .uploads import MAX_FILES_PER_UPLOAD
-
-
-def storable_text(value):
-    """Refuse lone surrogates (e.g. a JSON "\\ud800"): no database stores them."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("This text contains characters that cannot be stored.") from None
-
-
-class TextField(forms.CharField):
-    """Text only: a number or a list sent to the API is refused, not turned into text."""
-
-    default_validators = [storable_text]
-
-    def to_python(self, value):
-        if value is not None and not isinstance(value, str):
-            raise ValidationError("Give text here.")
-        return super().to_python(value)
 
 
 class TopicChoiceField(forms.ModelChoiceField):
@@ -39,7 +22,7 @@ class TopicChoiceField(forms.ModelChoiceField):
 
     def to_python(self, value):
         if isinstance(value, str):
-            storable_text(value)
+            validate_storable(value)
         elif value is not None:
             raise ValidationError("Give the topic's slug as text.")
         return super().to_python(value)

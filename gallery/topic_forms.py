@@ -4,6 +4,7 @@ same way for the pages and the API."""
 from django import forms
 
 from atelier.image_uploads import validate_upload
+from atelier.text import TextField
 from imaging.validation import InvalidImage
 
 from .topics import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX
@@ -12,15 +13,15 @@ COVER_ACCEPT = "image/png,image/jpeg,image/webp"
 
 
 class TopicForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX)
-    slug = forms.CharField(
+    name = TextField(max_length=NAME_MAX)
+    slug = TextField(
         max_length=SLUG_MAX,
         required=False,
         label="Address",
         help_text="Optional: the end of the topic's address, /topics/<address>/. "
         "Left empty, it is made from the name.",
     )
-    description = forms.CharField(
+    description = TextField(
         max_length=DESCRIPTION_MAX,
         required=False,
         widget=forms.Textarea(

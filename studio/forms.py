@@ -6,6 +6,7 @@ import secrets
 
 from django import forms
 
+from atelier.text import TextField
 from gallery.forms import TopicChoiceField
 from gallery.models import Image
 
@@ -29,14 +30,14 @@ class PresetSelect(forms.Select):
 
 
 class GenerationForm(forms.Form):
-    prompt = forms.CharField(
+    prompt = TextField(
         max_length=limits.PROMPT_MAX,
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "A lighthouse at dawn, oil painting"}
         ),
         error_messages={"required": "Write a prompt: what should the image show?"},
     )
-    negative_prompt = forms.CharField(
+    negative_prompt = TextField(
         max_length=limits.NEGATIVE_PROMPT_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from atelier.rate_limits import GenerationThrottle
+from atelier.text import validate_storable
 from gallery.files import file_link
 from studio.presets import default_preset_key, enabled_presets, get_preset
 
@@ -52,6 +54,10 @@ def _model(body: dict) -> str:
     model = body.get("model")
     if model is None:
         return default_preset_key()
+    try:
+        validate_storable(model)  # before the model is looked up in the database
+    except ValidationError as error:
+        raise OpenAIError(error.messages[0], param="model") from error
     if not isinstance(model, str) or get_preset(model) is None:
         raise OpenAIError(
             f"The model '{model}' does not exist or you do not have access to it.",

@@ -109,6 +109,8 @@ def test_txt2img_answers_with_base64_pngs_parameters_and_info(sdapi, owner, work
         ({"prompt": "a", "batch_size": "two"}, "batch_size"),
         ({"prompt": "a", "sampler_name": "nope"}, "sampler_name"),
         ({"prompt": ["a"]}, "prompt"),
+        ({"prompt": "\ud800 lone"}, "prompt"),
+        ({"prompt": "a", "negative_prompt": "bad\x00"}, "negative_prompt"),
         (
             {"prompt": "a", "override_settings": {"sd_model_checkpoint": "nope"}},
             "override_settings",
@@ -127,6 +129,15 @@ def test_a_body_that_is_not_an_object_is_a_422(sdapi):
     assert sdapi.post("/sdapi/v1/txt2img", [1], format="json").status_code == 422
     unreadable = sdapi.post("/sdapi/v1/txt2img", "{no", content_type="application/json")
     assert unreadable.status_code == 422
+
+
+def test_a_deeply_nested_body_is_a_422_without_a_traceback(sdapi, caplog):
+    deep = "[" * 3000 + "]" * 3000
+    response = sdapi.generic("POST", "/sdapi/v1/txt2img", deep, content_type="application/json")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["type"] == "json_invalid" and "nested deeper" in error["msg"]
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
 
 
 def test_it_asks_for_basic_credentials_made_of_username_and_api_token(owner, token, tiny_settings):

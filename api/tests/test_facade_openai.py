@@ -82,6 +82,8 @@ def test_it_answers_with_urls_that_open_without_a_session(openai, owner, worker_
         ({"prompt": "a", "model": "dall-e-3"}, 404, "model", "model_not_found"),
         ({"model": "tiny"}, 400, "prompt", None),
         ({"prompt": 5}, 400, "prompt", None),
+        ({"prompt": "\ud800 lone"}, 400, "prompt", None),
+        ({"prompt": "a", "model": "\ud800"}, 400, "model", None),
         ({"prompt": "a", "size": "big"}, 400, "size", None),
         ({"prompt": "a", "size": "60x60"}, 400, "size", None),
         ({"prompt": "a", "size": "4096x4096"}, 400, "size", None),
@@ -103,6 +105,17 @@ def test_a_body_that_is_not_an_object_is_a_400(openai):
     assert openai.post("/v1/images/generations", [1], format="json").status_code == 400
     unreadable = openai.post("/v1/images/generations", "{no", content_type="application/json")
     assert unreadable.status_code == 400 and "error" in unreadable.json()
+
+
+def test_a_deeply_nested_body_is_a_400_without_a_traceback(openai, caplog):
+    deep = "[" * 3000 + "]" * 3000
+    response = openai.generic(
+        "POST", "/v1/images/generations", deep, content_type="application/json"
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and "nested deeper" in error["message"]
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
 
 
 def test_it_wants_a_bearer_token(owner, tiny_settings):

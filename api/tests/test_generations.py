@@ -140,3 +140,46 @@ def test_the_openapi_schema_describes_the_generation_endpoints(db):
     schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert "/api/v1/generations/" in schema["paths"]
     assert "/api/v1/auth/token/" in schema["paths"]
+
+
+def test_a_prompt_with_a_lone_surrogate_is_refused_and_nothing_is_saved(api, tiny_settings):
+    # JSON may spell a lone surrogate; no database or page can hold one.
+    body = '{"prompt": "\\ud800 lone", "model": "tiny"}'
+    response = api.generic("POST", "/api/v1/generations/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "cannot be stored" in response.json()["prompt"][0]
+    assert not GenerationJob.objects.exists()
+
+
+@pytest.mark.parametrize("prompt", [["x"], 5, {"text": "x"}, True])
+def test_a_prompt_that_is_not_text_is_refused_not_stored_as_its_spelling(
+    api, tiny_settings, prompt
+):
+    response = api.post("/api/v1/generations/", {"prompt": prompt}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"prompt": ["Give text here."]}
+    assert not GenerationJob.objects.exists()
+
+
+def test_a_deeply_nested_body_is_a_400_without_a_traceback(db, caplog):
+    deep = "[" * 3000 + "]" * 3000
+    response = APIClient().generic(
+        "POST", "/api/v1/auth/token/", deep, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "nested deeper than 64" in response.json()["detail"]
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+def test_a_body_nested_just_past_the_limit_is_refused_and_one_within_it_read(api, tiny_settings):
+    def nested(depth):
+        return '{"prompt": "a fox", "extra": ' + "[" * depth + "]" * depth + "}"
+
+    too_deep = api.generic(
+        "POST", "/api/v1/generations/", nested(64), content_type="application/json"
+    )
+    assert too_deep.status_code == 400
+    within = api.generic(
+        "POST", "/api/v1/generations/", nested(63), content_type="application/json"
+    )
+    assert within.status_code == 202

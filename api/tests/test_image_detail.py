@@ -138,7 +138,7 @@ def test_an_empty_title_is_allowed(owner, owner_api, make_image):
         ({"title": 42}, "title", "Give text here."),
         ({"title": ["a", "list"]}, "title", "Give text here."),
         ({"topic": 7}, "topic", "Give the topic's slug as text."),
-        ({"title": "nul\x00"}, "title", "Null characters are not allowed."),
+        ({"title": "nul\x00"}, "title", "cannot be stored (U+0000 at position 4)"),
     ],
 )
 def test_bad_input_is_a_400_and_changes_nothing(

@@ -59,7 +59,7 @@ class _KeepConnection:
 
 with _KeepConnection():
     schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
-# Django's forms refuse NUL in any text ("Null characters are not allowed.",
+# Text fields refuse NUL (atelier.text.validate_storable: "cannot be stored",
 # and PostgreSQL could not store it); a schema has no plain way to say so.
 schema.config.generation.update(allow_x00=False)
 

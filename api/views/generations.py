@@ -9,7 +9,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import parsers, renderers, serializers, status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
@@ -22,10 +21,12 @@ from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
 from studio.wait_hint import retry_after
 
+from ..parsers import JSONParser
 from ..serializers import (
     GenerationAcceptedSerializer,
     GenerationCreateSerializer,
     GenerationSerializer,
+    TokenRequestSerializer,
 )
 
 TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
@@ -37,7 +38,7 @@ class TokenView(APIView):
 
     throttle_classes = (TokenAuthThrottle,)  # attempts per IP and per username
     permission_classes = ()
-    parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
+    parser_classes = (parsers.FormParser, parsers.MultiPartParser, JSONParser)
     renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(
@@ -51,7 +52,7 @@ class TokenView(APIView):
         },
     )
     def post(self, request, *args, **kwargs):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         name = f"API login {timezone.localdate():%Y-%m-%d}"
         _, plaintext = create_token(serializer.validated_data["user"], name)

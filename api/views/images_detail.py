@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
@@ -21,6 +21,7 @@ from gallery.uploads import UploadTooLarge, check_request_size, upload_image
 from imaging.validation import InvalidImage
 
 from ..image_serializers import ErrorSerializer, ImageChangeSerializer, ImageUploadSerializer
+from ..parsers import JSONParser
 from ..serializers import ImageSerializer
 
 

@@ -73,7 +73,7 @@ def test_an_empty_title_and_no_topic_are_allowed(owner, owner_client, make_image
         ("topic", "no-such-topic", "There is no topic “no-such-topic”."),
         ("visibility", "everyone", "Select a valid choice"),
         ("visibility", "", "This field is required."),
-        ("title", "nul\x00byte", "Null characters are not allowed."),
+        ("title", "nul\x00byte", "cannot be stored (U+0000 at position 4)"),
     ],
 )
 def test_bad_input_is_a_form_error_and_changes_nothing(
