@@ -42,6 +42,14 @@ def link_opens(key: str, image_id: int) -> bool:
         return False
 
 
+# How long a file's answer may be kept. A public image's may be made private
+# at any moment: a shared cache (a CDN, a proxy) keeps serving what it stored
+# to everyone until it expires, so it may keep it a minute only; a viewer's
+# own browser, which has the picture already, an hour (docs/decisions.md).
+PRIVATE_CACHE = "private, max-age=3600"
+PUBLIC_CACHE = "public, max-age=3600, s-maxage=60"
+
+
 def download_name(image: Image) -> str:
     base = image.title or image.recipe.get("prompt", "") or "image"
     slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "image"
@@ -59,7 +67,7 @@ def file_response(name: str, content_type: str, *, attachment_name=None, private
         as_attachment=attachment_name is not None,
         filename=attachment_name or "",
     )
-    response["Cache-Control"] = "private, max-age=3600" if private else "public, max-age=86400"
+    response["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
