@@ -59,12 +59,12 @@ class ImageSerializer(ModelSerializer):
 
     def _absolute(self, name, image, key=None):
         # quick_urls: reverse() ran the resolver twice an image, a quarter of a page.
-        url = image_url(image, name)
+        url = self.context["request"].build_absolute_uri(image_url(image, name))
         if key is None and image.visibility == Image.Visibility.PRIVATE:
             key = link_key(image.pk)
-        if key:
-            url = f"{url}?key={key}"
-        return self.context["request"].build_absolute_uri(url)
+        # Added after build_absolute_uri, which would quote the key's
+        # URL-safe characters once more for nothing.
+        return f"{url}?key={key}" if key else url
 
     def get_url(self, image) -> str:
         return self._absolute("gallery:file", image)

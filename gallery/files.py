@@ -2,7 +2,9 @@
 never exposed at guessable public URLs."""
 
 import re
+from functools import lru_cache
 
+from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
@@ -22,9 +24,14 @@ LINK_SALT = "gallery.files.link"
 LINK_SECONDS = 3600
 
 
+@lru_cache(maxsize=4)
+def _link_signer(secret_key: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(key=secret_key, salt=LINK_SALT)
+
+
 def link_key(image_id: int) -> str:
     """A signed ``key`` that opens this image's files for LINK_SECONDS."""
-    signed = signing.TimestampSigner(salt=LINK_SALT).sign(str(int(image_id)))
+    signed = _link_signer(settings.SECRET_KEY).sign(str(int(image_id)))
     return signed.split(":", 1)[1]
 
 
