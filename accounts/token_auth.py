@@ -1,6 +1,10 @@
-"""DRF authentication with the project's API tokens:
-``Authorization: Token <key>`` or ``Authorization: Bearer <key>``."""
+"""Authentication with the project's API tokens, ``Authorization: Token <key>``
+or ``Authorization: Bearer <key>``: for DRF views, and (``accepts_api_token``)
+for the plain views that serve files, whose URLs the API hands out."""
 
+from functools import wraps
+
+from django.http import JsonResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -35,6 +39,30 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.www_authenticate
+
+
+def accepts_api_token(view):
+    """Let a plain Django view be opened with the API's token as well as with
+    a session: a script that got a file's URL from the API fetches it with
+    the header it already sends. A bad token is a 401, never the login page
+    (a client cannot follow that); no header leaves the view as it was."""
+    authentication = ApiTokenAuthentication()
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            found = authentication.authenticate(request)
+        except exceptions.AuthenticationFailed as refused:
+            return JsonResponse(
+                {"detail": str(refused.detail)},
+                status=401,
+                headers={"WWW-Authenticate": authentication.www_authenticate},
+            )
+        if found is not None:
+            request.user = found[0]
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

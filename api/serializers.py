@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from atelier.text import ApiTextField
+from gallery.files import link_key
 from gallery.models import Image
 from gallery.quick_urls import image_url
 from studio import limits
@@ -15,13 +16,24 @@ from .model_serializer import ModelSerializer
 _MOMENT = serializers.DateTimeField()
 
 
+FILE_URL_HELP = (
+    "{file}. It opens with the API token (`Authorization: Token …` or `Bearer …`) "
+    "or a session; a private image's URL also carries a signed `key` that opens it "
+    "without either for an hour (fetch a fresh answer for a new one). Anyone else: 404."
+)
+
+
 class ImageSerializer(ModelSerializer):
     """An image (a model, or a feed's row: gallery.feed_rows.FeedImage). The
     fields are declared for the schema; ``to_representation`` writes them
     out itself."""
 
-    url = serializers.SerializerMethodField()
-    thumbnail_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(
+        help_text=FILE_URL_HELP.format(file="The original file")
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text=FILE_URL_HELP.format(file="The WebP thumbnail")
+    )
     owner = serializers.CharField(source="owner.username", read_only=True)
     topic = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     liked = serializers.SerializerMethodField()
@@ -47,15 +59,29 @@ class ImageSerializer(ModelSerializer):
             "created",
         ]
 
-    def _absolute(self, name, image):
+    def _absolute(self, name, image, key=None):
         # quick_urls: reverse() ran the resolver twice an image, a quarter of a page.
-        return self.context["request"].build_absolute_uri(image_url(image, name))
+        url = self.context["request"].build_absolute_uri(image_url(image, name))
+        if key is None and image.visibility == Image.Visibility.PRIVATE:
+            key = link_key(image.pk)
+        # Added after build_absolute_uri, which would quote the key's
+        # URL-safe characters once more for nothing.
+        return f"{url}?key={key}" if key else url
 
     def get_url(self, image) -> str:
         return self._absolute("gallery:file", image)
 
     def get_thumbnail_url(self, image) -> str:
         return self._absolute("gallery:thumbnail", image)
+
+    def _file_urls(self, image) -> tuple[str, str]:
+        """Both URLs, a private image's two sharing one signed key (it opens
+        all of that image's files)."""
+        key = link_key(image.pk) if image.visibility == Image.Visibility.PRIVATE else ""
+        return (
+            self._absolute("gallery:file", image, key),
+            self._absolute("gallery:thumbnail", image, key),
+        )
 
     def get_liked(self, image) -> bool:
         liked_ids = self.context.get("liked_ids")
@@ -64,10 +90,11 @@ class ImageSerializer(ModelSerializer):
     def to_representation(self, image) -> dict:
         """What DRF's walk over the declared fields gives (a test compares the
         two), written out: that walk took a third of a page of 24 images."""
+        url, thumbnail_url = self._file_urls(image)
         return {
             "id": image.id,
-            "url": self.get_url(image),
-            "thumbnail_url": self.get_thumbnail_url(image),
+            "url": url,
+            "thumbnail_url": thumbnail_url,
             "width": image.width,
             "height": image.height,
             "thumbhash": image.thumbhash,

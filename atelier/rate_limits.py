@@ -59,7 +59,7 @@ def parse_rate(text) -> Rate | None:
 class Limit:
     name: str  # the counter's name in the cache
     setting: str  # the settings attribute holding the rate
-    per: str  # "user" (an anonymous caller counts by IP), "ip" or "username"
+    per: str  # "user" (an anonymous caller counts by IP), "ip" or "username" (and IP)
 
     def rate(self) -> Rate | None:
         return parse_rate(getattr(settings, self.setting, ""))
@@ -68,7 +68,7 @@ class Limit:
 GENERATIONS = Limit("generations", "ATELIER_RATE_GENERATIONS", "user")
 GENERATIONS_PER_IP = Limit("generations-ip", "ATELIER_RATE_GENERATIONS_IP", "ip")
 TOKEN_AUTH_PER_IP = Limit("token-auth-ip", "ATELIER_RATE_TOKEN_AUTH_IP", "ip")
-TOKEN_AUTH_PER_USERNAME = Limit("token-auth-username", "ATELIER_RATE_TOKEN_AUTH", "username")
+TOKEN_AUTH_PER_USERNAME = Limit("token-auth-username-ip", "ATELIER_RATE_TOKEN_AUTH", "username")
 COMMENTS = Limit("comments", "ATELIER_RATE_COMMENTS", "user")
 UPLOADS = Limit("uploads", "ATELIER_RATE_UPLOADS", "user")
 
@@ -88,7 +88,9 @@ def _identity(request, limit: Limit, username) -> str | None:
     if limit.per == "username":
         if username is None or username == "":
             return None
-        return f"username:{str(username).casefold()}"
+        # With the address: counted per username alone, anyone could lock
+        # its owner out by asking with wrong passwords.
+        return f"username:{str(username).casefold()}@ip:{client_ip(request)}"
     user = getattr(request, "user", None)
     if limit.per == "user" and user is not None and user.is_authenticated:
         return f"user:{user.pk}"

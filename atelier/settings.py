@@ -193,8 +193,10 @@ ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "none")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # django-allauth's own limits, in its syntax ("<count>/<period>/<ip|key|user>"):
-# "login_failed" is the brute-force guard (per IP, and per account as "key").
+# "login_failed" is the brute-force guard: per IP, and per account and IP
+# together as "key" (accounts.adapter), so a stranger cannot lock the owner out.
 ACCOUNT_RATE_LIMITS = {
     "signup": env("ATELIER_RATE_SIGNUP", "20/m/ip"),
     "login": env("ATELIER_RATE_LOGIN", "30/m/ip"),
@@ -257,7 +259,7 @@ CACHES = {
 # empty or 0 turns one off). Over a limit: 429 with Retry-After.
 ATELIER_RATE_GENERATIONS = env("ATELIER_RATE_GENERATIONS", "30/m")  # per person
 ATELIER_RATE_GENERATIONS_IP = env("ATELIER_RATE_GENERATIONS_IP", "120/m")  # per IP
-ATELIER_RATE_TOKEN_AUTH = env("ATELIER_RATE_TOKEN_AUTH", "10/m")  # per username
+ATELIER_RATE_TOKEN_AUTH = env("ATELIER_RATE_TOKEN_AUTH", "10/m")  # per username and IP
 ATELIER_RATE_TOKEN_AUTH_IP = env("ATELIER_RATE_TOKEN_AUTH_IP", "10/m")  # per IP
 ATELIER_RATE_COMMENTS = env("ATELIER_RATE_COMMENTS", "20/m")  # per person
 ATELIER_RATE_UPLOADS = env("ATELIER_RATE_UPLOADS", "20/m")  # upload requests per person

@@ -2,34 +2,59 @@
 never exposed at guessable public URLs."""
 
 import re
+from functools import lru_cache
 
+from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
-from django.urls import reverse
 
 from .models import Image
+from .quick_urls import image_url
 
-# A link that opens one image's file without a session, for an hour: what the
-# OpenAI-compatible endpoint answers for ``response_format=url`` (OpenAI's
-# own URLs expire after an hour too). Signed with SECRET_KEY; the image's
-# visibility does not matter to it, its owner handed it out.
+# A link that opens one image's files (original, thumbnail, download) without
+# a session, for an hour: what the API hands out for a private image and the
+# OpenAI-compatible endpoint for ``response_format=url`` (OpenAI's own URLs
+# expire after an hour too). Signed with SECRET_KEY; the image's visibility
+# does not matter to it, its owner handed it out. The key is a
+# TimestampSigner's "<time>:<signature>" of the image's id (the id is in the
+# path already): signing.dumps costs three times as much, and an API page
+# signs up to 24 of them.
 LINK_SALT = "gallery.files.link"
 LINK_SECONDS = 3600
 
 
+@lru_cache(maxsize=4)
+def _link_signer(secret_key: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(key=secret_key, salt=LINK_SALT)
+
+
+def link_key(image_id: int) -> str:
+    """A signed ``key`` that opens this image's files for LINK_SECONDS."""
+    signed = _link_signer(settings.SECRET_KEY).sign(str(int(image_id)))
+    return signed.split(":", 1)[1]
+
+
 def file_link(image: Image) -> str:
     """The path of the image's file with a signed, expiring ``key``."""
-    key = signing.dumps(int(image.pk), salt=LINK_SALT)
-    return f"{reverse('gallery:file', args=[image.pk])}?key={key}"
+    return f"{image_url(image, 'gallery:file')}?key={link_key(image.pk)}"
 
 
 def link_opens(key: str, image_id: int) -> bool:
-    """Whether ``key`` was made by file_link for this image, under an hour ago."""
+    """Whether ``key`` was made by link_key for this image, under an hour ago."""
     try:
-        return signing.loads(key, salt=LINK_SALT, max_age=LINK_SECONDS) == int(image_id)
+        signer = signing.TimestampSigner(salt=LINK_SALT)
+        return signer.unsign(f"{int(image_id)}:{key}", max_age=LINK_SECONDS) == str(int(image_id))
     except (signing.BadSignature, TypeError, ValueError):
         return False
+
+
+# How long a file's answer may be kept. A public image's may be made private
+# at any moment: a shared cache (a CDN, a proxy) keeps serving what it stored
+# to everyone until it expires, so it may keep it a minute only; a viewer's
+# own browser, which has the picture already, an hour (docs/decisions.md).
+PRIVATE_CACHE = "private, max-age=3600"
+PUBLIC_CACHE = "public, max-age=3600, s-maxage=60"
 
 
 def download_name(image: Image) -> str:
@@ -49,7 +74,7 @@ def file_response(name: str, content_type: str, *, attachment_name=None, private
         as_attachment=attachment_name is not None,
         filename=attachment_name or "",
     )
-    response["Cache-Control"] = "private, max-age=3600" if private else "public, max-age=86400"
+    response["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

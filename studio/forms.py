@@ -29,6 +29,17 @@ class PresetSelect(forms.Select):
         return option
 
 
+class FiniteFloatField(forms.FloatField):
+    """A FloatField that refuses an integer too large for a float (a JSON
+    number of 400 digits from the API) as "Enter a number.", not a 500."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except OverflowError as error:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
+
+
 class GenerationForm(forms.Form):
     prompt = TextField(
         max_length=limits.PROMPT_MAX,
@@ -51,7 +62,7 @@ class GenerationForm(forms.Form):
     steps = forms.IntegerField(
         required=False, min_value=limits.STEPS_MIN, max_value=limits.STEPS_MAX
     )
-    cfg_scale = forms.FloatField(
+    cfg_scale = FiniteFloatField(
         required=False, min_value=limits.CFG_MIN, max_value=limits.CFG_MAX, label="CFG scale"
     )
     seed = forms.IntegerField(

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.token_auth import accepts_api_token
 from atelier.rate_limits import (
     GENERATIONS,
     GENERATIONS_PER_IP,
@@ -92,6 +93,7 @@ def job_cancel(request, job_id):
     return redirect("studio:job", job_id=job.pk)
 
 
+@accepts_api_token  # a script polling the API may show the preview too
 @login_required
 def job_preview(request, job_id):
     job = _own_job(request, job_id)

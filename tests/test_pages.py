@@ -13,6 +13,20 @@ def test_public_pages_render_with_a_strict_content_security_policy(client, db, p
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
 
 
+@pytest.mark.parametrize(
+    "path", ["/", "/healthz", "/api/v1/models/", "/admin/login/", "/no-such-page/", "/favicon.ico"]
+)
+def test_every_response_turns_off_the_browser_features_atelier_never_uses(client, db, path):
+    policy = client.get(path)["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"):
+        assert feature in policy
+
+
+def test_a_file_response_carries_the_permissions_policy_too(owner_client, owner, make_image):
+    image = make_image(owner)
+    assert "camera=()" in owner_client.get(f"/images/{image.pk}/file")["Permissions-Policy"]
+
+
 @pytest.mark.parametrize("path", ["/", "/accounts/login/", "/generate/", "/me/images/"])
 def test_pages_carry_no_inline_scripts_or_styles(owner_client, path):
     html = owner_client.get(path).text

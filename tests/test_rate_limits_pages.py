@@ -126,12 +126,27 @@ def login(password, ip="10.0.0.1"):
     return client
 
 
-def test_failed_logins_lock_the_account_for_a_while(settings, owner):
+def test_failed_logins_lock_the_account_for_a_while_from_that_address(settings, owner):
     settings.ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,2/5m/key"}
     for _ in range(2):
         assert "_auth_user_id" not in login("wrong").session
-    # Even the right password is refused now, from anywhere.
-    assert "_auth_user_id" not in login(PASSWORD, ip="10.0.0.2").session
+    # Even the right password is refused now, from that address.
+    assert "_auth_user_id" not in login(PASSWORD).session
+
+
+def test_a_stranger_guessing_cannot_lock_the_owner_out(settings, owner):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,2/5m/key"}
+    for _ in range(5):
+        assert "_auth_user_id" not in login("wrong", ip="10.6.6.6").session
+    assert "_auth_user_id" in login(PASSWORD, ip="10.0.0.2").session
+
+
+def test_failed_logins_are_limited_per_address_across_accounts(settings, owner):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,2/5m/key"}
+    for name in ("a", "b", "c"):
+        Client(REMOTE_ADDR="10.6.6.6").post("/accounts/login/", {"login": name, "password": "x"})
+    assert "_auth_user_id" not in login(PASSWORD, ip="10.6.6.6").session
+    assert "_auth_user_id" in login(PASSWORD, ip="10.0.0.2").session
 
 
 def test_a_right_password_logs_in_under_the_limit(settings, owner):

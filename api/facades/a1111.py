@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from functools import partial
 
@@ -124,6 +125,8 @@ def _count(body: dict, name: str) -> int:
     value = body.get(name)
     if value is None:
         return 1
+    if isinstance(value, float) and not math.isfinite(value):  # JSON's 1e309 is inf
+        raise FacadeError("Input should be a finite number", field=name)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise FacadeError("Input should be a valid integer", field=name)
     if value < 1:
@@ -148,16 +151,28 @@ def _sampler(body: dict):
     return name
 
 
+def _refuse_non_finite(body: dict) -> None:
+    """Every value goes back in the answer's ``parameters``, which JSON cannot
+    carry as inf (a 500 after the images were made): refuse it first."""
+    for name, value in body.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except ValueError as error:
+            raise FacadeError("Input should be a finite number", field=name) from error
+
+
 def form_data(user, body: dict) -> dict:
     """An A1111 txt2img body as GenerationForm data. Unknown keys, styles,
     scripts and hires-fix settings are ignored."""
+    _refuse_non_finite(body)
     for name in ("prompt", "negative_prompt"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise FacadeError("Input should be a valid string", field=name)
     n = _count(body, "batch_size") * _count(body, "n_iter")
     if n > limits.N_MAX:
         raise FacadeError(
-            f"batch_size × n_iter is {n}; at most {limits.N_MAX} images per request.",
+            f"batch_size × n_iter is over {limits.N_MAX}: at most {limits.N_MAX} images "
+            "per request.",
             field="batch_size",
         )
     overrides = body.get("override_settings")

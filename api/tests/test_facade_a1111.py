@@ -125,6 +125,48 @@ def test_bad_input_is_a_422_naming_the_field_and_queues_nothing(sdapi, body, fie
     assert GenerationJob.objects.count() == 0
 
 
+HUGE_INT = "1" + "0" * 400
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("batch_size", "1e309"),
+        ("n_iter", "1e309"),
+        ("batch_size", "-1e309"),
+        ("n_iter", "1e300"),
+        ("batch_size", HUGE_INT),
+        ("steps", "1e309"),
+        ("cfg_scale", "1e309"),
+        ("cfg_scale", HUGE_INT),
+        ("cfg_scale", "-" + HUGE_INT),
+        ("width", HUGE_INT),
+        ("seed", "1e309"),
+        ("denoising_strength", "1e309"),  # ignored, but echoed in "parameters"
+        ("override_settings", '{"CLIP_stop_at_last_layers": 1e309}'),
+    ],
+)
+def test_numbers_too_large_for_a_float_are_a_422_naming_the_field(sdapi, settings, field, value):
+    settings.ATELIER_FACADE_TIMEOUT = 0  # were one queued, no waiting for it
+    body = f'{{"prompt": "a", "{field}": {value}}}'
+    response = sdapi.post("/sdapi/v1/txt2img", body, content_type="application/json")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"][0] == "body" and error["msg"]
+    assert error["loc"][1] in (field, "batch_size")  # n_iter counts in batch_size's total
+    assert GenerationJob.objects.count() == 0
+
+
+def test_a_batch_too_large_to_print_is_a_422(sdapi):
+    four_thousand_digits = "9" * 4000
+    body = (
+        f'{{"prompt": "a", "batch_size": {four_thousand_digits}, "n_iter": {four_thousand_digits}}}'
+    )
+    response = sdapi.post("/sdapi/v1/txt2img", body, content_type="application/json")
+    assert response.status_code == 422
+    assert "at most 8 images" in response.json()["detail"][0]["msg"]
+
+
 def test_a_body_that_is_not_an_object_is_a_422(sdapi):
     assert sdapi.post("/sdapi/v1/txt2img", [1], format="json").status_code == 422
     unreadable = sdapi.post("/sdapi/v1/txt2img", "{no", content_type="application/json")

@@ -101,6 +101,18 @@ def test_bad_input_is_an_openai_error_naming_the_parameter(openai, body, status,
     assert GenerationJob.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "param, value",
+    [("n", "1e309"), ("n", "-1e309"), ("n", "1" + "0" * 400), ("size", "1e309")],
+)
+def test_numbers_too_large_for_a_float_are_an_openai_error(openai, param, value):
+    body = f'{{"prompt": "a", "{param}": {value}}}'
+    response = openai.post("/v1/images/generations", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+    assert GenerationJob.objects.count() == 0
+
+
 def test_a_body_that_is_not_an_object_is_a_400(openai):
     assert openai.post("/v1/images/generations", [1], format="json").status_code == 400
     unreadable = openai.post("/v1/images/generations", "{no", content_type="application/json")

@@ -95,6 +95,9 @@ def test_a_poll_says_when_to_ask_again_from_the_work_ahead(api, owner, tiny_sett
         ({"prompt": "a", "sampler": "nope"}, "sampler"),
         ({"prompt": "a", "seed": "abc"}, "seed"),
         ({"prompt": "a", "cfg_scale": "high"}, "cfg_scale"),
+        ({"prompt": "a", "cfg_scale": 10**400}, "cfg_scale"),  # too large for a float
+        ({"prompt": "a", "cfg_scale": -(10**400)}, "cfg_scale"),
+        ({"prompt": "a", "steps": 10**400}, "steps"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(api, tiny_settings, payload, field):

@@ -36,7 +36,7 @@ class TokenView(APIView):
     """Exchange a username and password for a new API token (named "API login
     <date>", listed and revocable at /me/tokens/ like any other)."""
 
-    throttle_classes = (TokenAuthThrottle,)  # attempts per IP and per username
+    throttle_classes = (TokenAuthThrottle,)  # attempts per IP, and per username and IP
     permission_classes = ()
     parser_classes = (parsers.FormParser, parsers.MultiPartParser, JSONParser)
     renderer_classes = (renderers.JSONRenderer,)

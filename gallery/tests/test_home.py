@@ -139,6 +139,20 @@ def test_a_search_that_finds_nothing_says_so(client, owner):
     assert "Nothing matches “&lt;i&gt;zebra&lt;/i&gt;”" in html
 
 
+def test_explore_by_a_person_links_to_their_page(client, owner):
+    add_images(owner, 1)
+    html = client.get(EXPLORE, {"user": "owner"}).text
+    assert f'Images by <a href="{reverse("gallery:profile", args=["owner"])}">owner</a>' in html
+
+
+@pytest.mark.parametrize("user", ["a/b", "nobody", "x" * 300])
+def test_explore_by_someone_who_does_not_exist_says_so(client, owner, user):
+    add_images(owner, 1)
+    response = client.get(EXPLORE, {"user": user})
+    assert response.status_code == 200
+    assert "No one here is called" in response.text and tile_ids(response.text) == []
+
+
 @pytest.mark.parametrize("feed", ["subscribed", "liked"])
 def test_a_visitor_is_asked_to_log_in_for_personal_feeds(client, db, feed):
     response = client.get(EXPLORE, {"feed": feed})

@@ -37,6 +37,21 @@ def test_anyone_opens_a_public_image(owner, make_image, path):
     assert Client().get(path.format(image.pk)).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path", ["/images/{}/file", "/images/{}/download", "/images/{}/thumb.webp"]
+)
+def test_a_public_images_files_stay_in_shared_caches_a_minute_at_most(owner, make_image, path):
+    """Made private, it must not be served from a proxy or CDN for a day."""
+    image = make_image(owner, visibility="public")
+    directives = dict(
+        part.strip().partition("=")[::2]
+        for part in Client().get(path.format(image.pk))["Cache-Control"].split(",")
+    )
+    assert "public" in directives
+    shared = int(directives.get("s-maxage", directives["max-age"]))
+    assert shared <= 60 and int(directives["max-age"]) <= 3600
+
+
 def test_a_signed_link_opens_a_private_images_file_for_an_hour(owner, make_image, monkeypatch):
     image, other_image = make_image(owner), make_image(owner)
     link = file_link(image)

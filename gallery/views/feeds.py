@@ -2,6 +2,7 @@
 the partial (a page of tiles and the "load more" sentinel) that htmx fetches
 for infinite scroll and that topic and profile pages embed."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
@@ -77,6 +78,10 @@ def _feed_view(request, template, query, *, feeds):
     if feed_request.topic:
         context["topic"] = (
             Topic.objects.filter(slug=feed_request.topic).only("name", "slug").first()
+        )
+    if feed_request.user:  # linked only if they exist: "a/b" has no profile URL
+        context["person"] = (
+            get_user_model().objects.filter(username=feed_request.user).only("username").first()
         )
     return render(request, template, context)
 

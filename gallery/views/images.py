@@ -7,6 +7,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.token_auth import accepts_api_token
+
 from ..files import download_name, file_response, link_opens
 from ..ingest import delete_image
 from ..models import Image
@@ -20,6 +22,9 @@ class LoginFirst(Exception):
 def _viewable(request, image_id) -> Image:
     """The image if this person may see it. A visitor is sent to log in first
     (it may be theirs); anyone else who may not see it gets a 404."""
+    key = request.GET.get("key")
+    if key and link_opens(key, image_id):  # a signed link (gallery.files.link_key)
+        return get_object_or_404(Image, pk=image_id)
     image = viewable_images(request.user).select_related("owner").filter(pk=image_id).first()
     if image is None:
         if not request.user.is_authenticated:
@@ -46,16 +51,15 @@ def _changeable(request, image_id) -> Image:
     return image
 
 
+# The files open with a session, the API's token or a signed key.
+@accepts_api_token
 @login_first
 def original(request, image_id):
-    key = request.GET.get("key")
-    if key and link_opens(key, image_id):  # a signed link (gallery.files.file_link)
-        image = get_object_or_404(Image, pk=image_id)
-    else:
-        image = _viewable(request, image_id)
+    image = _viewable(request, image_id)
     return file_response(image.file.name, image.content_type, private=image.visibility != "public")
 
 
+@accepts_api_token
 @login_first
 def download(request, image_id):
     image = _viewable(request, image_id)
@@ -67,6 +71,7 @@ def download(request, image_id):
     )
 
 
+@accepts_api_token
 @login_first
 def thumbnail(request, image_id):
     image = _viewable(request, image_id)
