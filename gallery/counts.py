@@ -1,5 +1,12 @@
-"""``Image.like_count`` and ``Image.comment_count`` stay equal to their rows
-when a person is deleted.
+"""Counting: ``total``, the count or sum of related rows as one plain
+aggregate, and the kept counts ``Image.like_count`` and
+``Image.comment_count``, which stay equal to their rows when a person is
+deleted.
+
+``total`` is a subquery without GROUP BY: Django writes
+``rows.values(key).annotate(n=Count(...))`` grouped by ``key``, and the
+database then groups rows it has already filtered to one key; one plain
+aggregate is cheaper (bench/feeds.py measures the profile and topic pages).
 
 Their likes and comments vanish by cascade, so just before the user row goes,
 the counts of the images they liked or commented on are lowered by what is
@@ -13,7 +20,7 @@ services (bulk imports, manual SQL)."""
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -32,7 +39,7 @@ def release_counts(user) -> None:
         commented = Comment.objects.filter(user=user).values("image_id")
         Image.objects.filter(pk__in=commented).exclude(owner=user).update(
             comment_count=Greatest(
-                F("comment_count") - Subquery(_count(Comment.objects.filter(user=user))),
+                F("comment_count") - total(Comment.objects.filter(user=user, image=OuterRef("pk"))),
                 Value(0),
             )
         )
@@ -43,22 +50,24 @@ def release_counts_of_deleted_user(sender, instance, **kwargs):
     release_counts(instance)
 
 
-def _count(rows):
-    """Per image (the outer query's row), how many of ``rows`` point at it."""
-    return (
-        rows.filter(image=OuterRef("pk"))
-        .order_by()
-        .values("image")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-
-
 def recount(images=None) -> int:
     """Set the counts of ``images`` (all by default) from their rows; how many were updated."""
     images = Image.objects.all() if images is None else images
-    zero = Value(0, output_field=IntegerField())
     return images.update(
-        like_count=Coalesce(Subquery(_count(Like.objects.all())), zero),
-        comment_count=Coalesce(Subquery(_count(Comment.objects.all())), zero),
+        like_count=total(Like.objects.filter(image=OuterRef("pk"))),
+        comment_count=total(Comment.objects.filter(image=OuterRef("pk"))),
     )
+
+
+def total(rows: QuerySet, function: str = "COUNT", column: str = "", *, distinct: bool = False):
+    """``function`` (COUNT or SUM) of ``column`` over ``rows`` (a queryset
+    filtered on the outer row with OuterRef), 0 when there are none. COUNT
+    without a column counts rows (``COUNT(*)``, answered from any index)."""
+    if not column:
+        aggregate = Func(template=f"{function}(*)", output_field=IntegerField())
+    else:
+        template = "%(function)s(DISTINCT %(expressions)s)" if distinct else Func.template
+        aggregate = Func(
+            F(column), function=function, template=template, output_field=IntegerField()
+        )
+    return Coalesce(Subquery(rows.order_by().values(n=aggregate)), 0, output_field=IntegerField())

@@ -7,9 +7,9 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef
 
+from .counts import total
 from .models import Subscription, Topic
 from .permissions import listed_images
-from .totals import total
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from django.utils.text import slugify
 
 from imaging.thumbnails import make_thumbnail
 
+from .counts import total
 from .models import Image, Subscription, Topic
 from .permissions import PUBLIC
 from .quick_urls import text_url
-from .totals import total
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 5000
