@@ -1,5 +1,5 @@
 """Topics and profiles as the API shows them. Writes are validated by the same
-forms the pages use (gallery.topic_forms.TopicForm, accounts.forms.ProfileForm);
+forms the pages use (gallery.forms.TopicForm, accounts.forms.ProfileForm);
 the request serializers here document the bodies for /api/schema/."""
 
 from django.core.validators import RegexValidator

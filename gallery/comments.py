@@ -6,14 +6,11 @@ Anyone who can see an image may comment on it. The author edits their own
 comment; the author, the image's owner (moderating their own page) and staff
 delete it. Pages and the API both call these functions."""
 
-from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
-
-from atelier.text import TextField
 
 from .models import Comment, Image
 from .permissions import can_view
@@ -35,20 +32,6 @@ def clean_text(text) -> str:
             code="max_length",
         )
     return text
-
-
-class CommentForm(forms.Form):
-    text = TextField(
-        label="Comment",
-        strip=False,
-        required=False,
-        widget=forms.Textarea(
-            attrs={"rows": 2, "maxlength": MAX_LENGTH, "placeholder": "Add a comment…"}
-        ),
-    )
-
-    def clean_text(self):
-        return clean_text(self.cleaned_data["text"])
 
 
 def can_comment(user, image: Image) -> bool:

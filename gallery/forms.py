@@ -1,11 +1,14 @@
-"""The forms that describe an image (edit page, upload page, and the API, which
-validates with the same forms)."""
+"""The gallery's forms: an image's (edit page, upload page), a topic's and a
+comment's. The API validates with the same forms, so a rule is written once."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from atelier.image_uploads import validate_upload
 from atelier.text import TextField, validate_storable
+from imaging.validation import InvalidImage
 
+from . import comments, topics
 from .editing import DESCRIPTION_MAX, TITLE_MAX, postable_topics
 from .models import Image
 from .uploads import MAX_FILES_PER_UPLOAD
@@ -133,3 +136,64 @@ class UploadForm(ImageFieldsForm):
             "Optional; given to every image of the batch. Without one, an image is "
             "titled after its prompt or its file name."
         )
+
+
+COVER_ACCEPT = "image/png,image/jpeg,image/webp"
+
+
+class TopicForm(forms.Form):
+    name = TextField(max_length=topics.NAME_MAX)
+    slug = TextField(
+        max_length=topics.SLUG_MAX,
+        required=False,
+        label="Address",
+        help_text="Optional: the end of the topic's address, /topics/<address>/. "
+        "Left empty, it is made from the name.",
+    )
+    description = TextField(
+        max_length=topics.DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "data-counter-target": "description-counter"},
+        ),
+    )
+    cover = forms.FileField(
+        required=False,
+        label="Cover image",
+        help_text="PNG, JPEG or WebP. Shown wide, cropped to fit.",
+        widget=forms.ClearableFileInput(attrs={"accept": COVER_ACCEPT}),
+    )
+    remove_cover = forms.BooleanField(required=False, label="Remove the cover")
+
+    def __init__(self, *args, topic=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic = topic
+        if topic is None:
+            del self.fields["remove_cover"]
+        else:
+            del self.fields["slug"]  # an address never changes
+            if not topic.cover:
+                del self.fields["remove_cover"]
+
+    def clean_cover(self):
+        upload = self.cleaned_data.get("cover")
+        if not upload:
+            return None
+        try:
+            return validate_upload(upload)
+        except InvalidImage as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+class CommentForm(forms.Form):
+    text = TextField(
+        label="Comment",
+        strip=False,
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "maxlength": comments.MAX_LENGTH, "placeholder": "Add a comment…"}
+        ),
+    )
+
+    def clean_text(self):
+        return comments.clean_text(self.cleaned_data["text"])

@@ -1,5 +1,5 @@
 """Topics and subscriptions over the API. The rules are gallery.topics'; the
-input is checked by the pages' own form (gallery.topic_forms.TopicForm)."""
+input is checked by the pages' own form (gallery.forms.TopicForm)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gallery import topics
+from gallery.forms import TopicForm
 from gallery.models import Topic
-from gallery.topic_forms import TopicForm
 
 from ..image_serializers import ErrorSerializer
 from ..topic_serializers import (

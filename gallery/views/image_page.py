@@ -16,7 +16,7 @@ from atelier import rate_limits
 
 from .. import comments as comment_service
 from .. import likes
-from ..comments import CommentForm
+from ..forms import CommentForm
 from ..models import Image
 from ..permissions import can_change, viewable_images
 

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import topics
 from ..files import file_response
+from ..forms import TopicForm
 from ..models import Topic
 from ..permissions import listed_images
-from ..topic_forms import TopicForm
 
 PAGE_SIZE = 24
 FALLBACK_IMAGES = 48
