@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import editing, feeds, image_page, images, profiles, topics
+from .views import editing, feeds, image_page, images, profiles, topics, uploads
 
 app_name = "gallery"
 
@@ -22,7 +22,7 @@ urlpatterns = [
     path("comments/<int:comment_id>/", image_page.comment, name="comment"),
     path("comments/<int:comment_id>/edit/", image_page.comment_edit, name="comment_edit"),
     path("comments/<int:comment_id>/delete/", image_page.comment_delete, name="comment_delete"),
-    path("upload/", editing.upload, name="upload"),
+    path("upload/", uploads.upload, name="upload"),
     # Topics and subscriptions.
     path("topics/", topics.topic_list, name="topics"),
     path("topics/new/", topics.topic_new, name="topic_new"),
