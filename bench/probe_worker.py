@@ -2,7 +2,7 @@
 
 ``job_overhead.py --breakdown`` starts this instead of the plain worker. It is
 the same worker (same command line, same settings, same code); the only
-difference is that a few functions of ``studio.runner`` and ``gallery.ingest``
+difference is that a few functions of ``studio.runner`` and ``gallery.storing``
 are wrapped so that their start and end times are recorded. Each job appends
 one JSON line to the file named by ``BENCH_PROBE_LOG``:
 
@@ -64,7 +64,7 @@ def install(recorder: Recorder) -> None:
     from celery import signals
     from django.core.files.storage import FileSystemStorage
 
-    import gallery.ingest as ingest
+    import gallery.storing as storing
     import studio.runner as runner
 
     def on_received(**_):
@@ -94,8 +94,8 @@ def install(recorder: Recorder) -> None:
         method = getattr(runner.JobTracker, name)
         setattr(runner.JobTracker, name, recorder.timed(f"tracker.{name}", method))
     for name in ("make_thumbnail", "image_to_thumbhash"):
-        setattr(ingest, name, recorder.timed(name, getattr(ingest, name)))
-    ingest.Image.objects.create = recorder.timed("image_row", ingest.Image.objects.create)
+        setattr(storing, name, recorder.timed(name, getattr(storing, name)))
+    storing.Image.objects.create = recorder.timed("image_row", storing.Image.objects.create)
     FileSystemStorage._save = recorder.timed("storage.save", FileSystemStorage._save)
 
     # The embedded broker is polled: record each look into the queue table, and

@@ -3,7 +3,7 @@
 Each file is checked by ``imaging.validation.validate_image`` (size, pixel
 count against decompression bombs, a real decode, metadata stripped except the
 generation recipe) before anything is written; a refused file leaves no row and
-no file. Accepted files enter the gallery through ``gallery.ingest.store_image``,
+no file. Accepted files enter the gallery through ``gallery.storing.store_image``,
 like generated ones.
 
 The recipe found in a file was written by whoever made the file: it is kept only
@@ -26,8 +26,8 @@ from atelier.image_uploads import release_freed_memory, validate_upload
 from imaging.validation import InvalidImage
 
 from .editing import TITLE_MAX
-from .ingest import store_image
 from .models import Image
+from .storing import store_image
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone
 
-from gallery.ingest import store_image
 from gallery.models import Topic
+from gallery.storing import store_image
 from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
 

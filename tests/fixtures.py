@@ -132,8 +132,8 @@ def png_bytes(image) -> bytes:
 
 @pytest.fixture
 def make_image(db):
-    """Store an image for a user through gallery.ingest, as a job would."""
-    from gallery.ingest import store_image
+    """Store an image for a user through gallery.storing, as a job would."""
+    from gallery.storing import store_image
     from imaging.png_metadata import encode_png
 
     def make(user, *, visibility="private", prompt="a red square", **extra):

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from gallery.editing import EDITABLE_FIELDS, edit_image
 from gallery.forms import ImageEditForm, UploadForm
-from gallery.ingest import delete_image
 from gallery.likes import liked_ids
 from gallery.permissions import can_change, viewable_images
+from gallery.storing import delete_image
 from gallery.uploads import UploadTooLarge, check_request_size, upload_image
 from imaging.validation import InvalidImage
 

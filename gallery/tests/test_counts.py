@@ -7,9 +7,9 @@ from django.db.models import Count
 
 from gallery.comments import add
 from gallery.counts import recount
-from gallery.ingest import delete_image
 from gallery.likes import like
 from gallery.models import Comment, Image, Like
+from gallery.storing import delete_image
 
 User = get_user_model()
 

@@ -10,9 +10,9 @@ from django.db import connection
 from gallery import search as search_module
 from gallery.editing import edit_image
 from gallery.feeds import FeedRequest, load_page
-from gallery.ingest import delete_image
 from gallery.models import Image, Topic
 from gallery.search import search
+from gallery.storing import delete_image
 
 from .bulk import add_images, ids
 

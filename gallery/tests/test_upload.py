@@ -16,7 +16,7 @@ from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
 from atelier import image_uploads, rate_limits
-from gallery import ingest
+from gallery import storing
 from gallery.models import Image, Topic
 from imaging.png_metadata import (
     encode_png,
@@ -295,14 +295,14 @@ def test_a_lone_surrogate_in_a_files_recipe_is_replaced(owner_client):
 def test_a_batch_reports_every_file_even_one_that_fails_unexpectedly(
     owner_client, monkeypatch, isolated_storage
 ):
-    real_thumbnail = ingest.make_thumbnail
+    real_thumbnail = storing.make_thumbnail
 
     def thumbnail(picture, *args, **kwargs):
         if picture.size == (13, 13):
             raise RuntimeError("an encoder bug")
         return real_thumbnail(picture, *args, **kwargs)
 
-    monkeypatch.setattr(ingest, "make_thumbnail", thumbnail)
+    monkeypatch.setattr(storing, "make_thumbnail", thumbnail)
     files = [upload(image_bytes(), "good.png"), upload(image_bytes(size=(13, 13)), "bad.png")]
     response = owner_client.post("/upload/", {"file": files})
     assert response.status_code == 200

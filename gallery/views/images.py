@@ -10,9 +10,9 @@ from django.views.decorators.http import require_http_methods
 from accounts.token_auth import accepts_api_token
 
 from ..files import download_name, file_response, link_opens
-from ..ingest import delete_image
 from ..models import Image
 from ..permissions import can_change, viewable_images
+from ..storing import delete_image
 
 
 class LoginFirst(Exception):

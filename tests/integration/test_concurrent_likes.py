@@ -25,7 +25,7 @@ import io, json
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from PIL import Image as Picture
-from gallery.ingest import store_image
+from gallery.storing import store_image
 
 User = get_user_model()
 password = make_password({password!r})  # hashed once, shared: fast to set up

@@ -10,7 +10,7 @@ per-row signals, no per-row saves):
 - topics (names like "Misty Forests"), owned by random people;
 - subscriptions (a few topics each, popular topics more often);
 - ``--files`` real pictures (synthetic paintings of the usual model sizes)
-  stored through ``gallery.ingest.store_image``: a PNG with the recipe
+  stored through ``gallery.storing.store_image``: a PNG with the recipe
   embedded, a WebP thumbnail and a thumbhash, exactly as a generated image is;
 - images, oldest first, over the last year (ids follow time, as in real use):
   each points at one of those files (with its width, height, thumbnail size
@@ -63,8 +63,8 @@ from PIL import ImageDraw, ImageFilter
 
 from accounts.models import Profile
 from gallery.counts import recount
-from gallery.ingest import store_image
 from gallery.models import Comment, Image, Like, Subscription, Topic
+from gallery.storing import store_image
 from imaging.png_metadata import encode_png
 
 PASSWORD = "demo-Passw0rd!"
@@ -290,7 +290,7 @@ class Seeder:
             self.make_topics()
             self.make_subscriptions()
         files = min(self.n_files, self.n_images)
-        with self.step(f"{files} pictures through gallery.ingest.store_image"):
+        with self.step(f"{files} pictures through gallery.storing.store_image"):
             self.make_files()
         with self.step(f"{self.n_images} images with their likes and comments"):
             self.make_images()

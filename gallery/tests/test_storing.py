@@ -4,8 +4,8 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import OperationalError
 
-from gallery.ingest import store_image
 from gallery.models import Image
+from gallery.storing import store_image
 from tests.fixtures import picture, png_bytes
 
 
