@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
-from gallery.files import file_response
+from atelier.stored_files import file_response
 
 from . import tokens
 from .avatars import remove_avatar, set_avatar

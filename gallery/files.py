@@ -1,13 +1,13 @@
-"""Serving image files through views that check visibility first: files are
-never exposed at guessable public URLs."""
+"""Image files for the views that check visibility first (files are never
+exposed at guessable public URLs): signed links that open one image's files,
+and the name a download is saved under. atelier.stored_files answers with
+the file."""
 
 import re
 from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseRedirect
 
 from .models import Image
 from .quick_urls import image_url
@@ -49,39 +49,8 @@ def link_opens(key: str, image_id: int) -> bool:
         return False
 
 
-# How long a file's answer may be kept. A public image's may be made private
-# at any moment: a shared cache (a CDN, a proxy) keeps serving what it stored
-# to everyone until it expires, so it may keep it a minute only; a viewer's
-# own browser, which has the picture already, an hour (docs/decisions.md).
-PRIVATE_CACHE = "private, max-age=3600"
-PUBLIC_CACHE = "public, max-age=3600, s-maxage=60"
-
-
 def download_name(image: Image) -> str:
     base = image.title or image.recipe.get("prompt", "") or "image"
     slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "image"
     extension = image.file.name.rsplit(".", 1)[-1]
     return f"atelier-{image.pk}-{slug}.{extension}"
-
-
-def file_response(name: str, content_type: str, *, attachment_name=None, private=True):
-    if not _is_local(default_storage):
-        # S3 and friends: a short-lived signed URL, never a public one.
-        return HttpResponseRedirect(default_storage.url(name))
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=content_type,
-        as_attachment=attachment_name is not None,
-        filename=attachment_name or "",
-    )
-    response["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _is_local(storage) -> bool:
-    try:
-        storage.path("x")
-    except NotImplementedError:
-        return False
-    return True

@@ -12,7 +12,7 @@ from atelier.rate_limits import (
     rate_limit_page,
     too_many_message,
 )
-from gallery.files import file_response
+from atelier.stored_files import file_response
 
 from .forms import GenerationForm
 from .jobs import JobLimitReached, cancel_job, submit_job

@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.token_auth import accepts_api_token
+from atelier.stored_files import file_response
 
-from ..files import download_name, file_response, link_opens
+from ..files import download_name, link_opens
 from ..models import Image
 from ..permissions import can_change, viewable_images
 from ..storing import delete_image

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from atelier.stored_files import file_response
+
 from .. import topics
-from ..files import file_response
 from ..forms import TopicForm
 from ..models import Topic
 from ..permissions import listed_images
