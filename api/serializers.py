@@ -24,7 +24,7 @@ FILE_URL_HELP = (
 
 
 class ImageSerializer(ModelSerializer):
-    """An image (a model, or a feed's row: gallery.feed_rows.FeedImage). The
+    """An image (a model, or a feed's row: gallery.feeds.FeedImage). The
     fields are declared for the schema; ``to_representation`` writes them
     out itself."""
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.middleware.csrf import get_token
 from django.template import engines
 
-from .feed_rows import FeedOwner
+from .feeds import FeedOwner
 from .quick_urls import plain_url
 
 
@@ -36,7 +36,7 @@ class Viewer:
 
 def owner_name(image) -> str:
     owner = image.owner
-    if isinstance(owner, FeedOwner):  # a feed's row (gallery.feed_rows)
+    if isinstance(owner, FeedOwner):  # a feed's row (gallery.feeds.FeedImage)
         return owner.name
     try:
         return owner.profile.name or owner.username
