@@ -5,7 +5,7 @@ error answers every view can give without saying so itself.
   runs, even where no login is needed.
 - 404 on every operation with a path parameter: no such object (or another
   person's private one), and a path that matches no route under ``/api/``
-  (see ``api.not_found``); and on cursor-paginated lists, for a bad cursor.
+  (see ``api.errors.not_found``); and on cursor-paginated lists, for a bad cursor.
 - 400 on every operation that reads a body or query parameters: a body that
   does not parse, or field errors ``{field: [message…]}``.
 - 429 on every operation with a throttle: ``Retry-After`` says when to retry.
@@ -17,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.pagination import CursorPagination
 
-from .image_serializers import ErrorSerializer
+from .errors import ErrorSerializer
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 

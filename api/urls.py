@@ -1,11 +1,20 @@
 from django.urls import path
 
-from .views import generations, images_detail, images_list, models, profiles, social, topics
+from .views import (
+    generations,
+    images_detail,
+    images_list,
+    models,
+    profiles,
+    social,
+    tokens,
+    topics,
+)
 
 app_name = "api"
 
 urlpatterns = [
-    path("v1/auth/token/", generations.TokenView.as_view(), name="token"),
+    path("v1/auth/token/", tokens.TokenView.as_view(), name="token"),
     # Generations.
     path("v1/generations/", generations.generation_create, name="generation-list"),
     path(

@@ -10,7 +10,7 @@ from .rate_limits import allauth_429
 # django-allauth answers its rate limits (ACCOUNT_RATE_LIMITS) with this.
 handler429 = allauth_429
 # JSON under /api/, the 404 page elsewhere.
-handler404 = "api.not_found.not_found"
+handler404 = "api.errors.not_found"
 
 urlpatterns = [
     path("", home, name="home"),

@@ -1,62 +1,27 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import parsers, renderers, serializers, status
+from rest_framework import status
 from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from accounts.tokens import create_token
-from atelier.rate_limits import GenerationThrottle, TokenAuthThrottle
+from atelier.rate_limits import GenerationThrottle
 from studio.forms import GenerationForm
 from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
 from studio.wait_hint import retry_after
 
-from ..parsers import JSONParser
-from ..serializers import (
+from ..errors import TOO_MANY, form_errors
+from ..serializers.generations import (
     GenerationAcceptedSerializer,
     GenerationCreateSerializer,
     GenerationSerializer,
-    TokenRequestSerializer,
 )
-
-TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
-
-
-class TokenView(APIView):
-    """Exchange a username and password for a new API token (named "API login
-    <date>", listed and revocable at /me/tokens/ like any other)."""
-
-    throttle_classes = (TokenAuthThrottle,)  # attempts per IP, and per username and IP
-    permission_classes = ()
-    parser_classes = (parsers.FormParser, parsers.MultiPartParser, JSONParser)
-    renderer_classes = (renderers.JSONRenderer,)
-
-    @extend_schema(
-        request=inline_serializer(
-            "TokenRequest",
-            {"username": serializers.CharField(), "password": serializers.CharField()},
-        ),
-        responses={
-            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-            429: TOO_MANY,
-        },
-    )
-    def post(self, request, *args, **kwargs):
-        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        name = f"API login {timezone.localdate():%Y-%m-%d}"
-        _, plaintext = create_token(serializer.validated_data["user"], name)
-        return Response({"token": plaintext})
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -76,7 +41,7 @@ def _own_job(request, job_id) -> GenerationJob:
 def generation_create(request):
     form = GenerationForm(request.data if hasattr(request.data, "get") else {})
     if not form.is_valid():
-        return Response(_form_errors(form), status=status.HTTP_400_BAD_REQUEST)
+        return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
     try:
         job = submit_job(
             request.user,
@@ -90,13 +55,6 @@ def generation_create(request):
     return Response(
         {"id": str(job.pk), "status": job.status, "url": url}, status=status.HTTP_202_ACCEPTED
     )
-
-
-def _form_errors(form) -> dict:
-    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-    if "__all__" in errors:
-        errors["non_field_errors"] = errors.pop("__all__")
-    return errors
 
 
 @extend_schema(

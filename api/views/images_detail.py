@@ -20,21 +20,14 @@ from gallery.storing import delete_image
 from gallery.uploads import UploadTooLarge, check_request_size, upload_image
 from imaging.validation import InvalidImage
 
-from ..image_serializers import ErrorSerializer, ImageChangeSerializer, ImageUploadSerializer
+from ..errors import ErrorSerializer, form_errors
 from ..parsers import JSONParser
-from ..serializers import ImageSerializer
+from ..serializers.images import ImageChangeSerializer, ImageSerializer, ImageUploadSerializer
 
 
 def image_json(request, image) -> dict:
     context = {"request": request, "liked_ids": liked_ids(request.user, [image.pk])}
     return ImageSerializer(image, context=context).data
-
-
-def form_errors(form) -> dict:
-    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-    if "__all__" in errors:
-        errors["non_field_errors"] = errors.pop("__all__")
-    return errors
 
 
 def _viewable(request, image_id):

@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from atelier.rate_limits import UploadThrottle
 from gallery.feeds import PUBLIC_FEEDS, WINDOWS, FeedError, LoginRequired, load_page, parse_request
 
-from ..image_serializers import ErrorSerializer
-from ..serializers import ImageSerializer
+from ..errors import ErrorSerializer
+from ..serializers.images import ImageSerializer
 from .images_detail import upload, upload_schema
 
 FEED_PARAMETERS = [

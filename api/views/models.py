@@ -1,25 +1,11 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from studio.presets import default_preset_key, enabled_presets
 
-
-class ModelPresetSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()
-    backend = serializers.CharField()
-    default = serializers.BooleanField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-    min_size = serializers.IntegerField()
-    max_size = serializers.IntegerField()
-    steps = serializers.IntegerField()
-    cfg_scale = serializers.FloatField()
-    sampler = serializers.CharField()
-    negative_prompt = serializers.CharField()
+from ..serializers.models import ModelPresetSerializer
 
 
 @extend_schema(responses=ModelPresetSerializer(many=True), summary="Models a generation may use")

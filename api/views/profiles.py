@@ -11,8 +11,9 @@ from accounts.forms import ProfileForm
 from accounts.models import Profile
 from gallery.profiles import public_person
 
-from ..topic_serializers import ProfileSerializer, ProfileUpdateSerializer
-from .topics import form_errors, text_input
+from ..errors import form_errors
+from ..serializers.profiles import ProfileSerializer, ProfileUpdateSerializer
+from .topics import text_input
 
 
 def _profile_body(request, username: str) -> dict:

@@ -19,12 +19,12 @@ from gallery import comments, likes
 from gallery.models import Comment, Image
 from gallery.permissions import viewable_images
 
-from ..social_serializers import CommentSerializer, CommentTextSerializer, LikeStateSerializer
+from ..errors import TOO_MANY
+from ..serializers.social import CommentSerializer, CommentTextSerializer, LikeStateSerializer
 
 NOT_FOUND = OpenApiResponse(description="No such image, or another person's private one.")
 BAD_TEXT = OpenApiResponse(description='Bad input: `{"text": [message…]}`.')
 REFUSED = OpenApiResponse(description="The comment is visible but not yours to change.")
-TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
 # A PATCH of a comment must send its text (a serializer would be made partial
 # for PATCH, every field optional), so its body is written out.
 NEW_TEXT = {

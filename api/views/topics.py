@@ -15,8 +15,8 @@ from gallery import topics
 from gallery.forms import TopicForm
 from gallery.models import Topic
 
-from ..image_serializers import ErrorSerializer
-from ..topic_serializers import (
+from ..errors import ErrorSerializer, form_errors
+from ..serializers.topics import (
     TopicCreateFormSerializer,
     TopicCreateSerializer,
     TopicSerializer,
@@ -65,13 +65,6 @@ def cover_file(request):
     if form and "cover" in request.data and "cover" not in request.FILES:
         raise ValidationError({"cover": ["Send the cover as a file (multipart/form-data)."]})
     return request.FILES
-
-
-def form_errors(form) -> dict:
-    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-    if "__all__" in errors:
-        errors["non_field_errors"] = errors.pop("__all__")
-    return errors
 
 
 def _with_owners(request):

@@ -1,6 +1,6 @@
-"""Topics and profiles as the API shows them. Writes are validated by the same
-forms the pages use (gallery.forms.TopicForm, accounts.forms.ProfileForm);
-the request serializers here document the bodies for /api/schema/."""
+"""Topics as the API shows them. Writes are validated by the form the pages
+use (gallery.forms.TopicForm); the request serializers here document the
+bodies for /api/schema/."""
 
 from django.core.validators import RegexValidator
 from django.urls import reverse
@@ -10,7 +10,7 @@ from rest_framework import serializers
 from gallery.models import Topic
 from gallery.topics import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX, cover_url
 
-from .model_serializer import ModelSerializer
+from .base import FieldsOnceModelSerializer
 
 # Slugs are Unicode (made from a name in any script): letters, digits, - and _.
 # Python's \w is Unicode; a schema's (ECMA-262) \w is ASCII, so name the classes.
@@ -26,7 +26,7 @@ class SlugRequestField(serializers.CharField):
 NOT_ONLY_SPACES = RegexValidator(r"\S", "Write a name.")
 
 
-class TopicSerializer(ModelSerializer):
+class TopicSerializer(FieldsOnceModelSerializer):
     """A topic from ``gallery.topics.topics_for`` (its counts annotated)."""
 
     slug = serializers.CharField(read_only=True, help_text=SLUG_HELP)
@@ -98,42 +98,3 @@ class TopicUpdateFormSerializer(TopicUpdateSerializer):
     cover = serializers.ImageField(
         required=False, help_text="PNG, JPEG or WebP; replaces the cover."
     )
-
-
-class ProfileSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    display_name = serializers.CharField(source="profile.display_name")
-    name = serializers.CharField(source="profile.name", help_text="Display name, else username.")
-    bio = serializers.CharField(source="profile.bio")
-    avatar_url = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField(help_text="The person's public page.")
-    joined = serializers.DateTimeField(source="date_joined")
-    image_count = serializers.IntegerField(source="counts.images", help_text="Public images.")
-    topic_count = serializers.IntegerField(source="counts.topics")
-    likes_received = serializers.IntegerField(
-        source="counts.likes_received", help_text="Likes on their public images."
-    )
-    subscriber_count = serializers.IntegerField(
-        source="counts.subscribers", help_text="People subscribed to any of their topics."
-    )
-
-    def get_avatar_url(self, user) -> str | None:
-        if not user.profile.avatar:
-            return None
-        return self.context["request"].build_absolute_uri(
-            reverse("accounts:avatar", args=[user.username])
-        )
-
-    def get_url(self, user) -> str:
-        return self.context["request"].build_absolute_uri(
-            reverse("gallery:profile", args=[user.username])
-        )
-
-
-class ProfileUpdateSerializer(serializers.Serializer):
-    """Null clears a field, as an empty string does."""
-
-    display_name = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, allow_null=True
-    )
-    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)

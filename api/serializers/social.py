@@ -8,7 +8,7 @@ from atelier.text import ApiTextField
 from gallery.comments import MAX_LENGTH
 from gallery.models import Comment
 
-from .model_serializer import ModelSerializer
+from .base import FieldsOnceModelSerializer
 
 
 class LikeStateSerializer(serializers.Serializer):
@@ -24,7 +24,7 @@ class CommentTextSerializer(serializers.Serializer):
     )
 
 
-class CommentSerializer(ModelSerializer):
+class CommentSerializer(FieldsOnceModelSerializer):
     image = serializers.IntegerField(source="image_id", read_only=True)
     user = serializers.CharField(source="user.username", read_only=True)
     display_name = serializers.SerializerMethodField()

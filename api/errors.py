@@ -1,0 +1,30 @@
+"""How the API says no: field errors of a form, the body of a plain error
+for the schema, and the 404 of a path that matches no route."""
+
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
+
+
+def form_errors(form) -> dict:
+    """A Django form's errors as DRF writes a serializer's: each field's
+    messages, and the form's own under ``non_field_errors``."""
+    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+    if "__all__" in errors:
+        errors["non_field_errors"] = errors.pop("__all__")
+    return errors
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def not_found(request, exception):
+    """JSON under ``/api/`` (a path that matches no route there, such as
+    ``/api/v1/images/abc/``, is still an API answer), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -1,0 +1,103 @@
+"""Images over the API: the image JSON of every answer that holds images,
+and the request bodies of the image endpoints for the OpenAPI schema (their
+validation is gallery.forms', which the pages use too)."""
+
+from rest_framework import serializers
+
+from gallery.editing import DESCRIPTION_MAX, TITLE_MAX
+from gallery.files import link_key
+from gallery.models import Image
+from gallery.quick_urls import image_url
+
+from .base import FieldsOnceModelSerializer
+
+FILE_URL_HELP = (
+    "{file}. It opens with the API token (`Authorization: Token …` or `Bearer …`) "
+    "or a session; a private image's URL also carries a signed `key` that opens it "
+    "without either for an hour (fetch a fresh answer for a new one). Anyone else: 404."
+)
+
+
+class ImageSerializer(FieldsOnceModelSerializer):
+    """An image (a model, or a feed's row: gallery.feeds.FeedImage): the one
+    definition of an image's JSON, in every answer that holds images."""
+
+    url = serializers.SerializerMethodField(
+        help_text=FILE_URL_HELP.format(file="The original file")
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text=FILE_URL_HELP.format(file="The WebP thumbnail")
+    )
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    topic = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    liked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Image
+        fields = [
+            "id",
+            "url",
+            "thumbnail_url",
+            "width",
+            "height",
+            "thumbhash",
+            "title",
+            "description",
+            "owner",
+            "topic",
+            "visibility",
+            "like_count",
+            "comment_count",
+            "liked",
+            "recipe",
+            "created",
+        ]
+
+    def _absolute(self, name, image):
+        # quick_urls: reverse() ran the resolver twice an image, a quarter of a page.
+        url = self.context["request"].build_absolute_uri(image_url(image, name))
+        if image.visibility == Image.Visibility.PRIVATE:
+            # Added after build_absolute_uri, which would quote the key's
+            # URL-safe characters once more for nothing.
+            return f"{url}?key={link_key(image.pk)}"
+        return url
+
+    def get_url(self, image) -> str:
+        return self._absolute("gallery:file", image)
+
+    def get_thumbnail_url(self, image) -> str:
+        return self._absolute("gallery:thumbnail", image)
+
+    def get_liked(self, image) -> bool:
+        liked_ids = self.context.get("liked_ids")
+        return liked_ids is not None and image.pk in liked_ids
+
+
+class ImageFieldsSerializer(serializers.Serializer):
+    title = serializers.CharField(
+        max_length=TITLE_MAX, required=False, allow_blank=True, help_text="Optional."
+    )
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX, required=False, allow_blank=True
+    )
+    topic = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A topic's slug; empty or null for none. Any existing topic.",
+    )
+    visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
+
+
+class ImageChangeSerializer(ImageFieldsSerializer):
+    """PATCH: only the fields sent change."""
+
+
+class ImageUploadSerializer(ImageFieldsSerializer):
+    file = serializers.FileField(
+        help_text="One PNG, JPEG or WebP file. EXIF and other metadata are removed, "
+        "except a generation recipe."
+    )
+    visibility = serializers.ChoiceField(
+        choices=Image.Visibility.choices, required=False, default=Image.Visibility.PRIVATE
+    )
