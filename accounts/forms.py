@@ -1,18 +1,16 @@
 from django import forms
 
-from atelier.image_uploads import validate_upload
+from atelier.image_uploads import ImageFileField
 from atelier.text import TextField
-from imaging.validation import InvalidImage
 
 from .models import Profile
 
 
 class ProfileForm(forms.ModelForm):
-    avatar_upload = forms.FileField(
+    avatar_upload = ImageFileField(
         required=False,
         label="Avatar",
         help_text="PNG, JPEG or WebP. It is cropped to a square.",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
     remove_avatar = forms.BooleanField(required=False, label="Remove my avatar")
 
@@ -21,15 +19,6 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name", "bio"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"display_name": TextField, "bio": TextField}
-
-    def clean_avatar_upload(self):
-        upload = self.cleaned_data.get("avatar_upload")
-        if not upload:
-            return None
-        try:
-            return validate_upload(upload)
-        except InvalidImage as exc:
-            raise forms.ValidationError(exc.message) from exc
 
 
 class ApiTokenForm(forms.Form):

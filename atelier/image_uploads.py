@@ -17,11 +17,12 @@ import threading
 from contextlib import contextmanager
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django import forms
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from imaging.validation import ValidatedImage, validate_image
+from imaging.validation import InvalidImage, ValidatedImage, validate_image
 
 BUSY = "The server is busy with other uploads; please try again in a minute."
 BUSY_RETRY_AFTER = 30
@@ -53,6 +54,26 @@ def _semaphore() -> threading.BoundedSemaphore | None:
         if _slots is None or _slots_size != size:
             _slots, _slots_size = threading.BoundedSemaphore(size), size
         return _slots
+
+
+class ImageFileField(forms.FileField):
+    """A form's image file (an avatar, a topic's cover), checked against this
+    site's limits: cleaned into a ValidatedImage, or None when none was sent."""
+
+    ACCEPT = "image/png,image/jpeg,image/webp"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": self.ACCEPT}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        try:
+            return validate_upload(upload)
+        except InvalidImage as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class UploadsBusy(Exception):

@@ -4,9 +4,8 @@ comment's. The API validates with the same forms, so a rule is written once."""
 from django import forms
 from django.core.exceptions import ValidationError
 
-from atelier.image_uploads import validate_upload
+from atelier.image_uploads import ImageFileField
 from atelier.text import TextField, validate_storable
-from imaging.validation import InvalidImage
 
 from . import comments, topics
 from .editing import DESCRIPTION_MAX, TITLE_MAX, postable_topics
@@ -138,9 +137,6 @@ class UploadForm(ImageFieldsForm):
         )
 
 
-COVER_ACCEPT = "image/png,image/jpeg,image/webp"
-
-
 class TopicForm(forms.Form):
     name = TextField(max_length=topics.NAME_MAX)
     slug = TextField(
@@ -157,11 +153,10 @@ class TopicForm(forms.Form):
             attrs={"rows": 5, "data-counter-target": "description-counter"},
         ),
     )
-    cover = forms.FileField(
+    cover = ImageFileField(
         required=False,
         label="Cover image",
         help_text="PNG, JPEG or WebP. Shown wide, cropped to fit.",
-        widget=forms.ClearableFileInput(attrs={"accept": COVER_ACCEPT}),
     )
     remove_cover = forms.BooleanField(required=False, label="Remove the cover")
 
@@ -174,15 +169,6 @@ class TopicForm(forms.Form):
             del self.fields["slug"]  # an address never changes
             if not topic.cover:
                 del self.fields["remove_cover"]
-
-    def clean_cover(self):
-        upload = self.cleaned_data.get("cover")
-        if not upload:
-            return None
-        try:
-            return validate_upload(upload)
-        except InvalidImage as exc:
-            raise forms.ValidationError(exc.message) from exc
 
 
 class CommentForm(forms.Form):
