@@ -4,6 +4,7 @@ failed to render such a row open again."""
 
 import importlib
 
+import pytest
 from django.apps import apps
 from django.db import connection
 from django.test import Client
@@ -14,6 +15,12 @@ from studio.models import GenerationJob
 from studio.tests.test_job_page import make_job
 
 repair = importlib.import_module("studio.migrations.0007_repair_unstorable_text").repair
+
+# PostgreSQL refuses lone surrogates in JSON and NUL in text, so no such row
+# can have been stored there: there is nothing to repair, and nothing to set up.
+pytestmark = pytest.mark.skipif(
+    connection.vendor == "postgresql", reason="PostgreSQL never stored such rows"
+)
 
 
 def test_a_job_with_a_lone_surrogate_opens_again_for_its_owner_and_staff(
