@@ -406,9 +406,9 @@ def main(argv=None) -> int:
     from tests.stack import REDIS_URL, Stack
 
     gunicorn = (
-        f"gunicorn, {args.web_workers} uvicorn process(es) (ASGI),"
-        " keep-alive 15 s (as make run), DATABASE_CONN_MAX_AGE="
-        + os.environ.get("DATABASE_CONN_MAX_AGE", "0 (the default: PostgreSQL's pool)")
+        f"gunicorn, {args.web_workers} uvicorn process(es) (atelier.asgi: WSGI threads,"
+        " ASGI for the facades' waits), keep-alive 15 s (as make run), DATABASE_CONN_MAX_AGE="
+        + os.environ.get("DATABASE_CONN_MAX_AGE", "60 (the default)")
     )
     print("\n".join(machine_facts(args, gunicorn)), flush=True)
     if why := redis_reachable(REDIS_URL):
