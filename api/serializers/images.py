@@ -11,6 +11,9 @@ from gallery.quick_urls import image_url
 
 from .base import FieldsOnceModelSerializer
 
+# How DRF writes a datetime (ISO 8601 in the current time zone, "Z" for UTC).
+_MOMENT = serializers.DateTimeField()
+
 FILE_URL_HELP = (
     "{file}. It opens with the API token (`Authorization: Token …` or `Bearer …`) "
     "or a session; a private image's URL also carries a signed `key` that opens it "
@@ -71,6 +74,23 @@ class ImageSerializer(FieldsOnceModelSerializer):
     def get_liked(self, image) -> bool:
         liked_ids = self.context.get("liked_ids")
         return liked_ids is not None and image.pk in liked_ids
+
+    def to_representation(self, image) -> dict:
+        """Meta.fields in order: the fields computed above, the others read
+        as they are. DRF's own walk over the fields gives the same (a test
+        compares them) and took a third of the API's page of 24 images."""
+        computed = {
+            "url": self.get_url(image),
+            "thumbnail_url": self.get_thumbnail_url(image),
+            "owner": image.owner.username,
+            "topic": image.topic.slug if image.topic is not None else None,
+            "liked": self.get_liked(image),
+            "created": _MOMENT.to_representation(image.created),
+        }
+        return {
+            name: computed[name] if name in computed else getattr(image, name)
+            for name in self.Meta.fields
+        }
 
 
 class ImageFieldsSerializer(serializers.Serializer):
