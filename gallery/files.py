@@ -43,7 +43,7 @@ def file_link(image: Image) -> str:
 def link_opens(key: str, image_id: int) -> bool:
     """Whether ``key`` was made by link_key for this image, under an hour ago."""
     try:
-        signer = signing.TimestampSigner(salt=LINK_SALT)
+        signer = _link_signer(settings.SECRET_KEY)
         return signer.unsign(f"{int(image_id)}:{key}", max_age=LINK_SECONDS) == str(int(image_id))
     except (signing.BadSignature, TypeError, ValueError):
         return False
