@@ -187,6 +187,9 @@ STORAGES = {
         )
     },
 }
+# Behind nginx: the internal location that serves MEDIA_ROOT (deploy/nginx.conf);
+# files are then sent by nginx after the permission check (atelier/stored_files.py).
+ATELIER_ACCEL_REDIRECT = env("ATELIER_ACCEL_REDIRECT")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)

@@ -1,9 +1,14 @@
 """Answering with a stored file (an image, a thumbnail, a preview, an avatar,
 a topic's cover) once a view has decided who may see it: sent from the local
-folder, or a redirect to a short-lived signed URL on S3."""
+folder, handed to nginx to send (``ATELIER_ACCEL_REDIRECT``), or a redirect
+to a short-lived signed URL on S3."""
 
+from urllib.parse import quote
+
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
 
 # How long a file's answer may be kept. A public image's may be made private
 # at any moment: a shared cache (a CDN, a proxy) keeps serving what it stored
@@ -17,14 +22,30 @@ def file_response(name: str, content_type: str, *, attachment_name=None, private
     if not _is_local(default_storage):
         # S3 and friends: a short-lived signed URL, never a public one.
         return HttpResponseRedirect(default_storage.url(name))
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=content_type,
-        as_attachment=attachment_name is not None,
-        filename=attachment_name or "",
-    )
+    if settings.ATELIER_ACCEL_REDIRECT:
+        response = _handed_to_nginx(name, content_type, attachment_name)
+    else:
+        response = FileResponse(
+            default_storage.open(name, "rb"),
+            content_type=content_type,
+            as_attachment=attachment_name is not None,
+            filename=attachment_name or "",
+        )
     response["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _handed_to_nginx(name: str, content_type: str, attachment_name) -> HttpResponse:
+    """An empty answer whose X-Accel-Redirect names the file under nginx's
+    internal location for the media folder (deploy/nginx.conf): nginx sends
+    the file itself, with this answer's headers, and the web thread is free
+    at once instead of streaming it."""
+    response = HttpResponse(content_type=content_type)
+    prefix = settings.ATELIER_ACCEL_REDIRECT.rstrip("/")
+    response["X-Accel-Redirect"] = f"{prefix}/{quote(name)}"
+    if attachment_name is not None:
+        response["Content-Disposition"] = content_disposition_header(True, attachment_name)
     return response
 
 
