@@ -19,7 +19,7 @@ PUBLIC_CACHE = "public, max-age=3600, s-maxage=60"
 
 
 def file_response(name: str, content_type: str, *, attachment_name=None, private=True):
-    if not _is_local(default_storage):
+    if not is_local(default_storage):
         # S3 and friends: a short-lived signed URL, never a public one.
         return HttpResponseRedirect(default_storage.url(name))
     if settings.ATELIER_ACCEL_REDIRECT:
@@ -49,7 +49,7 @@ def _handed_to_nginx(name: str, content_type: str, attachment_name) -> HttpRespo
     return response
 
 
-def _is_local(storage) -> bool:
+def is_local(storage) -> bool:
     try:
         storage.path("x")
     except NotImplementedError:

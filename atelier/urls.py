@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from gallery.views.feeds import home
 
-from .health import healthz
+from .health import healthz, readyz
 from .rate_limits import allauth_429
 
 # django-allauth answers its rate limits (ACCOUNT_RATE_LIMITS) with this.
@@ -15,6 +15,7 @@ handler404 = "api.errors.not_found"
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),

@@ -1,4 +1,4 @@
-"""Which job workers are alive, for /healthz.
+"""Which job workers are alive, for /healthz and /readyz.
 
 Each Celery worker writes a heartbeat row (``Worker``) when it is ready and
 every few seconds after, from a thread of its own, so that a long generation
@@ -51,6 +51,14 @@ def unserved_queues(counts: dict[str, int]) -> list[str]:
     idle = [queue for queue, count in counts.items() if not count]
     if not idle or not any(counts.values()):
         return idle
+    return starved_queues(counts)
+
+
+def starved_queues(counts: dict[str, int]) -> list[str]:
+    """The queues with jobs waiting and no live worker to run them."""
+    idle = [queue for queue, count in counts.items() if not count]
+    if not idle:
+        return []
     models = GenerationJob.objects.filter(status__in=GenerationJob.ACTIVE).values("model")
     backends = ModelPreset.objects.filter(key__in=models).values_list("backend", flat=True)
     waiting = {queue_for(backend) for backend in backends}

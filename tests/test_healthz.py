@@ -71,3 +71,51 @@ def test_it_reports_an_unreachable_queue(client, db):
     assert response.status_code == 503
     assert response.json()["status"] == "error"
     assert response.json()["queue"] == "error"
+
+
+# ---- /readyz: may this web server take requests -------------------------------
+
+
+def test_ready_without_workers_while_no_job_waits(client, db):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "database": "ok",
+        "queue": "ok",
+        "storage": "ok",
+        "workers": {"gpu": 0, "remote": 0},
+        "starved": [],
+    }
+
+
+def test_not_ready_when_a_job_waits_on_a_queue_no_worker_serves(client, owner):
+    worker("gpu-1@box", "gpu")
+    GenerationJob.objects.create(owner=owner, model="gpt-image-1", request={"prompt": "p"})
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "not ready"
+    assert response.json()["starved"] == ["remote"]
+    worker("remote-1@box", "remote")
+    assert client.get("/readyz").status_code == 200
+
+
+def test_not_ready_when_files_cannot_be_stored(client, db, settings, tmp_path):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder")
+    settings.MEDIA_ROOT = in_the_way / "media"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["storage"] == "error"
+
+
+def test_not_ready_when_the_queue_is_unreachable(client, db):
+    from atelier.celery import app
+
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.conf.broker_url = "memory://"
+    assert response.status_code == 503
+    assert response.json()["queue"] == "error"
