@@ -219,7 +219,7 @@ def request_body(request: GenerationRequest, rules: ModelRules, size, count: int
 def generate_images(client: OpenAI, body: dict, secret: str):
     """One call: the client's answer, or a ``BackendError`` that says whether to try again."""
     try:
-        return client.images.generate(**body)
+        answer = client.images.generate(**body)
     except APITimeoutError as error:
         raise BackendError("OpenAI did not answer in time.", retryable=True) from error
     except APIConnectionError as error:
@@ -227,8 +227,11 @@ def generate_images(client: OpenAI, body: dict, secret: str):
         raise BackendError(f"Could not reach OpenAI ({cause}).", retryable=True) from error
     except APIStatusError as error:
         raise explain_error(error, body["model"], secret) from error
-    except json.JSONDecodeError as error:  # the client parses a 200's body as it comes
+    except json.JSONDecodeError as error:  # a body said to be JSON that is not
         raise BackendError("OpenAI returned a malformed answer (not JSON).") from error
+    if isinstance(answer, str):  # a body not said to be JSON comes back as its text
+        raise BackendError("OpenAI returned a malformed answer (not JSON).")
+    return answer
 
 
 # 3. Errors -------------------------------------------------------------------

@@ -454,6 +454,18 @@ def test_malformed_json_fails_clearly(api, make_backend):
     assert not raised.value.retryable and len(api.log) == 1
 
 
+def test_a_page_instead_of_json_fails_clearly(api, make_backend):
+    api.expect_request(PATH, method="POST").respond_with_data(
+        "<html><body>Sign in to the proxy</body></html>", content_type="text/html"
+    )
+
+    with pytest.raises(BackendError) as raised:
+        make_backend().generate(make_request(), Recorder(), lambda: False)
+
+    assert raised.value.message == "OpenAI returned a malformed answer (not JSON)."
+    assert not raised.value.retryable
+
+
 def test_a_payload_that_is_not_an_image_fails_clearly(api, make_backend):
     not_png = base64.b64encode(b"this is not a picture at all").decode()
     api.expect_request(PATH, method="POST").respond_with_json(
