@@ -46,14 +46,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from openai import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    OpenAI,
-    OpenAIError,
-    Timeout,
-)
+from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI, OpenAIError, Timeout
 from openai.types import Image as ImageItem
 from PIL import Image, UnidentifiedImageError
 
