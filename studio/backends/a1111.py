@@ -62,7 +62,6 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .engine_urls import without_credentials
 from .remote import RemoteEngine
 from .retrying import RetryPolicy, parse_retry_after
 from .samplers import sampler_names
@@ -85,7 +84,7 @@ class A1111Backend(RemoteEngine):
             float(config.get("generation_timeout") or 900.0), connect=self.timeout.connect
         )
         self.poll_interval = float(config.get("poll_interval") or 0.5)
-        self.client = httpx.Client(timeout=self.timeout)
+        self.client = self.http_client()
         self._schedulers: dict[str, list[dict] | None] = {}  # per server URL; None = no such API
         self._lock = threading.Lock()
 
@@ -124,12 +123,9 @@ class A1111Backend(RemoteEngine):
     # 1. Server ----------------------------------------------------------------
 
     def server(self, options: dict) -> Server:
-        url = (options.get("base_url") or self.config.get("url") or "").rstrip("/")
-        if not url:
-            raise BackendError("No AUTOMATIC1111 server is set: set ATELIER_A1111_URL.")
-        url, credentials = without_credentials(url)
-        if self.config.get("username"):
-            credentials = (self.config["username"], self.config.get("password") or "")
+        url, credentials = self.server_address(
+            options, "No AUTOMATIC1111 server is set: set ATELIER_A1111_URL."
+        )
         auth = httpx.BasicAuth(*credentials) if credentials else None
         return Server(url, auth, self.client, self.timeout)
 

@@ -63,7 +63,6 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .engine_urls import without_credentials
 from .remote import RemoteEngine
 from .retrying import RetryPolicy, parse_retry_after
 
@@ -132,7 +131,7 @@ class ComfyUIBackend(RemoteEngine):
     def __init__(self, config: dict, **pacing):
         super().__init__(config, **pacing)
         self.generation_timeout = float(config.get("generation_timeout") or 900.0)
-        self.client = httpx.Client(timeout=self.timeout)
+        self.client = self.http_client()
 
     def models(self) -> list[str]:
         """The server's checkpoint file names (raises BackendError when it cannot be asked)."""
@@ -173,12 +172,9 @@ class ComfyUIBackend(RemoteEngine):
         )
 
     def server(self, options: dict) -> Server:
-        url = (options.get("base_url") or self.config.get("url") or "").rstrip("/")
-        if not url:
-            raise BackendError("No ComfyUI server is set: set ATELIER_COMFYUI_URL.")
-        url, credentials = without_credentials(url)
-        if self.config.get("username"):
-            credentials = (self.config["username"], self.config.get("password") or "")
+        url, credentials = self.server_address(
+            options, "No ComfyUI server is set: set ATELIER_COMFYUI_URL."
+        )
         return Server(url, credentials, self.client, self.timeout)
 
     def run(self, server, workflows, request, on_progress, should_cancel, retried):

@@ -29,6 +29,10 @@ pipeline, which has no scheduler argument), so ``samplers()`` is empty.
 
 from __future__ import annotations
 
+# httpx2 is huggingface_hub's HTTP client: InferenceClient wraps a timeout in its
+# own InferenceTimeoutError but lets a refused or dropped connection through as
+# httpx2's TransportError, which no huggingface_hub.errors type covers
+# (docs/decisions.md, "HTTP clients").
 import httpx2
 from huggingface_hub import InferenceClient, InferenceTimeoutError
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled

@@ -44,6 +44,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+# httpx2 is huggingface_hub's HTTP client. The files are fetched through the hub's
+# session (``get_session()``: the httpx2.Client the hub or ``set_client_factory``
+# built, with the hub's offline check and request ids), so its timeout and
+# transport errors are httpx2's; the hub's metadata calls let a refused connection
+# or a timeout through as httpx2's too, and no huggingface_hub.errors type covers
+# them (docs/decisions.md, "HTTP clients").
 import httpx2
 from filelock import FileLock, Timeout
 from huggingface_hub import HfApi, constants, get_hf_file_metadata, hf_hub_download, hf_hub_url

@@ -1,4 +1,4 @@
-"""OpenAI Images: ``POST {base_url}/images/generations``, over plain httpx.
+"""OpenAI Images: ``images.generate`` through the official ``openai`` client.
 
 A job goes through four stages, in the order of this file:
 
@@ -7,15 +7,22 @@ A job goes through four stages, in the order of this file:
              becomes the nearest size the model makes (the image that comes
              back has that real size), and ``n`` is split into calls
              (dall-e-3 makes one image per call);
-2. call      each call with ``Authorization: Bearer <key>``, retried through
+2. call      ``client.images.generate`` (``POST {base_url}/images/generations``;
+             the client sends the key, organization and project headers and
+             turns an error status into a typed exception), retried through
              ``retrying.call_with_retries`` on a rate limit (429, honouring
              ``retry-after-ms``/``Retry-After``/``x-ratelimit-reset-requests``),
-             a server error (5xx), a timeout or a dropped connection;
-3. errors    OpenAI's ``{"error": {"message", "type", "param", "code"}}`` becomes
-             a ``BackendError`` in OpenAI's words (never with the key); a refused
-             key, a refused prompt, an exhausted quota are not retried;
-4. images    the ``b64_json`` items are decoded and checked here, so an answer
-             that is not an image fails the job cleanly.
+             a server error (5xx), a timeout or a dropped connection. The
+             client's own retries are off (``max_retries=0``): Atelier's loop is
+             the one that waits, because its wait is cancellable, shown on the
+             job page and bounded by ``max_retry_seconds``;
+3. errors    the client's exception, with OpenAI's ``code``/``type``/``param``
+             and message, becomes a ``BackendError`` in OpenAI's words (never
+             with the key); a refused key, a refused prompt, an exhausted quota
+             are not retried;
+4. images    the ``b64_json`` items are decoded and checked here (the client
+             does not validate answers), so an answer that is not an image
+             fails the job cleanly.
 
 OpenAI takes no negative prompt, seed, steps, guidance or sampler: they are not
 sent, and the seeds recorded with the images do not reproduce them.
@@ -34,11 +41,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import math
 import re
 from dataclasses import dataclass
 
-import httpx
+from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI, OpenAIError, Timeout
+from openai.types import Image as ImageItem
 from PIL import Image, UnidentifiedImageError
 
 from .base import (
@@ -108,7 +117,7 @@ class OpenAIImagesBackend(RemoteEngine):
         )
         secret = self.config.get("api_key") or ""
         images: list[Image.Image] = []
-        with httpx.Client(headers=self._headers(), timeout=self.timeout) as client:
+        with self._client(base_url, secret) as client:
             for count in batches(request.n, rules.per_call):
                 if should_cancel():
                     raise Cancelled()
@@ -116,9 +125,7 @@ class OpenAIImagesBackend(RemoteEngine):
                 retried = self.retrier(
                     should_cancel, on_progress, step=len(images), total=request.n
                 )
-                answer = retried(
-                    lambda body=body: post(client, f"{base_url}/images/generations", body, secret)
-                )
+                answer = retried(lambda body=body: generate_images(client, body, secret))
                 images.extend(decode_images(answer, count))
                 on_progress(Progress(phase="sampling", step=len(images), total=request.n))
         if should_cancel():
@@ -127,13 +134,20 @@ class OpenAIImagesBackend(RemoteEngine):
             GeneratedImage(image, seed) for image, seed in zip(images, request.seeds(), strict=True)
         ]
 
-    def _headers(self) -> dict:
-        headers = {"Authorization": f"Bearer {self.config.get('api_key', '')}"}
-        if self.config.get("organization"):
-            headers["OpenAI-Organization"] = self.config["organization"]
-        if self.config.get("project"):
-            headers["OpenAI-Project"] = self.config["project"]
-        return headers
+    def _client(self, base_url: str, secret: str) -> OpenAI:
+        """The client for one job; ``max_retries=0``: ``self.retrier`` is the one retry loop."""
+        try:
+            return OpenAI(
+                api_key=secret,
+                # None: the client reads OPENAI_ORG_ID/OPENAI_PROJECT_ID, as settings do.
+                organization=self.config.get("organization") or None,
+                project=self.config.get("project") or None,
+                base_url=base_url,
+                timeout=Timeout(self.timeout.read, connect=self.timeout.connect),
+                max_retries=0,
+            )
+        except OpenAIError as error:  # no key here nor in OPENAI_API_KEY
+            raise BackendError("The OpenAI API key is not set. Set OPENAI_API_KEY.") from error
 
 
 create_backend = OpenAIImagesBackend
@@ -195,36 +209,32 @@ def request_body(request: GenerationRequest, rules: ModelRules, size, count: int
 # 2. Call ---------------------------------------------------------------------
 
 
-def post(client: httpx.Client, url: str, body: dict, secret: str) -> dict:
-    """One call: OpenAI's JSON answer, or a ``BackendError`` that says whether to try again."""
+def generate_images(client: OpenAI, body: dict, secret: str):
+    """One call: the client's answer, or a ``BackendError`` that says whether to try again."""
     try:
-        response = client.post(url, json=body)
-    except httpx.TimeoutException as error:
+        answer = client.images.generate(**body)
+    except APITimeoutError as error:
         raise BackendError("OpenAI did not answer in time.", retryable=True) from error
-    except httpx.TransportError as error:
-        raise BackendError(
-            f"Could not reach OpenAI ({type(error).__name__}).", retryable=True
-        ) from error
-    if response.status_code >= 400:
-        raise explain_error(response, body["model"], secret)
-    try:
-        answer = response.json()
-    except ValueError as error:
+    except APIConnectionError as error:
+        cause = type(error.__cause__ or error).__name__  # the transport's: ConnectError, ...
+        raise BackendError(f"Could not reach OpenAI ({cause}).", retryable=True) from error
+    except APIStatusError as error:
+        raise explain_error(error, body["model"], secret) from error
+    except json.JSONDecodeError as error:  # a body said to be JSON that is not
         raise BackendError("OpenAI returned a malformed answer (not JSON).") from error
-    if not isinstance(answer, dict):
-        raise BackendError("OpenAI returned a malformed answer (no image list).")
+    if isinstance(answer, str):  # a body not said to be JSON comes back as its text
+        raise BackendError("OpenAI returned a malformed answer (not JSON).")
     return answer
 
 
 # 3. Errors -------------------------------------------------------------------
 
 
-def explain_error(response: httpx.Response, model: str, secret: str) -> BackendError:
+def explain_error(error: APIStatusError, model: str, secret: str) -> BackendError:
     """Turn OpenAI's error status and body into a message a person can act on."""
-    status = response.status_code
-    error = _error_object(response)
-    code = str(error.get("code") or error.get("type") or "")
-    detail = redact(str(error.get("message") or ""), secret)
+    status = error.status_code
+    code = str(error.code or error.type or "")
+    detail = redact(error_message(error), secret)
     said = f": {detail.rstrip('.')}." if detail else "."
     if status == 401:
         # OpenAI's message quotes part of the key, so it is not repeated.
@@ -233,11 +243,7 @@ def explain_error(response: httpx.Response, model: str, secret: str) -> BackendE
         return BackendError(f"OpenAI refused the prompt{said} Change the prompt and try again.")
     if code == "insufficient_quota":
         return BackendError(f"The OpenAI account is out of credit (429){said}")
-    if (
-        status == 404
-        or code == "model_not_found"
-        or (status == 400 and error.get("param") == "model")
-    ):
+    if status == 404 or code == "model_not_found" or (status == 400 and error.param == "model"):
         return ModelUnavailable(
             f"OpenAI cannot run the model {model} ({status}){said} Check the preset's model id."
         )
@@ -247,28 +253,25 @@ def explain_error(response: httpx.Response, model: str, secret: str) -> BackendE
         return BackendError(
             "OpenAI is rate-limiting this key (429).",
             retryable=True,
-            retry_after=retry_after_seconds(response.headers),
+            retry_after=retry_after_seconds(error.response.headers),
         )
     if status >= 500:
         return BackendError(
             f"OpenAI had a server error ({status}){said}",
             retryable=True,
-            retry_after=retry_after_seconds(response.headers),
+            retry_after=retry_after_seconds(error.response.headers),
         )
     return BackendError(f"OpenAI refused the request ({status}){said}")
 
 
-def _error_object(response: httpx.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return error
-    if isinstance(error, str):  # some OpenAI-compatible servers answer {"error": "..."}
-        return {"message": error}
-    return {}
+def error_message(error: APIStatusError) -> str:
+    """OpenAI's own words: ``error.message`` of its JSON body (the client keeps the
+    ``error`` object as ``body``), or the string some OpenAI-compatible servers
+    send as ``{"error": "..."}``; never a page of HTML from a proxy."""
+    if isinstance(error.body, dict):
+        return str(error.body.get("message") or "")
+    is_json = "json" in error.response.headers.get("content-type", "")
+    return error.body if isinstance(error.body, str) and is_json else ""
 
 
 def retry_after_seconds(headers) -> float | None:
@@ -306,19 +309,20 @@ def redact(text: str, secret: str) -> str:
 # 4. Images -------------------------------------------------------------------
 
 
-def decode_images(answer: dict, count: int) -> list[Image.Image]:
-    """The ``data`` items' ``b64_json`` as checked, fully loaded images."""
-    items = answer.get("data")
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+def decode_images(answer, count: int) -> list[Image.Image]:
+    """The ``data`` items' ``b64_json`` as checked, fully loaded images. ``answer`` is
+    what the client built from the JSON, unvalidated: anything a server may send."""
+    items = getattr(answer, "data", None)
+    if not isinstance(items, list) or not all(isinstance(item, ImageItem) for item in items):
         raise BackendError("OpenAI returned a malformed answer (no image list).")
-    if any("b64_json" not in item and item.get("url") for item in items):
+    if any(item.b64_json is None and item.url for item in items):
         raise BackendError(
             "OpenAI answered with image links instead of image data; "
             "this model should be asked for b64_json."
         )
     if len(items) != count:
         raise BackendError(f"OpenAI returned {len(items)} of the {count} images asked for.")
-    return [decode_image(item.get("b64_json")) for item in items]
+    return [decode_image(item.b64_json) for item in items]
 
 
 def decode_image(data) -> Image.Image:

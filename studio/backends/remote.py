@@ -9,6 +9,13 @@ engine is waited for in all, ATELIER_ENGINE_MAX_RETRY_SECONDS). An engine
 module names its defaults as class attributes and exposes the registry's two
 functions as ``create_backend = TheEngine`` and
 ``is_configured = TheEngine.is_configured``.
+
+How an engine talks HTTP, one way for all: the timeouts are ``self.timeout``,
+built here. An engine with a server of its own (AUTOMATIC1111, ComfyUI) finds it
+with ``server_address`` and calls it through ``http_client()``, an httpx client
+with those timeouts and no default headers (basic auth goes with each request).
+OpenAI and Hugging Face go through their official clients (``openai``,
+``huggingface_hub``), given the same seconds and no retries of their own.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from typing import TypeVar
 
 import httpx
 
-from .base import CancelCheck, ProgressCallback
+from .base import BackendError, CancelCheck, ProgressCallback
+from .engine_urls import without_credentials
 from .retrying import RetryPolicy, retrier
 
 T = TypeVar("T")
@@ -53,6 +61,23 @@ class RemoteEngine:
     @classmethod
     def is_configured(cls, config: dict) -> bool:
         return bool(config.get(cls.required_setting))
+
+    def http_client(self) -> httpx.Client:
+        """A client for the engine's server: this engine's timeouts, no default headers."""
+        return httpx.Client(timeout=self.timeout)
+
+    def server_address(self, options: dict, missing: str) -> tuple[str, tuple[str, str] | None]:
+        """The server's URL, from the preset (``options["base_url"]``) or the config
+        ("url"), without any "user:password@" in it, and the basic-auth pair: the
+        config's "username"/"password" when set, else the URL's. ``missing`` is the
+        message when neither names a server."""
+        url = (options.get("base_url") or self.config.get("url") or "").rstrip("/")
+        if not url:
+            raise BackendError(missing)
+        url, credentials = without_credentials(url)
+        if self.config.get("username"):
+            credentials = (self.config["username"], self.config.get("password") or "")
+        return url, credentials
 
     def retrier(
         self, should_cancel: CancelCheck, on_progress: ProgressCallback, **place: int

@@ -298,6 +298,7 @@ def test_a_lasting_rate_limit_ends_with_a_clear_message(api, make_backend):
         "try again later or pick another model."
     )
     assert not raised.value.retryable
+    assert len(api.log) == 3  # Atelier's loop is the only one: the client's retries are off
 
 
 def test_a_timeout_is_tried_again(api, make_backend, release):
@@ -417,6 +418,30 @@ def test_a_bad_request_shows_openais_reason_without_the_key(api, make_backend):
     assert raised.value.message == "OpenAI refused the request (400): Invalid size for key [key]."
 
 
+def test_a_compatible_servers_plain_error_string_is_shown(api, make_backend):
+    api.expect_request(PATH, method="POST").respond_with_json(
+        {"error": "Prompt is longer than 77 tokens."}, status=422
+    )
+
+    with pytest.raises(BackendError) as raised:
+        make_backend().generate(make_request(model_id="sdxl"), Recorder(), lambda: False)
+
+    assert raised.value.message == (
+        "OpenAI refused the request (422): Prompt is longer than 77 tokens."
+    )
+
+
+def test_a_proxys_html_page_is_not_quoted(api, make_backend):
+    api.expect_request(PATH, method="POST").respond_with_data(
+        "<html><body><h1>403 Forbidden</h1></body></html>", status=403, content_type="text/html"
+    )
+
+    with pytest.raises(BackendError) as raised:
+        make_backend().generate(make_request(), Recorder(), lambda: False)
+
+    assert raised.value.message == "OpenAI refused access to dall-e-3 (403)."
+
+
 def test_malformed_json_fails_clearly(api, make_backend):
     api.expect_request(PATH, method="POST").respond_with_data(
         '{"created": 1, "data": [', content_type="application/json"
@@ -427,6 +452,18 @@ def test_malformed_json_fails_clearly(api, make_backend):
 
     assert raised.value.message == "OpenAI returned a malformed answer (not JSON)."
     assert not raised.value.retryable and len(api.log) == 1
+
+
+def test_a_page_instead_of_json_fails_clearly(api, make_backend):
+    api.expect_request(PATH, method="POST").respond_with_data(
+        "<html><body>Sign in to the proxy</body></html>", content_type="text/html"
+    )
+
+    with pytest.raises(BackendError) as raised:
+        make_backend().generate(make_request(), Recorder(), lambda: False)
+
+    assert raised.value.message == "OpenAI returned a malformed answer (not JSON)."
+    assert not raised.value.retryable
 
 
 def test_a_payload_that_is_not_an_image_fails_clearly(api, make_backend):
