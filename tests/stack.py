@@ -23,7 +23,7 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ class Database:
         else:
             import pymysql
 
-            parts = httpx.URL(url)
+            parts = httpx2.URL(url)
             try:
                 conn = pymysql.connect(
                     host=parts.host,
@@ -156,7 +156,7 @@ class Database:
                 return conn.execute(statement).fetchall()
         import pymysql
 
-        parts = httpx.URL(self.url)
+        parts = httpx2.URL(self.url)
         conn = pymysql.connect(
             host=parts.host,
             port=parts.port or 3306,
@@ -284,9 +284,9 @@ class Stack:
         if self.processes[process].poll() is not None:
             raise AssertionError("the web server exited:\n" + self.log(process))
         try:  # serving: without a worker yet, /healthz says "degraded" (503)
-            answer = httpx.get(self.url + "/healthz", timeout=2)
+            answer = httpx2.get(self.url + "/healthz", timeout=2)
             return answer.status_code in (200, 503) and answer.json()["database"] == "ok"
-        except (httpx.HTTPError, ValueError):
+        except (httpx2.HTTPError, ValueError):
             return False
 
     def start_worker(self, name="worker", *, queues="gpu,remote", env=None) -> subprocess.Popen:
@@ -349,10 +349,10 @@ class Stack:
         return sorted(p for p in self.media.rglob("*") if p.is_file())
 
 
-def api_client(stack: Stack, username: str, password: str = "a-long-Passw0rd!") -> httpx.Client:
+def api_client(stack: Stack, username: str, password: str = "a-long-Passw0rd!") -> httpx2.Client:
     """A new account's API client: signed up through the site, then an API token."""
     Browser(stack).signup(username, password)
-    http = httpx.Client(base_url=stack.url, timeout=30)
+    http = httpx2.Client(base_url=stack.url, timeout=30)
     answer = http.post("/api/v1/auth/token/", json={"username": username, "password": password})
     assert answer.status_code == 200, answer.text
     http.headers["Authorization"] = "Token " + answer.json()["token"]
@@ -364,7 +364,7 @@ class Browser:
 
     def __init__(self, stack: Stack):
         self.stack = stack
-        self.http = httpx.Client(base_url=stack.url, timeout=30, follow_redirects=False)
+        self.http = httpx2.Client(base_url=stack.url, timeout=30, follow_redirects=False)
 
     def csrf(self, path: str) -> str:
         page = self.http.get(path)
@@ -373,7 +373,7 @@ class Browser:
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    def post_form(self, path: str, data: dict, **kwargs) -> httpx.Response:
+    def post_form(self, path: str, data: dict, **kwargs) -> httpx2.Response:
         token = self.csrf(path)
         return self.http.post(
             path,
@@ -382,7 +382,7 @@ class Browser:
             **kwargs,
         )
 
-    def signup(self, username: str, password: str = "a-long-Passw0rd!") -> httpx.Response:
+    def signup(self, username: str, password: str = "a-long-Passw0rd!") -> httpx2.Response:
         response = self.post_form(
             "/accounts/signup/",
             {

@@ -49,7 +49,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-import httpx
+import httpx2
 from PIL import Image, UnidentifiedImageError
 
 from .base import (
@@ -80,7 +80,7 @@ class A1111Backend(RemoteEngine):
 
     def __init__(self, config: dict, **pacing):
         super().__init__(config, **pacing)
-        self.generation_timeout = httpx.Timeout(
+        self.generation_timeout = httpx2.Timeout(
             float(config.get("generation_timeout") or 900.0), connect=self.timeout.connect
         )
         self.poll_interval = float(config.get("poll_interval") or 0.5)
@@ -126,7 +126,7 @@ class A1111Backend(RemoteEngine):
         url, credentials = self.server_address(
             options, "No AUTOMATIC1111 server is set: set ATELIER_A1111_URL."
         )
-        auth = httpx.BasicAuth(*credentials) if credentials else None
+        auth = httpx2.BasicAuth(*credentials) if credentials else None
         return Server(url, auth, self.client, self.timeout)
 
     # 3. Body ------------------------------------------------------------------
@@ -200,9 +200,9 @@ class Server:
     """One A1111 server: its URL, credentials and the calls this engine makes."""
 
     url: str
-    auth: httpx.BasicAuth | None
-    client: httpx.Client
-    timeout: httpx.Timeout
+    auth: httpx2.BasicAuth | None
+    client: httpx2.Client
+    timeout: httpx2.Timeout
 
     @property
     def display(self) -> str:
@@ -212,12 +212,12 @@ class Server:
     def get_json(self, path: str, **params):
         return parse_json(self.call("GET", path, params=params or None), self)
 
-    def txt2img(self, body: dict, timeout: httpx.Timeout) -> dict:
+    def txt2img(self, body: dict, timeout: httpx2.Timeout) -> dict:
         response = self.call("POST", TXT2IMG, json=body, timeout=timeout)
         return parse_json(response, self)
 
     def progress(self) -> dict:
-        timeout = httpx.Timeout(PROGRESS_TIMEOUT, connect=self.timeout.connect)
+        timeout = httpx2.Timeout(PROGRESS_TIMEOUT, connect=self.timeout.connect)
         response = self.call(
             "GET", "/sdapi/v1/progress", params={"skip_current_image": "false"}, timeout=timeout
         )
@@ -227,7 +227,7 @@ class Server:
         """Ask the server to stop; a failure here must not hide the cancel itself."""
         try:
             self.call("POST", "/sdapi/v1/interrupt")
-        except (BackendError, httpx.HTTPError) as exc:
+        except (BackendError, httpx2.HTTPError) as exc:
             log.warning("could not interrupt %s: %s", self.display, exc)
 
     def call(self, method: str, path: str, **kwargs):
@@ -235,20 +235,20 @@ class Server:
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = self.client.request(method, self.url + path, auth=self.auth, **kwargs)
-        except httpx.ConnectError as exc:
+        except httpx2.ConnectError as exc:
             reason = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
             raise BackendError(
                 f"The AUTOMATIC1111 server at {self.display} is not reachable: {reason}. "
                 "Is it running with --api?",
                 retryable=True,
             ) from None
-        except httpx.ConnectTimeout:
+        except httpx2.ConnectTimeout:
             raise BackendError(
                 f"The AUTOMATIC1111 server at {self.display} did not accept a connection "
                 f"within {self.timeout.connect:g} s.",
                 retryable=True,
             ) from None
-        except httpx.ReadTimeout:
+        except httpx2.ReadTimeout:
             if path == TXT2IMG:
                 raise GenerationTimeout(
                     f"The AUTOMATIC1111 server at {self.display} did not finish within "
@@ -260,12 +260,12 @@ class Server:
                 f"{kwargs['timeout'].read:g} s.",
                 retryable=True,
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError):
             raise BackendError(
                 f"The AUTOMATIC1111 server at {self.display} closed the connection.",
                 retryable=True,
             ) from None
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise BackendError(
                 f"Talking to the AUTOMATIC1111 server at {self.display} failed "
                 f"({type(exc).__name__})."
@@ -283,7 +283,7 @@ class GenerationTimeout(BackendError):
     """txt2img did not answer within the generation timeout."""
 
 
-def error_for(response: httpx.Response, server: Server, path: str) -> BackendError:
+def error_for(response: httpx2.Response, server: Server, path: str) -> BackendError:
     """A message a person can act on, for an A1111 error status.
 
     A1111 answers its own errors as ``{"error", "detail", "body", "errors"}``
@@ -357,11 +357,11 @@ def listed(data) -> list[dict]:
     return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx2.Response) -> float | None:
     return parse_retry_after(response.headers.get("Retry-After"))
 
 
-def parse_json(response: httpx.Response, server: Server):
+def parse_json(response: httpx2.Response, server: Server):
     try:
         return response.json()
     except ValueError:

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import httpx2
 from PIL import Image, UnidentifiedImageError
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, connect
@@ -296,12 +296,12 @@ class Server:
 
     url: str
     credentials: tuple[str, str] | None  # basic auth of a proxy in front of ComfyUI
-    client: httpx.Client
-    timeout: httpx.Timeout
+    client: httpx2.Client
+    timeout: httpx2.Timeout
 
     @property
-    def auth(self) -> httpx.BasicAuth | None:
-        return httpx.BasicAuth(*self.credentials) if self.credentials else None
+    def auth(self) -> httpx2.BasicAuth | None:
+        return httpx2.BasicAuth(*self.credentials) if self.credentials else None
 
     @property
     def display(self) -> str:
@@ -399,28 +399,28 @@ class Server:
                 )
             if running is not None:
                 self.call("POST", "/interrupt", json={"prompt_id": running})
-        except (BackendError, httpx.HTTPError, LookupError, TypeError, AttributeError) as exc:
+        except (BackendError, httpx2.HTTPError, LookupError, TypeError, AttributeError) as exc:
             log.warning("could not stop prompts on %s: %s", self.display, exc)
 
     def get_json(self, path: str):
         return parse_json(self.call("GET", path), self)
 
-    def call(self, method: str, path: str, ok: tuple[int, ...] = (), **kwargs) -> httpx.Response:
+    def call(self, method: str, path: str, ok: tuple[int, ...] = (), **kwargs) -> httpx2.Response:
         """One HTTP call; transport failures and error statuses become BackendError."""
         where = f"ComfyUI at {self.display}"
         try:
             response = self.client.request(method, self.url + path, auth=self.auth, **kwargs)
-        except httpx.ConnectError as exc:
+        except httpx2.ConnectError as exc:
             reason = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
             raise BackendError(f"{where} is not reachable: {reason}.", retryable=True) from None
-        except httpx.TimeoutException:
+        except httpx2.TimeoutException:
             raise BackendError(
                 f"{where} did not answer {path.split('?')[0]} within {self.timeout.read:g} s.",
                 retryable=True,
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError):
             raise BackendError(f"{where} closed the connection.", retryable=True) from None
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise BackendError(f"Talking to {where} failed ({type(exc).__name__}).") from None
         if response.status_code >= 400 and response.status_code not in ok:
             raise status_error(response.status_code, self, path, retry_after=retry_after(response))
@@ -456,11 +456,11 @@ def status_error(status: int, server: Server, path: str, retry_after: float | No
     return BackendError(f"{where} failed ({status}) on {path.split('?')[0]}.")
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx2.Response) -> float | None:
     return parse_retry_after(response.headers.get("Retry-After"))
 
 
-def parse_json(response: httpx.Response, server: Server):
+def parse_json(response: httpx2.Response, server: Server):
     try:
         return response.json()
     except ValueError:

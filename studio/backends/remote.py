@@ -12,7 +12,7 @@ functions as ``create_backend = TheEngine`` and
 
 How an engine talks HTTP, one way for all: the timeouts are ``self.timeout``,
 built here. An engine with a server of its own (AUTOMATIC1111, ComfyUI) finds it
-with ``server_address`` and calls it through ``http_client()``, an httpx client
+with ``server_address`` and calls it through ``http_client()``, an httpx2 client
 with those timeouts and no default headers (basic auth goes with each request).
 OpenAI and Hugging Face go through their official clients (``openai``,
 ``huggingface_hub``), given the same seconds and no retries of their own.
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import httpx
+import httpx2
 
 from .base import BackendError, CancelCheck, ProgressCallback
 from .engine_urls import without_credentials
@@ -53,7 +53,7 @@ class RemoteEngine:
         max_total = config.get("max_retry_seconds") or self.retry_policy.max_total
         self.policy = policy or dataclasses.replace(self.retry_policy, max_total=float(max_total))
         self.sleep = sleep
-        self.timeout = httpx.Timeout(
+        self.timeout = httpx2.Timeout(
             float(config.get("timeout") or self.read_timeout),
             connect=float(config.get("connect_timeout") or self.connect_timeout),
         )
@@ -62,9 +62,9 @@ class RemoteEngine:
     def is_configured(cls, config: dict) -> bool:
         return bool(config.get(cls.required_setting))
 
-    def http_client(self) -> httpx.Client:
+    def http_client(self) -> httpx2.Client:
         """A client for the engine's server: this engine's timeouts, no default headers."""
-        return httpx.Client(timeout=self.timeout)
+        return httpx2.Client(timeout=self.timeout)
 
     def server_address(self, options: dict, missing: str) -> tuple[str, tuple[str, str] | None]:
         """The server's URL, from the preset (``options["base_url"]``) or the config

@@ -6,7 +6,7 @@ import io
 import os
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from PIL import Image as PILImage
 
@@ -44,11 +44,11 @@ def test_a_scripts_private_image_opens_from_the_urls_the_api_answers(stack):
         with_token = script.get(plain)  # the header the script sends anyway
         assert with_token.status_code == 200, (url, with_token.status_code)
         assert PILImage.open(io.BytesIO(with_token.content)).format == kind
-        signed = httpx.get(url)  # no credentials at all: the key opens it
+        signed = httpx2.get(url)  # no credentials at all: the key opens it
         assert signed.status_code == 200 and signed.content == with_token.content
 
     stranger = api_client(stack, "grace")
     assert stranger.get(image["url"].split("?")[0]).status_code == 404
     assert stranger.get(image["thumbnail_url"].split("?")[0]).status_code == 404
-    visitor = httpx.get(image["url"].split("?")[0])
+    visitor = httpx2.get(image["url"].split("?")[0])
     assert visitor.status_code == 302 and "/accounts/login/" in visitor.headers["location"]

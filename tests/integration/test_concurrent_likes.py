@@ -9,7 +9,7 @@ import select
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fixtures import PASSWORD
@@ -68,7 +68,7 @@ def test_an_idle_connection_stays_open_longer_than_clients_reuse_one(stack):
     5 s. The server must keep it longer, or a request sent on it as the server
     closes it is answered by a reset (this test's fans, idle at the barrier
     while the others log in, met exactly that with gunicorn's 2 s)."""
-    client_reuse_seconds = httpx.Limits().keepalive_expiry
+    client_reuse_seconds = httpx2.Limits().keepalive_expiry
     host, port = stack.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
@@ -114,7 +114,7 @@ class ApiFan:
     """Gets a token for their username and password; likes through the API."""
 
     def __init__(self, stack, username, image_id):
-        self.http = httpx.Client(base_url=stack.url, timeout=30)
+        self.http = httpx2.Client(base_url=stack.url, timeout=30)
         response = self.http.post(
             "/api/v1/auth/token/", json={"username": username, "password": PASSWORD}
         )

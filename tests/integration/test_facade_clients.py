@@ -7,7 +7,7 @@ import base64
 import io
 import os
 
-import httpx
+import httpx2
 import openai
 import pytest
 import webuiapi
@@ -93,7 +93,7 @@ def test_the_openai_client_generates_with_a_bearer_token(stack):
     [linked] = client.images.generate(
         model="tiny", prompt="a red fox", size="64x64", response_format="url"
     ).data
-    fetched = httpx.get(linked.url)
+    fetched = httpx2.get(linked.url)
     assert fetched.status_code == 200
     assert PILImage.open(io.BytesIO(fetched.content)).size == (64, 64)
 

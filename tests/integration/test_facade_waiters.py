@@ -5,7 +5,7 @@ threads, the site still answers at once."""
 import base64
 import threading
 
-import httpx
+import httpx2
 import pytest
 
 from tests.stack import Stack, api_client, wait_for
@@ -47,7 +47,7 @@ def test_the_site_answers_while_more_facade_requests_wait_than_a_server_has_thre
     answers = []
 
     def txt2img():
-        with httpx.Client(base_url=stack.url, timeout=120) as client:
+        with httpx2.Client(base_url=stack.url, timeout=120) as client:
             answer = client.post(
                 "/sdapi/v1/txt2img",
                 json={"prompt": "a lighthouse", "steps": 2, "width": 64, "height": 64},
@@ -65,9 +65,9 @@ def test_the_site_answers_while_more_facade_requests_wait_than_a_server_has_thre
     )
 
     # /healthz answers at once; with no worker and jobs waiting it says so (503).
-    health = httpx.get(stack.url + "/healthz", timeout=5)
+    health = httpx2.get(stack.url + "/healthz", timeout=5)
     assert health.json()["database"] == "ok" and health.json()["workers"] == {"gpu": 0, "remote": 0}
-    assert httpx.get(stack.url + "/", timeout=5).status_code == 200
+    assert httpx2.get(stack.url + "/", timeout=5).status_code == 200
     assert answers == []  # all of them still waiting
 
     # Interrupting cancels the queued jobs: every waiter gets its answer.

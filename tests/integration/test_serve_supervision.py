@@ -8,7 +8,7 @@ import os
 import re
 import signal
 
-import httpx
+import httpx2
 import pytest
 
 from tests.stack import Stack, api_client, wait_for
@@ -63,7 +63,7 @@ def job(http, job_id: str) -> dict:
 
 
 def healthz(stack) -> tuple[int, dict]:
-    answer = httpx.get(stack.url + "/healthz", timeout=10)
+    answer = httpx2.get(stack.url + "/healthz", timeout=10)
     return answer.status_code, answer.json()["workers"]
 
 
