@@ -129,10 +129,7 @@ def format_table(
     columns = [c if isinstance(c, Column) else Column(c) for c in columns]
 
     def cell(row: dict, column: Column) -> str:
-        value = row.get(column.key)
-        if value is None or (isinstance(value, float) and value != value):
-            return "-"
-        return value if isinstance(value, str) else format(value, column.fmt)
+        return format_cell(row.get(column.key), column.fmt)
 
     headers = [c.header if c.header is not None else c.key for c in columns]
     cells = [[cell(row, c) for c in columns] for row in rows]
@@ -146,6 +143,23 @@ def format_table(
     lines = [title] if title else []
     lines += [line(headers), *(line(values) for values in cells)]
     return "\n".join(lines)
+
+
+def format_cell(value, fmt: str = "") -> str:
+    """A table cell: text as it is, a number in ``fmt``, nothing (None, NaN) as "-"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return value if isinstance(value, str) else format(value, fmt)
+
+
+def transposed(cases: Sequence, metrics: Sequence[tuple], name=lambda case: case.name) -> tuple:
+    """Rows and columns for a table with a column per case (a run's phases)
+    and a row per metric: (name, number format, the value of a case)."""
+    rows = [
+        {"": metric, **{name(case): format_cell(value(case), fmt) for case in cases}}
+        for metric, fmt, value in metrics
+    ]
+    return rows, ["", *(name(case) for case in cases)]
 
 
 def print_table(rows, columns, title: str | None = None, indent: str = "  ") -> None:
