@@ -34,14 +34,13 @@ It exits non-zero if any check fails.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from harness import ROOT, Column, print_table, run_facts
+from harness import ROOT, Column, Stats, print_table, run_facts
 
 from studio.backends.base import Cancelled, GenerationRequest
 from studio.backends.diffusers_local import DiffusersBackend, pin_threads
@@ -149,7 +148,7 @@ def check_target(name: str, model: str, engine: Engine, reference, problems: lis
                 "target": label,
                 "run": sampler,
                 "first s": load_seconds,
-                "gen s": statistics.median(timings),
+                "gen s": Stats.of(timings).p50,
                 "drift vs CPU": drift,
             }
         )
