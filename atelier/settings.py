@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +32,23 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG", False)
+# A deployment says so with DEBUG=0 (or false) in its environment, and must
+# then name its key, hosts and origins (deploy/production.env.example).
+# With DEBUG unset Atelier is a single-machine install (`make run`): a key
+# generated once beside the data, answering on this machine's addresses.
+DEPLOYED = "DEBUG" in os.environ and not DEBUG
+if DEPLOYED:
+    _missing = [
+        name
+        for name in ("SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")
+        if not env(name).strip()
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"DEBUG=0 is a deployment, which must set {', '.join(_missing)} in its "
+            "environment (see deploy/production.env.example); unset DEBUG to run "
+            "on this machine only."
+        )
 VAR_DIR = Path(env("ATELIER_VAR_DIR", str(BASE_DIR / "var")))
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
@@ -165,7 +183,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "atelier.static_files.ManifestStaticStorage"
         )
     },
 }
@@ -331,12 +349,18 @@ ATELIER_JOB_MAX_ATTEMPTS = env_int("ATELIER_JOB_MAX_ATTEMPTS", 3)
 ATELIER_JOB_STALE_SECONDS = env_int("ATELIER_JOB_STALE_SECONDS", 60)
 
 # --- Security and locale.
-SESSION_COOKIE_SECURE = env_bool(
-    "SESSION_COOKIE_SECURE", not DEBUG and SITE_URL.startswith("https")
-)
+# ATELIER_HTTPS=1: the site is reached over TLS only (the default when SITE_URL
+# is https): cookies only over TLS, plain HTTP redirected, and HSTS. Behind a
+# proxy that ends TLS, TRUST_X_FORWARDED_PROTO=1 as well.
+ATELIER_HTTPS = env_bool("ATELIER_HTTPS", not DEBUG and SITE_URL.startswith("https"))
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", ATELIER_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", ATELIER_HTTPS)
+# Health checks come from inside the network, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if ATELIER_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", ATELIER_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", ATELIER_HTTPS)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO") else None
 )

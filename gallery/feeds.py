@@ -12,19 +12,20 @@ except an owner's own "mine" and a person's own "liked" collection, which
 show what that person may still open (``permissions.viewable_images``).
 """
 
+import json
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import Image, Like, Subscription, Topic
+from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
 from .permissions import listed_images, viewable_images
 from .search import Q_MAX, search
@@ -209,19 +210,28 @@ def parse_request(data: Mapping, *, feeds=PUBLIC_FEEDS, default: str = "recent")
 # cheaper to load and to tile (bench/feeds.py measures the pages). These rows
 # are read-only: code that changes an image loads the model.
 
-# The image's own columns of a page, then those of its owner and topic, by
-# the names ``FeedImage.from_row`` reads.
-IMAGE_COLUMNS = (
-    "id title description width height thumb_width thumb_height thumbhash "
-    "visibility recipe like_count comment_count created"
-).split()
-RELATED_COLUMNS = (
-    "owner__username",
-    "owner__profile__display_name",
-    "topic__slug",
-    "topic__name",
-)
-COLUMNS = (*IMAGE_COLUMNS, *RELATED_COLUMNS)
+# The page's images by id, with their owner and topic and whether the viewer
+# liked each. One SQL string that SQLite, PostgreSQL and MariaDB all read:
+# the ORM's form of it (values_list over three joins, an Exists annotation)
+# cost more to build on every page than the database took to answer it
+# (docs/decisions.md). The columns are named here only: a row's fields are
+# these names, as the cursor describes them.
+PAGE_ROWS_SQL = """
+SELECT image.id, image.title, image.description, image.width, image.height,
+       image.thumb_width, image.thumb_height, image.thumbhash, image.visibility,
+       image.recipe, image.like_count, image.comment_count, image.created,
+       owner.username AS owner_username,
+       profile.display_name AS owner_display_name,
+       topic.slug AS topic_slug,
+       topic.name AS topic_name,
+       EXISTS (SELECT 1 FROM gallery_like AS liking
+               WHERE liking.image_id = image.id AND liking.user_id = %s) AS liked
+FROM gallery_image AS image
+JOIN auth_user AS owner ON owner.id = image.owner_id
+LEFT JOIN accounts_profile AS profile ON profile.user_id = owner.id
+LEFT JOIN gallery_topic AS topic ON topic.id = image.topic_id
+WHERE image.id IN ({ids})
+"""
 VISIBILITY_LABELS = dict(Image.Visibility.choices)
 
 
@@ -262,7 +272,7 @@ class FeedImage:
 
     @classmethod
     def from_row(cls, row) -> "FeedImage":
-        """From a named row of ``fetch``."""
+        """From a row of ``fetch``."""
         return cls(
             row.id,
             row.title,
@@ -277,9 +287,9 @@ class FeedImage:
             row.like_count,
             row.comment_count,
             row.created,
-            FeedOwner(row.owner__username, row.owner__profile__display_name or ""),
-            FeedTopic(row.topic__slug, row.topic__name) if row.topic__slug is not None else None,
-            bool(getattr(row, "liked", False)),
+            FeedOwner(row.owner_username, row.owner_display_name or ""),
+            FeedTopic(row.topic_slug, row.topic_name) if row.topic_slug is not None else None,
+            bool(row.liked),
         )
 
     @property
@@ -296,13 +306,13 @@ class FeedImage:
 
 def fetch(queryset: QuerySet, limit: int, *, liked_by: int | None = None) -> list:
     """The first ``limit`` images of the ordered ``queryset`` as named rows of
-    COLUMNS, then ``liked`` (with ``liked_by``, a user's id: whether that
-    person liked the image), then the ordering's other keys (annotations such
-    as a like's time, which pagination reads from the last row):
+    PAGE_ROWS_SQL (``liked``: whether the person ``liked_by``, a user's id,
+    liked the image), then the ordering's other keys (annotations such as a
+    like's time, which pagination reads from the last row):
     gallery.pagination's ``fetch``.
 
-    Two plain queries: the first picks the page, the ids and sort keys of
-    the images that pass the feed's filters; the second reads those images'
+    Two queries: the feed's queryset picks the page, the ids and sort keys of
+    the images that pass its filters; PAGE_ROWS_SQL reads those images'
     columns, owners and topics by id. Joined in one query as the ORM writes
     it, PostgreSQL planned a join of four or five tables on every page and,
     for a window of Popular, sorted a week's images with all their columns
@@ -310,27 +320,39 @@ def fetch(queryset: QuerySet, limit: int, *, liked_by: int | None = None) -> lis
     extra = tuple(
         name
         for name in (key.removeprefix("-") for key in queryset.query.order_by)
-        if name not in IMAGE_COLUMNS
+        if name not in ("id", "created")  # the keys PAGE_ROWS_SQL reads already
     )
     page = list(queryset.values_list("id", *extra)[:limit])
     if not page:
         return []
-    images = Image.objects.using(queryset.db).filter(pk__in=[key[0] for key in page]).order_by()
-    liked = liked_by is not None
-    if liked:
-        likes = Like.objects.filter(image=OuterRef("pk"), user=liked_by)
-        images = images.annotate(liked=Exists(likes))
-    found = {row[0]: row for row in images.values_list(*COLUMNS, *(["liked"] if liked else []))}
-    Row = _row_class(extra, liked)
+    ids = [key[0] for key in page]
+    sql = PAGE_ROWS_SQL.format(ids=", ".join(["%s"] * len(ids)))
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [liked_by, *ids])
+        Row = _row_class(tuple(column[0] for column in cursor.description), extra)
+        found = {row[0]: row for row in cursor.fetchall()}
     # An image deleted between the two queries is left out of the page.
-    return [Row(*found[id], *keys) for id, *keys in page if id in found]
+    return [_typed(Row(*found[id], *keys)) for id, *keys in page if id in found]
+
+
+def _typed(row):
+    """The row with the two values the databases give differently made the
+    same: SQLite and MariaDB give the recipe as JSON text (so does PostgreSQL
+    through Django's connection) and the time without its zone, which Django
+    stores as UTC."""
+    recipe, created = row.recipe, row.created
+    if isinstance(recipe, str):
+        recipe = json.loads(recipe)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return row._replace(recipe=recipe, created=created)
 
 
 @cache
-def _row_class(extra: tuple[str, ...], liked: bool):
-    """A page's row: COLUMNS, then ``liked`` if asked, then the ordering's
+def _row_class(columns: tuple[str, ...], extra: tuple[str, ...]):
+    """A page's row: the columns of PAGE_ROWS_SQL, then the ordering's
     ``extra`` keys."""
-    return namedtuple("FeedRow", (*COLUMNS, *(["liked"] if liked else []), *extra))
+    return namedtuple("FeedRow", (*columns, *extra))
 
 
 # ---- A page -------------------------------------------------------------------

@@ -264,8 +264,8 @@ def save_png(image: Image.Image, **options: Any) -> bytes:
     # Pillow's PNG writer takes only the ICC profile and transparency from image.info
     # (EXIF, dpi and text only when passed): naming no profile writes none, without
     # copying the pixels to drop their metadata.
-    # zlib level 3: a 1024² image encodes in ~90 ms instead of ~280 ms at the
-    # default 6, for files ~20 % larger (bench/RESULTS.md, "Where the overhead goes").
+    # zlib level 3: a 1024² image encodes about three times faster than at the
+    # default 6, for somewhat larger files (bench/RESULTS.md, "Where the overhead goes").
     image.save(buffer, format="PNG", **{"compress_level": 3, "icc_profile": None, **options})
     return buffer.getvalue()
 

@@ -111,8 +111,8 @@ def priority_prefix(queues: str) -> list[str]:
     On Linux it runs under SCHED_IDLE (``chrt --idle 0``,
     ATELIER_GPU_WORKER_IDLE): a request that wakes up takes the CPU from it at
     once, where at nice 10 it waited for the worker's time slice after each
-    database round trip (API submissions under load, p99 33-52 -> 29-31 ms;
-    bench/RESULTS.md). Elsewhere, or with ATELIER_GPU_WORKER_IDLE=0, it runs at
+    database round trip, which showed in the API's tail latency under load
+    (bench/RESULTS.md, API load). Elsewhere, or with ATELIER_GPU_WORKER_IDLE=0, it runs at
     nice ATELIER_GPU_WORKER_NICE (0: as is)."""
     if "gpu" not in queues:
         return []
