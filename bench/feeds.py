@@ -535,7 +535,14 @@ def run_child(engine: str, args, folder: Path) -> dict:
     env = {
         **os.environ,
         "MEDIA_ROOT": str(folder / "media"),
+        # Measured as deployed: DEBUG off, which makes this a deployment that
+        # names its key, hosts and origins (atelier/settings.py); plain HTTP,
+        # as the in-process test client speaks.
         "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "testserver",
+        "CSRF_TRUSTED_ORIGINS": "http://testserver",
+        "ATELIER_HTTPS": "false",
         "PYTHONUNBUFFERED": "1",
     }
     database = None
