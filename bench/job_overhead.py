@@ -50,6 +50,7 @@ from harness import (
     setup_django,
     stack_db_path,
     tiny_model,
+    verdict,
 )
 
 PASSWORD = "a-long-Passw0rd!"
@@ -411,8 +412,11 @@ def main(argv=None) -> int:
             f" x{p50['sqlite'] / p50['redis']:.2f})"
         )
     if "redis" in p50:
-        verdict = "MET" if p50["redis"] <= AIM_MS else "NOT MET"
-        print(f"Aim: overhead <= {AIM_MS:.0f} ms p50 on Redis: {verdict} ({p50['redis']:.1f} ms)")
+        misses = [f"p50 > {AIM_MS:.0f} ms"] if p50["redis"] > AIM_MS else []
+        print(
+            f"Aim: overhead <= {AIM_MS:.0f} ms p50 on Redis: {verdict(misses)}"
+            f" ({p50['redis']:.1f} ms)"
+        )
     else:
         print(f"Aim: overhead <= {AIM_MS:.0f} ms p50 on Redis: not measured (no Redis)")
     return 0
