@@ -44,19 +44,17 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from job_overhead import (  # noqa: E402
-    percentile,
+from harness import (
+    Stats,
+    load_average,
+    print_table,
     redis_reachable,
     run_facts,
     setup_django,
     tiny_model,
+    transposed,
+    verdict,
 )
 
 AIM_P99_MS = 50.0
@@ -319,49 +317,53 @@ def settle(stack) -> None:
         connection.execute("CHECKPOINT")
 
 
-def phase_rows(phase: Phase) -> list[tuple[str, str]]:
-    def ms(values, p):
-        return f"{percentile(values, p):.1f}" if values else "-"
-
-    posts = phase.post_ms
-    requests = len(posts) + len(phase.poll_ms)
-    # The first seconds hold the arrival of every client at once (each submits
-    # as it starts): the steady state is what follows.
-    settled = [ms_ for at, ms_ in zip(phase.post_at, posts, strict=True) if at >= SETTLE_SECONDS]
-    return [
-        ("clients", str(phase.clients)),
-        ("seconds", f"{phase.elapsed:.1f}"),
-        ("POST requests (202)", str(len(posts))),
-        ("poll requests (GET)", str(len(phase.poll_ms))),
-        ("errors", str(len(phase.errors))),
-        ("enqueue p50 (ms)", ms(posts, 50)),
-        ("enqueue p95 (ms)", ms(posts, 95)),
-        ("enqueue p99 (ms)", ms(posts, 99)),
-        ("enqueue max (ms)", f"{max(posts):.1f}" if posts else "-"),
-        (f"POSTs after the first {SETTLE_SECONDS:.0f} s", str(len(settled))),
-        ("  their enqueue p50 (ms)", ms(settled, 50)),
-        ("  their enqueue p99 (ms)", ms(settled, 99)),
-        ("poll GET p50 (ms)", ms(phase.poll_ms, 50)),
-        ("poll GET p99 (ms)", ms(phase.poll_ms, 99)),
-        ("requests/s (POST + GET)", f"{requests / phase.elapsed:.1f}"),
-        ("POST/s", f"{len(posts) / phase.elapsed:.2f}"),
-        ("jobs finished (succeeded)", str(phase.finished)),
-        ("jobs unfinished at the end", str(phase.unfinished)),
-        *[
-            (f"CPU {name} (cores)", f"{used / phase.elapsed:.2f}")
-            for name, used in phase.cpu.items()
-        ],
-        ("web CPU per request (ms)", f"{phase.cpu['web'] * 1000 / max(requests, 1):.1f}"),
-    ]
+def settled_posts(phase: Phase) -> list[float]:
+    """The enqueue latencies after the first SETTLE_SECONDS: those hold the
+    arrival of every client at once (each submits as it starts); the steady
+    state is what follows."""
+    return [ms for at, ms in zip(phase.post_at, phase.post_ms, strict=True) if at >= SETTLE_SECONDS]
 
 
-def report(phases: list[Phase]) -> list[str]:
-    rows = [phase_rows(phase) for phase in phases]
-    width = max(len(label) for label, _ in rows[0]) + 2
-    lines = ["  " + " " * width + "".join(f"{p.name:>12}" for p in phases)]
-    for i, (label, _) in enumerate(rows[0]):
-        lines.append(f"  {label:<{width}}" + "".join(f"{r[i][1]:>12}" for r in rows))
-    return lines
+def requests(phase: Phase) -> int:
+    return len(phase.post_ms) + len(phase.poll_ms)
+
+
+# The table's rows: name, format, the value of a phase.
+METRICS = [
+    ("clients", "", lambda ph: ph.clients),
+    ("seconds", ".1f", lambda ph: ph.elapsed),
+    ("POST requests (202)", "", lambda ph: len(ph.post_ms)),
+    ("poll requests (GET)", "", lambda ph: len(ph.poll_ms)),
+    ("errors", "", lambda ph: len(ph.errors)),
+    ("enqueue p50 (ms)", ".1f", lambda ph: Stats.of(ph.post_ms).p50),
+    ("enqueue p95 (ms)", ".1f", lambda ph: Stats.of(ph.post_ms).p95),
+    ("enqueue p99 (ms)", ".1f", lambda ph: Stats.of(ph.post_ms).p99),
+    ("enqueue max (ms)", ".1f", lambda ph: Stats.of(ph.post_ms).max),
+    (f"POSTs after the first {SETTLE_SECONDS:.0f} s", "", lambda ph: len(settled_posts(ph))),
+    ("  their enqueue p50 (ms)", ".1f", lambda ph: Stats.of(settled_posts(ph)).p50),
+    ("  their enqueue p99 (ms)", ".1f", lambda ph: Stats.of(settled_posts(ph)).p99),
+    ("poll GET p50 (ms)", ".1f", lambda ph: Stats.of(ph.poll_ms).p50),
+    ("poll GET p99 (ms)", ".1f", lambda ph: Stats.of(ph.poll_ms).p99),
+    ("requests/s (POST + GET)", ".1f", lambda ph: requests(ph) / ph.elapsed),
+    ("POST/s", ".2f", lambda ph: len(ph.post_ms) / ph.elapsed),
+    ("jobs finished (succeeded)", "", lambda ph: ph.finished),
+    ("jobs unfinished at the end", "", lambda ph: ph.unfinished),
+]
+
+
+def cores(name: str):
+    """The CPU one part used in a phase, in cores; "-" where it was not read."""
+    return lambda ph: ph.cpu.get(name, float("nan")) / ph.elapsed
+
+
+def print_report(phases: list[Phase]) -> None:
+    cpu = [(f"CPU {name} (cores)", ".2f", cores(name)) for name in phases[-1].cpu]
+    per_request = (
+        "web CPU per request (ms)",
+        ".1f",
+        lambda ph: ph.cpu["web"] * 1000 / max(requests(ph), 1),
+    )
+    print_table(*transposed(phases, [*METRICS, *cpu, per_request]))
 
 
 def machine_facts(args, gunicorn: str) -> list[str]:
@@ -439,7 +441,7 @@ def main(argv=None) -> int:
         stack.stop()
 
     print()
-    print("\n".join(report(phases)))
+    print_report(phases)
     loaded = phases[-1]
     kinds = Counter(
         re.sub(r"https?://[^/]+|[0-9a-f]{8}-[0-9a-f-]{27}", "…", error) for error in loaded.errors
@@ -450,24 +452,21 @@ def main(argv=None) -> int:
         base = phases[0].post_ms
         print(
             f"\n{loaded.name} vs 1 client: enqueue p50 x"
-            f"{percentile(loaded.post_ms, 50) / percentile(base, 50):.2f},"
-            f" p99 x{percentile(loaded.post_ms, 99) / percentile(base, 99):.2f}"
+            f"{Stats.of(loaded.post_ms).p50 / Stats.of(base).p50:.2f},"
+            f" p99 x{Stats.of(loaded.post_ms).p99 / Stats.of(base).p99:.2f}"
         )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load average at the end: {load}")
-    p99 = percentile(loaded.post_ms, 99) if loaded.post_ms else float("inf")
-    met = p99 <= AIM_P99_MS and not loaded.errors
+    print(f"load average at the end: {load_average()}")
+    p99 = Stats.of(loaded.post_ms).p99 if loaded.post_ms else float("inf")
+    misses = [f"p99 > {AIM_P99_MS:.0f} ms"] if p99 > AIM_P99_MS else []
+    misses += ["errors"] if loaded.errors else []
     print(
-        f"Aim p99 ≤ {AIM_P99_MS:.0f} ms and 0 errors: {'MET' if met else 'NOT met'}"
+        f"Aim p99 ≤ {AIM_P99_MS:.0f} ms and 0 errors: {verdict(misses)}"
         f" (p99 {p99:.1f} ms, {len(loaded.errors)} errors)"
     )
-    settled = [
-        ms_ for at, ms_ in zip(loaded.post_at, loaded.post_ms, strict=True) if at >= SETTLE_SECONDS
-    ]
-    if settled:
+    if settled := settled_posts(loaded):
         print(
             f"  after the first {SETTLE_SECONDS:.0f} s (the clients' arrival):"
-            f" p99 {percentile(settled, 99):.1f} ms over {len(settled)} POSTs"
+            f" p99 {Stats.of(settled).p99:.1f} ms over {len(settled)} POSTs"
         )
     return 0
 

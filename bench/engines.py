@@ -38,20 +38,23 @@ import base64
 import io
 import itertools
 import json
-import logging
-import os
 import sqlite3
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.job_overhead import db_path, epoch, percentile, run_facts, setup_django  # noqa: E402
+from harness import (
+    Column,
+    Stats,
+    epoch,
+    load_average,
+    print_table,
+    run_facts,
+    setup_django,
+    stack_db_path,
+    tiny_model,
+)
 
 ENGINES = ["a1111", "comfyui", "huggingface", "openai"]
 CHECKPOINT = "sd_xl_base_1.0.safetensors"
@@ -322,7 +325,7 @@ class Level:
 
 def read_rows(stack, job_ids: list[str]) -> list[Row]:
     rows = []
-    with sqlite3.connect(f"file:{db_path(stack)}?mode=ro", uri=True) as db:
+    with sqlite3.connect(f"file:{stack_db_path(stack)}?mode=ro", uri=True) as db:
         for job_id in job_ids:
             key = job_id.replace("-", "")
             status, created, started, finished, compute, error = db.execute(
@@ -340,54 +343,48 @@ def read_rows(stack, job_ids: list[str]) -> list[Row]:
     return rows
 
 
-COLUMNS = [  # (first header line, second header line, width)
-    ("engine", "", 12),
-    ("conc", "", 5),
-    ("jobs", "", 6),
-    ("images/s", "", 10),
-    ("wall ms", "p50", 9),
-    ("", "p95", 6),
-    ("compute ms", "p50", 12),
-    ("engine call ms", "p50", 16),
-    ("overhead ms", "p50", 13),
-    ("", "p95", 6),
-    ("queue wait ms", "p50", 15),
+COLUMNS = [
+    Column("engine"),
+    Column("conc"),
+    Column("jobs"),
+    Column("images/s", fmt=".1f"),
+    *(
+        Column(key, fmt=".0f")
+        for key in (
+            "wall p50",
+            "wall p95",
+            "compute p50",
+            "engine call p50",
+            "overhead p50",
+            "overhead p95",
+            "queue wait p50",
+        )
+    ),
 ]
 
 
-def table(levels: list[Level], latency: float) -> list[str]:
-    def line(cells) -> str:
-        widths = [width for _, _, width in COLUMNS]
-        first = f"{cells[0]:<{widths[0]}}"
-        rest = zip(cells[1:], widths[1:], strict=True)
-        return first + "".join(f"{cell:>{width}}" for cell, width in rest)
-
-    lines = [line([c[0] for c in COLUMNS]).rstrip(), line([c[1] for c in COLUMNS]).rstrip()]
-    for level in levels:
-        rows = level.rows
-        span = max(r.finished for r in rows) - min(r.created for r in rows)
-        images = sum(r.images for r in rows)
-        wall = [r.finished - r.created for r in rows]
-        compute = [r.compute for r in rows]
-        overhead = [w - c for w, c in zip(wall, compute, strict=True)]
-        engine_call = [c - latency * r.images for c, r in zip(compute, rows, strict=True)]
-        queue = [r.started - r.created for r in rows]
-        ms = [
-            f"{percentile(values, q) * 1000:.0f}"
-            for values, q in [
-                (wall, 50),
-                (wall, 95),
-                (compute, 50),
-                (engine_call, 50),
-                (overhead, 50),
-                (overhead, 95),
-                (queue, 50),
-            ]
-        ]
-        lines.append(
-            line([level.engine, level.concurrency, len(rows), f"{images / span:.1f}", *ms])
-        )
-    return lines
+def level_row(level: Level, latency: float) -> dict:
+    """One table row: the level's throughput and the spread of its jobs (ms)."""
+    rows = level.rows
+    span = max(r.finished for r in rows) - min(r.created for r in rows)
+    wall = Stats.of([r.finished - r.created for r in rows], 1000)
+    compute = Stats.of([r.compute for r in rows], 1000)
+    overhead = Stats.of([r.finished - r.created - r.compute for r in rows], 1000)
+    engine_call = Stats.of([r.compute - latency * r.images for r in rows], 1000)
+    queue = Stats.of([r.started - r.created for r in rows], 1000)
+    return {
+        "engine": level.engine,
+        "conc": level.concurrency,
+        "jobs": len(rows),
+        "images/s": sum(r.images for r in rows) / span,
+        "wall p50": wall.p50,
+        "wall p95": wall.p95,
+        "compute p50": compute.p50,
+        "engine call p50": engine_call.p50,
+        "overhead p50": overhead.p50,
+        "overhead p95": overhead.p95,
+        "queue wait p50": queue.p50,
+    }
 
 
 def main(argv=None) -> int:
@@ -404,9 +401,6 @@ def main(argv=None) -> int:
     levels = [int(c) for c in args.concurrency.split(",")]
 
     setup_django()
-    for noisy in ("websockets", "werkzeug", "httpx"):  # a line per request otherwise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    from bench.job_overhead import tiny_model
     from tests.stack import Stack, api_client
 
     facts = run_facts()
@@ -424,7 +418,7 @@ def main(argv=None) -> int:
                 stack.start_worker(f"remote-{number}", queues="remote")
             http = api_client(stack, "bench")
             token = http.headers["Authorization"].removeprefix("Token ")
-            poller = Poller(db_path(stack))
+            poller = Poller(stack_db_path(stack))
             poller.start()
             for engine in engines:
                 preset = f"bench-{engine}"
@@ -443,14 +437,15 @@ def main(argv=None) -> int:
             stack.stop()
 
     print()
-    print(
-        f"Remote engines against fake servers answering after {args.latency * 1000:.0f} ms per"
-        f" image; Redis broker, {args.workers} remote workers x 8 threads; {SIZE}x{SIZE}, 1 image"
-        " a job"
+    print_table(
+        [level_row(level, args.latency) for level in results],
+        COLUMNS,
+        title=f"Remote engines against fake servers answering after {args.latency * 1000:.0f} ms"
+        f" per image; Redis broker, {args.workers} remote workers x 8 threads; {SIZE}x{SIZE},"
+        " 1 image a job; times in ms",
+        indent="",
     )
-    print("\n".join(table(results, args.latency)))
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\nload average after the run: {load}")
+    print(f"\nload average after the run: {load_average()}")
     return 0
 
 

@@ -51,12 +51,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import (
+    ROOT,
+    Column,
+    load_average,
+    measure,
+    measure_together,
+    print_table,
+    run_facts,
+    setup_django,
+    verdict,
+    yardstick_ms,
+)
+
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PAGE = 24
 AIM_MS = 10.0
@@ -67,147 +77,42 @@ AIM_TILE_KB = 25
 COMMON_WORD = "detailed"
 RARE_WORD = "axolotl"
 
-
-# --- reporting ------------------------------------------------------------------
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-@dataclass
-class Timing:
-    p50: float  # ms, wall clock
-    p95: float
-    queries: int
-    bytes: int = 0
-    cpu: float = 0.0  # ms, p50 of this process's CPU time (all of it on SQLite)
-
-
-@dataclass
-class FeedRow:
-    label: str
-    first: Timing
-    deep: Timing | None
-    page: int  # the deep page's number (1 when the feed has one page)
-    pages: int  # how many pages the feed has
-
-    @property
-    def ratio(self) -> float | None:
-        return self.deep.p50 / self.first.p50 if self.deep else None
-
-    def misses(self) -> list[str]:
-        out = []
-        timings = [self.first] + ([self.deep] if self.deep else [])
-        if any(t.p50 > AIM_MS for t in timings):
-            out.append(f"p50>{AIM_MS:.0f}")
-        if any(t.queries > AIM_QUERIES for t in timings):
-            out.append(f"q>{AIM_QUERIES}")
-        if self.ratio is not None and self.ratio > AIM_RATIO:
-            out.append(f"N/1>{AIM_RATIO}")
-        return out
-
-
-@dataclass
-class PageRow:
-    label: str
-    timing: Timing
-    aim_queries: bool = True
-    aim_ms: bool = True
-
-    def misses(self) -> list[str]:
-        out = []
-        if self.aim_ms and self.timing.p50 > AIM_MS:
-            out.append(f"p50>{AIM_MS:.0f}")
-        if self.aim_queries and self.timing.queries > AIM_QUERIES:
-            out.append(f"q>{AIM_QUERIES}")
-        return out
-
-
-@dataclass
-class Result:
-    engine: str
-    facts: list[str] = field(default_factory=list)
-    feeds: list[FeedRow] = field(default_factory=list)
-    pages: list[PageRow] = field(default_factory=list)
-    screen: dict = field(default_factory=dict)
-    baseline: list[str] = field(default_factory=list)
-
-
-def verdict(misses: list[str]) -> str:
-    return "met" if not misses else "NOT met (" + ", ".join(misses) + ")"
-
-
-def print_result(result: Result) -> None:
-    print()
-    print("\n".join(result.facts))
-    width = max(len(row.label) for row in result.feeds) + 2
-    print()
-    print(
-        f"  {'/feed/ (24 tiles)':<{width}}{'page 1':^26}  {'page N (2000 or last full)':^34}"
-        f"{'N/1':>6}  aims"
-    )
-    print(
-        f"  {'':<{width}}{'p50':>7}{'p95':>7}{'cpu':>7}{'q':>4}  |{'N':>6}{'p50':>8}{'p95':>7}"
-        f"{'cpu':>7}{'q':>4}  {'':>6}"
-    )
-    for row in result.feeds:
-        f, d = row.first, row.deep
-        first = f"{f.p50:>7.1f}{f.p95:>7.1f}{f.cpu:>7.1f}{f.queries:>4}"
-        if d:
-            deep = f"{row.page:>6}{d.p50:>8.1f}{d.p95:>7.1f}{d.cpu:>7.1f}{d.queries:>4}"
-            ratio = f"{row.ratio:>6.2f}"
-        else:
-            deep, ratio = f"{'(one page)':>32}", f"{'':>6}"
-        print(f"  {row.label:<{width}}{first}  |{deep}  {ratio}  {verdict(row.misses())}")
-    width = max(len(row.label) for row in result.pages) + 2
-    print()
-    print(f"  {'pages':<{width}}{'p50':>7}{'p95':>7}{'cpu':>7}{'q':>4}{'KB':>7}  aims")
-    for row in result.pages:
-        t = row.timing
-        print(
-            f"  {row.label:<{width}}{t.p50:>7.1f}{t.p95:>7.1f}{t.cpu:>7.1f}{t.queries:>4}"
-            f"{t.bytes / 1024:>7.1f}  {verdict(row.misses())}"
-        )
-    s = result.screen
-    print()
-    print(f"  First screen of the Recent feed ({s['url']}, a visitor):")
-    print(
-        f"    HTML {s['html'] / 1024:.1f} KB ({s['html_gzip'] / 1024:.1f} KB gzipped) + "
-        f"{s['tiles']} thumbnails {s['thumbs'] / 1024:.1f} KB "
-        f"(largest {s['largest'] / 1024:.1f} KB, mean {s['thumbs'] / max(1, s['tiles']) / 1024:.1f}"
-        f" KB) = {s['total'] / 1024:.1f} KB: "
-        + verdict(
-            ([f">{AIM_SCREEN_KB} KB"] if s["total"] > AIM_SCREEN_KB * 1024 else [])
-            + ([f"tile>{AIM_TILE_KB} KB"] if s["largest"] > AIM_TILE_KB * 1024 else [])
-        )
-    )
-    print(
-        f"    not counted: static assets, cached after the first visit: "
-        f"{s['static'] / 1024:.0f} KB ({s['static_gzip'] / 1024:.0f} KB gzipped): "
-        + ", ".join(s["static_files"])
-    )
-    print()
-    print("\n".join(result.baseline))
+FEED_COLUMNS = [
+    Column("feed", "/feed/ (24 tiles)"),
+    Column("p50", fmt=".1f"),
+    Column("p95", fmt=".1f"),
+    Column("cpu", fmt=".1f"),
+    Column("q"),
+    Column("N", "page N"),
+    Column("N p50", fmt=".1f"),
+    Column("N p95", fmt=".1f"),
+    Column("N cpu", fmt=".1f"),
+    Column("N q"),
+    Column("N/1", fmt=".2f"),
+    Column("aims", align="<"),
+]
+PAGE_COLUMNS = [
+    Column("page", "pages"),
+    Column("p50", fmt=".1f"),
+    Column("p95", fmt=".1f"),
+    Column("cpu", fmt=".1f"),
+    Column("q"),
+    Column("KB", fmt=".1f"),
+    Column("aims", align="<"),
+]
+BASELINE_COLUMNS = [
+    Column("way", "paging"),
+    Column("p50", fmt=".2f"),
+    Column("p95", fmt=".2f"),
+    Column("cpu", fmt=".2f"),
+]
 
 
 # --- one database, in this process --------------------------------------------------
 
 
-def setup_django() -> None:
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)  # no collectstatic here
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atelier.settings")
-    import django
-
-    django.setup()
+def setup() -> None:
+    setup_django()
     from django.test.utils import override_settings
 
     # In-process requests come from "testserver"; static URLs without a
@@ -221,60 +126,63 @@ def setup_django() -> None:
     ).enable()
 
 
-class Bench:
-    def __init__(self, requests: int):
-        from django.test import Client
+def client_for(user=None, *, token=None):
+    from django.test import Client
 
-        self.requests = requests
-        self.Client = Client
+    client = Client(headers={"authorization": f"Token {token}"} if token else None)
+    if user is not None and token is None:
+        client.force_login(user)
+    return client
 
-    def client(self, user=None, *, token=None):
-        client = self.Client(headers={"authorization": f"Token {token}"} if token else None)
-        if user is not None and token is None:
-            client.force_login(user)
-        return client
 
-    def get(self, client, url):
-        answer = client.get(url)
-        if answer.status_code != 200:
-            raise SystemExit(f"GET {url} answered {answer.status_code}")
-        body = b"".join(answer.streaming_content) if answer.streaming else answer.content
-        return body
+def get(client, url) -> bytes:
+    answer = client.get(url)
+    if answer.status_code != 200:
+        raise SystemExit(f"GET {url} answered {answer.status_code}")
+    return b"".join(answer.streaming_content) if answer.streaming else answer.content
 
-    def queries(self, client, url) -> int:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
 
+def measure_urls(client, urls: list[str], repeat: int) -> list[dict]:
+    """p50/p95 wall and p50 cpu (ms) of each URL, the URLs taking turns; then
+    the queries and size of one more request each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings = measure_together([lambda u=url: get(client, u) for url in urls], repeat)
+    cells = []
+    for url, timing in zip(urls, timings, strict=True):
         with CaptureQueriesContext(connection) as captured:
-            self.get(client, url)
-        return len(captured)
+            size = len(get(client, url))
+        cells.append(
+            {
+                "p50": timing.wall.p50,
+                "p95": timing.wall.p95,
+                "cpu": timing.cpu.p50,
+                "q": len(captured),
+                "KB": size / 1024,
+            }
+        )
+    return cells
 
-    def measure(self, client, *urls) -> list[Timing]:
-        """p50/p95 of each URL, the URLs taking turns so that a slower moment
-        of the machine hits them alike."""
-        for _ in range(3):
-            for url in urls:
-                self.get(client, url)
-        times = {url: [] for url in urls}
-        cpu = {url: [] for url in urls}
-        sizes = {}
-        for _ in range(self.requests):
-            for url in urls:
-                start, start_cpu = time.perf_counter(), time.process_time()
-                body = self.get(client, url)
-                cpu[url].append((time.process_time() - start_cpu) * 1000)
-                times[url].append((time.perf_counter() - start) * 1000)
-                sizes[url] = len(body)
-        return [
-            Timing(
-                percentile(times[url], 50),
-                percentile(times[url], 95),
-                self.queries(client, url),
-                sizes[url],
-                percentile(cpu[url], 50),
-            )
-            for url in urls
-        ]
+
+def feed_row(name: str, first: dict, deep: dict | None, page: int) -> dict:
+    """A feed's row: page 1, page N (when the feed has more than one page),
+    N/1 and whether the aims are met."""
+    ratio = deep["p50"] / first["p50"] if deep else None
+    timings = [first] + ([deep] if deep else [])
+    misses = [f"p50>{AIM_MS:.0f}"] if any(t["p50"] > AIM_MS for t in timings) else []
+    misses += [f"q>{AIM_QUERIES}"] if any(t["q"] > AIM_QUERIES for t in timings) else []
+    misses += [f"N/1>{AIM_RATIO}"] if ratio is not None and ratio > AIM_RATIO else []
+    row = {"feed": name, **{k: first[k] for k in ("p50", "p95", "cpu", "q")}, "N": "(one page)"}
+    if deep:
+        row |= {"N": page, **{f"N {k}": deep[k] for k in ("p50", "p95", "cpu", "q")}}
+    return {**row, "N/1": ratio, "aims": verdict(misses), "met": not misses}
+
+
+def page_row(name: str, cells: dict, aim_ms: bool) -> dict:
+    misses = [f"p50>{AIM_MS:.0f}"] if aim_ms and cells["p50"] > AIM_MS else []
+    misses += [f"q>{AIM_QUERIES}"] if cells["q"] > AIM_QUERIES else []
+    return {"page": name, **cells, "aims": verdict(misses), "met": not misses}
 
 
 def cursor_for_page(viewer, params: dict, page: int) -> tuple[str | None, int, int]:
@@ -327,52 +235,31 @@ def check_cursor(viewer, params: dict) -> str | None:
     )
 
 
-def run_engine(args) -> Result:
-    setup_django()
+def who_and_what():
+    """The people and things the feeds are read for: the person with the most
+    likes among subscribers, the subscribers with the most and with few
+    subscribed images, the biggest topic, the biggest poster and the image
+    with the most comments."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
     from django.db.models import Count, Q
 
-    from accounts.tokens import create_token
     from gallery.models import Like, Subscription, Topic
     from gallery.permissions import listed_images
 
-    result = Result(engine=connection.vendor)
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    migrated = time.perf_counter() - started
-    print(f"[{connection.vendor}] migrate: {migrated:.1f} s", flush=True)
-    call_command(
-        "seed_demo",
-        images=args.images,
-        users=args.users,
-        topics=args.topics,
-        seed=args.seed,
-    )
-    seeded = time.perf_counter() - started - migrated
-    settle(connection)
-
     User = get_user_model()
-    public = listed_images().count()
-    # The people and things the feeds are read for.
     topic_sizes = dict(
         listed_images().exclude(topic=None).values_list("topic").annotate(n=Count("pk"))
     )
-    subscribed_images = {}
+    subscribed = {}
     for user, topic in Subscription.objects.values_list("user", "topic"):
-        subscribed_images[user] = subscribed_images.get(user, 0) + topic_sizes.get(topic, 0)
+        subscribed[user] = subscribed.get(user, 0) + topic_sizes.get(topic, 0)
+    many = max(subscribed, key=subscribed.get)
+    few = max((u for u, n in subscribed.items() if 0 < n <= 1000), key=subscribed.get, default=None)
     liker = (
-        User.objects.filter(pk__in=[u for u, n in subscribed_images.items() if n])
+        User.objects.filter(pk__in=[u for u, n in subscribed.items() if n])
         .annotate(n=Count("likes"))
         .order_by("-n")
         .first()
-    )
-    many = max(subscribed_images, key=subscribed_images.get)
-    few = max(
-        (u for u, n in subscribed_images.items() if 0 < n <= 1000),
-        key=subscribed_images.get,
-        default=None,
     )
     topic = Topic.objects.get(pk=max(topic_sizes, key=topic_sizes.get))
     poster = (
@@ -381,114 +268,122 @@ def run_engine(args) -> Result:
         .values_list("username", flat=True)
         .first()
     )
-    liked_count = Like.objects.filter(user=liker).count()
-    commented = listed_images().order_by("-comment_count", "-like_count").first()
+    return {
+        "liker": liker,
+        "liked": Like.objects.filter(user=liker).count(),
+        "many": (User.objects.get(pk=many), subscribed[many]),
+        "few": (User.objects.get(pk=few), subscribed[few]) if few and few != many else None,
+        "topic": topic,
+        "topic_size": topic_sizes[topic.pk],
+        "poster": poster,
+        "poster_size": listed_images().filter(owner__username=poster).count(),
+        "commented": listed_images().order_by("-comment_count", "-like_count").first(),
+    }
 
-    def people(pk):
-        return User.objects.get(pk=pk)
 
-    subscribers = {"many": people(many), "few": people(few) if few and few != many else None}
-    feeds = [
+def feed_cases(w: dict) -> list[tuple[str, dict, object]]:
+    """(name, /feed/ parameters, viewer) of each feed measured."""
+    liker = w["liker"]
+    cases = [
         ("recent", {"feed": "recent"}, liker),
         ("popular, day", {"feed": "popular", "window": "day"}, liker),
         ("popular, week", {"feed": "popular", "window": "week"}, liker),
         ("popular, all", {"feed": "popular"}, liker),
-        (
-            f"subscribed ({subscribed_images[many]} images)",
-            {"feed": "subscribed"},
-            subscribers["many"],
+    ]
+    for who in (w["many"], w["few"]):
+        if who:
+            cases.append((f"subscribed ({who[1]} images)", {"feed": "subscribed"}, who[0]))
+    topic, poster = w["topic"], w["poster"]
+    return cases + [
+        (f"liked ({w['liked']} likes)", {"feed": "liked"}, liker),
+        (f"topic ({w['topic_size']} images)", {"feed": "recent", "topic": topic.slug}, liker),
+        (f"user ({w['poster_size']} images)", {"feed": "recent", "user": poster}, liker),
+        *(
+            (f"search {word!r} ({count_search(word)} found)", {"feed": "recent", "q": word}, liker)
+            for word in (COMMON_WORD, RARE_WORD)
         ),
     ]
-    if subscribers["few"]:
-        feeds.append(
-            (
-                f"subscribed ({subscribed_images[few]} images)",
-                {"feed": "subscribed"},
-                subscribers["few"],
-            )
-        )
-    feeds += [
-        (f"liked ({liked_count} likes)", {"feed": "liked"}, liker),
-        (f"topic ({topic_sizes[topic.pk]} images)", {"feed": "recent", "topic": topic.slug}, liker),
-        (
-            f"user ({listed_images().filter(owner__username=poster).count()} images)",
-            {"feed": "recent", "user": poster},
-            liker,
-        ),
-        (
-            f"search {COMMON_WORD!r} ({count_search(COMMON_WORD)} found)",
-            {"feed": "recent", "q": COMMON_WORD},
-            liker,
-        ),
-        (
-            f"search {RARE_WORD!r} ({count_search(RARE_WORD)} found)",
-            {"feed": "recent", "q": RARE_WORD},
-            liker,
-        ),
-    ]
-    bench = Bench(args.requests)
-    clients = {}
 
-    def client_for(user):
-        if user.pk not in clients:
-            clients[user.pk] = bench.client(user)
-        return clients[user.pk]
 
-    print(f"[{connection.vendor}] measuring {len(feeds)} feeds", flush=True)
-    yardstick_before = yardstick_ms()
-    for label, params, viewer in feeds:
-        if problem := check_cursor(viewer, params):
-            print(f"[{connection.vendor}] {problem}", flush=True)
-            result.baseline.append(f"  WARNING: {problem}")
-        cursor, page, pages = cursor_for_page(viewer, params, args.page)
-        first_url = f"/feed/?{urlencode(params)}"
-        client = client_for(viewer)
-        if cursor:
-            deep_url = f"/feed/?{urlencode({**params, 'cursor': cursor})}"
-            first, deep = bench.measure(client, first_url, deep_url)
-        else:
-            [first], deep = bench.measure(client, first_url), None
-        result.feeds.append(FeedRow(label, first, deep, page, pages))
-
-    # Full pages.
-    anonymous = bench.client()
-    token = create_token(liker, "bench")[1]
-    api = bench.client(token=token)
-    recent_cursor, recent_page, _ = cursor_for_page(liker, {"feed": "recent"}, args.page)
-    detail = f"/images/{commented.pk}/"
-    rows = [
-        ("Explore, Recent (logged in)", client_for(liker), "/explore/?feed=recent", True, True),
-        ("home, visitor (Popular)", anonymous, "/", True, True),
-        ("topics list", client_for(liker), "/topics/", True, True),
-        (f"topic page {topic.slug}", client_for(liker), f"/topics/{topic.slug}/", True, True),
-        (f"profile {poster}", client_for(liker), f"/u/{poster}/", True, True),
+def page_cases(w: dict, api, anonymous, logged_in, deep_page: int) -> list[tuple]:
+    """(name, client, url, whether the p50 aim holds) of each full page
+    measured; every one has the query aim."""
+    topic, poster, commented = w["topic"], w["poster"], w["commented"]
+    cursor, page, _ = cursor_for_page(w["liker"], {"feed": "recent"}, deep_page)
+    return [
+        ("Explore, Recent (logged in)", logged_in, "/explore/?feed=recent", True),
+        ("home, visitor (Popular)", anonymous, "/", True),
+        ("topics list", logged_in, "/topics/", True),
+        (f"topic page {topic.slug}", logged_in, f"/topics/{topic.slug}/", True),
+        (f"profile {poster}", logged_in, f"/u/{poster}/", True),
         (
             f"image page ({commented.comment_count} comments, {commented.like_count} likes)",
-            client_for(liker),
-            detail,
-            True,
+            logged_in,
+            f"/images/{commented.pk}/",
             False,
         ),
-        ("API /api/v1/images/ page 1 (token)", api, "/api/v1/images/", True, True),
+        ("API /api/v1/images/ page 1 (token)", api, "/api/v1/images/", True),
         (
-            f"API /api/v1/images/ page {recent_page} (token)",
+            f"API /api/v1/images/ page {page} (token)",
             api,
-            f"/api/v1/images/?{urlencode({'cursor': recent_cursor})}",
-            True,
+            f"/api/v1/images/?{urlencode({'cursor': cursor})}",
             True,
         ),
     ]
-    for label, client, url, aim_queries, aim_ms in rows:
-        [timing] = bench.measure(client, url)
-        result.pages.append(PageRow(label, timing, aim_queries, aim_ms))
 
+
+def run_engine(args) -> dict:
+    setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from accounts.tokens import create_token
+    from gallery.permissions import listed_images
+
+    vendor = connection.vendor
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    migrated = time.perf_counter() - started
+    print(f"[{vendor}] migrate: {migrated:.1f} s", flush=True)
+    call_command(
+        "seed_demo", images=args.images, users=args.users, topics=args.topics, seed=args.seed
+    )
+    seeded = time.perf_counter() - started - migrated
+    settle(connection)
+    w = who_and_what()
+    liker = w["liker"]
+    result = {"engine": vendor, "warnings": [], "feeds": [], "pages": []}
+
+    clients = {}
+    cases = feed_cases(w)
+    print(f"[{vendor}] measuring {len(cases)} feeds", flush=True)
+    yardstick_before = yardstick_ms()
+    for name, params, viewer in cases:
+        if problem := check_cursor(viewer, params):
+            print(f"[{vendor}] {problem}", flush=True)
+            result["warnings"].append(problem)
+        cursor, page, _ = cursor_for_page(viewer, params, args.page)
+        client = clients.setdefault(viewer.pk, client_for(viewer))
+        urls = [f"/feed/?{urlencode(params)}"]
+        if cursor:
+            urls.append(f"/feed/?{urlencode({**params, 'cursor': cursor})}")
+        first, *deep = measure_urls(client, urls, args.requests)
+        result["feeds"].append(feed_row(name, first, deep[0] if deep else None, page))
+
+    anonymous = client_for()
+    api = client_for(token=create_token(liker, "bench")[1])
+    logged_in = clients.setdefault(liker.pk, client_for(liker))
+    for name, client, url, aim_ms in page_cases(w, api, anonymous, logged_in, args.page):
+        [cells] = measure_urls(client, [url], args.requests)
+        result["pages"].append(page_row(name, cells, aim_ms))
     yardstick_after = yardstick_ms()
-    result.screen = first_screen(bench, anonymous)
-    result.baseline += offset_baseline(args.requests)
-    result.facts = [
-        f"{connection.vendor} ({connection.display_name} {db_version(connection)}): "
-        f"{args.images} images ({public} public), {args.users} people, {args.topics} topics; "
-        f"migrate {migrated:.1f} s, seed_demo {seeded:.1f} s",
+
+    result["screen"] = first_screen(anonymous)
+    result["baseline_title"], result["baseline"] = offset_baseline(args.requests)
+    result["facts"] = [
+        f"{vendor} ({connection.display_name} {db_version(connection)}): "
+        f"{args.images} images ({listed_images().count()} public), {args.users} people, "
+        f"{args.topics} topics; migrate {migrated:.1f} s, seed_demo {seeded:.1f} s",
         f"server time in process (Django test Client), ms; {args.requests} requests a row "
         f"after 3 unmeasured; cpu = this process's CPU time (p50; on SQLite that is all the "
         f"work, on PostgreSQL the server's share is not in it); q = queries of one request; "
@@ -502,18 +397,6 @@ def run_engine(args) -> Result:
         "compare runs by it, this kind of machine changes speed from one minute to the next)",
     ]
     return result
-
-
-def yardstick_ms(rounds: int = 15) -> float:
-    """The p50 ms of a fixed piece of pure Python (no I/O, no database)."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        total = 0
-        for i in range(200_000):
-            total += i * i % 7
-        times.append((time.perf_counter() - start) * 1000)
-    return percentile(times, 50)
 
 
 def settle(connection) -> None:
@@ -549,42 +432,41 @@ def db_version(connection) -> str:
         return cursor.fetchone()[0]
 
 
-def first_screen(bench: Bench, client) -> dict:
+def first_screen(client) -> list[str]:
     """The Recent feed's first page as a visitor gets it, with its thumbnails."""
     from django.contrib.staticfiles import finders
 
     url = "/explore/?feed=recent"
-    html = bench.get(client, url)
+    html = get(client, url)
     text = html.decode()
     thumbs = re.findall(r'<img src="([^"]+/thumb\.webp)"', text)[:PAGE]
-    sizes = [len(bench.get(client, thumb)) for thumb in thumbs]
+    sizes = [len(get(client, thumb)) for thumb in thumbs]
     assets = re.findall(r'(?:href|src)="/static/([^"]+\.(?:css|js))"', text)
     assets.append("vendor/bootstrap-icons/fonts/bootstrap-icons.woff2")
     static = static_gzip = 0
     names = []
     for asset in assets:
-        path = finders.find(asset)
-        if not path:
+        if not (path := finders.find(asset)):
             continue
         data = Path(path).read_bytes()
         static += len(data)
         static_gzip += len(data) if asset.endswith("woff2") else len(gzip.compress(data))
         names.append(f"{Path(asset).name} {len(data) / 1024:.0f}")
-    return {
-        "url": url,
-        "html": len(html),
-        "html_gzip": len(gzip.compress(html)),
-        "tiles": len(sizes),
-        "thumbs": sum(sizes),
-        "largest": max(sizes, default=0),
-        "total": len(html) + sum(sizes),
-        "static": static,
-        "static_gzip": static_gzip,
-        "static_files": names,
-    }
+    total, largest = len(html) + sum(sizes), max(sizes, default=0)
+    misses = [f">{AIM_SCREEN_KB} KB"] if total > AIM_SCREEN_KB * 1024 else []
+    misses += [f"tile>{AIM_TILE_KB} KB"] if largest > AIM_TILE_KB * 1024 else []
+    return [
+        f"  First screen of the Recent feed ({url}, a visitor):",
+        f"    HTML {len(html) / 1024:.1f} KB ({len(gzip.compress(html)) / 1024:.1f} KB gzipped)"
+        f" + {len(sizes)} thumbnails {sum(sizes) / 1024:.1f} KB (largest {largest / 1024:.1f} KB,"
+        f" mean {sum(sizes) / max(1, len(sizes)) / 1024:.1f} KB) = {total / 1024:.1f} KB: "
+        + verdict(misses),
+        f"    not counted: static assets, cached after the first visit: {static / 1024:.0f} KB"
+        f" ({static_gzip / 1024:.0f} KB gzipped): " + ", ".join(names),
+    ]
 
 
-def offset_baseline(requests: int) -> list[str]:
+def offset_baseline(requests: int) -> tuple[str, list[dict]]:
     """The last page of the Recent feed: OFFSET (the seed app's way) against
     the keyset query gallery.pagination runs, the same rows and joins."""
     from gallery.feeds import RECENT
@@ -592,35 +474,45 @@ def offset_baseline(requests: int) -> list[str]:
     from gallery.permissions import listed_images
 
     images = listed_images().select_related("owner__profile", "topic").order_by(*RECENT)
-    total = images.count()
-    offset = (math.ceil(total / PAGE) - 1) * PAGE
+    offset = (math.ceil(images.count() / PAGE) - 1) * PAGE
     before = images[offset - 1]
     cursor = encode_cursor([before.created, before.id], RECENT, salt="recent")
-
-    def timed(run):
-        for _ in range(3):
-            run()
-        times = []
-        for _ in range(requests):
-            start = time.perf_counter()
-            run()
-            times.append((time.perf_counter() - start) * 1000)
-        return percentile(times, 50), percentile(times, 95)
-
-    offset_ms = timed(lambda: list(images[offset : offset + PAGE + 1]))
-    keyset_ms = timed(lambda: paginate(images, RECENT, cursor, salt="recent"))
-    first_ms = timed(lambda: paginate(images, RECENT, None, salt="recent"))
-    last_page = offset // PAGE + 1
-    return [
-        f"  Baseline, the rows of the Recent feed's last page (page {last_page}) alone "
-        f"(same joins, {PAGE + 1} rows, p50/p95 ms):",
-        f"    OFFSET {offset} LIMIT {PAGE + 1} (the seed app's paging):"
-        f" {offset_ms[0]:.2f} / {offset_ms[1]:.2f}",
-        f"    keyset cursor at the same page (the app):            "
-        f" {keyset_ms[0]:.2f} / {keyset_ms[1]:.2f}",
-        f"    keyset page 1:                                         "
-        f"{first_ms[0]:.2f} / {first_ms[1]:.2f}",
+    cases = [
+        (
+            f"OFFSET {offset} LIMIT {PAGE + 1} (the seed app's paging)",
+            lambda: list(images[offset : offset + PAGE + 1]),
+        ),
+        (
+            "keyset cursor at the same page (the app)",
+            lambda: paginate(images, RECENT, cursor, salt="recent"),
+        ),
+        ("keyset page 1", lambda: paginate(images, RECENT, None, salt="recent")),
     ]
+    rows = []
+    for name, run in cases:
+        timing = measure(run, requests)
+        rows.append({"way": name, "p50": timing.wall.p50, "p95": timing.wall.p95})
+        rows[-1]["cpu"] = timing.cpu.p50
+    title = (
+        f"  Baseline, the rows of the Recent feed's last page (page {offset // PAGE + 1}) alone"
+        f" (same joins, {PAGE + 1} rows), ms:"
+    )
+    return title, rows
+
+
+def print_result(result: dict) -> None:
+    print()
+    print("\n".join(result["facts"]))
+    print()
+    print_table(result["feeds"], FEED_COLUMNS)
+    print()
+    print_table(result["pages"], PAGE_COLUMNS)
+    print()
+    print("\n".join(result["screen"]))
+    print()
+    print_table(result["baseline"], BASELINE_COLUMNS, title=result["baseline_title"], indent="    ")
+    for warning in result["warnings"]:
+        print(f"  WARNING: {warning}")
 
 
 # --- fresh databases -----------------------------------------------------------------
@@ -636,12 +528,19 @@ def postgres_reachable() -> str | None:
     return None
 
 
-def run_child(engine: str, args, folder: Path) -> Result:
+def run_child(engine: str, args, folder: Path) -> dict:
     """Run one engine in its own process (settings read DATABASE_URL once)."""
     env = {
         **os.environ,
         "MEDIA_ROOT": str(folder / "media"),
+        # Measured as deployed: DEBUG off, which makes this a deployment that
+        # names its key, hosts and origins (atelier/settings.py); plain HTTP,
+        # as the in-process test client speaks.
         "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "testserver",
+        "CSRF_TRUSTED_ORIGINS": "http://testserver",
+        "ATELIER_HTTPS": "false",
         "PYTHONUNBUFFERED": "1",
     }
     database = None
@@ -653,17 +552,11 @@ def run_child(engine: str, args, folder: Path) -> Result:
         database = f"atelier_bench_{secrets.token_hex(4)}"
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE {database}")
-        base = POSTGRES_URL.rsplit("/", 1)[0]
-        env["DATABASE_URL"] = f"{base}/{database}"
+        env["DATABASE_URL"] = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{database}"
     out = folder / f"{engine}.json"
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        "--json",
-        str(out),
-        *child_args(args),
-    ]
+    options = ["images", "users", "topics", "seed", "requests", "page"]
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--json", str(out)]
+    command += [f"--{name}={getattr(args, name)}" for name in options]
     try:
         subprocess.run(command, env=env, check=True, cwd=ROOT)
     finally:
@@ -672,35 +565,7 @@ def run_child(engine: str, args, folder: Path) -> Result:
 
             with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-    return load_result(json.loads(out.read_text()))
-
-
-def child_args(args) -> list[str]:
-    return [
-        f"--images={args.images}",
-        f"--users={args.users}",
-        f"--topics={args.topics}",
-        f"--seed={args.seed}",
-        f"--requests={args.requests}",
-        f"--page={args.page}",
-    ]
-
-
-def load_result(data: dict) -> Result:
-    def timing(value):
-        return Timing(**value) if value else None
-
-    result = Result(engine=data["engine"], facts=data["facts"], screen=data["screen"])
-    result.baseline = data["baseline"]
-    result.feeds = [
-        FeedRow(row["label"], timing(row["first"]), timing(row["deep"]), row["page"], row["pages"])
-        for row in data["feeds"]
-    ]
-    result.pages = [
-        PageRow(row["label"], timing(row["timing"]), row["aim_queries"], row["aim_ms"])
-        for row in data["pages"]
-    ]
-    return result
+    return json.loads(out.read_text())
 
 
 def main(argv=None) -> int:
@@ -717,11 +582,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     if args.child:
-        result = run_engine(args)
-        Path(args.json).write_text(json.dumps(asdict(result)))
+        Path(args.json).write_text(json.dumps(run_engine(args)))
         return 0
-
-    from job_overhead import run_facts
 
     print("\n".join(run_facts()), flush=True)
     engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -737,12 +599,12 @@ def main(argv=None) -> int:
             results.append(run_child(engine, args, folder))
     for result in results:
         print_result(result)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\nwhole run {time.perf_counter() - started:.0f} s; load average after: {load}")
+    elapsed = time.perf_counter() - started
+    print(f"\nwhole run {elapsed:.0f} s; load average after: {load_average()}")
     for result in results:
-        rows = [row.misses() for row in result.feeds + result.pages]
-        missed = sum(1 for m in rows if m)
-        print(f"{result.engine}: aims met on {len(rows) - missed} of {len(rows)} rows")
+        rows = result["feeds"] + result["pages"]
+        met = sum(row["met"] for row in rows)
+        print(f"{result['engine']}: aims met on {met} of {len(rows)} rows")
     return 0
 
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, Column, measure, print_table, run_facts, yardstick_ms
+
 SIZES = (64, 512, 1024)
+LEVELS = (1, 3, 6, 9)  # zlib levels; Pillow's default is 6
 RECIPE = {
     "prompt": "a lighthouse at dawn, oil painting",
     "negative_prompt": "blurry",
@@ -45,13 +44,10 @@ def picture(side: int):
     return small.resize((side, side), Image.Resampling.BICUBIC)
 
 
-def median_ms(function, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+def png_bytes(image, level: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=level)
+    return buffer.getvalue()
 
 
 def main(argv=None) -> int:
@@ -63,34 +59,47 @@ def main(argv=None) -> int:
     from imaging.thumbhash import image_to_thumbhash
     from imaging.thumbnails import make_preview, make_thumbnail
 
-    steps = {
+    steps = {  # the cases: what the worker runs on each image
         "encode_png": lambda image: encode_png(image, RECIPE),
         "make_thumbnail": make_thumbnail,
         "image_to_thumbhash": image_to_thumbhash,
         "make_preview": make_preview,
     }
-    print(f"median of {args.repeat} runs, ms")
-    print(f"  {'side':>6}" + "".join(f"{name:>20}" for name in steps))
+    print("\n".join(run_facts()))
+    print(
+        f"the machine's speed: a fixed pure-Python loop takes {yardstick_ms():.1f} ms"
+        " (lower is faster; compare runs by it)"
+    )
+    print()
+
+    rows = []
     for side in SIZES:
         image = picture(side)
-        cells = "".join(
-            f"{median_ms(lambda s=step, im=image: s(im), args.repeat):>20.1f}"
-            for step in steps.values()
-        )
-        print(f"  {side:>6}{cells}")
+        row = {"side": side}
+        for name, step in steps.items():
+            row[name] = measure(lambda s=step, im=image: s(im), args.repeat, warmup=0).wall.p50
+        rows.append(row)
+    print_table(
+        rows,
+        [Column("side", align=">"), *(Column(name, fmt=".1f") for name in steps)],
+        title=f"p50 of {args.repeat} runs, ms",
+    )
 
-    side = SIZES[-1]
-    image = picture(side)
-    print(f"\nPNG at {side}×{side} by zlib level (Pillow's default is 6)")
-    print(f"  {'level':>6}{'ms':>10}{'KiB':>10}")
-    for level in (1, 3, 6, 9):
-        buffer = io.BytesIO()
-        ms = median_ms(
-            lambda lv=level: image.save(io.BytesIO(), format="PNG", compress_level=lv),
-            args.repeat,
-        )
-        image.save(buffer, format="PNG", compress_level=level)
-        print(f"  {level:>6}{ms:>10.1f}{len(buffer.getvalue()) / 1024:>10.0f}")
+    image = picture(SIZES[-1])
+    rows = [
+        {
+            "level": level,
+            "ms": measure(lambda lv=level: png_bytes(image, lv), args.repeat, warmup=0).wall.p50,
+            "KiB": len(png_bytes(image, level)) / 1024,
+        }
+        for level in LEVELS
+    ]
+    print()
+    print_table(
+        rows,
+        [Column("level", align=">"), Column("ms", fmt=".1f"), Column("KiB", fmt=".0f")],
+        title=f"PNG at {SIZES[-1]}×{SIZES[-1]} by zlib level (Pillow's default is 6)",
+    )
     return 0
 
 

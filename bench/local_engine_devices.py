@@ -34,21 +34,16 @@ It exits non-zero if any check fails.
 from __future__ import annotations
 
 import argparse
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
+import torch
+from harness import ROOT, Column, Stats, print_table, run_facts
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from studio.backends.base import Cancelled, GenerationRequest  # noqa: E402
-from studio.backends.diffusers_local import DiffusersBackend, pin_threads  # noqa: E402
+from studio.backends.base import Cancelled, GenerationRequest
+from studio.backends.diffusers_local import DiffusersBackend, pin_threads
 
 SAMPLERS = ("Euler a", "DPM++ 2M Karras")
 MAX_DRIFT = 3.0  # mean absolute difference from the CPU's float32 pixels, 0-255
@@ -106,7 +101,21 @@ class Engine:
         )
 
 
-def check_target(name: str, model: str, engine: Engine, reference, problems: list) -> list[str]:
+COLUMNS = [
+    Column("target", "pipeline / device / dtype"),
+    Column("run", "sampler or size", align="<"),
+    Column("first s", fmt=".2f"),
+    Column("gen s", fmt=".3f"),
+    Column("drift vs CPU", fmt=".2f"),
+    Column("ms/step", fmt=".1f"),
+    Column("cancel stops"),
+]
+NETWORK_COLUMNS = [Column("dtype"), Column("network", align="<"), Column("error", fmt=".2e")]
+
+
+def check_target(name: str, model: str, engine: Engine, reference, problems: list) -> list[dict]:
+    """The rows of one pipeline on one device/dtype: a row per sampler, then
+    the larger image; what fails a check goes into ``problems``."""
     label = f"{name} {engine.device} {engine.dtype}"
     rows = []
     for sampler in SAMPLERS:
@@ -123,7 +132,7 @@ def check_target(name: str, model: str, engine: Engine, reference, problems: lis
             problems.append(f"{label} {sampler}: no preview")
         if any(np.abs(a - b).max() > 0 for a, b in zip(first, pixels, strict=True)):
             problems.append(f"{label} {sampler}: the same request gave other pixels")
-        drift = "-"
+        drift = None
         if reference.get((name, sampler)) is None:
             reference[(name, sampler)] = pixels
         else:
@@ -131,12 +140,17 @@ def check_target(name: str, model: str, engine: Engine, reference, problems: lis
                 float(np.abs(a - b).mean())
                 for a, b in zip(reference[(name, sampler)], pixels, strict=True)
             ]
-            drift = f"{max(diffs):.2f}"
-            if max(diffs) > MAX_DRIFT:
-                problems.append(f"{label} {sampler}: pixels differ from the CPU's by {drift}")
+            drift = max(diffs)
+            if drift > MAX_DRIFT:
+                problems.append(f"{label} {sampler}: pixels differ from the CPU's by {drift:.2f}")
         rows.append(
-            f"  {label:<28} {sampler:<16} {load_seconds:7.2f} {statistics.median(timings):8.3f}"
-            f" {drift:>10}"
+            {
+                "target": label,
+                "run": sampler,
+                "first s": load_seconds,
+                "gen s": Stats.of(timings).p50,
+                "drift vs CPU": drift,
+            }
         )
     try:
         engine.generate(model, cancel_after=2, steps=20)
@@ -149,8 +163,13 @@ def check_target(name: str, model: str, engine: Engine, reference, problems: lis
     size = 512 if engine.device == "cuda" else 128
     _, (big, steps, _) = engine.generate(model, width=size, height=size, steps=20, n=1)
     rows.append(
-        f"  {label:<28} {f'{size}x{size}, 20 steps':<16} {'':>7} {big:8.3f}"
-        f"   {big / 20 * 1000:6.1f} ms/step; cancel stops: {cancelled}"
+        {
+            "target": label,
+            "run": f"{size}x{size}, 20 steps",
+            "gen s": big,
+            "ms/step": big / 20 * 1000,
+            "cancel stops": cancelled,
+        }
     )
     return rows
 
@@ -201,36 +220,43 @@ def main() -> int:
     parser.add_argument("--sdxl", default=str(ROOT / ".cache" / "tiny-sdxl-model-v1"))
     args = parser.parse_args()
     pin_threads(1)
-    print(f"command: {' '.join(sys.argv)}")
-    python = platform.python_version()
-    print(f"machine: {platform.platform()}, Python {python}, torch {torch.__version__}")
+    print("\n".join(run_facts(f", torch {torch.__version__}")))
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name(0)}")
     import diffusers
 
     print(f"diffusers {diffusers.__version__}; torch on 1 CPU thread")
-    print(
-        "\n  pipeline / device / dtype      sampler         first s   gen s    drift vs CPU"
-        "\n  (64x64, 4 steps, 2 images; first = loading included; gen = median of 5;"
-        " drift = mean |pixel diff|, 0-255)"
-    )
     problems: list[str] = []
     reference: dict = {}
+    rows = []
     for name, model in (("sd", args.sd), ("sdxl", args.sdxl)):
         if not Path(model).is_dir():
             print(f"  {name}: no tiny pipeline at {model} (manage.py build_tiny_model)")
             problems.append(f"{name}: missing")
             continue
         for device, dtype in targets():
-            for row in check_target(name, model, Engine(device, dtype), reference, problems):
-                print(row, flush=True)
+            print(f"  [{name} {device} {dtype}]", flush=True)
+            rows += check_target(name, model, Engine(device, dtype), reference, problems)
+    print()
+    print_table(
+        rows,
+        COLUMNS,
+        title="64x64, 4 steps, 2 images unless said; first = loading included; gen = median of"
+        " 5; drift = mean |pixel diff| from the CPU's float32, 0-255",
+    )
     if torch.cuda.is_available() and Path(args.sd).is_dir():
-        print("\n  each network of the sd pipeline vs CUDA float32, same inputs (relative error)")
+        rows = []
         for dtype in ("float16", "bfloat16"):
             for network, error in network_agreement(args.sd, dtype).items():
-                print(f"  {dtype:<10} {network:<18} {error:.2e}")
+                rows.append({"dtype": dtype, "network": network, "error": error})
                 if error > MAX_NETWORK_ERROR[dtype]:
                     problems.append(f"{dtype} {network}: relative error {error:.2e}")
+        print()
+        print_table(
+            rows,
+            NETWORK_COLUMNS,
+            title="each network of the sd pipeline vs CUDA float32, same inputs (relative error)",
+        )
     print()
     for problem in problems:
         print(f"FAILED: {problem}")

@@ -25,7 +25,8 @@ import tempfile
 import zlib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, Column, print_table, run_facts
+
 MB = 1 << 20
 
 # name, file maker, uploads at once
@@ -131,6 +132,7 @@ def run_case(path: str, at_once: int) -> dict:
                 results.append(f"500: {type(error).__name__}")
 
     before, maxrss_before = rss(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sampled[0] = before  # an upload refused before the sampler's first look grew nothing
     sampler = threading.Thread(target=sample)
     sampler.start()
     threads = [threading.Thread(target=one, args=(n,)) for n in range(at_once)]
@@ -158,13 +160,47 @@ def run_case(path: str, at_once: int) -> dict:
 
 # --- The table -----------------------------------------------------------------------------
 
+COLUMNS = [
+    Column("case"),
+    Column("file KB", fmt=".0f"),
+    Column("decoded MB", fmt=".0f"),
+    Column("at once"),
+    Column("peak Δ MB", fmt=".0f"),
+    Column("per upload"),
+    Column("held after MB", fmt=".0f"),
+    Column("outcome", align="<"),
+]
+
+
+def run_in_process(folder: Path, template: Path, number: int, path: Path, at_once: int) -> dict:
+    """One case in a fresh process, on a copy of the migrated database."""
+    case_dir = folder / f"case{number}"
+    case_dir.mkdir()
+    shutil.copy(template, case_dir / "db.sqlite3")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "atelier.settings",
+        "DATABASE_URL": f"sqlite:///{case_dir / 'db.sqlite3'}",
+        "ATELIER_VAR_DIR": str(case_dir),
+    }
+    answer = subprocess.run(
+        [sys.executable, __file__, "--case", str(path), str(at_once)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if answer.returncode:
+        sys.exit(f"case {number}: failed\n{answer.stderr[-3000:]}")
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
 
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--case":
-        sys.path.insert(0, str(ROOT))  # this tree's code, whatever else is installed
         print(json.dumps(run_case(sys.argv[2], int(sys.argv[3]))))
         return 0
 
+    print("\n".join(run_facts()), flush=True)
     folder = Path(tempfile.mkdtemp(prefix="atelier-upload-memory-"))
     try:
         files = {}
@@ -173,52 +209,39 @@ def main() -> int:
                 files[maker] = folder / f"{maker}.bin"
                 files[maker].write_bytes(globals()[maker]())
         template = folder / "template.sqlite3"
-        base_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "atelier.settings"}
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v", "0"],
             cwd=ROOT,
             env={
-                **base_env,
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "atelier.settings",
                 "DATABASE_URL": f"sqlite:///{template}",
                 "ATELIER_VAR_DIR": str(folder),
             },
             check=True,
         )
-        print(
-            f"{'case':<22} {'file':>8} {'decoded':>8} {'at once':>7} {'peak Δ':>8} "
-            f"{'per upload':>10} {'held after':>10}  outcome"
-        )
+        rows = []
         for number, (name, maker, at_once) in enumerate(CASES):
-            case_dir = folder / f"case{number}"
-            case_dir.mkdir()
-            shutil.copy(template, case_dir / "db.sqlite3")
-            env = {
-                **base_env,
-                "DATABASE_URL": f"sqlite:///{case_dir / 'db.sqlite3'}",
-                "ATELIER_VAR_DIR": str(case_dir),
-            }
-            answer = subprocess.run(
-                [sys.executable, __file__, "--case", str(files[maker]), str(at_once)],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            if answer.returncode:
-                sys.exit(f"{name}: the case failed\n{answer.stderr[-3000:]}")
-            row = json.loads(answer.stdout.strip().splitlines()[-1])
+            print(f"  [{number + 1}/{len(CASES)}] {name}, {at_once} at once", flush=True)
+            row = run_in_process(folder, template, number, files[maker], at_once)
             per_upload = row["peak"] / at_once / row["decoded"]
-            per_upload = (
-                f"{per_upload:.2f}x" if row["outcome"] == "stored" and row["decoded"] >= MB else "-"
-            )
-            print(
-                f"{name:<22} {files[maker].stat().st_size / 1024:>6.0f}KB "
-                f"{row['decoded'] / MB:>6.0f}MB {at_once:>7} {row['peak'] / MB:>6.0f}MB "
-                f"{per_upload:>10} {row['held'] / MB:>8.0f}MB  {row['outcome'][:70]}",
-                flush=True,
+            stored = row["outcome"] == "stored" and row["decoded"] >= MB
+            rows.append(
+                {
+                    "case": name,
+                    "file KB": files[maker].stat().st_size / 1024,
+                    "decoded MB": row["decoded"] / MB,
+                    "at once": at_once,
+                    "peak Δ MB": row["peak"] / MB,
+                    "per upload": f"{per_upload:.2f}x" if stored else None,
+                    "held after MB": row["held"] / MB,
+                    "outcome": row["outcome"][:70],
+                }
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    print()
+    print_table(rows, COLUMNS, indent="")
     return 0
 
 

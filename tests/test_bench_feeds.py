@@ -31,6 +31,8 @@ def test_the_feeds_bench_prints_every_row_and_baseline(tmp_path):
         "  API /api/v1/images/ page 1 (token)",
         "First screen of the Recent feed",
         "Baseline, the rows of the Recent feed's last page",
+        "OFFSET ",
+        "keyset cursor at the same page (the app)",
         "the machine's speed: a fixed pure-Python loop took ",
         "sqlite: aims met on ",
     ]:
