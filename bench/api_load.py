@@ -12,7 +12,7 @@ all come from 127.0.0.1); the per-person cap on queued jobs
 It makes one person and one API token per client and then runs two phases on
 the same stack: a baseline with 1 client for --baseline-seconds (10 s), then
 --clients (50) clients for --seconds (60 s), started over --ramp (2 s). Each
-client is a thread with its own httpx connection (kept alive) and behaves as
+client is a thread with its own httpx2 connection (kept alive) and behaves as
 an API script would: it submits a generation (64×64, 4 steps, one image),
 polls GET /api/v1/generations/{id}/ until the job is done, waiting between
 looks what the answer's Retry-After says (the work ahead of the job, 1-10 s;
@@ -95,14 +95,14 @@ class Client(threading.Thread):
     """One person's API script: submit, poll until done, submit again."""
 
     def __init__(self, url: str, token: str, phase: Phase, args, delay: float, connected):
-        import httpx
+        import httpx2
 
         super().__init__(daemon=True)
-        self.http = httpx.Client(
+        self.http = httpx2.Client(
             base_url=url,
             timeout=30,
             headers={"Authorization": f"Token {token}"},
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            limits=httpx2.Limits(max_connections=1, max_keepalive_connections=1),
         )
         self.phase, self.args = phase, args
         self.delay, self.connected = delay, connected
@@ -110,12 +110,12 @@ class Client(threading.Thread):
 
     def request(self, method: str, path: str, **kwargs):
         """The answer and its latency in ms; None (an error counted) on failure."""
-        import httpx
+        import httpx2
 
         started = time.perf_counter()
         try:
             answer = self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             self.phase.error(f"{method} {path}: {type(exc).__name__}: {exc}")
             return None, 0.0
         took = (time.perf_counter() - started) * 1000
@@ -288,9 +288,9 @@ def run_phase(stack, tokens: list[str], phase: Phase, args) -> Phase:
 
 def warm_up(stack, token: str) -> None:
     """Load the pipeline in the worker and touch both web processes."""
-    import httpx
+    import httpx2
 
-    with httpx.Client(base_url=stack.url, timeout=60) as http:
+    with httpx2.Client(base_url=stack.url, timeout=60) as http:
         http.headers["Authorization"] = f"Token {token}"
         for _ in range(2):
             answer = http.post("/api/v1/generations/", json={**BODY, "seed": 0})
@@ -302,7 +302,7 @@ def warm_up(stack, token: str) -> None:
                     raise SystemExit("the warm-up job did not finish in 120 s")
                 time.sleep(0.1)
     for _ in range(8):  # new connections spread over the gunicorn processes
-        httpx.get(stack.url + "/healthz", timeout=10)
+        httpx2.get(stack.url + "/healthz", timeout=10)
 
 
 def settle(stack) -> None:

@@ -269,7 +269,7 @@ class Poller(threading.Thread):
 def run_clients(stack, token: str, poller: Poller, preset: str, concurrency: int, jobs: int):
     """``concurrency`` clients, each submitting a job and waiting for it, until
     ``jobs`` are done; their ids."""
-    import httpx
+    import httpx2
 
     counter = itertools.count()
     counter_lock = threading.Lock()
@@ -277,7 +277,7 @@ def run_clients(stack, token: str, poller: Poller, preset: str, concurrency: int
     errors: list[str] = []
 
     def client(number: int) -> None:
-        with httpx.Client(
+        with httpx2.Client(
             base_url=stack.url, timeout=30, headers={"Authorization": f"Token {token}"}
         ) as http:
             while True:

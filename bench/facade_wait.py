@@ -61,17 +61,17 @@ def web_threads(stack) -> int:
 
 
 def probe(stack, phase: Phase, seconds: float, answers: list) -> Phase:
-    import httpx
+    import httpx2
 
     before = len(answers)
     end = time.monotonic() + seconds
-    with httpx.Client(base_url=stack.url, timeout=30) as client:
+    with httpx2.Client(base_url=stack.url, timeout=30) as client:
         while time.monotonic() < end:
             for path in PAGES:
                 began = time.perf_counter()
                 try:
                     ok = client.get(path).status_code == 200
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     ok = False
                 phase.latency_ms[path].append((time.perf_counter() - began) * 1000)
                 phase.errors += not ok
@@ -118,7 +118,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     setup_django()
-    import httpx
+    import httpx2
 
     from tests.stack import Stack, api_client, wait_for
 
@@ -151,12 +151,12 @@ def main(argv=None) -> int:
         phases = [probe(stack, Phase("no waiters"), args.seconds, answers)]
 
         def txt2img():
-            with httpx.Client(base_url=stack.url, timeout=600) as client:
+            with httpx2.Client(base_url=stack.url, timeout=600) as client:
                 try:
                     answers.append(
                         client.post("/sdapi/v1/txt2img", json=body, headers=auth).status_code
                     )
-                except httpx.HTTPError as exc:
+                except httpx2.HTTPError as exc:
                     answers.append(repr(exc))
 
         waiters = [threading.Thread(target=txt2img) for _ in range(args.waiters)]

@@ -208,7 +208,7 @@ def setup_django() -> None:
     import django
 
     django.setup()
-    for noisy in ("httpx", "websockets", "werkzeug"):  # not one line per request
+    for noisy in ("httpx2", "websockets", "werkzeug"):  # not one line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

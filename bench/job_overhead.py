@@ -112,12 +112,12 @@ class Client:
     """
 
     def __init__(self, stack, username: str, *, wait: str, poll_interval: float):
-        import httpx
+        import httpx2
 
         from tests.stack import Browser
 
         Browser(stack).signup(username, PASSWORD)
-        self.http = httpx.Client(base_url=stack.url, timeout=30)
+        self.http = httpx2.Client(base_url=stack.url, timeout=30)
         answer = self.http.post(
             "/api/v1/auth/token/", json={"username": username, "password": PASSWORD}
         )
