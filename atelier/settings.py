@@ -167,6 +167,8 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# How long a presigned S3 URL opens its file, handed out after the permission check.
+ATELIER_S3_URL_SECONDS = env_int("ATELIER_S3_URL_SECONDS", 300)
 if env("AWS_STORAGE_BUCKET_NAME"):
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -175,6 +177,8 @@ if env("AWS_STORAGE_BUCKET_NAME"):
             "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
             "default_acl": "private",
             "querystring_auth": True,
+            "querystring_expire": ATELIER_S3_URL_SECONDS,
+            "signature_version": "s3v4",
         },
     }
 STORAGES = {

@@ -20,8 +20,7 @@ PUBLIC_CACHE = "public, max-age=3600, s-maxage=60"
 
 def file_response(name: str, content_type: str, *, attachment_name=None, private=True):
     if not is_local(default_storage):
-        # S3 and friends: a short-lived signed URL, never a public one.
-        return HttpResponseRedirect(default_storage.url(name))
+        return _signed_redirect(name, content_type, attachment_name)
     if settings.ATELIER_ACCEL_REDIRECT:
         response = _handed_to_nginx(name, content_type, attachment_name)
     else:
@@ -33,6 +32,21 @@ def file_response(name: str, content_type: str, *, attachment_name=None, private
         )
     response["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _signed_redirect(name: str, content_type: str, attachment_name) -> HttpResponse:
+    """S3 and friends: a redirect to a presigned URL that opens the object for
+    ATELIER_S3_URL_SECONDS, never a public one; the object is private in the
+    bucket. The browser may keep the redirect (and so reuse the URL whose
+    picture it has cached) for half that time, and no shared cache may."""
+    parameters = {"ResponseContentType": content_type}
+    if attachment_name is not None:
+        parameters["ResponseContentDisposition"] = content_disposition_header(
+            True, attachment_name
+        )
+    response = HttpResponseRedirect(default_storage.url(name, parameters=parameters))
+    response["Cache-Control"] = f"private, max-age={settings.ATELIER_S3_URL_SECONDS // 2}"
     return response
 
 

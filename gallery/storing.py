@@ -103,5 +103,5 @@ def _remove(names):
     for name in names:
         try:
             default_storage.delete(name)
-        except OSError:
+        except Exception:  # OSError on disk, botocore's errors on S3: logged, never raised
             log.exception("could not delete %s from storage", name)

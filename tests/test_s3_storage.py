@@ -1,0 +1,113 @@
+"""Files on S3-compatible storage (AWS_STORAGE_BUCKET_NAME), against a local
+S3 server the test starts itself (moto's server mode): objects are private,
+opened only through a short-lived presigned URL handed out after the
+permission check, and deleting an image removes its objects."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+from django.test import Client
+
+from gallery.storing import delete_image
+
+boto3 = pytest.importorskip("boto3", reason="the s3 extra (django-storages[s3]) is not installed")
+moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed")
+
+BUCKET = "atelier-test"
+KEYS = {"access_key": "testing-key", "secret_key": "testing-secret"}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_endpoint, settings):
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=KEYS["access_key"],
+        aws_secret_access_key=KEYS["secret_key"],
+    )
+    client.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": s3_endpoint,
+                "region_name": "us-east-1",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": settings.ATELIER_S3_URL_SECONDS,
+                "signature_version": "s3v4",
+                **KEYS,
+            },
+        },
+    }
+    yield client
+    objects = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    for item in objects:
+        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=BUCKET)
+
+
+def keys(client) -> set[str]:
+    return {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+def test_an_image_and_its_thumbnail_are_stored_as_private_objects(owner, make_image, bucket):
+    image = make_image(owner)
+    assert keys(bucket) == {image.file.name, image.thumbnail.name}
+    unsigned = f"{bucket.meta.endpoint_url}/{BUCKET}/{image.file.name}"
+    assert httpx2.get(unsigned).status_code == 403
+
+
+def test_the_owner_is_sent_to_a_short_lived_url_that_opens_the_file(
+    owner, owner_client, make_image, bucket, settings
+):
+    image = make_image(owner)
+    response = owner_client.get(f"/images/{image.pk}/file")
+    assert response.status_code == 302
+    assert response["Cache-Control"] == f"private, max-age={settings.ATELIER_S3_URL_SECONDS // 2}"
+    query = parse_qs(urlsplit(response.url).query)
+    assert query["X-Amz-Expires"] == [str(settings.ATELIER_S3_URL_SECONDS)]
+    opened = httpx2.get(response.url)
+    assert opened.status_code == 200
+    assert opened.content == bucket.get_object(Bucket=BUCKET, Key=image.file.name)["Body"].read()
+    assert opened.headers["content-type"] == "image/png"
+
+
+def test_a_download_url_names_the_file(owner, owner_client, make_image, bucket):
+    image = make_image(owner)
+    response = owner_client.get(f"/images/{image.pk}/download")
+    assert response.status_code == 302
+    opened = httpx2.get(response.url)
+    assert opened.status_code == 200
+    assert opened.headers["content-disposition"].startswith("attachment;")
+
+
+def test_nobody_else_is_handed_a_url_for_a_private_image(owner, other_client, make_image, bucket):
+    image = make_image(owner)
+    for path in ("file", "download", "thumb.webp"):
+        response = other_client.get(f"/images/{image.pk}/{path}")
+        assert response.status_code == 404
+    assert Client().get(f"/images/{image.pk}/file").status_code == 302  # to log in
+    assert Client().get(f"/images/{image.pk}/file").url.startswith("/accounts/login/")
+
+
+def test_deleting_an_image_removes_its_objects(
+    owner, make_image, bucket, django_capture_on_commit_callbacks
+):
+    kept, deleted = make_image(owner), make_image(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_image(deleted)
+    assert keys(bucket) == {kept.file.name, kept.thumbnail.name}
