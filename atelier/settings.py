@@ -314,7 +314,7 @@ HF_TOKEN = env("HF_TOKEN")
 # Presets may override URLs per model in their options; secrets live only here.
 ATELIER_ENGINE_MAX_RETRY_SECONDS = env_int("ATELIER_ENGINE_MAX_RETRY_SECONDS", 300)
 ATELIER_ENGINES = {
-    "diffusers": {},
+    "diffusers": {"models_dir": str(ATELIER_MODELS_DIR)},
     "huggingface": {
         "token": HF_TOKEN,
         "provider": env("ATELIER_HF_PROVIDER", "hf-inference"),

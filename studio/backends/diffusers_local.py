@@ -37,6 +37,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from diffusers import (
@@ -57,7 +58,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .latent_preview import latents_to_preview
+from .latent_preview import decode_preview, latents_to_preview, load_tiny_decoder
 from .model_download import explain_hub_error, fetch_model, locate, redact
 from .samplers import canonical_sampler, make_scheduler, sampler_names
 
@@ -71,7 +72,7 @@ def pin_threads(n: int) -> None:
 
 
 def create_backend(config: dict | None = None) -> DiffusersBackend:
-    return DiffusersBackend()
+    return DiffusersBackend(models_dir=(config or {}).get("models_dir"))
 
 
 def is_configured(config: dict | None = None) -> bool:
@@ -82,8 +83,21 @@ def is_configured(config: dict | None = None) -> bool:
 class DiffusersBackend:
     name = "diffusers"
 
-    def __init__(self, cache: PipelineCache | None = None):
+    def __init__(self, cache: PipelineCache | None = None, models_dir: str | None = None):
         self.cache = cache or PipelineCache()
+        self.models_dir = Path(models_dir) if models_dir else None
+        self._tiny_decoders = {}
+
+    def tiny_decoder(self, sdxl: bool, device: str, dtype: torch.dtype):
+        """TAESD for the live preview (latent_preview), loaded once a process;
+        None while its weights are not here, looked for again on the next job."""
+        key = (sdxl, device, dtype)
+        if key not in self._tiny_decoders:
+            decoder = load_tiny_decoder(sdxl, self.models_dir, device, dtype)
+            if decoder is None:
+                return None
+            self._tiny_decoders[key] = decoder
+        return self._tiny_decoders[key]
 
     def models(self) -> list[str]:
         """Pipelines usable without a download: loaded ones and those in the hub cache."""
@@ -104,7 +118,8 @@ class DiffusersBackend:
             if should_cancel():
                 raise Cancelled()
             pipe = configure(loaded, request)
-            images = run(pipe, request, loaded.sdxl, on_progress, should_cancel)
+            decoder = self.tiny_decoder(loaded.sdxl, device, dtype)
+            images = run(pipe, request, loaded.sdxl, on_progress, should_cancel, decoder)
         return [
             GeneratedImage(image, seed) for image, seed in zip(images, request.seeds(), strict=True)
         ]
@@ -390,10 +405,17 @@ def configure(loaded: LoadedPipeline, request: GenerationRequest):
 class StepReporter:
     """The pipeline's ``callback_on_step_end``: progress, previews, cancellation."""
 
-    def __init__(self, on_progress: ProgressCallback, should_cancel: CancelCheck, sdxl: bool):
+    def __init__(
+        self,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+        sdxl: bool,
+        tiny_decoder=None,
+    ):
         self.on_progress = on_progress
         self.should_cancel = should_cancel
         self.sdxl = sdxl
+        self.tiny_decoder = tiny_decoder
         self.cancelled = False
         self._last_preview = float("-inf")
 
@@ -422,6 +444,8 @@ class StepReporter:
         if not final and now - self._last_preview < PREVIEW_INTERVAL:
             return None
         self._last_preview = now
+        if self.tiny_decoder is not None:
+            return decode_preview(self.tiny_decoder, latents)
         return latents_to_preview(latents, sdxl=self.sdxl)
 
 
@@ -431,9 +455,10 @@ def run(
     sdxl: bool,
     on_progress: ProgressCallback,
     should_cancel: CancelCheck,
+    tiny_decoder=None,
 ) -> list[Image.Image]:
     generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in request.seeds()]
-    reporter = StepReporter(on_progress, should_cancel, sdxl)
+    reporter = StepReporter(on_progress, should_cancel, sdxl, tiny_decoder)
     try:
         output = pipe(
             latents=initial_noise(pipe, request, generators),
