@@ -56,7 +56,6 @@ def run_job(job_id: str) -> None:
     tracker = JobTracker(job, hide)
     tracker.start()
     try:
-        backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         request = build_request(job.request, preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(
@@ -64,7 +63,8 @@ def run_job(job_id: str) -> None:
                 "`python manage.py build_tiny_model` (make run does it for you), or pick "
                 "another model."
             )
-        prepare_model(preset, tracker)
+        prepare_model(preset, tracker)  # before the engine loads (torch): a quick "no"
+        backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         started = time.perf_counter()
         results = backend.generate(request, tracker.report, tracker.should_cancel)
         compute_seconds = time.perf_counter() - started
