@@ -105,6 +105,7 @@ class ModelStatus:
     last_used: object = None
     usable: bool = True
     hub: bool = False  # a hub model: it can be downloaded, cancelled, deleted
+    for_job: bool = False  # downloading for a generation (the job's cancel stops it)
 
     @property
     def key(self) -> str:
@@ -180,8 +181,21 @@ def statuses(presets=None, *, reachable: bool | None = None) -> list[ModelStatus
         .annotate(last=Max("created"))
     )
     found = [status_of(p, reachable=reachable) for p in presets]
+    jobs_downloading = dict(
+        GenerationJob.objects.filter(
+            status=GenerationJob.Status.RUNNING,
+            phase="downloading",
+            model__in=[s.key for s in found if s.hub and s.state != INSTALLED],
+        ).values_list("model", "progress")
+    )
     for status in found:
         status.last_used = last.get(status.key)
+        if status.key in jobs_downloading and status.state != DOWNLOADING:
+            # A job's worker is fetching it: its share done, in bytes where the size is known.
+            status.state, status.usable, status.for_job = DOWNLOADING, True, True
+            if status.download_size:
+                status.total = status.download_size
+                status.done = int(jobs_downloading[status.key] * status.download_size)
     return found
 
 

@@ -160,3 +160,17 @@ def test_visitors_are_sent_to_log_in(client, db):
 
 def test_the_navbar_links_to_the_models_page(owner_client):
     assert 'href="/models/"' in owner_client.get("/generate/").text
+
+
+def test_a_download_by_a_job_shows_on_the_page(staff_client, owner, hub, hub_preset):
+    from studio.model_status import remember_download_size
+    from studio.tests.test_job_page import make_job
+
+    remember_download_size(REPO_ID, False, 8_600_000)
+    make_job(owner, status="running", phase="downloading", progress=0.5).__class__.objects.update(
+        model="tiny-hub"
+    )
+
+    shown = row(staff_client.get("/models/").text, "tiny-hub")
+    assert 'data-state="downloading"' in shown and "4.3 / 8.6 MB" in shown
+    assert "Downloading for a generation" in shown and "Cancel download" not in shown
