@@ -72,12 +72,12 @@ def hub_reachable() -> bool:
 
 
 def _ask_hub(endpoint: str) -> bool:
-    import httpx
+    import httpx2  # what huggingface_hub itself talks to the hub with
 
     started = time.monotonic()
     try:
-        httpx.head(endpoint, timeout=HUB_CHECK_TIMEOUT)
-    except httpx.HTTPError as error:
+        httpx2.head(endpoint, timeout=HUB_CHECK_TIMEOUT)
+    except httpx2.HTTPError as error:
         log.info("the model hub %s cannot be reached: %s", endpoint, error)
         return False
     log.debug("the model hub answered in %.2f s", time.monotonic() - started)
