@@ -47,8 +47,9 @@ def _staff_action(action):
             raise PermissionDenied("Only staff manage models.")
         preset = get_object_or_404(ModelPreset, key=key)
         outcome = action(request, preset)
-        if request.htmx:
-            return render(request, "studio/_models_list.html", _context(request))
+        if request.htmx:  # the list again, and the outcome in the page's messages
+            context = {**_context(request), "outcome": outcome}
+            return render(request, "studio/_models_list.html", context)
         (messages.success if outcome.ok else messages.error)(request, outcome.message)
         return redirect("studio:models")
 

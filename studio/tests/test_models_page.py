@@ -174,3 +174,15 @@ def test_a_download_by_a_job_shows_on_the_page(staff_client, owner, hub, hub_pre
     shown = row(staff_client.get("/models/").text, "tiny-hub")
     assert 'data-state="downloading"' in shown and "4.3 / 8.6 MB" in shown
     assert "Downloading for a generation" in shown and "Cancel download" not in shown
+
+
+def test_an_action_from_the_page_answers_htmx_with_the_list_and_its_outcome(
+    staff_client, hub, hub_preset
+):
+    response = staff_client.post(
+        "/models/tiny-hub/enable/", {"enabled": "0"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert 'id="models-list"' in response.text and "disabled" in row(response.text, "tiny-hub")
+    assert 'hx-swap-oob="true"' in response.text
+    assert "Tiny from the hub is disabled: it is no longer offered." in response.text
