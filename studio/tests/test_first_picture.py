@@ -198,3 +198,8 @@ def test_a_download_is_shown_from_the_first_report_and_no_path_ever(
             assert "Loading Tiny test model (random weights, offline)" in phases
         assert not any(str(tiny_settings.ATELIER_TINY_MODEL_PATH) in s for s in shown)
         assert not any("hf-home" in s for s in shown)
+
+
+def test_staff_are_offered_to_download_models_ahead(staff_client, owner_client, tiny_settings):
+    assert "Download or manage models" in staff_client.get("/generate/").text
+    assert "Download or manage models" not in owner_client.get("/generate/").text
