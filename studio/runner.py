@@ -20,7 +20,10 @@ from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
 
 from .backends import get_backend
-from .backends.base import BackendError, Cancelled, GenerationRequest, Progress
+from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
+from .download_speed import DownloadSpeed
+from .job_errors import hide_paths, split_error, unreachable
+from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, resolve_model_id
 
@@ -49,17 +52,19 @@ def run_job(job_id: str) -> None:
     if preset is None:
         finish(job, Status.FAILED, error=f"The model preset '{job.model}' no longer exists.")
         return
-    tracker = JobTracker(job)
+    hide = hidden_paths(preset)
+    tracker = JobTracker(job, hide)
     tracker.start()
     try:
-        backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         request = build_request(job.request, preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
-            raise BackendError(
+            raise ModelUnavailable(
                 "The tiny test model is not built on this machine yet. Run "
                 "`python manage.py build_tiny_model` (make run does it for you), or pick "
                 "another model."
             )
+        prepare_model(preset, tracker)  # before the engine loads (torch): a quick "no"
+        backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         started = time.perf_counter()
         results = backend.generate(request, tracker.report, tracker.should_cancel)
         compute_seconds = time.perf_counter() - started
@@ -72,7 +77,10 @@ def run_job(job_id: str) -> None:
     except Cancelled:
         finish(job, Status.CANCELLED)
     except BackendError as exc:
-        finish(job, Status.FAILED, error=exc.message)
+        error, details = split_error(exc, preset.label, hide)
+        if details:
+            log.warning("generation job %s failed: %s", job.pk, details)
+        finish(job, Status.FAILED, error=error, error_details=details)
     except Exception as exc:
         log.exception("generation job %s failed", job.pk)
         finish(
@@ -83,6 +91,37 @@ def run_job(job_id: str) -> None:
         )
     finally:
         tracker.stop()
+
+
+def hidden_paths(preset: ModelPreset) -> dict[str, str]:
+    """The server path of a model on this machine, and the name people see instead."""
+    model_id = resolve_model_id(preset.model_id)
+    if preset.backend == "diffusers" and (preset.model_id == TINY_MODEL or "/" in model_id):
+        if Path(model_id).is_absolute() or model_id.startswith((".", "~")):
+            return {model_id: preset.label}
+    return {}
+
+
+def prepare_model(preset: ModelPreset, tracker) -> None:
+    """Before the engine starts: fail at once for a model that cannot be fetched
+    (the hub is away: asked once a minute, never a long wait), and say from the
+    first second that a model is being downloaded."""
+    if preset.backend != "diffusers":
+        return
+    status = status_of(preset)
+    if status.state == INSTALLED:
+        return
+    if status.hub and not status.usable:
+        raise unreachable(preset.label, resolve_model_id(preset.model_id))
+    if status.hub:
+        size = f" ({status.download_size_text})" if status.download_size else ""
+        tracker.report(
+            Progress(
+                phase="downloading",
+                message=f"Downloading {preset.label}{size} — it is not installed yet, "
+                "so the first picture with it waits for the download",
+            )
+        )
 
 
 def claim(job_id: str):
@@ -152,11 +191,12 @@ def save_result(job, index, picture, recipe):
     )
 
 
-def finish(job, status, *, error="", compute_seconds=None):
+def finish(job, status, *, error="", error_details="", compute_seconds=None):
     fields = {
         "status": status,
         "finished": timezone.now(),
         "error": error,
+        "error_details": error_details,
         "phase": "",
         "message": "",
     }
@@ -170,8 +210,10 @@ class JobTracker:
     """Writes progress and heartbeats to the job row, and answers whether the
     job was cancelled. Writes are throttled: the engine calls back every step."""
 
-    def __init__(self, job):
+    def __init__(self, job, hide: dict[str, str] | None = None):
         self.job = job
+        self.hide = hide or {}  # server paths, and the names people see instead
+        self._download = DownloadSpeed()
         self.preview_name = f"previews/{job.pk}.webp"
         self._last_write = 0.0
         self._last_phase = ""
@@ -206,9 +248,12 @@ class JobTracker:
             return
         self._last_write = now
         self._last_phase = progress.phase
+        message = hide_paths(progress.message, self.hide)
+        if progress.phase == "downloading" and progress.total:
+            message = self._download.describe(progress.step, progress.total)
         fields = {
             "phase": progress.phase,
-            "message": progress.message[:300],
+            "message": message[:300],
             "step": progress.step if progress.phase == "sampling" else 0,
             "total_steps": progress.total if progress.phase == "sampling" else 0,
             "heartbeat": timezone.now(),
