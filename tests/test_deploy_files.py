@@ -7,6 +7,7 @@ copies exists, and the image's entrypoint runs its commands in this venv."""
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx2
 import pytest
 import yaml
+from dotenv import dotenv_values
 
 from atelier.management.commands.serve import PROCESSES
 from studio.jobs import LOCAL_BACKENDS, queue_for
@@ -320,17 +322,28 @@ def test_the_workers_and_reaper_commands_parse_in_this_venv(tmp_path):
         assert "Usage" in result.stdout or "usage" in result.stdout
 
 
-def test_the_image_migrates_collects_static_and_serves_web_from_its_entrypoint(tmp_path):
-    env = image_env(tmp_path, WEB_CONCURRENCY="1", HOST="127.0.0.1", PORT=str(free_port()))
-    migrated = entrypoint("manage", "migrate", "--noinput", env=env)
-    assert migrated.returncode == 0, migrated.stderr
-    # The Dockerfile's build step, with its throwaway key.
+def production_env(tmp_path, **extra) -> dict:
+    """The image's environment with the documented production settings, on a
+    database and job queue of its own (SQLite files in the var folder)."""
+    documented = dotenv_values(DEPLOY / "production.env.example")
+    for service in ("DATABASE_URL", "CELERY_BROKER_URL"):
+        documented.pop(service)
+    documented["SECRET_KEY"] = secrets.token_urlsafe(50)  # the file holds a placeholder
+    return image_env(tmp_path, **documented, **extra)
+
+
+def test_the_image_serves_web_from_its_entrypoint_and_answers_the_probes(tmp_path):
+    # The Dockerfile's build step: no deployment settings, a throwaway key.
     collected = entrypoint(
         "manage", "collectstatic", "--noinput", "--verbosity", "0",
-        env={**env, "SECRET_KEY": "collectstatic-only"},
+        env=image_env(tmp_path, SECRET_KEY="collectstatic-only"),
     )  # fmt: skip
     assert collected.returncode == 0, collected.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
+    port = free_port()
+    env = production_env(tmp_path, WEB_CONCURRENCY="1", HOST="127.0.0.1", PORT=str(port))
+    migrated = entrypoint("manage", "migrate", "--noinput", env=env)
+    assert migrated.returncode == 0, migrated.stderr
     web = subprocess.Popen(
         ["sh", str(ENTRYPOINT), "web"],
         cwd=ROOT,
@@ -339,20 +352,29 @@ def test_the_image_migrates_collects_static_and_serves_web_from_its_entrypoint(t
         stderr=subprocess.PIPE,
         text=True,
     )
-    base = f"http://127.0.0.1:{env['PORT']}"
 
-    def get(path):
+    def probe(http_get: dict):
+        headers = {h["name"]: h["value"] for h in http_get.get("httpHeaders", [])}
         try:
-            return httpx2.get(base + path, timeout=5)
+            return httpx2.get(f"http://127.0.0.1:{port}{http_get['path']}", headers=headers)
         except httpx2.TransportError:
             assert web.poll() is None, web.stderr.read()
             return None
 
+    pod = container(by_kind("Deployment")["web"])
+    readiness, liveness = pod["readinessProbe"]["httpGet"], pod["livenessProbe"]["httpGet"]
     try:
-        ready = wait_for(lambda: get("/readyz"), timeout=60, what="the web server")
+        ready = wait_for(lambda: probe(readiness), timeout=60, what="the web server")
         assert ready.status_code == 200, ready.text
         assert ready.json()["status"] == "ready"
-        assert get("/static/css/base.css").status_code == 200  # the liveness probe's path
+        assert probe(liveness).status_code == 200
+        # Without the site's host and HTTPS, production Django refuses the probe.
+        assert probe({"path": readiness["path"]}).status_code != 200
+        # compose's health check, as written, against this server.
+        test = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["web"]
+        command = [a.replace(":8000/", f":{port}/") for a in test["healthcheck"]["test"][1:]]
+        checked = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr
     finally:
         # The entrypoint exec'd gunicorn: the signal reaches it directly.
         web.send_signal(signal.SIGTERM)
