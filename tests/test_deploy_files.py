@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2
 import pytest
 import yaml
+from django.core.management import ManagementUtility, call_command
 from dotenv import dotenv_values
 
 from atelier.management.commands.serve import PROCESSES
@@ -301,25 +302,23 @@ def entrypoint(*args, env, timeout=120) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_workers_and_reaper_commands_parse_in_this_venv(tmp_path):
+def test_the_workers_and_reaper_commands_parse_in_this_venv(tmp_path, capsys):
     env = image_env(tmp_path)
     for name in ("gpu-worker", "remote-worker", "reaper"):
-        printed = subprocess.run(
-            [sys.executable, "manage.py", "serve", "--only", name, "--print"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert printed.returncode == 0, printed.stderr
-        command = json.loads(printed.stdout)
+        call_command("serve", only=name, print_only=True)
+        command = json.loads(capsys.readouterr().out)
+        if command[1] == "manage.py":
+            # Django's parser of that command takes every option given.
+            utility = ManagementUtility(["manage.py"])
+            parser = utility.fetch_command(command[2]).create_parser("manage.py", command[2])
+            parser.parse_args(command[3:])
+            continue
         # --help after every option: the app loads and each option exists.
         result = subprocess.run(
             [*command, "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
         )
         assert result.returncode == 0, (command, result.stderr)
-        assert "Usage" in result.stdout or "usage" in result.stdout
+        assert "usage" in result.stdout.lower()
 
 
 def production_env(tmp_path, **extra) -> dict:
