@@ -62,7 +62,7 @@ def compose_config(tmp_path, compose_text: str, *args: str) -> subprocess.Comple
 
 def test_compose_file_passes_the_compose_spec_schema(tmp_path):
     text = (DEPLOY / "compose.yaml").read_text()
-    for profile in ([], ["--profile", "s3"]):
+    for profile in ([], ["--profile", "gpu", "--profile", "s3"]):
         result = compose_config(tmp_path, text, *profile)
         assert result.returncode == 0, result.stderr
     # The validator does reject a misspelt key.
@@ -74,8 +74,8 @@ def test_compose_file_passes_the_compose_spec_schema(tmp_path):
 def compose_services(tmp_path) -> dict:
     compose_config(tmp_path, (DEPLOY / "compose.yaml").read_text())
     result = subprocess.run(
-        [tool("docker-compose"), "-f", str(tmp_path / "compose.yaml"), "--profile", "s3"]
-        + ["config", "--format", "json"],
+        [tool("docker-compose"), "-f", str(tmp_path / "compose.yaml")]
+        + ["--profile", "gpu", "--profile", "s3", "config", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -100,6 +100,7 @@ def test_compose_runs_each_process_with_a_restart_policy_and_health_checks(tmp_p
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
     assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+    assert services["worker-gpu"]["profiles"] == ["gpu"]  # only where there is a GPU
     gpu = services["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"]
     assert gpu == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
     # Migrations run first; nginx sends the files from the volume web writes.
