@@ -2,8 +2,14 @@
 
 `make run` calls this after migrating. A process that exits (a worker killed
 by the OOM killer, say) is started again after a short wait
-(atelier/supervisor.py); only Ctrl-C (or SIGTERM) stops them all."""
+(atelier/supervisor.py); only Ctrl-C (or SIGTERM) stops them all.
 
+In a container each process is its own container, restarted by the
+orchestrator: ``serve --only web`` (or ``gpu-worker``, ``remote-worker``,
+``reaper``) replaces itself with that one process, started exactly as here
+(deploy/entrypoint.sh, docs/deploy.md)."""
+
+import json
 import os
 import shutil
 import signal
@@ -29,8 +35,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reap-every", type=float, default=15, help="seconds between the reaper's rounds"
         )
+        parser.add_argument(
+            "--only",
+            choices=PROCESSES,
+            help="run this one process in the foreground, unsupervised (a container's command)",
+        )
+        parser.add_argument(
+            "--print",
+            action="store_true",
+            dest="print_only",
+            help="with --only: print the command as JSON instead of running it",
+        )
 
-    def handle(self, *args, host, port, web_workers, no_worker, reap_every, **options):
+    def handle(
+        self, *args, host, port, web_workers, no_worker, reap_every, only, print_only, **options
+    ):
         python = sys.executable
         commands = {
             "web": [
@@ -39,10 +58,17 @@ class Command(BaseCommand):
                 "-",
             ],
         }
-        if not no_worker:
+        if not no_worker or only:
             commands["gpu-worker"] = worker_command(python, "gpu")
             commands["remote-worker"] = worker_command(python, "remote")
             commands["reaper"] = [python, "manage.py", "reap_jobs", "--every", str(reap_every)]
+        if only:
+            command = commands[only]
+            if print_only:
+                self.stdout.write(json.dumps(command))
+                return
+            # The orchestrator sends its signals to the process itself.
+            os.execvp(command[0], command)
         processes = [Supervised(name, cmd, say=self.say) for name, cmd in commands.items()]
         for process in processes:
             process.start()
@@ -71,6 +97,9 @@ class Command(BaseCommand):
     def say(self, line: str) -> None:
         self.stderr.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}")
         self.stderr.flush()
+
+
+PROCESSES = ("web", "gpu-worker", "remote-worker", "reaper")
 
 
 def web_command(python, bind, *, workers):
