@@ -59,7 +59,9 @@ class ContextFilter(logging.Filter):
     """Adds ``request_id`` and ``job_id`` (empty outside one) to each record."""
 
     def filter(self, record):
-        record.request_id = request_id.get()
+        # Django logs a 4xx/5xx answer after the middleware is done, with the request.
+        request = getattr(record, "request", None)
+        record.request_id = request_id.get() or getattr(request, "request_id", "")
         record.job_id = job_id.get()
         return True
 
@@ -70,6 +72,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "asctime",
     "request_id",
     "job_id",
+    "request",  # Django's request object; its id is request_id
 }
 
 
