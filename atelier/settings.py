@@ -413,3 +413,14 @@ LOGGING = {
 # no token, no /metrics (404). Several processes: PROMETHEUS_MULTIPROC_DIR
 # (atelier/metrics.py; manage.py serve sets it).
 ATELIER_METRICS_TOKEN = env("ATELIER_METRICS_TOKEN")
+
+# --- Error reporting to Sentry (or a Sentry-compatible server) when SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from atelier.error_reporting import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production" if DEPLOYED else "development"),
+        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
