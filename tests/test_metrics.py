@@ -1,7 +1,9 @@
 """GET /metrics (atelier/metrics.py): refused without the token, and what
 Prometheus reads after requests and jobs."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -147,3 +149,21 @@ def test_with_a_multiprocess_dir_it_adds_up_every_process(client, db, token, tmp
     home = {"route": "home", "method": "GET", "status": "2xx"}
     assert value(samples, "atelier_request_seconds_count", **home) == 2
     assert value(samples, "atelier_queue_depth", queue="gpu") == 0
+
+
+def test_the_grafana_dashboard_reads_only_metrics_that_exist(client, owner, token, tiny_settings):
+    """Every series deploy/grafana-dashboard.json queries is served (after a
+    request and a job, the histograms have their buckets)."""
+    client.get("/")
+    job = make_job(owner)
+    run_job(str(job.pk))
+    served = {name for name, _ in scrape(client)}
+    dashboard = json.loads((REPO / "deploy" / "grafana-dashboard.json").read_text())
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\batelier_\w+", target["expr"])
+    }
+    assert "atelier_request_seconds_bucket" in queried
+    assert queried - served - {"atelier_gpu_memory_bytes"} == set()
