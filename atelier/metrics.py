@@ -30,6 +30,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -154,15 +155,29 @@ class JobQueueCollector:
         yield workers
 
 
-def exposition() -> bytes:
+def recorded() -> CollectorRegistry:
+    """What this machine's processes recorded (or this process, without
+    PROMETHEUS_MULTIPROC_DIR)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        recorded = CollectorRegistry()
-        MultiProcessCollector(recorded)
-    else:
-        recorded = REGISTRY
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def exposition() -> bytes:
     scraped = CollectorRegistry(auto_describe=False)
     scraped.register(JobQueueCollector())
-    return generate_latest(recorded) + generate_latest(scraped)
+    return generate_latest(recorded()) + generate_latest(scraped)
+
+
+def serve_worker_metrics(port: int, addr: str):
+    """A worker on a machine of its own (no web process shares its
+    PROMETHEUS_MULTIPROC_DIR) serves its job metrics on ``port`` for
+    Prometheus to scrape from inside the cluster (ATELIER_WORKER_METRICS_PORT).
+    Queue depth and worker counts stay on the web's /metrics."""
+    server, _thread = start_http_server(port, addr=addr, registry=recorded())
+    return server
 
 
 @never_cache

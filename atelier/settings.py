@@ -413,6 +413,10 @@ LOGGING = {
 # no token, no /metrics (404). Several processes: PROMETHEUS_MULTIPROC_DIR
 # (atelier/metrics.py; manage.py serve sets it).
 ATELIER_METRICS_TOKEN = env("ATELIER_METRICS_TOKEN")
+# A worker on a machine without a web process serves its job metrics on this
+# port (0: it does not), for scraping inside the cluster only: no token there.
+ATELIER_WORKER_METRICS_PORT = env_int("ATELIER_WORKER_METRICS_PORT", 0)
+ATELIER_WORKER_METRICS_ADDR = env("ATELIER_WORKER_METRICS_ADDR", "0.0.0.0")
 
 # --- Error reporting to Sentry (or a Sentry-compatible server) when SENTRY_DSN is set.
 SENTRY_DSN = env("SENTRY_DSN")

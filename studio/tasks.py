@@ -27,6 +27,20 @@ def _start_heartbeat(sender, **kwargs):
     heartbeat.start(sender.hostname, sorted(sender.app.amqp.queues.consume_from))
 
 
+@worker_ready.connect
+def _serve_metrics(sender, **kwargs):
+    """Job metrics on a port of the worker's own, where it is set
+    (atelier/metrics.py: a worker on a machine without a web process)."""
+    from django.conf import settings
+
+    if settings.ATELIER_WORKER_METRICS_PORT:
+        from atelier.metrics import serve_worker_metrics
+
+        serve_worker_metrics(
+            settings.ATELIER_WORKER_METRICS_PORT, settings.ATELIER_WORKER_METRICS_ADDR
+        )
+
+
 @worker_shutdown.connect
 def _stop_heartbeat(sender, **kwargs):
     from .workers import heartbeat

@@ -9,10 +9,13 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import httpx2
 import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from atelier.management.commands.serve import prepare_metrics_dir
+from atelier.metrics import JOBS, serve_worker_metrics
 from studio.models import ModelPreset, Worker
 from studio.runner import run_job
 from studio.tests.test_job_page import make_job
@@ -167,3 +170,24 @@ def test_the_grafana_dashboard_reads_only_metrics_that_exist(client, owner, toke
     }
     assert "atelier_request_seconds_bucket" in queried
     assert queried - served - {"atelier_gpu_memory_bytes"} == set()
+
+
+def test_a_worker_on_its_own_machine_serves_its_job_metrics(settings):
+    server = serve_worker_metrics(0, "127.0.0.1")
+    try:
+        JOBS.labels("comfyui", "cancelled").inc()
+        response = httpx2.get(f"http://127.0.0.1:{server.server_port}/metrics")
+        assert response.status_code == 200
+        assert 'atelier_jobs_total{engine="comfyui",status="cancelled"}' in response.text
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_serve_empties_the_metrics_folder_of_an_earlier_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "counter_123.db").write_bytes(b"old")
+    (tmp_path / "metrics" / "keep.txt").write_text("not ours")
+    assert prepare_metrics_dir() == tmp_path / "metrics"
+    assert sorted(p.name for p in (tmp_path / "metrics").iterdir()) == ["keep.txt"]
