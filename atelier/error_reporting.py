@@ -14,6 +14,7 @@ def init_sentry(dsn: str, *, environment: str, traces_sample_rate: float) -> Non
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
         traces_sample_rate=traces_sample_rate,
-        # send_default_pii stays off (its default): no cookies, addresses or
-        # request bodies (prompts) in the reports.
+        # send_default_pii stays off (its default): no cookies or addresses;
+        # and no request bodies, which hold people's prompts and comments.
+        max_request_body_size="never",
     )
