@@ -59,23 +59,22 @@ def fake_sentry(httpserver):
 def test_an_error_in_a_view_is_reported(client, db, settings, fake_sentry):
     settings.ROOT_URLCONF = __name__
     client.raise_request_exception = False
-    response = client.get("/boom", HTTP_X_REQUEST_ID="req-boom")
+    response = client.post("/boom", {"prompt": "a secret prompt"})
     assert response.status_code == 500
     sentry_sdk.flush(timeout=10)
-    events = [
-        payload
+    items = [
+        item
         for request, _ in fake_sentry.log
-        for header, payload in envelope_items(
-            request.get_data(), request.headers.get("Content-Encoding", "")
-        )
-        if header.get("type") == "event"
+        for item in envelope_items(request.get_data(), request.headers.get("Content-Encoding", ""))
     ]
+    events = [payload for header, payload in items if header.get("type") == "event"]
     assert len(events) == 1
     (exception,) = events[0]["exception"]["values"]
     assert exception["type"] == "ZeroDivisionError"
     assert exception["value"] == "the view divided by zero"
     assert events[0]["environment"] == "test"
     assert events[0]["transaction"] == "/boom"
+    assert "a secret prompt" not in json.dumps(items)
     assert fake_sentry.log[0][0].headers["X-Sentry-Auth"].count("sentry_key=publickey") == 1
 
 
