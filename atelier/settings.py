@@ -409,6 +409,10 @@ LOGGING = {
     },
 }
 
+# Celery replaces the root logger's handlers with its own plain ones unless told
+# not to; in JSON mode its workers keep the handler above.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not _json_logs
+
 # --- Metrics: GET /metrics for Prometheus, with "Authorization: Bearer <token>";
 # no token, no /metrics (404). Several processes: PROMETHEUS_MULTIPROC_DIR
 # (atelier/metrics.py; manage.py serve sets it).

@@ -1,7 +1,9 @@
 from functools import cache
 
 from celery import shared_task
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import task_postrun, task_prerun, worker_ready, worker_shutdown
+
+from atelier.log_context import job_id
 
 
 @cache
@@ -17,6 +19,23 @@ def run_generation_job(job_id: str) -> None:
 
     _configure_once()
     run_job(job_id)
+
+
+# The job id on Celery's own lines about the task too ("... succeeded in 2.1s");
+# the runner sets it again for its part (atelier/log_context.py).
+_log_tokens = {}
+
+
+@task_prerun.connect(sender=run_generation_job)
+def _job_id_on_log_lines(task_id, args, **kwargs):
+    _log_tokens[task_id] = job_id.set(str(args[0]) if args else "")
+
+
+@task_postrun.connect(sender=run_generation_job)
+def _job_id_off_log_lines(task_id, **kwargs):
+    token = _log_tokens.pop(task_id, None)
+    if token is not None:
+        job_id.reset(token)
 
 
 @worker_ready.connect

@@ -109,3 +109,26 @@ def test_log_format_json_makes_the_console_write_json(tmp_path):
         [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True
     )
     assert done.stderr.strip().splitlines()[-1] == "hello there"
+
+
+def test_celerys_own_lines_about_a_job_task_carry_its_id(owner, json_lines):
+    """Lines logged around the runner, as Celery's "Task ... succeeded" line
+    is: between the task's prerun and postrun signals (studio/tasks.py)."""
+    from celery.signals import task_success
+
+    from studio.tasks import run_generation_job
+
+    def after(sender, **kwargs):
+        logging.getLogger("celery.app.trace").info("Task succeeded")
+
+    job = make_job(owner)
+    type(job).objects.filter(pk=job.pk).update(model="deleted-model")
+    task_success.connect(after, sender=run_generation_job, weak=False)
+    try:
+        run_generation_job.apply(args=[str(job.pk)])
+    finally:
+        task_success.disconnect(after, sender=run_generation_job)
+    (line,) = [line for line in json_lines() if line["message"] == "Task succeeded"]
+    assert line["job_id"] == str(job.pk)
+    logging.getLogger("after").warning("later")
+    assert "job_id" not in json_lines()[-1]
