@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from gallery.views.feeds import home
 
 from .health import healthz, readyz
+from .metrics import metrics
 from .rate_limits import allauth_429
 
 # django-allauth answers its rate limits (ACCOUNT_RATE_LIMITS) with this.
@@ -16,6 +17,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),

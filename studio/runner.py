@@ -1,6 +1,7 @@
 """What a worker does with one job id: claim the job, run its engine with
 progress and cancellation, store the images, record the outcome."""
 
+import contextvars
 import logging
 import threading
 import time
@@ -14,6 +15,8 @@ from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone
 
+from atelier import metrics
+from atelier.log_context import job_context
 from gallery.models import Topic
 from gallery.storing import store_image
 from imaging.png_metadata import encode_png
@@ -23,6 +26,7 @@ from .backends import get_backend
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
 from .download_speed import DownloadSpeed
 from .job_errors import hide_paths, split_error, unreachable
+from .jobs import queue_for
 from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, resolve_model_id
@@ -45,10 +49,18 @@ def heartbeat_every() -> float:
 
 
 def run_job(job_id: str) -> None:
+    """Run the job; every line logged meanwhile carries its id (log_context)."""
+    with job_context(job_id):
+        _run_job(job_id)
+
+
+def _run_job(job_id: str) -> None:
     job = claim(job_id)
     if job is None:
         return
     preset = ModelPreset.objects.filter(key=job.model).first()
+    job.engine = preset.backend if preset else "unknown"
+    metrics.job_claimed(job, queue_for(job.engine))
     if preset is None:
         finish(job, Status.FAILED, error=f"The model preset '{job.model}' no longer exists.")
         return
@@ -204,6 +216,8 @@ def finish(job, status, *, error="", error_details="", compute_seconds=None):
         fields["progress"] = 1.0
         fields["compute_seconds"] = compute_seconds
     GenerationJob.objects.filter(pk=job.pk).update(**fields)
+    run_seconds = (fields["finished"] - job.started).total_seconds() if job.started else 0.0
+    metrics.job_finished(job, getattr(job, "engine", "unknown"), status, max(0.0, run_seconds))
 
 
 class JobTracker:
@@ -220,7 +234,10 @@ class JobTracker:
         self._last_cancel_check = 0.0
         self._cancelled = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True)
+        # The job's context (its id in log lines) goes along into the thread.
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._beat,), daemon=True
+        )
 
     def start(self):
         self._thread.start()

@@ -15,6 +15,7 @@ import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -51,13 +52,12 @@ class Command(BaseCommand):
         self, *args, host, port, web_workers, no_worker, reap_every, only, print_only, **options
     ):
         python = sys.executable
-        commands = {
-            "web": [
-                *web_command(python, f"{host}:{port}", workers=web_workers),
-                "--access-logfile",
-                "-",
-            ],
-        }
+        # Inherited by every process started below (atelier/metrics.py).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prepare_metrics_dir())
+        web = web_command(python, f"{host}:{port}", workers=web_workers)
+        if settings.ATELIER_LOG_FORMAT != "json":  # JSON logs have their own access lines
+            web += ["--access-logfile", "-"]
+        commands = {"web": web}
         if not no_worker or only:
             commands["gpu-worker"] = worker_command(python, "gpu")
             commands["remote-worker"] = worker_command(python, "remote")
@@ -100,6 +100,19 @@ class Command(BaseCommand):
 
 
 PROCESSES = ("web", "gpu-worker", "remote-worker", "reaper")
+
+
+def prepare_metrics_dir() -> Path:
+    """The folder where each process started here writes its metrics, for
+    /metrics to add up (prometheus_client's multiprocess mode):
+    PROMETHEUS_MULTIPROC_DIR if set, else ATELIER_VAR_DIR/metrics. Emptied
+    first, as prometheus_client asks: the files of processes from an earlier
+    run would count again."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(settings.VAR_DIR) / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    return folder
 
 
 def web_command(python, bind, *, workers):
