@@ -57,7 +57,7 @@ def test_people_share_a_topic_subscribe_like_and_comment(stack, open_page):
     expect(ada.get_by_role("heading", name="Topics", level=1)).to_be_visible()
     ada.get_by_role("main").get_by_role("link", name="Create topic").click()
     expect(ada.get_by_role("heading", name="Create a topic")).to_be_visible()
-    ada.get_by_label("Name").fill(TOPIC)
+    ada.get_by_label("Name", exact=True).fill(TOPIC)
     ada.get_by_label("Description").fill("Long exposures of the dark.")
     ada.get_by_role("button", name="Create topic").click()
     expect(ada).to_have_url(re.compile(r"/topics/night-sky/$"))
