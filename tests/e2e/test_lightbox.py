@@ -188,6 +188,18 @@ def test_lightbox_at_phone_width_shows_the_panel_under_the_image(gallery, open_p
     heading = dialog.get_by_role("heading", level=1).bounding_box()
     assert heading["y"] > image["y"] + image["height"] - 1
     page.screenshot(path=str(SHOTS / "lightbox-phone.png"))
+    # A swipe to the left shows the next image, to the right the one before.
+    ids = page.locator("main .masonry a.tile-link").evaluate_all(
+        "ls => ls.slice(0, 2).map(a => a.dataset.lightbox)"
+    )
+    stage = dialog.locator(".lightbox-view").bounding_box()
+    y = stage["y"] + stage["height"] / 2
+    for start, end, shown in ((300, 80, ids[1]), (80, 300, ids[0])):
+        page.mouse.move(start, y)
+        page.mouse.down()
+        page.mouse.move(end, y, steps=6)
+        page.mouse.up()
+        expect(page).to_have_url(re.compile(rf"/images/{shown}/$"))
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
