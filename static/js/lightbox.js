@@ -135,6 +135,10 @@
     /* Fetch ahead: the neighbours, and the next page near the end. */
     [all[index + 1], all[index - 1]].forEach(function (neighbour) {
       if (neighbour) {
+        var neighbourThumb = neighbour.querySelector("img");
+        if (neighbourThumb) {
+          neighbourThumb.loading = "eager"; // a lazy thumbnail off screen: load it now
+        }
         fullImage(neighbour);
         panelHtml(neighbour.getAttribute("data-lightbox"));
       }
