@@ -235,3 +235,17 @@ def test_the_heart_on_a_tile_likes_without_opening(gallery, open_page):
     # The like is kept: the image's page says so.
     page.goto(f"/images/{tile_id}/")
     expect(page.locator(".viewer-actions .like-btn")).to_have_class(re.compile("is-liked"))
+
+
+def test_without_javascript_the_grid_reads_in_rows_and_a_tile_opens_its_page(gallery, open_page):
+    stack, _, _ = gallery
+    page = open_page(stack.url, java_script_enabled=False)
+    page.goto("/explore/")
+    tiles = boxes(page)
+    assert len(tiles) == PAGE
+    tops = [y for _, _, y, *_ in tiles]
+    assert all(b >= a - 1 for a, b in pairwise(tops)), "rows, in the feed's order"
+    assert len({round(x) for _, x, *_ in tiles}) == 4
+    page.locator("main .masonry a.tile-link").first.click()
+    expect(page).to_have_url(re.compile(rf"/images/{tiles[0][0]}/$"))
+    expect(page.locator("main .viewer-img")).to_be_visible()
