@@ -26,5 +26,10 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("api.facades.urls")),  # sdapi/v1/ (A1111) and v1/ (OpenAI)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        # Swagger UI inside the site's page (navbar, theme): api/templates/api/docs.html.
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
 ]
