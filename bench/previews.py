@@ -50,8 +50,10 @@ def main(argv=None) -> int:
     from studio.backends.latent_preview import decode_preview, latents_to_preview
     from studio.backends.tiny_model import build_tiny_taesd
 
-    threads = torch.get_num_threads()
-    print("\n".join(run_facts(f", torch {torch.__version__}, {threads} threads")))
+    # One thread, as the tests pin it: on a busy machine torch's spinning
+    # threads make every number several times worse and unsteady.
+    torch.set_num_threads(1)
+    print("\n".join(run_facts(f", torch {torch.__version__}, 1 thread")))
     print(f"the machine's speed: a fixed pure-Python loop takes {yardstick_ms():.1f} ms")
     print()
 
