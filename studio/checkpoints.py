@@ -198,9 +198,7 @@ def scan_models() -> ScanReport:
 
     report = ScanReport()
     seen: set[str] = set()
-    known = {
-        p.model_id: p for p in ModelPreset.objects.filter(model_id__startswith=MODELS_PREFIX)
-    }
+    known = {p.model_id: p for p in ModelPreset.objects.filter(model_id__startswith=MODELS_PREFIX)}
     for path in checkpoint_files():
         relative = path.relative_to(models_dir()).as_posix()
         try:

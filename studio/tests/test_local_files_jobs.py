@@ -1,0 +1,221 @@
+"""Real jobs, through the real runner, on files from the models folder: a
+single-file checkpoint found by a scan, LoRAs from prompt tags, a textual
+inversion, a chosen VAE; and the files that are broken or gone."""
+
+import io
+import shutil
+
+import pytest
+from PIL import Image as PILImage
+
+from gallery.models import Image
+from imaging.png_metadata import read_png_text, read_recipe
+from studio.checkpoints import scan_models
+from studio.models import GenerationJob, ModelPreset
+from studio.runner import run_job
+from studio.tests.tiny_files import write_tiny_checkpoint, write_tiny_embedding, write_tiny_lora
+
+BASE = {
+    "negative_prompt": "",
+    "width": 64,
+    "height": 64,
+    "steps": 3,
+    "cfg_scale": 7.0,
+    "seed": 5,
+    "sampler": "Euler a",
+    "n": 1,
+    "visibility": "private",
+}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def models(settings, tmp_path, tiny_model_path):
+    settings.ATELIER_MODELS_DIR = tmp_path / "models"
+    folder = settings.ATELIER_MODELS_DIR
+    write_tiny_checkpoint(tiny_model_path, folder / "Stable-diffusion" / "tiny-ckpt.safetensors")
+    return folder
+
+
+@pytest.fixture
+def preset(models, tiny_model_path, db):
+    assert scan_models().added == ["Stable-diffusion/tiny-ckpt.safetensors"]
+    preset = ModelPreset.objects.get(key="ckpt-tiny-ckpt")
+    # What staff set for a checkpoint whose base configs cannot be fetched (offline).
+    preset.options = {**preset.options, "config": str(tiny_model_path)}
+    preset.save()
+    return preset
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl_model_path(tiny_model_path):
+    from studio.backends.tiny_model import TINY_MODEL_VERSION, build_tiny_pipeline
+
+    folder = tiny_model_path.parent / f"tiny-sdxl-model-v{TINY_MODEL_VERSION}"
+    return build_tiny_pipeline(folder, sdxl=True)
+
+
+def job_for(owner, preset, prompt="a photo of a cat", **fields):
+    request = {**BASE, "prompt": prompt, "model": preset.key, **fields}
+    return GenerationJob.objects.create(owner=owner, model=preset.key, request=request)
+
+
+def run(owner, preset, prompt="a photo of a cat", **fields) -> GenerationJob:
+    job = job_for(owner, preset, prompt, **fields)
+    run_job(str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def pixels(job) -> bytes:
+    image = job.images.get()
+    with image.file.open("rb") as f:
+        return PILImage.open(io.BytesIO(f.read())).tobytes()
+
+
+def png_text(job) -> dict:
+    with job.images.get().file.open("rb") as f:
+        return read_png_text(f.read())
+
+
+def test_a_scanned_checkpoint_makes_the_same_picture_as_its_diffusers_folder(
+    owner, preset, tiny_settings
+):
+    from_file = run(owner, preset)
+    assert from_file.status == "succeeded", from_file.error
+    folder = ModelPreset.objects.get(key="tiny")
+    from_folder = run(owner, folder)
+    assert from_folder.status == "succeeded", from_folder.error
+    assert pixels(from_file) == pixels(from_folder)
+
+
+def test_lora_weights_from_the_prompt_change_the_pixels_and_reproduce(
+    owner, preset, models, tiny_model_path
+):
+    write_tiny_lora(tiny_model_path, models / "Lora" / "ink.safetensors")
+    off = run(owner, preset, "a cat <lora:ink:0>")
+    on = run(owner, preset, "a cat <lora:ink:1>")
+    again = run(owner, preset, "a cat <lora:ink:1>")
+    plain = run(owner, preset, "a cat")
+    for job in (off, on, again, plain):
+        assert job.status == "succeeded", job.error
+    assert pixels(on) != pixels(off)
+    assert pixels(on) == pixels(again)
+    assert pixels(plain) == pixels(off)  # no LoRA after one was used: the model as it was
+
+
+def test_the_recipe_records_loras_as_a1111_does_and_keeps_the_tags(
+    owner, preset, models, tiny_model_path, owner_client
+):
+    write_tiny_lora(tiny_model_path, models / "Lora" / "ink.safetensors")
+    write_tiny_lora(tiny_model_path, models / "Lora" / "fog.safetensors", seed=8)
+    job = run(owner, preset, "a cat <lora:ink:0.5>, <lora:fog:0.7>")
+    assert job.status == "succeeded", job.error
+    parameters = png_text(job)["parameters"]
+    assert parameters.startswith("a cat <lora:ink:0.5>, <lora:fog:0.7>\n")
+    assert 'Lora hashes: "ink: ' in parameters and ", fog: " in parameters
+    image = job.images.get()
+    assert image.recipe["prompt"] == "a cat <lora:ink:0.5>, <lora:fog:0.7>"
+    assert image.recipe["lora_hashes"].startswith("ink: ")
+    remix = owner_client.get("/generate/", {"prompt": image.recipe["prompt"]})
+    assert "&lt;lora:ink:0.5&gt;, &lt;lora:fog:0.7&gt;" in remix.text
+
+
+def test_a_missing_lora_fails_the_job_with_its_name_before_any_step(owner, preset):
+    job = run(owner, preset, "a cat <lora:nowhere:0.8>")
+    assert job.status == "failed"
+    assert "The LoRA 'nowhere' is not in" in job.error
+    assert job.total_steps == 0 and Image.objects.count() == 0
+
+
+def test_a_lora_for_another_architecture_fails_and_the_worker_keeps_serving(
+    owner, preset, models, tiny_sdxl_model_path
+):
+    write_tiny_lora(tiny_sdxl_model_path, models / "Lora" / "xl-only.safetensors")
+    job = run(owner, preset, "a cat <lora:xl-only:1>")
+    assert job.status == "failed"
+    assert "The LoRA 'xl-only'" in job.error and "another architecture" in job.error
+    assert str(models) not in job.error
+    after = run(owner, preset, "a cat")
+    assert after.status == "succeeded", after.error
+
+
+def test_an_embedding_is_triggered_by_its_file_name(owner, preset, models):
+    embedding = models / "embeddings" / "shinystyle.safetensors"
+    write_tiny_embedding(embedding, seed=1)
+    first = run(owner, preset, "a cat, shinystyle")
+    write_tiny_embedding(embedding, seed=2)
+    second = run(owner, preset, "a cat, shinystyle")
+    for job in (first, second):
+        assert job.status == "succeeded", job.error
+    assert pixels(first) != pixels(second)  # the embedding's vectors reach the picture
+    assert png_text(second)["parameters"].count('TI hashes: "shinystyle: ') == 1
+    unused = run(owner, preset, "a cat")
+    assert "ti_hashes" not in unused.images.get().recipe
+
+
+def test_a_vae_chosen_for_the_checkpoint_is_used(owner, preset, models, tiny_model_path):
+    plain = run(owner, preset)
+    vae = models / "VAE" / "other.safetensors"
+    vae.parent.mkdir(parents=True)
+    other = _perturbed_vae(tiny_model_path, vae)
+    preset.options = {**preset.options, "vae": other.name}
+    preset.save()
+    with_vae = run(owner, preset)
+    assert with_vae.status == "succeeded", with_vae.error
+    assert pixels(with_vae) != pixels(plain)
+
+
+def _perturbed_vae(tiny_model_path, target):
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(tiny_model_path / "vae" / "diffusion_pytorch_model.safetensors")
+    state["decoder.conv_out.bias"] = state["decoder.conv_out.bias"] + 0.5
+    save_file(state, target)
+    return target
+
+
+def test_a_missing_vae_fails_the_job_clearly(owner, preset):
+    preset.options = {**preset.options, "vae": "gone.safetensors"}
+    preset.save()
+    job = run(owner, preset)
+    assert job.status == "failed" and "The VAE 'gone.safetensors'" in job.error
+
+
+def test_a_checkpoint_gone_since_the_scan_fails_the_job_clearly(owner, preset, models):
+    shutil.rmtree(models / "Stable-diffusion")
+    job = run(owner, preset)
+    assert job.status == "failed"
+    assert "'Stable-diffusion/tiny-ckpt.safetensors' is no longer in the models folder" in (
+        job.error
+    )
+    assert str(models) not in job.error
+
+
+def test_a_checkpoint_truncated_since_the_scan_fails_and_the_next_job_runs(
+    owner, preset, models, tiny_settings
+):
+    path = models / "Stable-diffusion" / "tiny-ckpt.safetensors"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    job = run(owner, preset)
+    assert job.status == "failed"
+    assert "could not be read" in job.error or "incomplete or corrupt" in job.error
+    after = run(owner, ModelPreset.objects.get(key="tiny"))
+    assert after.status == "succeeded", after.error
+
+
+def test_a_pickle_checkpoint_preset_is_refused_unless_allowed(owner, preset):
+    preset.model_id = "@models/Stable-diffusion/old.ckpt"
+    preset.save()
+    job = run(owner, preset)
+    assert job.status == "failed" and "can run any code" in job.error
+    assert read_recipe is not None
