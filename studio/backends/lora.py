@@ -92,6 +92,21 @@ def _find(folder: Path, name: str) -> Path | None:
     return (exact or loose or [None])[0]
 
 
+_hashes: dict[tuple, str] = {}  # (path, size, mtime) -> short hash: a LoRA is hashed once
+
+
+def _cached(function):
+    def hashed(path: Path) -> str:
+        stat = path.stat()
+        key = (function.__name__, str(path), stat.st_size, stat.st_mtime_ns)
+        if key not in _hashes:
+            _hashes[key] = function(path)
+        return _hashes[key]
+
+    return hashed
+
+
+@_cached
 def addnet_hash(path: Path) -> str:
     """A1111's LoRA short hash: sha256 of the tensors after the safetensors header, 12 hex."""
     digest = hashlib.sha256()
@@ -106,6 +121,7 @@ def addnet_hash(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+@_cached
 def file_hash(path: Path) -> str:
     """A1111's embedding short hash: sha256 of the whole file, 12 hex."""
     digest = hashlib.sha256()

@@ -149,3 +149,33 @@ def test_others_cannot_rescan(models, owner_client):
     write(models / "Stable-diffusion" / "dreamy.safetensors", KEYS["sd15"])
     assert owner_client.post("/models/rescan/").status_code == 403
     assert not ModelPreset.objects.filter(key="ckpt-dreamy").exists()
+
+
+def test_lora_tags_come_out_of_the_prompt_with_their_weights():
+    from studio.backends.lora import LoraTag, parse_lora_tags
+
+    clean, tags = parse_lora_tags("a cat <lora:ink:0.8>, <lora:Fog Style>, <lora:ink:0.5:0.2>")
+    assert clean == "a cat"
+    assert tags == [LoraTag("ink", 0.5), LoraTag("Fog Style", 1.0)]
+
+
+def test_a_lora_weight_that_is_not_a_number_is_refused():
+    from studio.backends.base import BackendError
+    from studio.backends.lora import parse_lora_tags
+
+    with pytest.raises(BackendError, match="not a number"):
+        parse_lora_tags("a cat <lora:ink:lots>")
+
+
+def test_sdxl_in_half_precision_takes_the_fp16_fix_vae_unless_one_is_chosen(models):
+    from studio.backends.diffusers_local import chosen_vae
+    from studio.runner import fp16_fix_vae
+
+    write(models / "VAE" / "sdxl.vae.safetensors", ["a"])
+    fix = write(models / "VAE" / "sdxl-vae-fp16-fix.safetensors", ["a"])
+    assert fp16_fix_vae(models) == fix
+    options = {"pipeline": "sdxl", "vae_fp16_fix_path": str(fix)}
+    assert chosen_vae(options, torch.float16) == str(fix)
+    assert chosen_vae(options, torch.float32) == ""
+    assert chosen_vae({**options, "pipeline": "sd"}, torch.float16) == ""
+    assert chosen_vae({**options, "vae_path": "/chosen"}, torch.float16) == "/chosen"
