@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 log = logging.getLogger(__name__)
@@ -210,8 +211,10 @@ def scan_models() -> ScanReport:
         seen.add(model_id)
         preset = known.get(model_id)
         if preset is None:
-            _create_preset(path, model_id, architecture)
-            report.added.append(relative)
+            if _create_preset(path, model_id, architecture):
+                report.added.append(relative)
+            else:
+                report.updated.append(relative)  # another process's scan made it just now
         else:
             _refresh_preset(preset, architecture)
             report.updated.append(relative)
@@ -228,6 +231,19 @@ def _create_preset(path: Path, model_id: str, architecture: str):
     from .models import ModelPreset
 
     label, pipeline, defaults = ARCHITECTURES[architecture]
+    # Web processes and workers each scan once: a preset made meanwhile is kept.
+    if ModelPreset.objects.filter(model_id=model_id).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return _insert_preset(path, model_id, architecture, label, pipeline, defaults)
+    except IntegrityError:
+        return None
+
+
+def _insert_preset(path, model_id, architecture, label, pipeline, defaults):
+    from .models import ModelPreset
+
     return ModelPreset.objects.create(
         key=_unique_key(path, model_id),
         label=f"{path.stem} ({label})"[:80],

@@ -219,3 +219,21 @@ def test_a_pickle_checkpoint_preset_is_refused_unless_allowed(owner, preset):
     job = run(owner, preset)
     assert job.status == "failed" and "can run any code" in job.error
     assert read_recipe is not None
+
+
+def test_an_a1111_vae_file_loads_into_the_models_own_vae_config(tiny_model_path, tmp_path):
+    import torch
+    from diffusers import AutoencoderKL
+    from safetensors.torch import load_file, save_file
+
+    from studio.backends.diffusers_local import load_vae
+
+    checkpoint = write_tiny_checkpoint(tiny_model_path, tmp_path / "c.safetensors")
+    prefix = "first_stage_model."
+    original = {k[len(prefix) :]: v for k, v in load_file(checkpoint).items() if prefix in k}
+    save_file(original, tmp_path / "vae.safetensors")  # A1111's VAE files: no prefix
+    own = AutoencoderKL.from_pretrained(tiny_model_path / "vae")
+    vae = load_vae(str(tmp_path / "vae.safetensors"), own.config, torch.float16, fp16_fix=True)
+    assert vae.dtype == torch.float16 and vae.config.force_upcast is False
+    mine, theirs = vae.state_dict(), own.state_dict()
+    assert all(torch.equal(mine[k], theirs[k].half()) for k in theirs)
