@@ -63,6 +63,12 @@ def resolve_extras(prompt: str, negative_prompt: str, models_dir: Path) -> dict:
     for tag in tags:
         path = _find(models_dir / "Lora", tag.name)
         if path is None:
+            other = [p for p in (models_dir / "Lora").glob(f"{glob_escape(tag.name)}.*")]
+            if other:
+                raise ModelUnavailable(
+                    f"The LoRA '{tag.name}' is a {other[0].suffix} file; only .safetensors "
+                    "LoRAs are used (other formats are pickles that can run code)."
+                )
             raise ModelUnavailable(
                 f"The LoRA '{tag.name}' is not in the models folder's Lora/ folder. Check the "
                 f"name in <lora:{tag.name}:…>, or ask staff to add the file."
@@ -77,6 +83,10 @@ def resolve_extras(prompt: str, negative_prompt: str, models_dir: Path) -> dict:
         if re.search(rf"(?<![\w-]){re.escape(path.stem)}(?![\w-])", text)
     ]
     return {"loras": loras, "embeddings": embeddings}
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def _files(folder: Path) -> list[Path]:

@@ -237,3 +237,39 @@ def test_an_a1111_vae_file_loads_into_the_models_own_vae_config(tiny_model_path,
     assert vae.dtype == torch.float16 and vae.config.force_upcast is False
     mine, theirs = vae.state_dict(), own.state_dict()
     assert all(torch.equal(mine[k], theirs[k].half()) for k in theirs)
+
+
+def test_an_sdxl_model_takes_an_sdxl_lora_and_embedding(owner, models, tiny_sdxl_model_path):
+    import torch
+    from safetensors.torch import save_file
+
+    sdxl = ModelPreset.objects.create(
+        key="tiny-xl", label="Tiny XL", model_id=str(tiny_sdxl_model_path), min_size=64
+    )
+    write_tiny_lora(tiny_sdxl_model_path, models / "Lora" / "xl-ink.safetensors")
+    vectors = torch.Generator().manual_seed(4)
+    embedding = {
+        "clip_l": torch.randn(1, 32, generator=vectors),
+        "clip_g": torch.randn(1, 32, generator=vectors),
+    }
+    (models / "embeddings").mkdir(parents=True)
+    save_file(embedding, models / "embeddings" / "xlstyle.safetensors")
+    plain = run(owner, sdxl, "a cat xlstyle")
+    with_lora = run(owner, sdxl, "a cat xlstyle <lora:xl-ink:1>")
+    for job in (plain, with_lora):
+        assert job.status == "succeeded", job.error
+    assert pixels(plain) != pixels(with_lora)
+    assert with_lora.images.get().recipe["ti_hashes"].startswith("xlstyle: ")
+
+
+def test_an_embedding_for_another_architecture_fails_the_job_clearly(owner, preset, models):
+    import torch
+    from safetensors.torch import save_file
+
+    (models / "embeddings").mkdir(parents=True)
+    sdxl_only = {"clip_l": torch.ones(1, 32), "clip_g": torch.ones(1, 32)}
+    save_file(sdxl_only, models / "embeddings" / "xlstyle.safetensors")
+    job = run(owner, preset, "a cat xlstyle")
+    assert job.status == "failed"
+    assert "The embedding 'xlstyle' cannot be used with this model" in job.error
+    assert run(owner, preset, "a cat").status == "succeeded"
