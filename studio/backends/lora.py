@@ -229,6 +229,8 @@ def _load_embedding(pipe, extras: Extras, embedding: dict) -> None:
         del extras.tokens[token]
     from safetensors.torch import load_file
 
+    if not Path(embedding["path"]).is_file():
+        raise ModelUnavailable(f"The embedding '{token}' is no longer in the embeddings/ folder.")
     try:
         state = load_file(embedding["path"])
         if "clip_l" in state and hasattr(pipe, "text_encoder_2"):  # an SDXL embedding
