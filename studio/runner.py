@@ -182,6 +182,8 @@ def engine_options(data: dict, preset: ModelPreset) -> dict:
         **preset.options,
         **resolve_extras(data["prompt"], data.get("negative_prompt", ""), folder),
     }
+    if preset.model_id.startswith(MODELS_PREFIX):  # messages name the file, not its path
+        options["display_name"] = preset.model_id[len(MODELS_PREFIX) :]
     if vae := preset.options.get("vae"):
         path = folder / VAE / vae
         if not safe_name(vae) or not path.is_file():

@@ -13,7 +13,9 @@ A job goes through four stages, in the order of this file:
              for cancellation between steps;
 4. images    come back as ``GeneratedImage`` in seed order.
 
-Preset options (``request.options``): "dtype" ("float16", "bfloat16" or
+Preset options (``request.options``): "display_name" (what messages call
+the model instead of its path: the runner sets it for the models folder's
+checkpoints); "dtype" ("float16", "bfloat16" or
 "float32"; default float16 on a GPU, float32 on CPU); for single-file
 checkpoints "pipeline" ("sd" or "sdxl"; guessed from the file's keys when
 absent) and "config" (a local diffusers folder or hub id of the same
@@ -245,7 +247,8 @@ def load_pipeline(
             source, variant = str(fetched.folder), fetched.variant
         else:  # offline, or the hub is away and a copy is in the cache: load that copy
             variant = CACHE_ONLY
-    on_progress(Progress(phase="loading", message=f"Loading {model_id}"))
+    shown = options.get("display_name") or model_id  # a server path is not for everyone
+    on_progress(Progress(phase="loading", message=f"Loading {shown}"))
     try:
         if kind == "file":
             pipe = _load_single_file(model_id, dtype, options)
@@ -255,13 +258,16 @@ def load_pipeline(
     except torch.OutOfMemoryError as exc:
         _free_memory()
         raise BackendError(
-            f"Model '{model_id}' does not fit in {device} memory. Free the device "
+            f"Model '{shown}' does not fit in {device} memory. Free the device "
             "(other jobs, other programs) or choose a smaller model."
         ) from exc
     except BackendError:
         raise
     except Exception as exc:
-        raise explain_load_error(model_id, exc, single_file=kind == "file") from exc
+        error = explain_load_error(shown, exc, single_file=kind == "file")
+        error.message = error.message.replace(model_id, shown)  # the library's words too
+        error.args = (error.message,)
+        raise error from exc
     if vae := chosen_vae(options, dtype):
         pipe.vae = load_vae(vae, pipe.vae.config, dtype, fp16_fix=vae != options.get("vae_path"))
         pipe.vae.to(device)

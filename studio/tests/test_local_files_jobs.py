@@ -209,6 +209,8 @@ def test_a_checkpoint_truncated_since_the_scan_fails_and_the_next_job_runs(
     job = run(owner, preset)
     assert job.status == "failed"
     assert "could not be read" in job.error or "incomplete or corrupt" in job.error
+    assert "'Stable-diffusion/tiny-ckpt.safetensors'" in job.error
+    assert str(models) not in job.error
     after = run(owner, ModelPreset.objects.get(key="tiny"))
     assert after.status == "succeeded", after.error
 
