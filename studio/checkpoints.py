@@ -302,3 +302,14 @@ def scan_once() -> None:
 def safe_name(name: str) -> bool:
     """A file name from a prompt or option: no folders, no way out of the models folder."""
     return bool(name) and not re.search(r"[\\/\x00]|^\.\.?$", name)
+
+
+def file_names(subfolder: str) -> list[str]:
+    """The .safetensors files of ``Lora``, ``VAE`` or ``embeddings``, by the name
+    a person uses: a LoRA's in <lora:name:…>, an embedding's in the prompt, a
+    VAE's file name in a preset's "vae" option."""
+    folder = models_dir() / subfolder
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.rglob("*.safetensors") if p.is_file())
+    return [p.name if subfolder == VAE else p.stem for p in files]

@@ -179,3 +179,15 @@ def test_sdxl_in_half_precision_takes_the_fp16_fix_vae_unless_one_is_chosen(mode
     assert chosen_vae(options, torch.float32) == ""
     assert chosen_vae({**options, "pipeline": "sd"}, torch.float16) == ""
     assert chosen_vae({**options, "vae_path": "/chosen"}, torch.float16) == "/chosen"
+
+
+def test_the_names_people_use_for_loras_embeddings_and_vaes(models):
+    from studio.checkpoints import file_names
+
+    write(models / "Lora" / "styles" / "ink.safetensors", ["a"])
+    write(models / "embeddings" / "shinystyle.safetensors", ["a"])
+    write(models / "VAE" / "sdxl-vae-fp16-fix.safetensors", ["a"])
+    (models / "Lora" / "old.pt").write_bytes(b"pickle")
+    assert file_names("Lora") == ["ink"]
+    assert file_names("embeddings") == ["shinystyle"]
+    assert file_names("VAE") == ["sdxl-vae-fp16-fix.safetensors"]
