@@ -191,3 +191,15 @@ def test_the_names_people_use_for_loras_embeddings_and_vaes(models):
     assert file_names("Lora") == ["ink"]
     assert file_names("embeddings") == ["shinystyle"]
     assert file_names("VAE") == ["sdxl-vae-fp16-fix.safetensors"]
+
+
+def test_the_generate_page_finds_checkpoints_on_its_first_use(models, owner_client, monkeypatch):
+    import threading
+
+    from studio import checkpoints
+
+    monkeypatch.setattr(checkpoints, "_scanned", threading.Event())  # a fresh process
+    write(models / "Stable-diffusion" / "dreamy.safetensors", KEYS["sd15"])
+    assert "dreamy (SD 1.5)" in owner_client.get("/generate/").text
+    write(models / "Stable-diffusion" / "later.safetensors", KEYS["sd15"])
+    assert "later (SD 1.5)" not in owner_client.get("/generate/").text  # until a rescan
