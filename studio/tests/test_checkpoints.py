@@ -203,3 +203,23 @@ def test_the_generate_page_finds_checkpoints_on_its_first_use(models, owner_clie
     assert "dreamy (SD 1.5)" in owner_client.get("/generate/").text
     write(models / "Stable-diffusion" / "later.safetensors", KEYS["sd15"])
     assert "later (SD 1.5)" not in owner_client.get("/generate/").text  # until a rescan
+
+
+def test_staff_pick_a_checkpoints_vae_in_the_admin(models, admin_client):
+    write(models / "Stable-diffusion" / "dreamy.safetensors", KEYS["sd15"])
+    write(models / "VAE" / "nice.safetensors", ["a"])
+    scan_models()
+    preset = ModelPreset.objects.get(key="ckpt-dreamy")
+    url = f"/admin/studio/modelpreset/{preset.pk}/change/"
+    form = admin_client.get(url)
+    assert '<option value="nice.safetensors">nice.safetensors</option>' in form.text
+    fields = {
+        name: getattr(preset, name)
+        for name in ("key", "label", "backend", "model_id", "width", "height", "min_size")
+    }
+    fields |= {"max_size": preset.max_size, "steps": preset.steps, "cfg_scale": 7}
+    fields |= {"sampler": preset.sampler, "position": 1, "enabled": "on"}
+    fields |= {"options": '{"pipeline": "sd", "architecture": "sd15"}', "vae": "nice.safetensors"}
+    assert admin_client.post(url, fields).status_code == 302
+    preset.refresh_from_db()
+    assert preset.options == {"pipeline": "sd", "architecture": "sd15", "vae": "nice.safetensors"}
