@@ -185,7 +185,7 @@ class PipelineCache:
         on_progress: ProgressCallback,
         should_cancel: CancelCheck = lambda: False,
     ) -> Iterator[LoadedPipeline]:
-        key = (request.model_id, chosen_vae(request.options, dtype), dtype, device)
+        key = (request.model_id, vae_key(request.options, dtype), dtype, device)
         with self._lock:
             slot = self._slots.setdefault(key, _Slot())
             self._slots.move_to_end(key)
@@ -268,7 +268,8 @@ def load_pipeline(
         error.message = error.message.replace(model_id, shown)  # the library's words too
         error.args = (error.message,)
         raise error from exc
-    if vae := chosen_vae(options, dtype):
+    sdxl = isinstance(pipe, StableDiffusionXLPipeline)
+    if vae := chosen_vae(options, dtype, sdxl=sdxl):
         pipe.vae = load_vae(vae, pipe.vae.config, dtype, fp16_fix=vae != options.get("vae_path"))
         pipe.vae.to(device)
     if getattr(pipe, "watermark", None) is not None:
@@ -277,14 +278,20 @@ def load_pipeline(
     return pipe
 
 
-def chosen_vae(options: dict, dtype: torch.dtype) -> str:
+def chosen_vae(options: dict, dtype: torch.dtype, *, sdxl: bool) -> str:
     """The VAE file to use instead of the model's own: the preset's choice
     ("vae_path"), else for SDXL in half precision an fp16-fix VAE if there is one."""
     if options.get("vae_path"):
         return options["vae_path"]
-    if dtype == torch.float16 and options.get("pipeline") == "sdxl":
+    if dtype == torch.float16 and sdxl:
         return options.get("vae_fp16_fix_path") or ""
     return ""
+
+
+def vae_key(options: dict, dtype: torch.dtype) -> str:
+    """What may change the VAE, known before loading (whether a hub model is
+    SDXL is known only after): part of the pipeline cache's key."""
+    return chosen_vae(options, dtype, sdxl=True)
 
 
 def load_vae(path: str, config, dtype: torch.dtype, *, fp16_fix: bool = False):

@@ -174,11 +174,11 @@ def test_sdxl_in_half_precision_takes_the_fp16_fix_vae_unless_one_is_chosen(mode
     write(models / "VAE" / "sdxl.vae.safetensors", ["a"])
     fix = write(models / "VAE" / "sdxl-vae-fp16-fix.safetensors", ["a"])
     assert fp16_fix_vae(models) == fix
-    options = {"pipeline": "sdxl", "vae_fp16_fix_path": str(fix)}
-    assert chosen_vae(options, torch.float16) == str(fix)
-    assert chosen_vae(options, torch.float32) == ""
-    assert chosen_vae({**options, "pipeline": "sd"}, torch.float16) == ""
-    assert chosen_vae({**options, "vae_path": "/chosen"}, torch.float16) == "/chosen"
+    options = {"vae_fp16_fix_path": str(fix)}
+    assert chosen_vae(options, torch.float16, sdxl=True) == str(fix)
+    assert chosen_vae(options, torch.float32, sdxl=True) == ""
+    assert chosen_vae(options, torch.float16, sdxl=False) == ""
+    assert chosen_vae({**options, "vae_path": "/chosen"}, torch.float16, sdxl=True) == "/chosen"
 
 
 def test_the_names_people_use_for_loras_embeddings_and_vaes(models):
