@@ -275,3 +275,25 @@ def test_an_embedding_for_another_architecture_fails_the_job_clearly(owner, pres
     assert job.status == "failed"
     assert "The embedding 'xlstyle' cannot be used with this model" in job.error
     assert run(owner, preset, "a cat").status == "succeeded"
+
+
+def test_sdxl_in_half_precision_decodes_with_the_fp16_fix_vae(owner, models, tiny_sdxl_model_path):
+    # float16 runs on the CPU too (slowly, with a warning): enough to see which VAE decodes.
+    half = ModelPreset.objects.create(
+        key="tiny-xl-half",
+        label="Tiny XL fp16",
+        model_id=str(tiny_sdxl_model_path),
+        min_size=64,
+        options={"dtype": "float16"},
+    )
+    full = ModelPreset.objects.create(
+        key="tiny-xl", label="Tiny XL", model_id=str(tiny_sdxl_model_path), min_size=64
+    )
+    before_half, before_full = run(owner, half), run(owner, full)
+    (models / "VAE").mkdir(parents=True)
+    _perturbed_vae(tiny_sdxl_model_path, models / "VAE" / "sdxl-vae-fp16-fix.safetensors")
+    after_half, after_full = run(owner, half), run(owner, full)
+    for job in (before_half, before_full, after_half, after_full):
+        assert job.status == "succeeded", job.error
+    assert pixels(after_half) != pixels(before_half)  # the fix decodes in float16
+    assert pixels(after_full) == pixels(before_full)  # float32 keeps the model's own VAE
