@@ -25,7 +25,7 @@ from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnav
 from .backends.lora import recipe_hashes, resolve_extras
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
-from .job_errors import hide_paths, split_error, unreachable
+from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, resolve_model_id
@@ -211,10 +211,12 @@ def check_checkpoint(preset: ModelPreset) -> None:
         and preset.model_id.lower().endswith((".ckpt", ".pt", ".pth"))
         and not settings.ATELIER_ALLOW_PICKLE_CHECKPOINTS
     ):
-        raise ModelUnavailable(
-            "This model is a pickle (.ckpt) checkpoint, which can run any code when loaded. "
-            "Staff can convert it to .safetensors, or allow such files "
-            "(ATELIER_ALLOW_PICKLE_CHECKPOINTS)."
+        raise ModelNotReady(
+            "This model is a pickle (.ckpt) checkpoint, which can run any code when loaded, "
+            "so this server does not load it. Pick another model, or ask an admin to convert "
+            "it to .safetensors.",
+            "Pickle checkpoints are refused unless ATELIER_ALLOW_PICKLE_CHECKPOINTS=true "
+            "(set it only for files you trust).",
         )
     if preset.model_id.startswith(MODELS_PREFIX) and not Path(resolve(preset.model_id)).is_file():
         name = preset.model_id[len(MODELS_PREFIX) :]
