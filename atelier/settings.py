@@ -313,6 +313,9 @@ ATELIER_GPU_WORKER_NICE = env_int("ATELIER_GPU_WORKER_NICE", 10)
 ATELIER_DEFAULT_MODEL = env("ATELIER_DEFAULT_MODEL")
 ATELIER_MODELS_DIR = Path(env("ATELIER_MODELS_DIR", str(VAR_DIR / "models")))
 ATELIER_TINY_MODEL_PATH = Path(env("ATELIER_TINY_MODEL_PATH", str(ATELIER_MODELS_DIR / "tiny")))
+# .ckpt checkpoints and .pt embeddings are Python pickles: loading one can run
+# any code in it. Refused unless staff trust the files in the models folder.
+ATELIER_ALLOW_PICKLE_CHECKPOINTS = env_bool("ATELIER_ALLOW_PICKLE_CHECKPOINTS", False)
 HF_TOKEN = env("HF_TOKEN")
 # Per-engine connection settings, handed to each backend (studio/backends/).
 # Presets may override URLs per model in their options; secrets live only here.

@@ -3,6 +3,7 @@ progress and cancellation, store the images, record the outcome."""
 
 import contextvars
 import logging
+import re
 import threading
 import time
 from datetime import timedelta
@@ -24,8 +25,10 @@ from imaging.thumbnails import make_preview
 
 from .backends import get_backend
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
+from .backends.lora import recipe_hashes, resolve_extras
+from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
-from .job_errors import hide_paths, split_error, unreachable
+from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .jobs import queue_for
 from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
@@ -69,6 +72,7 @@ def _run_job(job_id: str) -> None:
     tracker.start()
     try:
         request = build_request(job.request, preset)
+        check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(
                 "The tiny test model is not built on this machine yet. Run "
@@ -175,14 +179,70 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         seed=data["seed"],
         sampler=data["sampler"],
         n=data["n"],
-        options=preset.options,
+        options=engine_options(data, preset),
     )
+
+
+def engine_options(data: dict, preset: ModelPreset) -> dict:
+    """The preset's options, and for the local engine the files from the models
+    folder this job uses: its LoRAs, embeddings and VAE (a missing one fails here,
+    before anything loads)."""
+    if preset.backend != "diffusers":
+        return preset.options
+    folder = Path(settings.ATELIER_MODELS_DIR)
+    options = {
+        **preset.options,
+        **resolve_extras(data["prompt"], data.get("negative_prompt", ""), folder),
+    }
+    if preset.model_id.startswith(MODELS_PREFIX):  # messages name the file, not its path
+        options["display_name"] = preset.model_id[len(MODELS_PREFIX) :]
+    if vae := preset.options.get("vae"):
+        path = folder / VAE / vae
+        if not safe_name(vae) or not path.is_file():
+            raise ModelUnavailable(
+                f"The VAE '{vae}' chosen for this model is not in the VAE/ folder; "
+                "ask staff to add it or to change the model's VAE."
+            )
+        options["vae_path"] = str(path)
+    elif fix := fp16_fix_vae(folder):
+        options["vae_fp16_fix_path"] = str(fix)
+    return options
+
+
+def fp16_fix_vae(folder: Path) -> Path | None:
+    """An SDXL VAE that runs in float16 (madebyollin's "sdxl-vae-fp16-fix"), if present."""
+    vaes = sorted((folder / VAE).glob("*.safetensors")) if (folder / VAE).is_dir() else []
+    return next((p for p in vaes if re.search(r"fp16.?fix", p.name, re.IGNORECASE)), None)
+
+
+def check_checkpoint(preset: ModelPreset) -> None:
+    """A scanned checkpoint whose file went away since the scan fails clearly;
+    a pickle checkpoint is refused unless staff allowed them."""
+    if (
+        preset.backend == "diffusers"
+        and preset.model_id.lower().endswith((".ckpt", ".pt", ".pth"))
+        and not settings.ATELIER_ALLOW_PICKLE_CHECKPOINTS
+    ):
+        raise ModelNotReady(
+            "This model is a pickle (.ckpt) checkpoint, which can run any code when loaded, "
+            "so this server does not load it. Pick another model, or ask an admin to convert "
+            "it to .safetensors.",
+            "Pickle checkpoints are refused unless ATELIER_ALLOW_PICKLE_CHECKPOINTS=true "
+            "(set it only for files you trust).",
+        )
+    if preset.model_id.startswith(MODELS_PREFIX) and not Path(resolve(preset.model_id)).is_file():
+        name = preset.model_id[len(MODELS_PREFIX) :]
+        raise ModelUnavailable(
+            f"The checkpoint '{name}' is no longer in the models folder. Pick another model; "
+            "staff can put the file back or rescan the folder."
+        )
 
 
 def recipe_for(request, result, backend: str) -> dict:
     """The recipe stored with an image; its size is the image's own (an engine
     may round the size it was asked for to one it supports)."""
     recipe = request.recipe(result.seed, backend)
+    recipe.update(recipe_hashes(request.options))
     recipe["width"], recipe["height"] = result.image.size
     return recipe
 

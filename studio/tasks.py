@@ -8,9 +8,11 @@ from atelier.log_context import job_id
 
 @cache
 def _configure_once():
+    from .checkpoints import scan_once
     from .runner import configure_worker
 
     configure_worker()
+    scan_once()  # checkpoints added to the models folder while the worker was down
 
 
 @shared_task(name="studio.run_generation_job", acks_late=True, ignore_result=True)

@@ -16,4 +16,5 @@ urlpatterns = [
     path("models/<slug:key>/cancel/", model_views.model_cancel, name="model_cancel"),
     path("models/<slug:key>/delete/", model_views.model_delete, name="model_delete"),
     path("models/<slug:key>/enable/", model_views.model_enable, name="model_enable"),
+    path("models/rescan/", views.models_rescan, name="models_rescan"),
 ]

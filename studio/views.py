@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.token_auth import accepts_api_token
@@ -155,3 +157,21 @@ def job_preview(request, job_id):
     response = file_response(job.preview.name, "image/webp")
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_POST
+def models_rescan(request):
+    """Staff: find checkpoints added to (or gone from) the models folder, then go back."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can rescan the models folder.")
+    from .checkpoints import ensure_folders, scan_models
+
+    ensure_folders()
+    report = scan_models()
+    level = messages.WARNING if report.problems else messages.SUCCESS
+    messages.add_message(request, level, report.summary())
+    back = request.POST.get("next") or request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = "/models/"
+    return redirect(back)

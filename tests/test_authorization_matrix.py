@@ -479,6 +479,9 @@ PAGE_RULES = [
     rule("staff", "POST /models/{preset}/enable/", FOUND, changed("preset", enabled=False)),
     rule("staff", "POST /models/{preset}/cancel/", FOUND),  # it was not downloading
     rule("staff", "POST /models/{preset}/delete/", FOUND),  # it had no files
+    # Rescanning the models folder: staff only.
+    rule("anonymous", "POST /models/rescan/", LOGIN),
+    rule("owner", "POST /models/rescan/", 403),
 ]
 
 API_RULES = [
