@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 
 # Installs come from the lock files in requirements/ (`make lock` writes them):
 # web.txt is the app and its dev tools, for Python 3.11-3.13 on any system;
-# local-py311.txt adds the local engine (torch, diffusers) for Python 3.11 on
-# Linux x86_64, where the CPU build of torch is the one tested. Elsewhere, or
-# with LOCAL=0, the venv gets web.txt: the remote engines, no local one.
+# local-py311.txt adds the local engine (diffusers, transformers...) for Python
+# 3.11 on Linux x86_64. torch itself is not in it: pip takes pyproject's pin,
+# torch==X, in whichever build the machine offers (the CPU one from /opt/wheels
+# here, CUDA from PyPI), and the lock holds the CPU build's dependencies.
+# Elsewhere, or with LOCAL=0, the venv gets web.txt: remote engines only.
 WEB_LOCK := requirements/web.txt
 LOCAL_LOCK := requirements/local-py311.txt
 LOCAL ?= 1
@@ -17,6 +19,8 @@ LOCAL ?= 1
 # Elsewhere: make lock TORCH_CPU='--index https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match'
 TORCH_CPU ?= --find-links /opt/wheels
 UV_VERSION := 0.13.9
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --custom-compile-command "make lock" \
+  $(if $(UPGRADE),--upgrade) pyproject.toml
 
 .PHONY: run test test-web lint format bench e2e tiny-model lock clean
 
@@ -27,32 +31,30 @@ $(STAMP): pyproject.toml $(WEB_LOCK) $(LOCAL_LOCK)
 	$(PY) -m pip install --quiet --upgrade pip
 	@if [ "$(LOCAL)" = 1 ] && $(PY) -c 'import platform, sys; sys.exit(not (sys.version_info[:2] == (3, 11) and sys.platform == "linux" and platform.machine() == "x86_64"))'; then \
 	  echo "Installing $(LOCAL_LOCK) (with the local engine)"; \
-	  $(PY) -m pip install --quiet -r $(LOCAL_LOCK); \
+	  $(PY) -m pip install --quiet -r $(LOCAL_LOCK) -e '.[local]'; \
 	else \
 	  echo "Installing $(WEB_LOCK): remote engines only. The local engine (torch) is locked for Python 3.11 on Linux x86_64; elsewhere: $(PY) -m pip install -e '.[local]'"; \
-	  $(PY) -m pip install --quiet -r $(WEB_LOCK); \
+	  $(PY) -m pip install --quiet -r $(WEB_LOCK) && $(PY) -m pip install --quiet --no-deps -e .; \
 	fi
-	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 # Rewrites the lock files from pyproject.toml, keeping the pins it still allows
 # (UPGRADE=1: the newest releases it allows).
-# The local lock is constrained by web.txt so both pin the same shared versions;
-# torch's pin loses its "+cpu" label so that pip takes whichever build of that
-# version the machine offers (CPU here from /opt/wheels, CUDA from PyPI on Linux).
+# The local lock is constrained by web.txt so both pin the same shared versions.
+# It is resolved against torch's CPU build (TORCH_CPU), whose metadata names no
+# CUDA packages, and leaves torch out (see above).
 lock: $(STAMP)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip compile --quiet $(if $(UPGRADE),--upgrade) pyproject.toml --extra dev \
-	  --universal --python-version 3.11 -o $(WEB_LOCK)
-	$(VENV)/bin/uv pip compile --quiet $(if $(UPGRADE),--upgrade) pyproject.toml --extra dev --extra local \
-	  -c $(WEB_LOCK) --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
-	  $(TORCH_CPU) -o $(LOCAL_LOCK)
-	sed -i -E 's/^(torch==[^ +]+)\+cpu/\1/' $(LOCAL_LOCK)
+	$(UV_COMPILE) --extra dev --universal --python-version 3.11 -o $(WEB_LOCK)
+	$(UV_COMPILE) --extra dev --extra local -c $(WEB_LOCK) --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 $(TORCH_CPU) --no-emit-package torch -o $(LOCAL_LOCK)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py build_tiny_model
+	@if $(PY) -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("torch") and u.find_spec("diffusers")))'; then \
+	  $(PY) manage.py build_tiny_model; \
+	else echo "No local engine in $(VENV) (torch, diffusers): the tiny model is not built; remote engines only."; fi
 	$(PY) manage.py serve
 
 test: $(STAMP)
