@@ -361,8 +361,23 @@ def rule(who: str, request: str, expect, *effects) -> Rule:
     return Rule(who, method, url, expect, effects)
 
 
+# A generation that goes through asks for the tiny preset, which is offered only
+# where the local engine is installed.
+GENERATING = {"/generate/", "/api/v1/generations/"}
+
+
 def rules(table):
-    return pytest.mark.parametrize("rule", table, ids=[r.id for r in table])
+    return pytest.mark.parametrize(
+        "rule",
+        [
+            pytest.param(
+                r,
+                id=r.id,
+                marks=pytest.mark.local_engine if r.url in GENERATING and r.effects else (),
+            )
+            for r in table
+        ],
+    )
 
 
 PAGE_RULES = [

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 
+@pytest.mark.local_engine
 def test_it_lists_the_presets_a_generation_may_use(db, settings):
     settings.ATELIER_DEFAULT_MODEL = "tiny"
     models = APIClient().get("/api/v1/models/").json()

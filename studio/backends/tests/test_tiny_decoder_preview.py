@@ -2,6 +2,11 @@
 the linear map otherwise (studio/backends/latent_preview.py)."""
 
 import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
 import torch
 
 from studio.backends.diffusers_local import DiffusersBackend, PipelineCache
