@@ -34,4 +34,6 @@ urlpatterns = [
     path("topics/<str:slug>/cover.webp", topics.topic_cover, name="topic_cover"),
     # People.
     path("u/<str:username>/", profiles.profile, name="profile"),
+    path("u/<str:username>/follow/", profiles.profile_follow, name="profile_follow"),
+    path("u/<str:username>/unfollow/", profiles.profile_unfollow, name="profile_unfollow"),
 ]

@@ -18,6 +18,7 @@ from gallery.models import Topic
 from gallery.storing import store_image
 from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
+from notifications.notify import Kind, notify
 
 from .backends import get_backend
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
@@ -204,6 +205,10 @@ def finish(job, status, *, error="", error_details="", compute_seconds=None):
         fields["progress"] = 1.0
         fields["compute_seconds"] = compute_seconds
     GenerationJob.objects.filter(pk=job.pk).update(**fields)
+    if status in (Status.SUCCEEDED, Status.FAILED):
+        kind = Kind.JOB_SUCCEEDED if status == Status.SUCCEEDED else Kind.JOB_FAILED
+        prompt = str(job.request.get("prompt", ""))
+        notify(job.owner_id, kind, job_id=job.pk, text=error or prompt)
 
 
 class JobTracker:

@@ -19,9 +19,10 @@ from ..feeds import (
     load_page,
     parse_request,
 )
+from ..follows import suggestions
 from ..models import Topic
 
-HOME_FEEDS = ("recent", "subscribed")
+HOME_FEEDS = ("recent", "subscribed", "following")
 
 
 @require_GET
@@ -55,7 +56,7 @@ def feed_page(request):
         return render(request, "gallery/_feed_error.html", {"error": error.message}, status=400)
     except LoginRequired as refused:
         return render(request, "gallery/_feed_error.html", {"error": str(refused)}, status=403)
-    return render(request, "gallery/_feed_page.html", _page_context(page))
+    return render(request, "gallery/_feed_page.html", _page_context(page, request.user))
 
 
 def _feed_view(request, template, query, *, feeds):
@@ -67,7 +68,7 @@ def _feed_view(request, template, query, *, feeds):
         return render(request, "gallery/feed_error.html", {"error": error.message}, status=400)
     except LoginRequired:
         return redirect_to_login(request.get_full_path())
-    context = _page_context(page)
+    context = _page_context(page, request.user)
     context["tabs"] = _tabs(request.path, feed_request, feeds)
     if feed_request.feed == "popular":
         context["windows"] = _windows(request.path, feed_request)
@@ -86,8 +87,10 @@ def _feed_view(request, template, query, *, feeds):
     return render(request, template, context)
 
 
-def _page_context(page) -> dict:
+def _page_context(page, viewer) -> dict:
     context = {"page": page, "feed_request": page.request, "images": page.items}
+    if page.feed.name == "following" and not page.items and not page.request.filtered:
+        context["suggestions"] = suggestions(viewer)  # who to follow, on the empty state
     if page.next_request:
         query = page.next_request.query()
         context["next_url"] = f"{reverse('gallery:feed_page')}?{query}"
