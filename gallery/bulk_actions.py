@@ -3,7 +3,8 @@ unlist, make private, move to a topic, delete.
 
 All or nothing: every image named must be one the person may change
 (``permissions.can_change``: their own, or any for staff). If any is not,
-nothing changes and each refused image is named with the reason. A request
+nothing changes and each refused image is named with the reason (a 403 if
+one is visible but not theirs, else a 404, as for one image). A request
 names at most ``MAX_IDS`` images."""
 
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ VISIBILITY_OF = {
     "make_private": Image.Visibility.PRIVATE,
 }
 ACTIONS = (*VISIBILITY_OF, "move", "delete")
+NOT_YOURS = "Not yours to change."
+NO_SUCH_IMAGE = "No such image."
 ACTION_LABELS = {
     "publish": "Publish",
     "unlist": "Unlist",
@@ -39,6 +42,14 @@ class BulkError(ValueError):
         self.field = field
         self.message = message
         self.refused = refused or {}
+
+    @property
+    def status(self) -> int:
+        """400 for bad input; for refused images, as for one image: 403 when
+        one is visible but not the person's, else 404."""
+        if not self.refused:
+            return 400
+        return 403 if NOT_YOURS in self.refused.values() else 404
 
 
 @dataclass(frozen=True)
@@ -94,9 +105,9 @@ def apply(user, action: str, ids, *, topic: str = "") -> BulkResult:
         for pk in ids:
             image = images.get(pk)
             if image is None:
-                refused[pk] = "No such image."
+                refused[pk] = NO_SUCH_IMAGE
             elif not can_change(user, image):
-                refused[pk] = "Not yours to change."
+                refused[pk] = NOT_YOURS
         if refused:
             raise BulkError(
                 "ids",

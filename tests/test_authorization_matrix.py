@@ -541,7 +541,7 @@ PAGE_RULES = [
     # Bulk actions: one's own images (staff: anyone's); another's refused as a whole.
     rule("anonymous", "POST /me/images/bulk/", LOGIN),
     rule("owner", "POST /me/images/bulk/", FOUND, changed("private", visibility="public")),
-    rule("other", "POST /me/images/bulk/", 400),
+    rule("other", "POST /me/images/bulk/", 404),  # another's private image
     rule("staff", "POST /me/images/bulk/", FOUND, changed("private", visibility="public")),
 ]
 
@@ -642,7 +642,7 @@ API_RULES = [
     # Bulk actions.
     rule("anonymous", "POST /api/v1/images/bulk/", 401),
     rule("owner", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
-    rule("other", "POST /api/v1/images/bulk/", 400),
+    rule("other", "POST /api/v1/images/bulk/", 404),  # another's private image
     rule("staff", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
 ]
 

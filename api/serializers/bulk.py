@@ -2,16 +2,21 @@
 
 from rest_framework import serializers
 
-from gallery.bulk_actions import ACTIONS, MAX_IDS
+from atelier.text import ApiTextField
+from gallery.bulk_actions import ACTIONS, MAX_IDS, NO_SUCH_IMAGE, NOT_YOURS
 
 
 class BulkActionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=ACTIONS)
     ids = serializers.ListField(
-        child=serializers.IntegerField(), help_text=f"1 to {MAX_IDS} image ids."
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=MAX_IDS,
+        help_text=f"1 to {MAX_IDS} image ids.",
     )
-    topic = serializers.CharField(
+    topic = ApiTextField(
         required=False,
+        max_length=80,
         allow_blank=True,
         help_text="For `move`: the topic's slug; empty takes the images out of their topic.",
     )
@@ -25,7 +30,7 @@ class BulkResultSerializer(serializers.Serializer):
 
 class RefusedImageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(help_text=f"“{NOT_YOURS}” or “{NO_SUCH_IMAGE}”")
 
 
 class BulkRefusedSerializer(serializers.Serializer):

@@ -41,7 +41,7 @@ class UnreadCountSerializer(serializers.Serializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         max_length=200,
         help_text="Which of your notifications to mark read (at most 200); all if left out.",

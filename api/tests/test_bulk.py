@@ -30,12 +30,27 @@ def test_others_images_are_named_and_nothing_changes(owner, other, make_image):
     theirs = make_image(other, visibility="unlisted")
     body = {"action": "delete", "ids": [mine.pk, theirs.pk, 999_999]}
     response = api_for(owner).post("/api/v1/images/bulk/", body, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert response.json()["refused"] == [
         {"id": theirs.pk, "reason": "Not yours to change."},
         {"id": 999_999, "reason": "No such image."},
     ]
     assert states([mine, theirs]) == [("private", None), ("unlisted", None)]
+
+
+def test_only_missing_images_is_a_404(owner, other, make_image):
+    hidden = make_image(other)
+    body = {"action": "publish", "ids": [hidden.pk]}
+    response = api_for(owner).post("/api/v1/images/bulk/", body, format="json")
+    assert response.status_code == 404
+    assert response.json()["refused"] == [{"id": hidden.pk, "reason": "No such image."}]
+    assert states([hidden]) == [("private", None)]
+
+
+def test_a_form_body_is_a_415(owner, make_image):
+    image = make_image(owner)
+    response = api_for(owner).post("/api/v1/images/bulk/", {"action": "publish", "ids": image.pk})
+    assert response.status_code == 415 and states([image]) == [("private", None)]
 
 
 def test_bad_requests_are_400s(owner, make_image):

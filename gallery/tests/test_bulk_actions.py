@@ -77,7 +77,7 @@ def test_others_images_mixed_in_are_named_and_nothing_changes(
         "/me/images/bulk/",
         {"action": "make_private", "ids": [mine.pk, theirs.pk, hidden.pk], "confirmed": "1"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert f"Image #{theirs.pk}: Not yours to change." in response.text
     assert f"Image #{hidden.pk}: No such image." in response.text
     assert "nothing was changed" in response.text

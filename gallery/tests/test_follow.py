@@ -102,3 +102,29 @@ def test_the_feed_partial_pages_the_following_feed(feed, owner, other, other_cli
     first = other_client.get(f"/feed/?feed={feed}")
     assert first.status_code == 200 and first.text.count('class="tile') >= 24
     assert "cursor=" in first.text
+
+
+def test_a_following_page_of_24_takes_at_most_8_queries_and_the_count_one(
+    owner, other, staff, django_assert_max_num_queries
+):
+    """The Following feed keeps the feeds' bound; the navbar's unread count is
+    one query on a full page and none on the /feed/ partial."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .bulk import add_images
+
+    add_images(owner, 40)
+    add_images(staff, 40)
+    Follow.objects.create(follower=other, followed=owner)
+    client = Client()
+    client.force_login(other)
+    for path in ("/explore/", "/feed/", "/"):
+        with django_assert_max_num_queries(8):
+            response = client.get(path, {"feed": "following"})
+        assert response.text.count('class="tile') >= 24
+    for path, counted in (("/explore/", 1), ("/feed/", 0)):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path, {"feed": "following"})
+        unread = [q for q in queries.captured_queries if "notifications_notification" in q["sql"]]
+        assert len(unread) == counted, path

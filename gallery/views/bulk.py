@@ -38,7 +38,7 @@ def bulk(request):
         result = bulk_actions.apply(request.user, action, ids, topic=topic)
     except bulk_actions.BulkError as error:
         context["error"] = error
-        return render(request, "gallery/bulk_confirm.html", context, status=400)
+        return render(request, "gallery/bulk_confirm.html", context, status=error.status)
     noun = "image" if result.count == 1 else "images"
     messages.success(request, f"{DONE[result.action]} {result.count} {noun}.")
     return redirect("gallery:mine")
