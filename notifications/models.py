@@ -12,6 +12,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         LIKE = "like", "Likes on my images"
         COMMENT = "comment", "Comments on my images"
+        REMIX = "remix", "Remixes of my images"
         FOLLOW = "follow", "New followers"
         SUBSCRIBE = "subscribe", "Subscriptions to my topics"
         JOB_SUCCEEDED = "job_succeeded", "Generations that finished"

@@ -15,7 +15,7 @@ from .models import MutedKind, Notification
 
 Kind = Notification.Kind
 # Batched per image, per topic, or per person; a generation's end never batches.
-BATCHED = {Kind.LIKE, Kind.COMMENT, Kind.FOLLOW, Kind.SUBSCRIBE}
+BATCHED = {Kind.LIKE, Kind.COMMENT, Kind.REMIX, Kind.FOLLOW, Kind.SUBSCRIBE}
 TEXT_MAX = Notification._meta.get_field("text").max_length
 
 

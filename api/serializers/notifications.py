@@ -31,7 +31,8 @@ class NotificationSerializer(serializers.Serializer):
     updated = serializers.DateTimeField(help_text="When the latest actor acted.")
 
     def get_image_deleted(self, notification) -> bool:
-        about_image = notification.kind in (Notification.Kind.LIKE, Notification.Kind.COMMENT)
+        kinds = (Notification.Kind.LIKE, Notification.Kind.COMMENT, Notification.Kind.REMIX)
+        about_image = notification.kind in kinds
         return about_image and notification.image_id is None
 
 

@@ -112,3 +112,25 @@ def test_visitors_see_no_bell_and_cannot_list(db):
     assert 'id="notification-bell"' not in Client().get("/explore/").text
     response = Client().get("/notifications/")
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_a_remix_tells_the_remixed_images_owner(owner, other, owner_client, make_image):
+    source = make_image(owner, visibility="public", prompt="a zebra to remix")
+    hidden = make_image(owner, visibility="private", prompt="a hidden zebra")
+    for remixed in (source, hidden):
+        job = GenerationJob.objects.create(
+            owner=other, model="tiny", request={"prompt": "x", "remix_of": remixed.pk}
+        )
+        finish(job, GenerationJob.Status.SUCCEEDED, compute_seconds=1.0)
+    [told] = Notification.objects.filter(recipient=owner)
+    assert (told.kind, told.image_id, told.actor_id) == ("remix", source.pk, other.pk)
+    html = owner_client.get("/notifications/").text
+    assert "remixed" in html and "a zebra to remix" in html
+
+
+def test_the_remix_link_carries_the_image(owner, owner_client, make_image, tiny_settings):
+    image = make_image(owner, visibility="public")
+    html = owner_client.get(f"/images/{image.pk}/").text
+    assert f"remix_of={image.pk}" in html
+    generate = owner_client.get(f"/generate/?prompt=x&remix_of={image.pk}").text
+    assert f'name="remix_of" value="{image.pk}"' in generate
