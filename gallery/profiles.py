@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef
 
 from .counts import total
-from .models import Subscription, Topic
+from .models import Follow, Subscription, Topic
 from .permissions import listed_images
 
 
@@ -18,6 +18,8 @@ class ProfileCounts:
     topics: int  # topics they own
     likes_received: int  # likes on their public images
     subscribers: int  # distinct people subscribed to at least one of their topics
+    followers: int = 0  # people following them
+    following: int = 0  # people they follow
 
 
 def _of_person(queryset, owner_field: str):
@@ -26,8 +28,9 @@ def _of_person(queryset, owner_field: str):
 
 
 def _counts():
-    """The four counts as annotations of a person, each a subquery answered
-    from an index (image_public_owner_likes for the first two)."""
+    """The counts as annotations of a person, each a subquery answered
+    from an index (image_public_owner_likes for the first two, the follow
+    constraints' for the last two)."""
     images = _of_person(listed_images(), "owner")
     return {
         "count_images": total(images),
@@ -36,6 +39,8 @@ def _counts():
         "count_subscribers": total(
             _of_person(Subscription.objects.all(), "topic__owner"), "COUNT", "user", distinct=True
         ),
+        "count_followers": total(_of_person(Follow.objects.all(), "followed")),
+        "count_following": total(_of_person(Follow.objects.all(), "follower")),
     }
 
 
@@ -62,5 +67,7 @@ def public_person(username: str, *, with_counts: bool = False):
             topics=person.count_topics,
             likes_received=person.count_likes,
             subscribers=person.count_subscribers,
+            followers=person.count_followers,
+            following=person.count_following,
         )
     return person

@@ -39,3 +39,11 @@ def test_the_following_feed(owner, other, staff, make_image):
     assert response.status_code == 200
     assert [image["id"] for image in response.json()["results"]] == [shared.pk]
     assert api_for().get("/api/v1/images/?feed=following").status_code == 401
+
+
+def test_the_profile_counts_followers_and_following(owner, other, staff):
+    api_for(other).post(f"/api/v1/profiles/{owner.username}/follow/")
+    api_for(staff).post(f"/api/v1/profiles/{owner.username}/follow/")
+    api_for(owner).post(f"/api/v1/profiles/{staff.username}/follow/")
+    body = api_for().get(f"/api/v1/profiles/{owner.username}/").json()
+    assert (body["follower_count"], body["following_count"]) == (2, 1)

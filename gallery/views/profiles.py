@@ -19,12 +19,11 @@ def profile(request, username):
     person = public_person(username, with_counts=True)
     if person is None:
         raise Http404("No such person.")
-    followers, following = follows.follow_counts(person)
     context = {
         "person": person,
         "counts": person.counts,
-        "followers": followers,
-        "following_count": following,
+        "followers": person.counts.followers,
+        "following_count": person.counts.following,
         "following": follows.is_following(request.user, person),
         "is_me": request.user.pk == person.pk,
         "topics": list(
