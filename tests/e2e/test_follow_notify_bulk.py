@@ -2,14 +2,16 @@
 private images into her topic and publishes them together from My images
 (select all, one confirmation naming how many); Bob then sees them in the
 topic, follows Ada and likes one; Ada's navbar count of unread
-notifications goes up without her reloading, and the list says Bob liked it."""
+notifications goes up without her reloading, and the list says Bob liked it.
+The screenshots bulk-select.png and notifications.png in docs/screenshots/
+come from here."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import sign_up
+from tests.e2e.browser import screenshot, sign_up
 from tests.fixtures import picture, png_bytes
 
 pytestmark = pytest.mark.e2e
@@ -54,6 +56,7 @@ def test_bulk_publish_then_a_like_is_notified(stack, open_page, tmp_path):
     ada.get_by_role("button", name="Select", exact=True).click()
     ada.get_by_role("button", name="Select all on page").click()
     expect(ada.get_by_text("3 selected")).to_be_visible()
+    screenshot(ada, "bulk-select")
     asked = []
 
     def accept(dialog):
@@ -90,3 +93,4 @@ def test_bulk_publish_then_a_like_is_notified(stack, open_page, tmp_path):
     expect(ada.get_by_role("heading", name="Notifications")).to_be_visible()
     expect(ada.get_by_text(re.compile(r"bob\s+liked"))).to_be_visible()
     expect(ada.get_by_text(re.compile(r"bob\s+followed you"))).to_be_visible()
+    screenshot(ada, "notifications")
