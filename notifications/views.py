@@ -32,7 +32,9 @@ def mark_read(request, notification_id):
     notify.mark_read(request.user, [notification.pk])
     if request.htmx:
         notification.refresh_from_db()
-        return render(request, "notifications/_item.html", {"n": notification})
+        response = render(request, "notifications/_item.html", {"n": notification})
+        response["HX-Trigger"] = "notifications-changed"  # the navbar's badge recounts
+        return response
     return redirect("notifications:list")
 
 

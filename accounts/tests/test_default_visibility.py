@@ -44,3 +44,7 @@ def test_a_private_topic_choice_is_explained(owner, owner_client, tiny_settings)
     Profile.objects.filter(user=owner).update(default_visibility="public")
     html = owner_client.get("/upload/?topic=zebras").text
     assert re.search(r"data-private-topic-note hidden>", html)
+
+
+def test_edit_my_page_links_to_notification_settings(owner_client):
+    assert "/notifications/settings/" in owner_client.get("/me/profile/").text

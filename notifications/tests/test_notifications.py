@@ -74,6 +74,7 @@ def test_marking_one_and_all_read(owner, other, staff, owner_client, make_image)
     one = Notification.objects.filter(image=first).get()
     response = owner_client.post(f"/notifications/{one.pk}/read/", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "Mark read" not in response.text
+    assert response["HX-Trigger"] == "notifications-changed"
     assert 'data-count="1"' in badge(owner_client)
     # A new like after reading starts a new line.
     likes.like(staff, first)
