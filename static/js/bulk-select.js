@@ -96,6 +96,12 @@
         counter.textContent = "Select images first";
         return;
       }
+      var max = parseInt(form.getAttribute("data-bulk-max"), 10) || 200;
+      if (ids.length > max) {
+        event.preventDefault();
+        counter.textContent = ids.length + " selected: at most " + max + " at a time";
+        return;
+      }
       var noun = ids.length === 1 ? "image" : "images";
       if (!window.confirm((LABELS[action] || action) + " " + ids.length + " " + noun + "?")) {
         event.preventDefault();
