@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef
+from django.db.models import Exists, OuterRef
 
 from .counts import total
 from .models import Follow, Subscription, Topic
@@ -53,14 +53,20 @@ def _people_with_counts():
     return get_user_model().objects.select_related("profile").annotate(**_counts())
 
 
-def public_person(username: str, *, with_counts: bool = False):
+def public_person(username: str, *, with_counts: bool = False, viewer=None):
     """The active user with this username (their profile selected), or None.
-    ``with_counts``: their ProfileCounts as ``person.counts``, in the same query."""
+    ``with_counts``: their ProfileCounts as ``person.counts``, in the same query;
+    ``viewer``: whether that person follows them as ``person.followed``, too."""
     if with_counts:
         people = _people_with_counts()
     else:
         people = get_user_model().objects.select_related("profile")
+    if viewer is not None and viewer.is_authenticated:
+        follows = Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))
+        people = people.annotate(followed=Exists(follows))
     person = people.filter(username=username, is_active=True).first()
+    if person is not None and not hasattr(person, "followed"):
+        person.followed = False
     if person is not None and with_counts:
         person.counts = ProfileCounts(
             images=person.count_images,

@@ -16,7 +16,7 @@ TOPICS_SHOWN = 24
 
 @require_GET
 def profile(request, username):
-    person = public_person(username, with_counts=True)
+    person = public_person(username, with_counts=True, viewer=request.user)
     if person is None:
         raise Http404("No such person.")
     context = {
@@ -24,7 +24,7 @@ def profile(request, username):
         "counts": person.counts,
         "followers": person.counts.followers,
         "following_count": person.counts.following,
-        "following": follows.is_following(request.user, person),
+        "following": person.followed,
         "is_me": request.user.pk == person.pk,
         "topics": list(
             topics_for(request.user).filter(owner=person).order_by("-id")[:TOPICS_SHOWN]
