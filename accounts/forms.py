@@ -13,12 +13,24 @@ class ProfileForm(forms.ModelForm):
         help_text="PNG, JPEG or WebP. It is cropped to a square.",
     )
     remove_avatar = forms.BooleanField(required=False, label="Remove my avatar")
+    default_visibility = forms.ChoiceField(
+        choices=Profile._meta.get_field("default_visibility").choices,
+        required=False,
+        label="New images are",
+        help_text="What Generate and Upload choose for you: public images appear in the "
+        "feeds and their topic, unlisted ones only to those with the link, private ones "
+        "only to you.",
+    )
 
     class Meta:
         model = Profile
-        fields = ["display_name", "bio"]
+        fields = ["display_name", "bio", "default_visibility"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"display_name": TextField, "bio": TextField}
+
+    def clean_default_visibility(self):
+        """Left out (the API's PATCH, an old form): unchanged."""
+        return self.cleaned_data.get("default_visibility") or self.instance.default_visibility
 
 
 class ApiTokenForm(forms.Form):

@@ -13,6 +13,16 @@ class Profile(models.Model):
     display_name = models.CharField(max_length=60, blank=True)
     bio = models.TextField(max_length=2000, blank=True)
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
+    # What Generate and Upload start with (gallery's Image.Visibility values).
+    default_visibility = models.CharField(
+        max_length=10,
+        choices=[
+            ("public", "Public"),
+            ("unlisted", "Unlisted"),
+            ("private", "Private"),
+        ],
+        default="private",
+    )
     # Per-person settings kept by the API facades (e.g. the A1111 checkpoint).
     settings = models.JSONField(default=dict, blank=True)
 

@@ -1,10 +1,13 @@
 from django.urls import path
 
 from .views import (
+    bulk,
+    follows,
     generations,
     images_detail,
     images_list,
     models,
+    notifications,
     profiles,
     social,
     tokens,
@@ -30,6 +33,7 @@ urlpatterns = [
     path("v1/models/", models.model_list, name="model-list"),
     # Images: GET lists a feed, POST uploads; then one image, its likes and comments.
     path("v1/images/", images_list.image_list, name="image-list"),
+    path("v1/images/bulk/", bulk.image_bulk, name="image-bulk"),
     path("v1/images/<int:image_id>/", images_detail.image_detail, name="image-detail"),
     path("v1/images/<int:image_id>/like/", social.image_like, name="image-like"),
     path("v1/images/<int:image_id>/comments/", social.image_comments, name="image-comments"),
@@ -45,4 +49,14 @@ urlpatterns = [
     # Profiles.
     path("v1/profiles/me/", profiles.MyProfile.as_view(), name="profile-me"),
     path("v1/profiles/<str:username>/", profiles.ProfileDetail.as_view(), name="profile"),
+    path("v1/profiles/<str:username>/follow/", follows.profile_follow, name="profile-follow"),
+    # Notifications.
+    path("v1/notifications/", notifications.notification_list, name="notification-list"),
+    path("v1/notifications/unread/", notifications.unread_count, name="notification-unread"),
+    path("v1/notifications/read/", notifications.mark_read, name="notification-read"),
+    path(
+        "v1/notifications/<int:notification_id>/read/",
+        notifications.mark_one_read,
+        name="notification-read-one",
+    ),
 ]

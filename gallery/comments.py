@@ -12,6 +12,8 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
+from notifications.notify import Kind, notify
+
 from .models import Comment, Image
 from .permissions import can_view
 
@@ -88,6 +90,7 @@ def add(user, image: Image, text) -> Comment:
         with transaction.atomic():
             comment = Comment.objects.create(user=user, image=image, text=text)
             Image.objects.filter(pk=image.pk).update(comment_count=F("comment_count") + 1)
+            notify(image.owner_id, Kind.COMMENT, actor=user, image=image, text=str(image))
     except IntegrityError as exc:  # the image was deleted meanwhile
         raise Http404("No such image.") from exc
     return comment

@@ -9,11 +9,19 @@ their own images into any existing topic (``postable_topics``). The topic's
 owner curates the topic itself (name, description, cover), not who posts to it.
 """
 
+from accounts.models import Profile
+
 from .models import Image, Topic
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 EDITABLE_FIELDS = ("title", "description", "topic", "visibility")
+
+
+def default_visibility(user) -> str:
+    """What a person's Generate and Upload start with (their Settings), in one query."""
+    chosen = Profile.objects.filter(user=user).values_list("default_visibility", flat=True)
+    return chosen.first() or Image.Visibility.PRIVATE
 
 
 def postable_topics():

@@ -25,6 +25,7 @@ from django.db import connections
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
+from .following import following
 from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
 from .permissions import listed_images, viewable_images
@@ -131,6 +132,14 @@ FEEDS = {
             empty="Subscribe to topics and their new images show up here.",
         ),
         Feed(
+            "following",
+            "Following",
+            "people",
+            following,
+            login_required=True,
+            empty="Follow people and their new images show up here.",
+        ),
+        Feed(
             "liked",
             "Liked",
             "heart",
@@ -145,7 +154,7 @@ FEEDS = {
 }
 # The feeds anyone may ask for by name (the API, the Explore tabs); "mine" is
 # the owner's own page.
-PUBLIC_FEEDS = ("recent", "popular", "subscribed", "liked")
+PUBLIC_FEEDS = ("recent", "popular", "subscribed", "following", "liked")
 
 
 # ---- A request for a page -----------------------------------------------------

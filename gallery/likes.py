@@ -5,6 +5,8 @@ the unique (user, image) constraint decides races between concurrent likes."""
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from notifications.notify import Kind, notify
+
 from .models import Image, Like
 
 
@@ -14,6 +16,7 @@ def like(user, image: Image) -> bool:
         with transaction.atomic():
             Like.objects.create(user=user, image=image)
             Image.objects.filter(pk=image.pk).update(like_count=F("like_count") + 1)
+            notify(image.owner_id, Kind.LIKE, actor=user, image=image, text=str(image))
     except IntegrityError:
         return False
     return True

@@ -149,3 +149,30 @@ class Comment(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class Follow(models.Model):
+    """One person following another: their public images fill the follower's
+    Following feed (gallery.following)."""
+
+    follower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following"
+    )
+    followed = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followers"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Its index answers "whom does X follow" (the Following feed).
+            models.UniqueConstraint(fields=["follower", "followed"], name="unique_follow"),
+            models.CheckConstraint(
+                condition=~Q(follower=models.F("followed")), name="follow_not_self"
+            ),
+        ]
+        # "Who follows X": the follower count.
+        indexes = [models.Index(fields=["followed", "follower"], name="follow_followed")]
+
+    def __str__(self):
+        return f"{self.follower_id} → {self.followed_id}"

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef
+from django.db.models import Exists, OuterRef
 
 from .counts import total
-from .models import Subscription, Topic
+from .models import Follow, Subscription, Topic
 from .permissions import listed_images
 
 
@@ -18,6 +18,8 @@ class ProfileCounts:
     topics: int  # topics they own
     likes_received: int  # likes on their public images
     subscribers: int  # distinct people subscribed to at least one of their topics
+    followers: int = 0  # people following them
+    following: int = 0  # people they follow
 
 
 def _of_person(queryset, owner_field: str):
@@ -26,8 +28,9 @@ def _of_person(queryset, owner_field: str):
 
 
 def _counts():
-    """The four counts as annotations of a person, each a subquery answered
-    from an index (image_public_owner_likes for the first two)."""
+    """The counts as annotations of a person, each a subquery answered
+    from an index (image_public_owner_likes for the first two, the follow
+    constraints' for the last two)."""
     images = _of_person(listed_images(), "owner")
     return {
         "count_images": total(images),
@@ -36,6 +39,8 @@ def _counts():
         "count_subscribers": total(
             _of_person(Subscription.objects.all(), "topic__owner"), "COUNT", "user", distinct=True
         ),
+        "count_followers": total(_of_person(Follow.objects.all(), "followed")),
+        "count_following": total(_of_person(Follow.objects.all(), "follower")),
     }
 
 
@@ -48,19 +53,27 @@ def _people_with_counts():
     return get_user_model().objects.select_related("profile").annotate(**_counts())
 
 
-def public_person(username: str, *, with_counts: bool = False):
+def public_person(username: str, *, with_counts: bool = False, viewer=None):
     """The active user with this username (their profile selected), or None.
-    ``with_counts``: their ProfileCounts as ``person.counts``, in the same query."""
+    ``with_counts``: their ProfileCounts as ``person.counts``, in the same query;
+    ``viewer``: whether that person follows them as ``person.followed``, too."""
     if with_counts:
         people = _people_with_counts()
     else:
         people = get_user_model().objects.select_related("profile")
+    if viewer is not None and viewer.is_authenticated:
+        follows = Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))
+        people = people.annotate(followed=Exists(follows))
     person = people.filter(username=username, is_active=True).first()
+    if person is not None and not hasattr(person, "followed"):
+        person.followed = False
     if person is not None and with_counts:
         person.counts = ProfileCounts(
             images=person.count_images,
             topics=person.count_topics,
             likes_received=person.count_likes,
             subscribers=person.count_subscribers,
+            followers=person.count_followers,
+            following=person.count_following,
         )
     return person

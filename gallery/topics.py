@@ -23,6 +23,7 @@ from django.dispatch import receiver
 from django.utils.text import slugify
 
 from imaging.thumbnails import make_thumbnail
+from notifications.notify import Kind, notify
 
 from .counts import total
 from .models import Image, Subscription, Topic
@@ -216,6 +217,7 @@ def subscribe(user, topic: Topic) -> None:
     try:
         with transaction.atomic():
             Subscription.objects.create(user=user, topic=topic)
+            notify(topic.owner_id, Kind.SUBSCRIBE, actor=user, topic=topic, text=topic.name)
     except IntegrityError:
         raise AlreadySubscribed("You are already subscribed to this topic.") from None
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import editing, feeds, image_page, images, profiles, topics, uploads
+from .views import bulk, editing, feeds, image_page, images, profiles, topics, uploads
 
 app_name = "gallery"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("explore/", feeds.explore, name="explore"),
     path("feed/", feeds.feed_page, name="feed_page"),
     path("me/images/", feeds.mine, name="mine"),
+    path("me/images/bulk/", bulk.bulk, name="bulk"),
     # One image: its page, files, likes, comments, edit and delete.
     path("images/<int:image_id>/", image_page.detail, name="detail"),
     path("images/<int:image_id>/panel/", image_page.panel, name="panel"),
@@ -35,4 +36,6 @@ urlpatterns = [
     path("topics/<str:slug>/cover.webp", topics.topic_cover, name="topic_cover"),
     # People.
     path("u/<str:username>/", profiles.profile, name="profile"),
+    path("u/<str:username>/follow/", profiles.profile_follow, name="profile_follow"),
+    path("u/<str:username>/unfollow/", profiles.profile_unfollow, name="profile_unfollow"),
 ]

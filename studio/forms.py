@@ -87,6 +87,11 @@ class GenerationForm(forms.Form):
         choices=Image.Visibility.choices, required=False, initial=Image.Visibility.PRIVATE
     )
     topic = TopicChoiceField(help_text="The images land in this topic.")
+    # The image this remixes (the image page's Remix link): its owner is told
+    # when the remix succeeds, if the person may see it.
+    remix_of = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,4 +184,5 @@ class GenerationForm(forms.Form):
             "n": data["n"],
             "visibility": data["visibility"],
             "topic": data["topic"].slug if data.get("topic") else "",
+            **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
         }

@@ -19,9 +19,11 @@ from django.utils import timezone
 from atelier import metrics
 from atelier.log_context import job_context
 from gallery.models import Topic
+from gallery.permissions import viewable_images
 from gallery.storing import store_image
 from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
+from notifications.notify import Kind, notify
 
 from .backends import get_backend
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
@@ -278,6 +280,20 @@ def finish(job, status, *, error="", error_details="", compute_seconds=None):
     GenerationJob.objects.filter(pk=job.pk).update(**fields)
     run_seconds = (fields["finished"] - job.started).total_seconds() if job.started else 0.0
     metrics.job_finished(job, getattr(job, "engine", "unknown"), status, max(0.0, run_seconds))
+    if status in (Status.SUCCEEDED, Status.FAILED):
+        kind = Kind.JOB_SUCCEEDED if status == Status.SUCCEEDED else Kind.JOB_FAILED
+        prompt = str(job.request.get("prompt", ""))
+        notify(job.owner_id, kind, job_id=job.pk, text=error or prompt)
+    if status == Status.SUCCEEDED and job.request.get("remix_of"):
+        _tell_the_remixed(job)
+
+
+def _tell_the_remixed(job) -> None:
+    """The owner of the image this job remixed (one its owner may see) is told."""
+    owner = get_user_model().objects.filter(pk=job.owner_id).first()
+    source = viewable_images(owner).filter(pk=job.request["remix_of"]).first() if owner else None
+    if source is not None:
+        notify(source.owner_id, Kind.REMIX, actor=owner, image=source, text=str(source))
 
 
 class JobTracker:

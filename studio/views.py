@@ -15,6 +15,7 @@ from atelier.rate_limits import (
     too_many_message,
 )
 from atelier.stored_files import file_response
+from gallery.editing import default_visibility
 
 from .form_memory import recall, remember
 from .forms import GenerationForm
@@ -84,7 +85,8 @@ def _new_generate_form(request):
     """The form as this person last left it, or as Remix or "Edit and try again"
     fill it in; a model that cannot be used now gives way to an installed one."""
     carried = _remix_initial(request.GET)
-    initial = {**recall(request.user), **carried}
+    # The person's default visibility (Settings), unless the form remembers a choice.
+    initial = {"visibility": default_visibility(request.user), **recall(request.user), **carried}
     form = GenerationForm()
     found = statuses_by_key(form.presets.values())
     wanted = initial.get("model") or default_preset_key()

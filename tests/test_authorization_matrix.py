@@ -33,7 +33,8 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken, Profile
 from accounts.tokens import create_token
 from gallery import comments, likes
-from gallery.models import Comment, Image, Like, Subscription, Topic
+from gallery.models import Comment, Follow, Image, Like, Subscription, Topic
+from notifications.models import MutedKind, Notification
 from studio.models import GeneratePreference, GenerationJob, ModelPreset
 from tests.fixtures import picture, png_bytes
 
@@ -94,6 +95,7 @@ def world(owner, other, staff, make_image, isolated_storage) -> World:
     likes.like(other, private)
     Image.objects.filter(pk=private.pk).update(visibility="private", title="Hidden Zebra")
     Subscription.objects.create(user=other, topic=topic)
+    Follow.objects.create(follower=other, followed=owner)
     job = GenerationJob.objects.create(
         owner=owner, model="tiny", request={"prompt": "a queued zebra", "n": 1}
     )
@@ -110,6 +112,8 @@ def world(owner, other, staff, make_image, isolated_storage) -> World:
         "preset": ModelPreset.objects.get(key="sd-turbo"),
         "owner_profile": Profile.objects.get(user=owner),
         "other_profile": Profile.objects.get(user=other),
+        # The other person's like of the public image, as the owner is told.
+        "note": Notification.objects.get(recipient=owner, kind="like", image=public),
     }
     for obj in objects.values():
         obj.refresh_from_db()
@@ -140,6 +144,9 @@ TRACKED = [
     GenerationJob.images.through,
     GeneratePreference,
     ModelPreset,
+    Follow,
+    Notification,
+    MutedKind,
 ]
 
 
@@ -244,7 +251,11 @@ class Removed:
 
 
 def _owner_field(model) -> str:
-    return next(n for n in ("user", "owner") if any(f.name == n for f in model._meta.fields))
+    return next(
+        n
+        for n in ("user", "owner", "follower", "recipient")
+        if any(f.name == n for f in model._meta.fields)
+    )
 
 
 def removed(model, /, **lookup) -> Removed:
@@ -297,6 +308,24 @@ def changed(name, /, **values) -> Changed:
 CANCELLED = changed("job", status="cancelled")
 
 
+@dataclass(frozen=True)
+class Read:
+    """The named notification is now read (and was not before)."""
+
+    name: str
+
+    def check(self, world, who, before, after):
+        pk = world.objects[self.name].pk
+        assert before.rows(Notification)[pk]["read_at"] is None
+        assert after.rows(Notification)[pk]["read_at"] is not None, f"{self.name} unread"
+
+    def __repr__(self):
+        return f"marks {self.name} read"
+
+
+NOTE_READ = Read("note")
+
+
 # ---- The request bodies, one per kind of route ------------------------------------
 
 
@@ -327,14 +356,24 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /api/v1/topics/", {"name": "New"}),
     (r"PATCH /api/v1/topics/[\w-]+/", {"name": "New"}),
     (r"PATCH /api/v1/profiles/me/", {"display_name": "New"}),
+    (r"POST /me/images/bulk/", {"action": "publish", "ids": "{private}", "confirmed": "1"}),
+    (r"POST /api/v1/images/bulk/", {"action": "publish", "ids": ["{private}"]}),
 ]
+
+
+def _filled(world: World, value):
+    if isinstance(value, str):
+        return world.fill(value)
+    if isinstance(value, list):  # a JSON list of ids
+        return [int(world.fill(v)) for v in value]
+    return value
 
 
 def body_for(world: World, method: str, url: str) -> dict:
     for pattern, body in BODIES:
         if re.fullmatch(pattern, f"{method} {url}"):
             body = body() if callable(body) else dict(body)
-            return {k: world.fill(v) if isinstance(v, str) else v for k, v in body.items()}
+            return {k: _filled(world, v) for k, v in body.items()}
     return {}
 
 
@@ -497,6 +536,31 @@ PAGE_RULES = [
     # Rescanning the models folder: staff only.
     rule("anonymous", "POST /models/rescan/", LOGIN),
     rule("owner", "POST /models/rescan/", 403),
+    # Following: anyone signed in, anyone else; twice is once; oneself is refused.
+    rule("anonymous", "POST /u/owner/follow/", LOGIN),
+    rule("other", "POST /u/owner/follow/", FOUND),  # already follows
+    rule("staff", "POST /u/owner/follow/", FOUND, added(Follow, followed="owner")),
+    rule("owner", "POST /u/owner/follow/", FOUND),  # oneself: refused, with a message
+    rule("anonymous", "POST /u/owner/unfollow/", LOGIN),
+    rule("anonymous", "DELETE /u/owner/follow/", LOGIN),
+    rule("other", "POST /u/owner/unfollow/", FOUND, removed(Follow, followed="owner")),
+    rule("other", "DELETE /u/owner/follow/", FOUND, removed(Follow, followed="owner")),
+    rule("staff", "POST /u/owner/unfollow/", FOUND),  # did not follow
+    # Notifications: each person's own; staff are no exception.
+    rule("anonymous", "POST /notifications/{note}/read/", LOGIN),
+    rule("owner", "POST /notifications/{note}/read/", FOUND, NOTE_READ),
+    rule("other", "POST /notifications/{note}/read/", 404),
+    rule("staff", "POST /notifications/{note}/read/", 404),
+    rule("anonymous", "POST /notifications/read/", LOGIN),
+    rule("owner", "POST /notifications/read/", FOUND, NOTE_READ),
+    rule("other", "POST /notifications/read/", FOUND),  # has none unread
+    rule("anonymous", "POST /notifications/settings/", LOGIN),
+    rule("owner", "POST /notifications/settings/", FOUND, added(MutedKind, kind="like")),
+    # Bulk actions: one's own images (staff: anyone's); another's refused as a whole.
+    rule("anonymous", "POST /me/images/bulk/", LOGIN),
+    rule("owner", "POST /me/images/bulk/", FOUND, changed("private", visibility="public")),
+    rule("other", "POST /me/images/bulk/", 404),  # another's private image
+    rule("staff", "POST /me/images/bulk/", FOUND, changed("private", visibility="public")),
 ]
 
 API_RULES = [
@@ -576,6 +640,28 @@ API_RULES = [
     rule("anonymous", "PATCH /api/v1/profiles/me/", 401),
     rule("owner", "PATCH /api/v1/profiles/me/", 200, changed("owner_profile", display_name="New")),
     rule("other", "PATCH /api/v1/profiles/me/", 200, changed("other_profile", display_name="New")),
+    # Following.
+    rule("anonymous", "POST /api/v1/profiles/owner/follow/", 401),
+    rule("other", "POST /api/v1/profiles/owner/follow/", 200),  # already follows
+    rule("staff", "POST /api/v1/profiles/owner/follow/", 201, added(Follow, followed="owner")),
+    rule("owner", "POST /api/v1/profiles/owner/follow/", 400),
+    rule("anonymous", "DELETE /api/v1/profiles/owner/follow/", 401),
+    rule("other", "DELETE /api/v1/profiles/owner/follow/", 204, removed(Follow, followed="owner")),
+    rule("staff", "DELETE /api/v1/profiles/owner/follow/", 204),  # did not follow
+    # Notifications.
+    rule("anonymous", "POST /api/v1/notifications/{note}/read/", 401),
+    rule("owner", "POST /api/v1/notifications/{note}/read/", 200, NOTE_READ),
+    rule("other", "POST /api/v1/notifications/{note}/read/", 404),
+    rule("staff", "POST /api/v1/notifications/{note}/read/", 404),
+    rule("anonymous", "POST /api/v1/notifications/read/", 401),
+    rule("owner", "POST /api/v1/notifications/read/", 200, NOTE_READ),
+    rule("other", "POST /api/v1/notifications/read/", 200),  # has none unread
+    rule("staff", "POST /api/v1/notifications/read/", 200),
+    # Bulk actions.
+    rule("anonymous", "POST /api/v1/images/bulk/", 401),
+    rule("owner", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
+    rule("other", "POST /api/v1/images/bulk/", 404),  # another's private image
+    rule("staff", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
 ]
 
 # Reading a private image and what hangs off it. Reads change nothing either.
@@ -624,6 +710,21 @@ READ_RULES = [
     *[rule(who, "GET /models/", expect) for who, expect in (("anonymous", LOGIN), ("other", 200))],
     rule("staff", "GET /models/", 200),
     *[rule(who, "GET /api/v1/models/", 200) for who in PEOPLE],
+    # Notifications, and the Following feed, are each person's own.
+    *[
+        rule(who, f"GET {path}", 401 if who == "anonymous" else 200)
+        for path in (
+            "/api/v1/notifications/",
+            "/api/v1/notifications/unread/",
+            "/api/v1/images/?feed=following",
+        )
+        for who in PEOPLE
+    ],
+    *[
+        rule(who, f"GET {path}", LOGIN if who == "anonymous" else 200)
+        for path in ("/notifications/", "/notifications/settings/", "/explore/?feed=following")
+        for who in PEOPLE
+    ],
 ]
 
 
@@ -783,6 +884,10 @@ CSRF_RULES = [
     # The API over a session cookie (not a token) needs the token too.
     rule("other", "POST /api/v1/images/{unlisted}/like/", 403),
     rule("owner", "DELETE /api/v1/images/{public}/", 403),
+    rule("other", "POST /u/owner/follow/", 403),
+    rule("owner", "POST /notifications/read/", 403),
+    rule("owner", "POST /me/images/bulk/", 403),
+    rule("other", "POST /api/v1/profiles/owner/follow/", 403),
 ]
 
 

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = {"accounts", "api", "atelier", "gallery", "imaging", "studio"}
+PROJECT_PACKAGES = {"accounts", "api", "atelier", "gallery", "imaging", "notifications", "studio"}
 
 
 def project_imports(path: Path) -> list[str]:

@@ -46,6 +46,13 @@ class GenerationCreateSerializer(serializers.Serializer):
     n = serializers.IntegerField(required=False, min_value=limits.N_MIN, max_value=limits.N_MAX)
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
     topic = serializers.CharField(required=False, allow_blank=True, help_text="A topic's slug.")
+    remix_of = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The id of the image this remixes: its owner is told when the remix succeeds.",
+    )
 
 
 class GenerationAcceptedSerializer(serializers.Serializer):

@@ -21,6 +21,12 @@ class ProfileSerializer(serializers.Serializer):
     subscriber_count = serializers.IntegerField(
         source="counts.subscribers", help_text="People subscribed to any of their topics."
     )
+    follower_count = serializers.IntegerField(
+        source="counts.followers", help_text="People following them."
+    )
+    following_count = serializers.IntegerField(
+        source="counts.following", help_text="People they follow."
+    )
 
     def get_avatar_url(self, user) -> str | None:
         if not user.profile.avatar:

@@ -32,6 +32,8 @@ def test_anyone_reads_a_public_profile_with_counts(owner, other, make_image):
         "topic_count": 1,
         "likes_received": 1,
         "subscriber_count": 0,
+        "follower_count": 0,
+        "following_count": 0,
     }
     assert joined
 

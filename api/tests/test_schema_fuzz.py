@@ -41,6 +41,8 @@ STATE_ERRORS = {
     "POST /api/v1/topics/": "A topic already has this address.",
     "POST /api/v1/topics/{slug}/subscribe/": "You are already subscribed to this topic.",
     "DELETE /api/v1/topics/{slug}/subscribe/": "You are not subscribed to this topic.",
+    # The fuzzer is the owner: following the owner is following oneself.
+    "POST /api/v1/profiles/{username}/follow/": "You can't follow yourself.",
 }
 
 

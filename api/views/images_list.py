@@ -29,8 +29,9 @@ FEED_PARAMETERS = [
         OpenApiTypes.STR,
         enum=["", *PUBLIC_FEEDS],  # empty: the default
         description="recent (the default, also when empty), popular (most liked), "
-        "subscribed (images in the topics you subscribe to) or liked (what you liked, "
-        "last liked first). subscribed and liked need authentication.",
+        "subscribed (images in the topics you subscribe to), following (images of the "
+        "people you follow) or liked (what you liked, last liked first). subscribed, "
+        "following and liked need authentication.",
     ),
     OpenApiParameter(
         "window",

@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from ..bulk_actions import MAX_IDS
+from ..editing import postable_topics
 from ..feeds import (
     FEEDS,
     PUBLIC_FEEDS,
@@ -19,9 +21,10 @@ from ..feeds import (
     load_page,
     parse_request,
 )
+from ..follows import suggestions
 from ..models import Topic
 
-HOME_FEEDS = ("recent", "subscribed")
+HOME_FEEDS = ("recent", "subscribed", "following")
 
 
 @require_GET
@@ -43,7 +46,8 @@ def explore(request):
 @login_required
 @require_GET
 def mine(request):
-    return _feed_view(request, "gallery/mine.html", request.GET, feeds=("mine",))
+    extra = {"bulk_topics": postable_topics().only("slug", "name"), "bulk_max": MAX_IDS}
+    return _feed_view(request, "gallery/mine.html", request.GET, feeds=("mine",), extra=extra)
 
 
 @require_GET
@@ -55,10 +59,10 @@ def feed_page(request):
         return render(request, "gallery/_feed_error.html", {"error": error.message}, status=400)
     except LoginRequired as refused:
         return render(request, "gallery/_feed_error.html", {"error": str(refused)}, status=403)
-    return render(request, "gallery/_feed_page.html", _page_context(page))
+    return render(request, "gallery/_feed_page.html", _page_context(page, request.user))
 
 
-def _feed_view(request, template, query, *, feeds):
+def _feed_view(request, template, query, *, feeds, extra=None):
     """Render ``template`` over the first feed of ``feeds`` (or the one asked for)."""
     try:
         feed_request = parse_request(query, feeds=feeds, default=feeds[0])
@@ -67,7 +71,7 @@ def _feed_view(request, template, query, *, feeds):
         return render(request, "gallery/feed_error.html", {"error": error.message}, status=400)
     except LoginRequired:
         return redirect_to_login(request.get_full_path())
-    context = _page_context(page)
+    context = _page_context(page, request.user)
     context["tabs"] = _tabs(request.path, feed_request, feeds)
     if feed_request.feed == "popular":
         context["windows"] = _windows(request.path, feed_request)
@@ -83,11 +87,14 @@ def _feed_view(request, template, query, *, feeds):
         context["person"] = (
             get_user_model().objects.filter(username=feed_request.user).only("username").first()
         )
+    context.update(extra or {})
     return render(request, template, context)
 
 
-def _page_context(page) -> dict:
+def _page_context(page, viewer) -> dict:
     context = {"page": page, "feed_request": page.request, "images": page.items}
+    if page.feed.name == "following" and not page.items and not page.request.filtered:
+        context["suggestions"] = suggestions(viewer)  # who to follow, on the empty state
     if page.next_request:
         query = page.next_request.query()
         context["next_url"] = f"{reverse('gallery:feed_page')}?{query}"

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from atelier import rate_limits
 
+from ..editing import default_visibility
 from ..forms import UploadForm
 from ..uploads import MAX_FILES_PER_UPLOAD, UploadTooLarge, check_request_size, upload_images
 
@@ -23,7 +24,11 @@ def _too_many_uploads(request, wait):
 def upload(request):
     if request.method != "POST":
         # /upload/?topic=<slug> (e.g. from a topic's page) preselects the topic.
-        return _upload_page(request, UploadForm(initial={"topic": request.GET.get("topic")}))
+        initial = {
+            "topic": request.GET.get("topic"),
+            "visibility": default_visibility(request.user),
+        }
+        return _upload_page(request, UploadForm(initial=initial))
     try:
         check_request_size(request.META.get("CONTENT_LENGTH"), files=MAX_FILES_PER_UPLOAD)
         form = UploadForm(request.POST, request.FILES)

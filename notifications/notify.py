@@ -1,0 +1,87 @@
+"""Telling a person what happened to their work, and reading it back.
+
+``notify`` is the one way a notification is made: gallery (likes, comments,
+follows, subscriptions) and studio (a generation's end) call it. Nobody is
+told about their own acts, nor about a kind they muted. An unread
+notification of the same kind about the same image or topic (or, for
+followers, any unread one) gathers the new actor instead of adding a row,
+so a popular image makes one line: "alice and 12 others liked …"."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import MutedKind, Notification
+
+Kind = Notification.Kind
+# Batched per image, per topic, or per person; a generation's end never batches.
+BATCHED = {Kind.LIKE, Kind.COMMENT, Kind.REMIX, Kind.FOLLOW, Kind.SUBSCRIBE}
+TEXT_MAX = Notification._meta.get_field("text").max_length
+
+
+def notify(recipient_id, kind, *, actor=None, image=None, topic=None, job_id=None, text=""):
+    """Record that ``actor`` did ``kind`` to the image/topic of the person
+    ``recipient_id``; the notification, or None when nobody is to be told."""
+    if actor is not None and actor.pk == recipient_id:
+        return None
+    if MutedKind.objects.filter(user_id=recipient_id, kind=kind).exists():
+        return None
+    text = (text or "")[:TEXT_MAX]
+    with transaction.atomic():
+        if kind in BATCHED:
+            unread = Notification.objects.filter(
+                recipient_id=recipient_id, kind=kind, read_at__isnull=True, image=image, topic=topic
+            )
+            batched = unread.order_by("-id").first()
+            if batched is not None:
+                same_actor = actor is not None and batched.actor_id == actor.pk
+                Notification.objects.filter(pk=batched.pk).update(
+                    actor=actor,
+                    actor_count=F("actor_count") + (0 if same_actor else 1),
+                    text=text or batched.text,
+                    updated=timezone.now(),
+                )
+                return batched
+        return Notification.objects.create(
+            recipient_id=recipient_id,
+            kind=kind,
+            actor=actor,
+            image=image,
+            topic=topic,
+            job_id=job_id,
+            text=text,
+        )
+
+
+def unread_count(user) -> int:
+    """One COUNT over the partial index of unread rows."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def for_person(user):
+    """A person's notifications, newest first, with what the list shows."""
+    return Notification.objects.filter(recipient=user).select_related(
+        "actor", "actor__profile", "image", "topic"
+    )
+
+
+def mark_read(user, ids=None) -> int:
+    """Mark ``user``'s notifications read (those of ``ids``, or all); how many changed."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
+
+
+def muted_kinds(user) -> set[str]:
+    return set(MutedKind.objects.filter(user=user).values_list("kind", flat=True))
+
+
+def set_muted_kinds(user, kinds) -> None:
+    kinds = set(kinds) & set(Kind.values)
+    with transaction.atomic():
+        MutedKind.objects.filter(user=user).exclude(kind__in=kinds).delete()
+        have = muted_kinds(user)
+        MutedKind.objects.bulk_create(MutedKind(user=user, kind=k) for k in kinds - have)
