@@ -59,11 +59,21 @@ def read_file_recipe(data: bytes | BinaryIO) -> RecipeReading:
 
 
 def _from_png_text(texts: dict[str, str]) -> RecipeReading:
+    notes = []
     if png_metadata.RECIPE_KEY in texts:
         recipe = png_metadata._recipe_from_json(texts[png_metadata.RECIPE_KEY])
         if recipe:
             recipe.setdefault("source", ATELIER)
             return RecipeReading(recipe)
+        notes.append(_unreadable_note(ATELIER))
+        texts = {key: value for key, value in texts.items() if key != png_metadata.RECIPE_KEY}
+    reading = _from_tool_chunks(texts)
+    if reading.recipe is None:
+        reading.notes = [*notes, *reading.notes]
+    return reading
+
+
+def _from_tool_chunks(texts: dict[str, str]) -> RecipeReading:
     if "prompt" in texts or "workflow" in texts:
         return _attempt(comfyui.SOURCE, comfyui.read, texts.get("prompt"), texts.get("workflow"))
     if "invokeai_metadata" in texts:
@@ -109,12 +119,12 @@ def _attempt(tool: str, reader, *args) -> RecipeReading:
     if not recipe:
         if tool == "JSON":
             return RecipeReading(notes=[_unknown_note(["parameters"])])
-        return RecipeReading(
-            notes=[
-                f"The {tool} recipe in this file could not be read; the image was kept without it."
-            ]
-        )
+        return RecipeReading(notes=[_unreadable_note(tool)])
     return RecipeReading(recipe)
+
+
+def _unreadable_note(tool: str) -> str:
+    return f"The {tool} recipe in this file could not be read; the image was kept without it."
 
 
 def _unknown_note(keys: list[str]) -> str:
