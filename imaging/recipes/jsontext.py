@@ -43,10 +43,13 @@ def number(value: Any) -> int | float | None:
         return value
     if isinstance(value, str) and len(value) <= 32:
         try:
-            parsed = float(value)
+            return int(value)  # exactly: a 64-bit seed does not survive a float
+        except ValueError:
+            pass
+        try:
+            return float(value)
         except ValueError:
             return None
-        return int(parsed) if parsed.is_integer() and "." not in value else parsed
     return None
 
 
