@@ -42,9 +42,7 @@ def _signed_redirect(name: str, content_type: str, attachment_name) -> HttpRespo
     picture it has cached) for half that time, and no shared cache may."""
     parameters = {"ResponseContentType": content_type}
     if attachment_name is not None:
-        parameters["ResponseContentDisposition"] = content_disposition_header(
-            True, attachment_name
-        )
+        parameters["ResponseContentDisposition"] = content_disposition_header(True, attachment_name)
     response = HttpResponseRedirect(default_storage.url(name, parameters=parameters))
     response["Cache-Control"] = f"private, max-age={settings.ATELIER_S3_URL_SECONDS // 2}"
     return response

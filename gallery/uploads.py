@@ -42,8 +42,9 @@ from .storing import store_image
 log = logging.getLogger(__name__)
 
 MAX_FILES_PER_UPLOAD = 20
-# dHash bits that may differ for an upload to be flagged as looking like another image.
-NEAR_DUPLICATE_BITS = 6
+# dHash bits that may differ for an upload to be flagged as looking like another image:
+# a resize by a non-integer factor moves up to ~8; different pictures are ~18 or more.
+NEAR_DUPLICATE_BITS = 10
 NOT_STORED = "This image could not be stored; try again, or try another file."
 
 # Known recipe keys: text (with a length bound), integers and numbers (with bounds).
