@@ -14,9 +14,11 @@ An exact duplicate of an image its owner already has (the same stored bytes, by
 sha256) is not stored again: the result points at the one they have. A near
 duplicate (a perceptual hash within ``NEAR_DUPLICATE_BITS`` of one of theirs) is
 stored and flagged ("looks like …"). The look-alike search reads the owner's
-hashes from an index and compares them in Python: linear in the size of that
-person's gallery (about 1 ms for 10,000 images), a BK-tree or a banded index
-would be the next step if galleries grow past that.
+hashes from the (owner, perceptual_hash) index alone and compares them in
+Python: linear in the size of that person's gallery, about 2 µs an image
+(bench/look_alike.py: 19 ms at 10,000 images, 120 ms at 50,000). Past that,
+multi-index hashing (the 64 bits cut into bands, each band an indexed column,
+candidates from exact band matches) would make it sublinear.
 
 Each file's pixels are freed as soon as it is stored (``atelier.image_uploads``
 bounds how many are decoded at once in a process).
@@ -32,7 +34,7 @@ from pathlib import PurePath
 from django.conf import settings
 
 from atelier.image_uploads import release_freed_memory, validate_upload
-from imaging.perceptual_hash import dhash, distance
+from imaging.perceptual_hash import dhash
 from imaging.validation import InvalidImage
 
 from .editing import TITLE_MAX
@@ -152,11 +154,7 @@ def upload_file(
     try:
         recipe = clean_recipe(validated.recipe)
         content = validated.encode(recipe)
-        existing = (
-            Image.objects.filter(owner=owner, sha256=hashlib.sha256(content).hexdigest())
-            .order_by("id")
-            .first()
-        )
+        existing = find_duplicate(owner, hashlib.sha256(content).hexdigest())
         if existing:
             return UploadResult(
                 name=name, image=existing, duplicate=True, notes=validated.recipe_notes
@@ -186,16 +184,26 @@ def upload_file(
         release_freed_memory()
 
 
+def find_duplicate(owner, sha256: str) -> Image | None:
+    """The owner's image whose stored bytes have this sha256 (the first stored)."""
+    # order_by(): the default ordering would make SQLite walk image_owner_recent.
+    mine = Image.objects.filter(owner=owner, sha256=sha256).order_by()
+    ids = sorted(mine.values_list("id", flat=True))
+    return Image.objects.filter(pk=ids[0]).first() if ids else None
+
+
 def find_look_alike(owner, perceptual_hash: str) -> Image | None:
     """The owner's image whose perceptual hash is nearest ``perceptual_hash``, if
     within ``NEAR_DUPLICATE_BITS``; the most recent of equally near ones."""
+    wanted = int(perceptual_hash, 16)
     best = None
-    for image_id, other in (
-        Image.objects.filter(owner=owner)
-        .filter(perceptual_hash__isnull=False)
-        .values_list("id", "perceptual_hash")
-    ):
-        bits = distance(perceptual_hash, other)
+    hashes = (
+        Image.objects.filter(owner=owner, perceptual_hash__isnull=False)
+        .order_by()  # read from the (owner, perceptual_hash) index alone
+        .values_list("perceptual_hash", "id")
+    )
+    for other, image_id in hashes.iterator(chunk_size=5000):
+        bits = (wanted ^ int(other, 16)).bit_count()
         if bits <= NEAR_DUPLICATE_BITS and (best is None or (bits, -image_id) < best):
             best = (bits, -image_id)
     return Image.objects.filter(pk=-best[1]).first() if best else None

@@ -17,6 +17,7 @@ from atelier.stored_files import file_response
 from .forms import GenerationForm
 from .jobs import JobLimitReached, cancel_job, submit_job
 from .models import GenerationJob
+from .remix import map_remix
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -34,9 +35,9 @@ def _generate_too_fast(request, wait):
     return _generate_page(request, form, status=429)
 
 
-def _generate_page(request, form, status=200):
+def _generate_page(request, form, status=200, remix_missing=()):
     recent_jobs = GenerationJob.objects.filter(owner=request.user)[:8]
-    context = {"form": form, "recent_jobs": recent_jobs}
+    context = {"form": form, "recent_jobs": recent_jobs, "remix_missing": remix_missing}
     return render(request, "studio/generate.html", context, status=status)
 
 
@@ -58,13 +59,9 @@ def generate(request):
             else:
                 return redirect("studio:job", job_id=job.pk)
     else:
-        form = GenerationForm(initial=_remix_initial(request.GET))
+        initial, missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
+        return _generate_page(request, GenerationForm(initial=initial), remix_missing=missing)
     return _generate_page(request, form)
-
-
-def _remix_initial(params):
-    fields = GenerationForm.base_fields
-    return {key: value for key, value in params.items() if key in fields}
 
 
 @login_required

@@ -63,18 +63,32 @@ def test_a_comfyui_upload_shows_its_loras_and_remixes_them_as_tags(owner_client)
         "<lora:film_grain.safetensors:0.5>"
     ]
     assert query["sampler"] == ["DPM++ 2M Karras"] and query["seed"] == ["987654321"]
-    assert "model" not in query  # no preset of that name here, and the page says so
-    assert "Remix cannot carry over the model “sd_xl_base_1.0.safetensors”" in unescape(page)
+    generate = owner_client.get(href)
+    form = generate.context["form"]
+    assert form["sampler"].value() == "DPM++ 2M Karras" and form["steps"].value() == "28"
+    assert "<lora:film_grain.safetensors:0.5>" in form["prompt"].value()
+    # No preset of that name here: the Generate page says so, and keeps its own model.
+    assert (
+        "Remix could not carry over the model “sd_xl_base_1.0.safetensors” (not available here)"
+        in unescape(generate.text)
+    )
 
 
-def test_a_remix_names_a_sampler_it_does_not_know(owner_client):
+def test_a_remix_maps_a_model_by_its_preset_name_and_names_an_unknown_sampler(owner_client):
+    from studio.presets import enabled_presets
+
+    preset = enabled_presets()[0]  # one whose engine is set up in the tests
     comment = {**files.NOVELAI_COMMENT, "sampler": "ddim_v3"}
     content = files.png(
-        {"Software": "NovelAI", "Source": "NAI", "Comment": json.dumps(comment)}, seed=9
+        {"Software": "NovelAI", "Source": preset.label, "Comment": json.dumps(comment)}, seed=9
     )
     response = owner_client.post("/upload/", {"file": upload(content)})
-    page = unescape(owner_client.get(response.url).text)
-    assert "the sampler “ddim_v3”" in page
+    page = owner_client.get(response.url).text
+    href = unescape(re.search(r'href="(/generate/\?[^"]+)"[^>]*>.*Remix', page).group(1))
+    generate = owner_client.get(href)
+    assert "the sampler “ddim_v3”" in unescape(generate.text)
+    assert "the model “" not in unescape(generate.text)
+    assert generate.context["form"]["model"].value() == preset.key
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -19,7 +19,6 @@ from .. import likes
 from ..forms import CommentForm
 from ..models import Image
 from ..permissions import can_change, viewable_images
-from ..remix import remix
 
 
 def _image_or_404(user, image_id, *related) -> Image:
@@ -78,7 +77,6 @@ def _render_detail(request, image, *, comment_form=None, status=200):
         "earlier": earlier,
         "can_comment": comment_service.can_comment(user, image),
         "comment_form": comment_form or CommentForm(),
-        "remix": remix(image.recipe) if image.recipe.get("prompt") else None,
     }
     return render(request, "gallery/detail.html", context, status=status)
 
