@@ -4,6 +4,8 @@ hostile metadata becomes a note, never an exception."""
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imaging.recipes import read_file_recipe
 
@@ -217,3 +219,87 @@ def test_unknown_metadata_is_named_in_a_note():
 def test_a_plain_png_has_neither_recipe_nor_note():
     reading = read_file_recipe(files.png({}))
     assert reading.recipe is None and reading.notes == []
+
+
+# --- Fuzzed metadata ------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+# Graph-shaped JSON: nodes whose inputs link to other nodes (or to none), any class.
+node_ids = st.sampled_from(["1", "2", "3", "4", "5", "99"])
+graphs = st.dictionaries(
+    node_ids,
+    st.fixed_dictionaries(
+        {
+            "class_type": st.sampled_from(
+                [
+                    "KSampler",
+                    "SamplerCustomAdvanced",
+                    "LoraLoader",
+                    "CLIPTextEncode",
+                    "CheckpointLoaderSimple",
+                    "EmptyLatentImage",
+                    "SaveImage",
+                    "VAEDecode",
+                    "X",
+                ]
+            ),
+            "inputs": st.dictionaries(
+                st.sampled_from(
+                    [
+                        "model",
+                        "positive",
+                        "negative",
+                        "latent_image",
+                        "seed",
+                        "text",
+                        "clip",
+                        "samples",
+                        "images",
+                        "guider",
+                        "noise",
+                        "lora_name",
+                        "ckpt_name",
+                        "steps",
+                        "cfg",
+                        "width",
+                    ]
+                ),
+                st.tuples(node_ids, st.integers(0, 2)).map(list) | json_values,
+                max_size=8,
+            ),
+        }
+    ),
+    max_size=6,
+)
+keys = st.sampled_from(
+    ["prompt", "workflow", "invokeai_metadata", "parameters", "Comment", "atelier", "other"]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        keys,
+        st.one_of(
+            graphs.map(json.dumps),
+            json_values.map(json.dumps),
+            st.text(max_size=200),
+        ),
+        max_size=3,
+    ),
+    st.booleans(),
+)
+def test_fuzzed_metadata_never_raises_and_gives_storable_recipes(texts, novelai):
+    if novelai:
+        texts = {**texts, "Software": "NovelAI"}
+    content = files.png(texts, itxt=tuple(texts))
+    reading = read_file_recipe(content)
+    assert reading.recipe is None or isinstance(reading.recipe, dict)
+    json.dumps(reading.recipe, ensure_ascii=False).encode("utf-8")
+    assert all(isinstance(note, str) for note in reading.notes)
