@@ -120,3 +120,21 @@ def test_a_damaged_comfyui_graph_is_noted_on_the_page_and_in_the_api(owner, owne
     assert response.json()["upload"]["notes"] == [
         "The ComfyUI recipe in this file could not be read; the image was kept without it."
     ]
+
+
+def test_loras_and_hashes_from_a_file_are_bounded_and_typed(owner_client):
+    hostile = {
+        "prompt": "a fox",
+        "source": "x" * 500,
+        "loras": [{"name": f"l{i}", "weight": 1e9} for i in range(100)]
+        + [{"name": 3}, "junk", {"weight": 1}],
+        "hashes": {"model": "abc", "bad": {"nested": 1}, "long": "h" * 500},
+        "lora_hashes": ["not", "a", "dict"],
+    }
+    content = files.png({"atelier": json.dumps(hostile)}, itxt=("atelier",))
+    owner_client.post("/upload/", {"file": upload(content)})
+    recipe = Image.objects.get().recipe
+    assert len(recipe["source"]) == 50 and len(recipe["loras"]) == 20
+    assert recipe["loras"][0] == {"name": "l0", "weight": 10.0}
+    assert recipe["hashes"] == {"model": "abc", "long": "h" * 64}
+    assert "lora_hashes" not in recipe
