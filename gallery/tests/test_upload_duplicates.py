@@ -45,6 +45,7 @@ def test_a_duplicate_in_a_batch_is_reported_beside_the_new_files(owner_client):
         "/upload/", {"file": [upload(png(), "dup.png"), upload(png(seed=5), "new.png")]}
     )
     assert Image.objects.count() == 2
+    assert "1 of 2 uploaded" in response.text  # the duplicate is not counted as new
     assert "dup.png" in response.text and "already in your gallery" in response.text
 
 

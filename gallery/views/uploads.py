@@ -74,6 +74,8 @@ def _upload_page(request, form, *, uploaded=(), refused=(), request_error="", st
         "uploaded": uploaded,
         "refused": refused,
         "total": len(uploaded) + len(refused),
+        # Files kept as new images (a duplicate points at the one already there).
+        "stored": sum(1 for result in uploaded if not result.duplicate),
         "request_error": request_error,
         "max_files": MAX_FILES_PER_UPLOAD,
     }

@@ -37,7 +37,11 @@ def read(prompt_chunk: str | None, workflow_chunk: str | None) -> dict:
     """The recipe in ComfyUI's chunks; raises Unreadable when neither gives one."""
     recipe: dict[str, Any] = {}
     if prompt_chunk:
-        recipe = _from_api_graph(_graph(load_object(prompt_chunk)))
+        try:
+            recipe = _from_api_graph(_graph(load_object(prompt_chunk)))
+        except Unreadable:
+            if not workflow_chunk:
+                raise
     if workflow_chunk:
         try:
             for key, value in _from_workflow(load_object(workflow_chunk)).items():

@@ -1,12 +1,15 @@
 """Recipes as other tools write them, read from real PNG bytes; damaged and
 hostile metadata becomes a note, never an exception."""
 
+import io
 import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
+from imaging.png_metadata import encode_user_comment
 from imaging.recipes import read_file_recipe
 
 from . import tool_files as files
@@ -101,6 +104,21 @@ def test_comfyui_workflow_alone_gives_what_its_widgets_hold():
     recipe = read_file_recipe(files.comfyui_png(prompt=None)).recipe
     assert recipe["model"] == "from_workflow.safetensors" and recipe["steps"] == 20
     assert recipe["source"] == "ComfyUI"
+
+
+def test_a_damaged_comfyui_graph_falls_back_to_the_workflow():
+    content = files.comfyui_png(prompt=json.dumps(files.COMFYUI_PROMPT)[:100])
+    recipe = read_file_recipe(content).recipe
+    assert recipe["model"] == "from_workflow.safetensors" and recipe["source"] == "ComfyUI"
+
+
+def test_swarmui_json_in_a_jpegs_exif_user_comment():
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9286] = encode_user_comment(json.dumps(files.SWARMUI_PARAMETERS))
+    buffer = io.BytesIO()
+    files.picture().save(buffer, "JPEG", exif=exif.tobytes())
+    recipe = read_file_recipe(buffer.getvalue()).recipe
+    assert recipe["source"] == "SwarmUI" and recipe["prompt"] == "a watercolor map of an island"
 
 
 def test_a_comfyui_graph_with_a_cycle_is_read_without_looping():
