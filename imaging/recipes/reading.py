@@ -74,18 +74,29 @@ def _from_png_text(texts: dict[str, str]) -> RecipeReading:
 
 
 def _from_tool_chunks(texts: dict[str, str]) -> RecipeReading:
+    """The first tool whose chunks the file has and whose reader gives a recipe
+    (a ComfyUI saver may also write A1111's ``parameters``: either will do)."""
+    attempts = []
     if "prompt" in texts or "workflow" in texts:
-        return _attempt(comfyui.SOURCE, comfyui.read, texts.get("prompt"), texts.get("workflow"))
+        attempts.append((comfyui.SOURCE, comfyui.read, texts.get("prompt"), texts.get("workflow")))
     if "invokeai_metadata" in texts:
-        return _attempt(invokeai.SOURCE, invokeai.read, texts["invokeai_metadata"])
+        attempts.append((invokeai.SOURCE, invokeai.read, texts["invokeai_metadata"]))
     if novelai.is_novelai(texts):
-        return _attempt(novelai.SOURCE, novelai.read, texts)
+        attempts.append((novelai.SOURCE, novelai.read, texts))
+    notes: list[str] = []
+    for tool, reader, *args in attempts:
+        reading = _attempt(tool, reader, *args)
+        if reading.recipe:
+            return reading
+        notes += reading.notes
     if (parameters := texts.get(png_metadata.PARAMETERS_KEY)) and parameters.strip():
-        return _from_parameters(parameters)
-    unknown = sorted(key for key in texts if key not in _HARMLESS)
-    if unknown:
-        return RecipeReading(notes=[_unknown_note(unknown)])
-    return RecipeReading()
+        reading = _from_parameters(parameters)
+        if reading.recipe:
+            return reading
+        notes += reading.notes
+    if not notes and (unknown := sorted(key for key in texts if key not in _HARMLESS)):
+        notes.append(_unknown_note(unknown))
+    return RecipeReading(notes=notes)
 
 
 def _from_parameters(parameters: str) -> RecipeReading:

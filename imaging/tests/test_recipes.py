@@ -112,6 +112,12 @@ def test_a_damaged_comfyui_graph_falls_back_to_the_workflow():
     assert recipe["model"] == "from_workflow.safetensors" and recipe["source"] == "ComfyUI"
 
 
+def test_a_damaged_comfyui_graph_beside_a1111_text_gives_the_a1111_recipe():
+    content = files.png({"prompt": "{broken", "parameters": files.A1111_PARAMETERS})
+    reading = read_file_recipe(content)
+    assert reading.recipe["source"] == "A1111" and reading.recipe["seed"] == 77
+
+
 def test_swarmui_json_in_a_jpegs_exif_user_comment():
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0x9286] = encode_user_comment(json.dumps(files.SWARMUI_PARAMETERS))
