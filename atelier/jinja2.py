@@ -8,7 +8,7 @@ from jinja2 import Environment
 
 from gallery.quick_urls import image_url, plain_url, text_url
 from gallery.tiles import owner_name
-from gallery.topics import cover_url
+from gallery.topics import cover_url, latest_thumbnails
 
 
 def environment(**options) -> Environment:
@@ -19,6 +19,7 @@ def environment(**options) -> Environment:
         plain_url=plain_url,
         owner_name=owner_name,
         cover_url=cover_url,
+        latest_thumbnails=latest_thumbnails,
     )
     env.filters["truncate_chars"] = lambda text, length: Truncator(text).chars(length)
     return env

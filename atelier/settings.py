@@ -88,6 +88,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id is set for every other middleware's log lines,
+    # and the latency measured covers them all (atelier/log_context.py, metrics.py).
+    "atelier.log_context.RequestIdMiddleware",
+    "atelier.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "atelier.content_security.ContentSecurityPolicyMiddleware",
     "atelier.static_files.StaticFilesMiddleware",
@@ -309,12 +313,15 @@ ATELIER_GPU_WORKER_NICE = env_int("ATELIER_GPU_WORKER_NICE", 10)
 ATELIER_DEFAULT_MODEL = env("ATELIER_DEFAULT_MODEL")
 ATELIER_MODELS_DIR = Path(env("ATELIER_MODELS_DIR", str(VAR_DIR / "models")))
 ATELIER_TINY_MODEL_PATH = Path(env("ATELIER_TINY_MODEL_PATH", str(ATELIER_MODELS_DIR / "tiny")))
+# .ckpt checkpoints and .pt embeddings are Python pickles: loading one can run
+# any code in it. Refused unless staff trust the files in the models folder.
+ATELIER_ALLOW_PICKLE_CHECKPOINTS = env_bool("ATELIER_ALLOW_PICKLE_CHECKPOINTS", False)
 HF_TOKEN = env("HF_TOKEN")
 # Per-engine connection settings, handed to each backend (studio/backends/).
 # Presets may override URLs per model in their options; secrets live only here.
 ATELIER_ENGINE_MAX_RETRY_SECONDS = env_int("ATELIER_ENGINE_MAX_RETRY_SECONDS", 300)
 ATELIER_ENGINES = {
-    "diffusers": {},
+    "diffusers": {"models_dir": str(ATELIER_MODELS_DIR)},
     "huggingface": {
         "token": HF_TOKEN,
         "provider": env("ATELIER_HF_PROVIDER", "hf-inference"),
@@ -364,7 +371,7 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", ATELIER_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", ATELIER_HTTPS)
 # Health checks come from inside the network, over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if ATELIER_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", ATELIER_HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", ATELIER_HTTPS)
@@ -378,10 +385,53 @@ TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Logs: plain text (the default), or ATELIER_LOG_FORMAT=json for one JSON
+# object a line, with the request id and job id of the line (atelier/log_context.py).
+ATELIER_LOG_FORMAT = env("ATELIER_LOG_FORMAT", "text")
+_json_logs = ATELIER_LOG_FORMAT == "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "atelier.log_context.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {"()": "atelier.log_context.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if _json_logs else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A line per request with its id; in text mode gunicorn's access log says it.
+        "atelier.access": {"level": "INFO" if _json_logs else "WARNING"},
+    },
 }
+
+# Celery replaces the root logger's handlers with its own plain ones unless told
+# not to; in JSON mode its workers keep the handler above.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not _json_logs
+
+# --- Metrics: GET /metrics for Prometheus, with "Authorization: Bearer <token>";
+# no token, no /metrics (404). Several processes: PROMETHEUS_MULTIPROC_DIR
+# (atelier/metrics.py; manage.py serve sets it).
+ATELIER_METRICS_TOKEN = env("ATELIER_METRICS_TOKEN")
+# A worker on a machine without a web process serves its job metrics on this
+# port (0: it does not), for scraping inside the cluster only: no token there.
+ATELIER_WORKER_METRICS_PORT = env_int("ATELIER_WORKER_METRICS_PORT", 0)
+ATELIER_WORKER_METRICS_ADDR = env("ATELIER_WORKER_METRICS_ADDR", "0.0.0.0")
+
+# --- Error reporting to Sentry (or a Sentry-compatible server) when SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from atelier.error_reporting import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production" if DEPLOYED else "development"),
+        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

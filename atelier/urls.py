@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from gallery.views.feeds import home
 
 from .health import healthz, readyz
+from .metrics import metrics
 from .rate_limits import allauth_429
 
 # django-allauth answers its rate limits (ACCOUNT_RATE_LIMITS) with this.
@@ -16,6 +17,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
@@ -24,5 +26,10 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("api.facades.urls")),  # sdapi/v1/ (A1111) and v1/ (OpenAI)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        # Swagger UI inside the site's page (navbar, theme): api/templates/api/docs.html.
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
 ]

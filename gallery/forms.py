@@ -142,8 +142,8 @@ class TopicForm(forms.Form):
     slug = TextField(
         max_length=topics.SLUG_MAX,
         required=False,
-        label="Address",
-        help_text="Optional: the end of the topic's address, /topics/<address>/. "
+        label="Link name",
+        help_text="Optional: how the topic's link ends, /topics/<link-name>/. "
         "Left empty, it is made from the name.",
     )
     description = TextField(

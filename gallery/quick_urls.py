@@ -20,7 +20,12 @@ def _pattern(name: str, prefix: str, placeholder) -> str:
 
 def image_url(image, name: str) -> str:
     """``image_url(image, "gallery:detail")`` = ``reverse("gallery:detail", args=[image.pk])``."""
-    return _pattern(name, get_script_prefix(), _ID).replace(str(_ID), str(int(image.pk)))
+    return id_url(image.pk, name)
+
+
+def id_url(pk: int, name: str) -> str:
+    """``id_url(7, "gallery:detail")`` = ``reverse("gallery:detail", args=[7])``."""
+    return _pattern(name, get_script_prefix(), _ID).replace(str(_ID), str(int(pk)))
 
 
 def text_url(text: str, name: str) -> str:

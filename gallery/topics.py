@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_unicode_slug
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Value
+from django.db.models import BooleanField, Exists, OuterRef, Subquery, Value
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.text import slugify
@@ -27,7 +27,7 @@ from imaging.thumbnails import make_thumbnail
 from .counts import total
 from .models import Image, Subscription, Topic
 from .permissions import PUBLIC
-from .quick_urls import text_url
+from .quick_urls import id_url, text_url
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 5000
@@ -79,16 +79,32 @@ def topics_for(user):
     return _topics_with_counts().annotate(subscribed=subscribed)
 
 
+LATEST_SHOWN = 3  # images on a card without a cover
+
+
 @cache
 def _topics_with_counts():
     """The counts' part of ``topics_for``, built once a process: resolving
     the two subqueries was half of a topic page's ORM work. Each request
     annotates and filters a copy (a queryset is never changed in place), as
     Django's generic views do with their ``queryset``."""
+    newest = Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC).order_by(
+        "-created", "-id"
+    )
     return Topic.objects.annotate(
         image_count=total(Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC)),
         subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"))),
+        # The newest public images, which a card without a cover shows: each a
+        # seek in the (topic, -created, -id) index.
+        **{f"latest_{n}": Subquery(newest.values("id")[n : n + 1]) for n in range(LATEST_SHOWN)},
     )
+
+
+def latest_thumbnails(topic) -> list[str]:
+    """The thumbnails of the topic's newest public images, newest first, from
+    ``topics_for``'s annotations (none on a topic loaded otherwise)."""
+    ids = (getattr(topic, f"latest_{n}", None) for n in range(LATEST_SHOWN))
+    return [id_url(pk, "gallery:thumbnail") for pk in ids if pk is not None]
 
 
 def cover_url(topic: Topic) -> str:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/images/", feeds.mine, name="mine"),
     # One image: its page, files, likes, comments, edit and delete.
     path("images/<int:image_id>/", image_page.detail, name="detail"),
+    path("images/<int:image_id>/panel/", image_page.panel, name="panel"),
     path("images/<int:image_id>/file", images.original, name="file"),
     path("images/<int:image_id>/download", images.download, name="download"),
     path("images/<int:image_id>/thumb.webp", images.thumbnail, name="thumbnail"),

@@ -280,8 +280,11 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+_A1111_SPELLING = {"ti_hashes": "TI hashes"}  # A1111 writes these in capitals
+
+
 def _a1111_name(key: str) -> str:
-    return key.replace("_", " ").capitalize()
+    return _A1111_SPELLING.get(key) or key.replace("_", " ").capitalize()
 
 
 def _snake_case(name: str) -> str:

@@ -1,12 +1,66 @@
+from django import forms
 from django.contrib import admin, messages
 
+from .checkpoints import VAE, file_names
 from .jobs import cancel_job
 from .model_checks import check_preset, start_download
 from .models import GenerationJob, ModelPreset
 
 
+class ModelPresetForm(forms.ModelForm):
+    """The preset, with its VAE picked from the models folder's VAE/ (kept in
+    ``options["vae"]``; empty: the model's own)."""
+
+    vae = forms.ChoiceField(
+        label="VAE",
+        required=False,
+        help_text="A file from the models folder's VAE/ folder, used instead of the model's "
+        "own VAE (local engine only).",
+    )
+
+    class Meta:
+        model = ModelPreset
+        fields = [
+            "key",
+            "label",
+            "backend",
+            "model_id",
+            "options",
+            "width",
+            "height",
+            "min_size",
+            "max_size",
+            "steps",
+            "cfg_scale",
+            "sampler",
+            "negative_prompt",
+            "enabled",
+            "position",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = (self.instance.options or {}).get("vae", "")
+        names = file_names(VAE)
+        if current and current not in names:
+            names.append(current)  # shown, so that saving the form does not drop it
+        self.fields["vae"].choices = [("", "The model's own")] + [(n, n) for n in names]
+        self.fields["vae"].initial = current
+
+    def clean(self):
+        data = super().clean()
+        options = dict(data.get("options") or {})
+        if data.get("vae"):
+            options["vae"] = data["vae"]
+        else:
+            options.pop("vae", None)
+        data["options"] = options
+        return data
+
+
 @admin.register(ModelPreset)
 class ModelPresetAdmin(admin.ModelAdmin):
+    form = ModelPresetForm
     list_display = [
         "key",
         "label",

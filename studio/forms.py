@@ -16,16 +16,24 @@ from .presets import default_preset_key, enabled_presets
 
 
 class PresetSelect(forms.Select):
-    """A <select> whose options carry the preset defaults for the page's JS."""
+    """A <select> whose options carry the preset defaults for the page's JS and,
+    on the Generate page, each model's status (``show_statuses``)."""
 
     def __init__(self, *args, presets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.defaults = {p.key: json.dumps(p.defaults()) for p in presets}
+        self.statuses = {}
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
         if str(value) in self.defaults:
             option["attrs"]["data-defaults"] = self.defaults[str(value)]
+        status = self.statuses.get(str(value))
+        if status is not None:
+            option["attrs"]["data-status"] = status.state
+            option["attrs"]["data-note"] = status.note
+            if not status.usable:
+                option["attrs"]["disabled"] = True
         return option
 
 
@@ -104,6 +112,16 @@ class GenerationForm(forms.Form):
                 **default.defaults(),
                 **self.initial,
             }
+
+    def show_statuses(self, statuses: dict) -> None:
+        """Label each model with its status ("SD Turbo — not installed, 2.6 GB")
+        and mark the ones that cannot be used now (studio/model_status.py)."""
+        self.statuses = statuses
+        self.fields["model"].widget.statuses = statuses
+        self.fields["model"].choices = [
+            (key, statuses[key].picker_label() if key in statuses else preset.label)
+            for key, preset in self.presets.items()
+        ]
 
     def clean_model(self):
         return self.cleaned_data.get("model") or default_preset_key()

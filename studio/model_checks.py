@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 import platform
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.conf import settings
 
 from .backends import ENGINES, engine_module
-from .backends.base import BackendError, Progress
+from .backends.base import BackendError, Cancelled, Progress
+from .download_speed import DownloadSpeed
 from .presets import TINY_MODEL, engine_ready, has_cuda, resolve_model_id
 
 log = logging.getLogger(__name__)
@@ -166,18 +167,24 @@ def download_target(preset) -> tuple[str, bool] | Outcome:
     return model_id, wants_fp16(preset.options)
 
 
-def prefetch(preset, on_progress) -> Outcome:
-    """Download the preset's model now, in this thread (``manage.py prefetch_model``)."""
+def prefetch(preset, on_progress, should_cancel=None) -> Outcome:
+    """Download the preset's model now, in this thread (``manage.py prefetch_model``).
+    Raises ``Cancelled`` when ``should_cancel`` says so (what came is kept)."""
     from .backends.model_download import fetch_model, format_size
+    from .model_status import remember_download_size
 
     target = download_target(preset)
     if isinstance(target, Outcome):
         return target
     model_id, fp16 = target
     try:
-        fetched = fetch_model(model_id, on_progress, fp16=fp16)
+        fetched = fetch_model(
+            model_id, on_progress, fp16=fp16, should_cancel=should_cancel or (lambda: False)
+        )
     except BackendError as error:
         return Outcome(False, error.message)
+    if fetched is not None:
+        remember_download_size(model_id, fp16, fetched.size)
     if fetched is None:
         return Outcome(
             False,
@@ -191,14 +198,61 @@ def prefetch(preset, on_progress) -> Outcome:
 
 @dataclass
 class BackgroundDownload:
+    """A download running in a thread of this process, with what the Models page shows."""
+
     model_id: str
+    label: str = ""
+    fp16: bool = False
     thread: threading.Thread | None = None
     status: str = "starting"
     outcome: Outcome | None = None
+    cancelled: bool = False
+    meter: DownloadSpeed = field(default_factory=DownloadSpeed)
 
     def report(self, progress: Progress) -> None:
         if progress.message:
             self.status = progress.message.removeprefix("Downloading model — ")
+        if progress.phase != "downloading" or not progress.total:
+            return
+        from .model_status import remember_download_size
+
+        if progress.total != self.meter.total:
+            remember_download_size(self.model_id, self.fp16, progress.total)
+        self.meter.add(progress.step, progress.total)
+
+    @property
+    def done(self) -> int:
+        return self.meter.done
+
+    @property
+    def total(self) -> int:
+        return self.meter.total
+
+    @property
+    def speed(self) -> float | None:
+        return self.meter.speed
+
+    @property
+    def eta(self) -> float | None:
+        return self.meter.eta
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def should_cancel(self) -> bool:
+        return self.cancelled
+
+    @property
+    def person_message(self) -> str:
+        """Why it failed, in words for the person (the outcome's message is the admin's)."""
+        if self.outcome is None or self.outcome.ok:
+            return ""
+        if self.cancelled:
+            return "The download was cancelled. What was downloaded is kept: it resumes there."
+        return (
+            f"The download of {self.label or self.model_id} failed. Try again: it resumes "
+            "where it stopped. The details below say what went wrong."
+        )
 
 
 _downloads: dict[str, BackgroundDownload] = {}
@@ -230,7 +284,7 @@ def start_download(preset) -> Outcome:
     with _downloads_lock:
         if (running := _downloads.get(model_id)) and running.outcome is None:
             return Outcome(True, f"'{model_id}' is already downloading: {running.status}.")
-        download = _downloads[model_id] = BackgroundDownload(model_id)
+        download = _downloads[model_id] = BackgroundDownload(model_id, preset.label, fp16)
         download.thread = threading.Thread(
             target=_download, args=(download, preset), name=f"download {model_id}", daemon=True
         )
@@ -242,9 +296,20 @@ def start_download(preset) -> Outcome:
     )
 
 
+def cancel_download(model_id: str) -> bool:
+    """Ask the background download of ``model_id`` to stop; whether one was running."""
+    running = background_download(model_id)
+    if running is None:
+        return False
+    running.cancel()
+    return True
+
+
 def _download(download: BackgroundDownload, preset) -> None:
     try:
-        outcome = prefetch(preset, download.report)
+        outcome = prefetch(preset, download.report, download.should_cancel)
+    except Cancelled:
+        outcome = Outcome(False, f"The download of '{download.model_id}' was cancelled.")
     except Exception as error:  # the thread's end: log it, never lose it
         log.exception("downloading %s failed", download.model_id)
         outcome = Outcome(False, f"Unexpected error ({type(error).__name__}).")

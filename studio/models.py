@@ -66,7 +66,8 @@ class GenerationJob(models.Model):
     total_steps = models.PositiveIntegerField(default=0)
     progress = models.FloatField(default=0.0)
     preview = models.FileField(max_length=255, blank=True)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True)  # for the person who generates
+    error_details = models.TextField(blank=True)  # for the admin: settings, commands, paths
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     heartbeat = models.DateTimeField(null=True, blank=True)
@@ -103,3 +104,17 @@ class Worker(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.queues})"
+
+
+class GeneratePreference(models.Model):
+    """What a person last generated with, so the Generate form starts from it
+    (studio/form_memory.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generate_preference"
+    )
+    values = models.JSONField(default=dict)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.values.get('model', '')}"

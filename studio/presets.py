@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 
 from .backends import is_configured
+from .checkpoints import resolve, scan_once
 from .models import ModelPreset
 
 TINY_MODEL = "@tiny"  # see the 0002 migration, which seeds the built-in presets
@@ -31,6 +32,7 @@ def engine_ready(backend: str) -> bool:
 
 def enabled_presets():
     """Presets a person can pick: enabled, and their engine is set up here."""
+    scan_once()  # checkpoints in the models folder, found once per process
     return [p for p in ModelPreset.objects.filter(enabled=True) if engine_ready(p.backend)]
 
 
@@ -42,4 +44,4 @@ def get_preset(key):
 def resolve_model_id(preset_model_id):
     if preset_model_id == TINY_MODEL:
         return str(settings.ATELIER_TINY_MODEL_PATH)
-    return preset_model_id
+    return resolve(preset_model_id)

@@ -1,7 +1,9 @@
 """What a worker does with one job id: claim the job, run its engine with
 progress and cancellation, store the images, record the outcome."""
 
+import contextvars
 import logging
+import re
 import threading
 import time
 from datetime import timedelta
@@ -14,13 +16,21 @@ from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone
 
+from atelier import metrics
+from atelier.log_context import job_context
 from gallery.models import Topic
 from gallery.storing import store_image
 from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
 
 from .backends import get_backend
-from .backends.base import BackendError, Cancelled, GenerationRequest, Progress
+from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
+from .backends.lora import recipe_hashes, resolve_extras
+from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
+from .download_speed import DownloadSpeed
+from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
+from .jobs import queue_for
+from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, resolve_model_id
 
@@ -42,24 +52,35 @@ def heartbeat_every() -> float:
 
 
 def run_job(job_id: str) -> None:
+    """Run the job; every line logged meanwhile carries its id (log_context)."""
+    with job_context(job_id):
+        _run_job(job_id)
+
+
+def _run_job(job_id: str) -> None:
     job = claim(job_id)
     if job is None:
         return
     preset = ModelPreset.objects.filter(key=job.model).first()
+    job.engine = preset.backend if preset else "unknown"
+    metrics.job_claimed(job, queue_for(job.engine))
     if preset is None:
         finish(job, Status.FAILED, error=f"The model preset '{job.model}' no longer exists.")
         return
-    tracker = JobTracker(job)
+    hide = hidden_paths(preset)
+    tracker = JobTracker(job, hide)
     tracker.start()
     try:
-        backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         request = build_request(job.request, preset)
+        check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
-            raise BackendError(
+            raise ModelUnavailable(
                 "The tiny test model is not built on this machine yet. Run "
                 "`python manage.py build_tiny_model` (make run does it for you), or pick "
                 "another model."
             )
+        prepare_model(preset, tracker)  # before the engine loads (torch): a quick "no"
+        backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         started = time.perf_counter()
         results = backend.generate(request, tracker.report, tracker.should_cancel)
         compute_seconds = time.perf_counter() - started
@@ -72,7 +93,10 @@ def run_job(job_id: str) -> None:
     except Cancelled:
         finish(job, Status.CANCELLED)
     except BackendError as exc:
-        finish(job, Status.FAILED, error=exc.message)
+        error, details = split_error(exc, preset.label, hide)
+        if details:
+            log.warning("generation job %s failed: %s", job.pk, details)
+        finish(job, Status.FAILED, error=error, error_details=details)
     except Exception as exc:
         log.exception("generation job %s failed", job.pk)
         finish(
@@ -83,6 +107,37 @@ def run_job(job_id: str) -> None:
         )
     finally:
         tracker.stop()
+
+
+def hidden_paths(preset: ModelPreset) -> dict[str, str]:
+    """The server path of a model on this machine, and the name people see instead."""
+    model_id = resolve_model_id(preset.model_id)
+    if preset.backend == "diffusers" and (preset.model_id == TINY_MODEL or "/" in model_id):
+        if Path(model_id).is_absolute() or model_id.startswith((".", "~")):
+            return {model_id: preset.label}
+    return {}
+
+
+def prepare_model(preset: ModelPreset, tracker) -> None:
+    """Before the engine starts: fail at once for a model that cannot be fetched
+    (the hub is away: asked once a minute, never a long wait), and say from the
+    first second that a model is being downloaded."""
+    if preset.backend != "diffusers":
+        return
+    status = status_of(preset)
+    if status.state == INSTALLED:
+        return
+    if status.hub and not status.usable:
+        raise unreachable(preset.label, resolve_model_id(preset.model_id))
+    if status.hub:
+        size = f" ({status.download_size_text})" if status.download_size else ""
+        tracker.report(
+            Progress(
+                phase="downloading",
+                message=f"Downloading {preset.label}{size} — it is not installed yet, "
+                "so the first picture with it waits for the download",
+            )
+        )
 
 
 def claim(job_id: str):
@@ -124,14 +179,70 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         seed=data["seed"],
         sampler=data["sampler"],
         n=data["n"],
-        options=preset.options,
+        options=engine_options(data, preset),
     )
+
+
+def engine_options(data: dict, preset: ModelPreset) -> dict:
+    """The preset's options, and for the local engine the files from the models
+    folder this job uses: its LoRAs, embeddings and VAE (a missing one fails here,
+    before anything loads)."""
+    if preset.backend != "diffusers":
+        return preset.options
+    folder = Path(settings.ATELIER_MODELS_DIR)
+    options = {
+        **preset.options,
+        **resolve_extras(data["prompt"], data.get("negative_prompt", ""), folder),
+    }
+    if preset.model_id.startswith(MODELS_PREFIX):  # messages name the file, not its path
+        options["display_name"] = preset.model_id[len(MODELS_PREFIX) :]
+    if vae := preset.options.get("vae"):
+        path = folder / VAE / vae
+        if not safe_name(vae) or not path.is_file():
+            raise ModelUnavailable(
+                f"The VAE '{vae}' chosen for this model is not in the VAE/ folder; "
+                "ask staff to add it or to change the model's VAE."
+            )
+        options["vae_path"] = str(path)
+    elif fix := fp16_fix_vae(folder):
+        options["vae_fp16_fix_path"] = str(fix)
+    return options
+
+
+def fp16_fix_vae(folder: Path) -> Path | None:
+    """An SDXL VAE that runs in float16 (madebyollin's "sdxl-vae-fp16-fix"), if present."""
+    vaes = sorted((folder / VAE).glob("*.safetensors")) if (folder / VAE).is_dir() else []
+    return next((p for p in vaes if re.search(r"fp16.?fix", p.name, re.IGNORECASE)), None)
+
+
+def check_checkpoint(preset: ModelPreset) -> None:
+    """A scanned checkpoint whose file went away since the scan fails clearly;
+    a pickle checkpoint is refused unless staff allowed them."""
+    if (
+        preset.backend == "diffusers"
+        and preset.model_id.lower().endswith((".ckpt", ".pt", ".pth"))
+        and not settings.ATELIER_ALLOW_PICKLE_CHECKPOINTS
+    ):
+        raise ModelNotReady(
+            "This model is a pickle (.ckpt) checkpoint, which can run any code when loaded, "
+            "so this server does not load it. Pick another model, or ask an admin to convert "
+            "it to .safetensors.",
+            "Pickle checkpoints are refused unless ATELIER_ALLOW_PICKLE_CHECKPOINTS=true "
+            "(set it only for files you trust).",
+        )
+    if preset.model_id.startswith(MODELS_PREFIX) and not Path(resolve(preset.model_id)).is_file():
+        name = preset.model_id[len(MODELS_PREFIX) :]
+        raise ModelUnavailable(
+            f"The checkpoint '{name}' is no longer in the models folder. Pick another model; "
+            "staff can put the file back or rescan the folder."
+        )
 
 
 def recipe_for(request, result, backend: str) -> dict:
     """The recipe stored with an image; its size is the image's own (an engine
     may round the size it was asked for to one it supports)."""
     recipe = request.recipe(result.seed, backend)
+    recipe.update(recipe_hashes(request.options))
     recipe["width"], recipe["height"] = result.image.size
     return recipe
 
@@ -152,11 +263,12 @@ def save_result(job, index, picture, recipe):
     )
 
 
-def finish(job, status, *, error="", compute_seconds=None):
+def finish(job, status, *, error="", error_details="", compute_seconds=None):
     fields = {
         "status": status,
         "finished": timezone.now(),
         "error": error,
+        "error_details": error_details,
         "phase": "",
         "message": "",
     }
@@ -164,21 +276,28 @@ def finish(job, status, *, error="", compute_seconds=None):
         fields["progress"] = 1.0
         fields["compute_seconds"] = compute_seconds
     GenerationJob.objects.filter(pk=job.pk).update(**fields)
+    run_seconds = (fields["finished"] - job.started).total_seconds() if job.started else 0.0
+    metrics.job_finished(job, getattr(job, "engine", "unknown"), status, max(0.0, run_seconds))
 
 
 class JobTracker:
     """Writes progress and heartbeats to the job row, and answers whether the
     job was cancelled. Writes are throttled: the engine calls back every step."""
 
-    def __init__(self, job):
+    def __init__(self, job, hide: dict[str, str] | None = None):
         self.job = job
+        self.hide = hide or {}  # server paths, and the names people see instead
+        self._download = DownloadSpeed()
         self.preview_name = f"previews/{job.pk}.webp"
         self._last_write = 0.0
         self._last_phase = ""
         self._last_cancel_check = 0.0
         self._cancelled = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True)
+        # The job's context (its id in log lines) goes along into the thread.
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._beat,), daemon=True
+        )
 
     def start(self):
         self._thread.start()
@@ -206,9 +325,12 @@ class JobTracker:
             return
         self._last_write = now
         self._last_phase = progress.phase
+        message = hide_paths(progress.message, self.hide)
+        if progress.phase == "downloading" and progress.total:
+            message = self._download.describe(progress.step, progress.total)
         fields = {
             "phase": progress.phase,
-            "message": progress.message[:300],
+            "message": message[:300],
             "step": progress.step if progress.phase == "sampling" else 0,
             "total_steps": progress.total if progress.phase == "sampling" else 0,
             "heartbeat": timezone.now(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import model_views, views
 
 app_name = "studio"
 
@@ -10,4 +10,11 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<uuid:job_id>/preview.webp", views.job_preview, name="job_preview"),
+    path("models/", model_views.models_page, name="models"),
+    path("models/list/", model_views.models_list, name="models_list"),
+    path("models/<slug:key>/download/", model_views.model_download, name="model_download"),
+    path("models/<slug:key>/cancel/", model_views.model_cancel, name="model_cancel"),
+    path("models/<slug:key>/delete/", model_views.model_delete, name="model_delete"),
+    path("models/<slug:key>/enable/", model_views.model_enable, name="model_enable"),
+    path("models/rescan/", views.models_rescan, name="models_rescan"),
 ]

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.token_auth import accepts_api_token
@@ -14,9 +16,12 @@ from atelier.rate_limits import (
 )
 from atelier.stored_files import file_response
 
+from .form_memory import recall, remember
 from .forms import GenerationForm
 from .jobs import JobLimitReached, cancel_job, submit_job
+from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
+from .presets import default_preset_key
 from .remix import map_remix
 
 
@@ -35,9 +40,21 @@ def _generate_too_fast(request, wait):
     return _generate_page(request, form, status=429)
 
 
-def _generate_page(request, form, status=200, remix_missing=()):
+def _generate_page(request, form, status=200, **extra):
     recent_jobs = GenerationJob.objects.filter(owner=request.user)[:8]
-    context = {"form": form, "recent_jobs": recent_jobs, "remix_missing": remix_missing}
+    found = getattr(form, "statuses", None)
+    if found is None:
+        found = statuses_by_key(form.presets.values())
+        form.show_statuses(found)
+    selected = found.get(str(form["model"].value() or ""))
+    context = {
+        "form": form,
+        "recent_jobs": recent_jobs,
+        "hub_unreachable": any(s.hub and not s.usable for s in found.values()),
+        "unusable": [s for s in found.values() if not s.usable],
+        "model_note": selected.note if selected else "",
+        **extra,
+    }
     return render(request, "studio/generate.html", context, status=status)
 
 
@@ -47,21 +64,62 @@ def generate(request):
     if request.method == "POST":
         form = GenerationForm(request.POST)
         if form.is_valid():
+            generation = form.generation_request()
             try:
                 job = submit_job(
                     request.user,
-                    form.generation_request(),
+                    generation,
                     max_active=settings.ATELIER_MAX_QUEUED_JOBS,
                     backend=form.preset.backend,
                 )
             except JobLimitReached as exc:
                 form.add_error(None, str(exc))
             else:
+                remember(request.user, generation)
                 return redirect("studio:job", job_id=job.pk)
-    else:
-        initial, missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
-        return _generate_page(request, GenerationForm(initial=initial), remix_missing=missing)
-    return _generate_page(request, form)
+        return _generate_page(request, form)
+    return _new_generate_form(request)
+
+
+def _new_generate_form(request):
+    """The form as this person last left it, or as Remix or "Edit and try again"
+    fill it in; a model that cannot be used now gives way to an installed one."""
+    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
+    # A Remix whose model is not here keeps its settings on the model chosen.
+    unmapped_model = "model" in request.GET and "model" not in carried
+    initial = {**recall(request.user), **carried}
+    form = GenerationForm()
+    found = statuses_by_key(form.presets.values())
+    wanted = initial.get("model") or default_preset_key()
+    chosen = preferred_key(wanted, found)
+    replaced = None
+    if chosen != wanted and wanted in found:
+        replaced = found[wanted]
+    if chosen in form.presets:
+        if chosen != initial.get("model") and not unmapped_model:
+            # The settings carried in were for another model: start from this one's.
+            kept = {k: v for k, v in initial.items() if k not in PRESET_FIELDS}
+            initial = {**form.presets[chosen].defaults(), **kept}
+        else:
+            initial = {**form.presets[chosen].defaults(), **initial}
+        initial["model"] = chosen
+    form = GenerationForm(initial=initial)
+    form.show_statuses(found)
+    seed = _fixed_seed(carried.get("seed"))
+    return _generate_page(
+        request, form, replaced=replaced, fixed_seed=seed, remix_missing=remix_missing
+    )
+
+
+PRESET_FIELDS = ("width", "height", "steps", "cfg_scale", "sampler", "negative_prompt", "model")
+
+
+def _fixed_seed(value):
+    try:
+        seed = int(value)
+    except (TypeError, ValueError):
+        return None
+    return seed if seed >= 0 else None
 
 
 @login_required
@@ -99,3 +157,21 @@ def job_preview(request, job_id):
     response = file_response(job.preview.name, "image/webp")
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_POST
+def models_rescan(request):
+    """Staff: find checkpoints added to (or gone from) the models folder, then go back."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can rescan the models folder.")
+    from .checkpoints import ensure_folders, scan_models
+
+    ensure_folders()
+    report = scan_models()
+    level = messages.WARNING if report.problems else messages.SUCCESS
+    messages.add_message(request, level, report.summary())
+    back = request.POST.get("next") or request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = "/models/"
+    return redirect(back)

@@ -14,6 +14,7 @@ import threading
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from .jobs import queue_for
@@ -41,6 +42,22 @@ def live_workers(now=None) -> dict[str, int]:
     for queues in alive.values_list("queues", flat=True):
         for queue in queues.split(","):
             counts[queue] = counts.get(queue, 0) + 1
+    return counts
+
+
+def queue_depth() -> dict[str, int]:
+    """How many jobs wait for a worker on each queue (for /metrics)."""
+    counts = dict.fromkeys(QUEUES, 0)
+    waiting = dict(
+        GenerationJob.objects.filter(status=GenerationJob.Status.QUEUED)
+        .order_by()
+        .values_list("model")
+        .annotate(n=Count("pk"))
+    )
+    backends = dict(ModelPreset.objects.filter(key__in=waiting).values_list("key", "backend"))
+    for model, count in waiting.items():
+        queue = queue_for(backends.get(model, ""))
+        counts[queue] = counts.get(queue, 0) + count
     return counts
 
 

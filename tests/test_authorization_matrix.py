@@ -35,7 +35,7 @@ from accounts.models import ApiToken, Profile
 from accounts.tokens import create_token
 from gallery import comments, likes
 from gallery.models import Comment, Image, Like, Subscription, Topic
-from studio.models import GenerationJob
+from studio.models import GeneratePreference, GenerationJob, ModelPreset
 from tests.fixtures import png_bytes
 
 PEOPLE = ("anonymous", "owner", "other", "staff")
@@ -56,6 +56,8 @@ class World:
 
     def key(self, name: str) -> str:
         obj = self.people[name] if name in self.people else self.objects[name]
+        if isinstance(obj, ModelPreset):
+            return obj.key
         return str(obj.slug if isinstance(obj, Topic) else obj.pk)
 
     def fill(self, text: str) -> str:
@@ -106,6 +108,7 @@ def world(owner, other, staff, make_image, isolated_storage) -> World:
         "reply": comments.add(other, public, "Another person's words"),
         "private_comment": comments.add(owner, private, "A note to self"),
         "job": job,
+        "preset": ModelPreset.objects.get(key="sd-turbo"),
         "owner_profile": Profile.objects.get(user=owner),
         "other_profile": Profile.objects.get(user=other),
     }
@@ -136,6 +139,8 @@ TRACKED = [
     Comment,
     GenerationJob,
     GenerationJob.images.through,
+    GeneratePreference,
+    ModelPreset,
 ]
 
 
@@ -317,6 +322,7 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /upload/", upload_body(topic="{topic}", visibility="public")),
     (r"POST /me/profile/", {"display_name": "New", "bio": "A bio"}),
     (r"POST /generate/", {**GENERATE, "topic": "{topic}", "visibility": "public"}),
+    (r"POST /models/[\w-]+/enable/", {"enabled": "0"}),
     (r"POST /api/v1/generations/", GENERATE),
     (r"POST /api/v1/images/", upload_body(visibility="public")),
     (r"PATCH /api/v1/images/\w+/", {"title": "New"}),
@@ -359,8 +365,23 @@ def rule(who: str, request: str, expect, *effects) -> Rule:
     return Rule(who, method, url, expect, effects)
 
 
+# A generation that goes through asks for the tiny preset, which is offered only
+# where the local engine is installed.
+GENERATING = {"/generate/", "/api/v1/generations/"}
+
+
 def rules(table):
-    return pytest.mark.parametrize("rule", table, ids=[r.id for r in table])
+    return pytest.mark.parametrize(
+        "rule",
+        [
+            pytest.param(
+                r,
+                id=r.id,
+                marks=pytest.mark.local_engine if r.url in GENERATING and r.effects else (),
+            )
+            for r in table
+        ],
+    )
 
 
 PAGE_RULES = [
@@ -463,11 +484,23 @@ PAGE_RULES = [
     rule("other", "POST /me/profile/", FOUND, changed("other_profile", display_name="New")),
     # Generating: into one's own gallery; a job is cancelled by its owner or staff.
     rule("anonymous", "POST /generate/", LOGIN),
-    rule("other", "POST /generate/", FOUND, added(GenerationJob)),
+    rule("other", "POST /generate/", FOUND, added(GenerationJob), added(GeneratePreference)),
     rule("anonymous", "POST /jobs/{job}/cancel/", LOGIN),
     rule("owner", "POST /jobs/{job}/cancel/", FOUND, CANCELLED),
     rule("other", "POST /jobs/{job}/cancel/", 404),
     rule("staff", "POST /jobs/{job}/cancel/", FOUND, CANCELLED),
+    # Models: staff manage them (download, cancel, delete the files, turn off); no one else.
+    *[
+        rule(who, f"POST /models/{{preset}}/{action}/", expect)
+        for action in ("download", "cancel", "delete", "enable")
+        for who, expect in (("anonymous", LOGIN), ("owner", 403), ("other", 403))
+    ],
+    rule("staff", "POST /models/{preset}/enable/", FOUND, changed("preset", enabled=False)),
+    rule("staff", "POST /models/{preset}/cancel/", FOUND),  # it was not downloading
+    rule("staff", "POST /models/{preset}/delete/", FOUND),  # it had no files
+    # Rescanning the models folder: staff only.
+    rule("anonymous", "POST /models/rescan/", LOGIN),
+    rule("owner", "POST /models/rescan/", 403),
 ]
 
 API_RULES = [
@@ -591,6 +624,10 @@ READ_RULES = [
     rule("owner", "GET /api/v1/generations/{job}/", 200),
     rule("other", "GET /api/v1/generations/{job}/", 404),
     rule("staff", "GET /api/v1/generations/{job}/", 200),
+    # The models: everyone signed in sees the page; the API's list is open.
+    *[rule(who, "GET /models/", expect) for who, expect in (("anonymous", LOGIN), ("other", 200))],
+    rule("staff", "GET /models/", 200),
+    *[rule(who, "GET /api/v1/models/", 200) for who in PEOPLE],
 ]
 
 

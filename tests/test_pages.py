@@ -39,3 +39,13 @@ def test_the_api_schema_is_served(client, db):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"openapi" in response.content
+
+
+def test_the_api_reference_is_a_page_of_the_site(client, db):
+    html = client.get("/api/docs/").text
+    assert 'aria-label="Main"' in html  # the site's navbar
+    assert 'id="swagger-ui"' in html and "swagger-ui-bundle.js" in html
+    assert re.search(r'<script src="/api/docs/\?[^"]*script', html)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) and "<style" not in html
+    script = client.get("/api/docs/", {"script": ""})
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text

@@ -1,5 +1,6 @@
 """`manage.py serve`'s worker commands (atelier/management/commands/serve.py)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -47,3 +48,17 @@ def test_a_nice_value_of_0_runs_the_worker_as_is(settings):
 def test_the_remote_worker_keeps_the_normal_priority(settings):
     remote = worker_command("python", "remote")
     assert remote[0] == "python" and remote[remote.index("--pool") + 1] == "threads"
+
+
+def test_only_runs_one_process_started_as_make_run_starts_it(capsys):
+    """A container's command (deploy/entrypoint.sh) is make run's, flag for flag."""
+    from django.core.management import call_command
+
+    from atelier.management.commands.serve import web_command
+
+    call_command("serve", only="web", print_only=True, host="0.0.0.0", port=8000, web_workers=3)
+    web = json.loads(capsys.readouterr().out)
+    assert web == [*web_command(sys.executable, "0.0.0.0:8000", workers=3), "--access-logfile", "-"]
+    call_command("serve", only="remote-worker", print_only=True)
+    remote = json.loads(capsys.readouterr().out)
+    assert remote[remote.index("--queues") + 1] == "remote"

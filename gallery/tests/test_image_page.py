@@ -149,3 +149,27 @@ def test_the_page_makes_at_most_8_queries_however_many_comments_and_likes(
         html = page(client, public)
     assert html.count('class="comment"') == 40
     assert '<span class="like-count">30</span>' in html
+
+
+# ---- The panel the lightbox fetches -------------------------------------------
+
+
+def test_the_lightbox_panel_is_the_page_beside_the_image_alone(other_client, public):
+    response = other_client.get(f"/images/{public.pk}/panel/")
+    assert response.status_code == 200
+    html = response.text
+    assert "<html" not in html and 'class="viewer"' not in html  # no page around it
+    assert "a fox in snow" in html and "Euler a" in html
+    assert f'hx-post="/images/{public.pk}/like/"' in html
+    assert f'href="/images/{public.pk}/download"' in html
+    assert 'name="text"' in html  # the comment form
+
+
+def test_a_private_images_panel_is_shown_to_its_owner_only(
+    owner_client, other_client, owner, make_image
+):
+    private = make_image(owner, visibility="private", prompt="a secret")
+    assert owner_client.get(f"/images/{private.pk}/panel/").status_code == 200
+    answer = other_client.get(f"/images/{private.pk}/panel/")
+    assert answer.status_code == 404 and "a secret" not in answer.text
+    assert Client().get(f"/images/{private.pk}/panel/").status_code == 404

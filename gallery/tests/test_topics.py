@@ -379,3 +379,34 @@ def test_images_of_a_deleted_topic_stay_with_their_owner(owner, other, make_imag
     image = make_image(other, visibility="public", topic=topic)
     topic.delete()
     assert Image.objects.get(pk=image.pk).topic_id is None
+
+
+# ---- Topics that look alive ---------------------------------------------------------
+
+
+def test_a_card_without_a_cover_shows_the_topics_newest_public_images(owner, client, make_image):
+    topic = create_topic(owner, name="Foxes")
+    old, new, newest = (
+        make_image(owner, visibility="public", topic=topic, prompt=f"fox {n}") for n in range(3)
+    )
+    oldest = make_image(owner, visibility="public", topic=topic, prompt="first fox")
+    Image.objects.filter(pk=oldest.pk).update(created=old.created.replace(year=2000))
+    secret = make_image(owner, visibility="private", topic=topic)
+    html = client.get("/topics/").text
+    shown = [int(i) for i in re.findall(r'<img src="/images/(\d+)/thumb.webp"', html)]
+    assert shown == [newest.pk, new.pk, old.pk]
+    assert secret.pk not in shown and oldest.pk not in shown
+
+
+def test_an_empty_topic_offers_to_generate_into_it_or_add_images(owner, other_client):
+    create_topic(owner, name="Empty")
+    html = other_client.get("/feed/", {"topic": "empty"}).text
+    assert 'href="/generate/?topic=empty"' in html and "Generate into this topic" in html
+    assert 'href="/upload/?topic=empty"' in html and "Add images" in html
+    page = other_client.get("/topics/empty/").text
+    assert "Generate into this topic" in page and "Add images" in page
+
+
+def test_the_link_name_field_is_in_plain_words(owner_client):
+    html = owner_client.get("/topics/new/").text
+    assert "Link name" in html and "Address" not in html

@@ -1,4 +1,4 @@
-"""The image page (the lightbox) and what people do on it: like and comment.
+"""The image page, its panel for the lightbox, and what people do on it: like and comment.
 
 Each change answers an htmx request with the partial to swap in, and a plain
 form post with a redirect back, so the page also works without JavaScript."""
@@ -66,10 +66,23 @@ def detail(request, image_id):
     return _render_detail(request, image)
 
 
+@require_GET
+def panel(request, image_id):
+    """What the image page shows beside the image, alone: the lightbox over a
+    feed (js/lightbox.js) fetches it for the image it shows."""
+    image = _image_or_404(request.user, image_id, "owner__profile", "topic")
+    return render(request, "gallery/_viewer_panel.html", _detail_context(request, image))
+
+
 def _render_detail(request, image, *, comment_form=None, status=200):
+    context = _detail_context(request, image, comment_form=comment_form)
+    return render(request, "gallery/detail.html", context, status=status)
+
+
+def _detail_context(request, image, *, comment_form=None) -> dict:
     user = request.user
     comments, earlier = comment_service.page(user, image)
-    context = {
+    return {
         "image": image,
         "can_change": can_change(user, image),
         "liked": likes.is_liked(user, image),
@@ -78,7 +91,6 @@ def _render_detail(request, image, *, comment_form=None, status=200):
         "can_comment": comment_service.can_comment(user, image),
         "comment_form": comment_form or CommentForm(),
     }
-    return render(request, "gallery/detail.html", context, status=status)
 
 
 # ---- Likes -------------------------------------------------------------------

@@ -8,6 +8,8 @@
  *   clipboard.js     [data-copy-target] copy buttons
  *   progress.js      [data-progress-value] widths of progress bars
  *   uploads.js       [data-upload-drop] drop areas
+ *   masonry.js       .masonry grids in reading order, pages continued
+ *   lightbox.js      a feed's tiles open over the grid ([data-lightbox])
  *   placeholders.js  img[data-thumbhash] placeholders (an ES module)
  *
  * No inline handlers anywhere (the CSP allows scripts and styles from 'self'

@@ -1,6 +1,9 @@
 /*
  * [data-copy-target="ID"]: a button that copies the text (or value) of #ID
  * and says "Copied" for a moment.
+ * [data-share="URL"] (data-share-title): a share button. On a touch screen
+ * with the Web Share API it opens the system's share sheet; elsewhere it
+ * copies the page's full address and says "Link copied".
  */
 (function () {
   "use strict";
@@ -65,11 +68,35 @@
     );
   }
 
+  function share(button) {
+    var url = new URL(button.getAttribute("data-share"), window.location.href).href;
+    var title = button.getAttribute("data-share-title") || document.title;
+    var touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+    if (touch && navigator.share) {
+      navigator.share({ title: title, url: url }).catch(function () {});
+      return;
+    }
+    copyText(url).then(
+      function () {
+        flashButton(button, "Link copied", "bi-check2");
+      },
+      function () {
+        flashButton(button, "Copy failed", "bi-x-lg");
+      }
+    );
+  }
+
   document.addEventListener("click", function (event) {
     var copy = event.target.closest("[data-copy-target]");
     if (copy) {
       event.preventDefault();
       copyFromTarget(copy);
+      return;
+    }
+    var shareButton = event.target.closest("[data-share]");
+    if (shareButton) {
+      event.preventDefault();
+      share(shareButton);
     }
   });
 })();

@@ -5,6 +5,9 @@
  *   [hx-*][data-confirm="Question?"]     same for an htmx element that is not a form
  *   select[data-preset-defaults]         option[data-defaults='{"width":1024,...}']
  *                                        fills the same-named fields of the form
+ *                                        and shows the option's data-note in [data-model-note]
+ *   button[data-seed-random]             sets the form's seed back to -1 (random) and
+ *                                        hides its [data-seed-note]
  *   select[data-autosubmit], input[data-autosubmit]   submit the form on change
  */
 (function () {
@@ -69,6 +72,29 @@
     });
   }
 
+  function showModelNote(select) {
+    var option = select.options[select.selectedIndex];
+    var note = select.form && select.form.querySelector("[data-model-note]");
+    if (note && option) {
+      note.textContent = option.getAttribute("data-note") || "";
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-seed-random]");
+    if (!button || !button.form) {
+      return;
+    }
+    var seed = button.form.elements.namedItem("seed");
+    if (seed) {
+      seed.value = "-1";
+    }
+    var note = button.closest("[data-seed-note]");
+    if (note) {
+      note.hidden = true;
+    }
+  });
+
   window.Atelier.onContent("textarea[data-counter-target]", updateCounter);
 
   document.addEventListener("input", function (event) {
@@ -84,6 +110,7 @@
     }
     if (target.matches("select[data-preset-defaults]")) {
       applyPresetDefaults(target);
+      showModelNote(target);
     }
     if (target.matches("[data-autosubmit]") && target.form) {
       target.form.requestSubmit();

@@ -13,7 +13,9 @@ A job goes through four stages, in the order of this file:
              for cancellation between steps;
 4. images    come back as ``GeneratedImage`` in seed order.
 
-Preset options (``request.options``): "dtype" ("float16", "bfloat16" or
+Preset options (``request.options``): "display_name" (what messages call
+the model instead of its path: the runner sets it for the models folder's
+checkpoints); "dtype" ("float16", "bfloat16" or
 "float32"; default float16 on a GPU, float32 on CPU); for single-file
 checkpoints "pipeline" ("sd" or "sdxl"; guessed from the file's keys when
 absent) and "config" (a local diffusers folder or hub id of the same
@@ -29,14 +31,17 @@ same seed, but for the rounding (bench/local_engine_devices.py measures it).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from diffusers import (
@@ -57,7 +62,8 @@ from .base import (
     Progress,
     ProgressCallback,
 )
-from .latent_preview import latents_to_preview
+from .latent_preview import decode_preview, latents_to_preview, load_tiny_decoder
+from .lora import Extras, apply_extras
 from .model_download import explain_hub_error, fetch_model, locate, redact
 from .samplers import canonical_sampler, make_scheduler, sampler_names
 
@@ -71,7 +77,7 @@ def pin_threads(n: int) -> None:
 
 
 def create_backend(config: dict | None = None) -> DiffusersBackend:
-    return DiffusersBackend()
+    return DiffusersBackend(models_dir=(config or {}).get("models_dir"))
 
 
 def is_configured(config: dict | None = None) -> bool:
@@ -82,8 +88,21 @@ def is_configured(config: dict | None = None) -> bool:
 class DiffusersBackend:
     name = "diffusers"
 
-    def __init__(self, cache: PipelineCache | None = None):
+    def __init__(self, cache: PipelineCache | None = None, models_dir: str | None = None):
         self.cache = cache or PipelineCache()
+        self.models_dir = Path(models_dir) if models_dir else None
+        self._tiny_decoders = {}
+
+    def tiny_decoder(self, sdxl: bool, device: str, dtype: torch.dtype):
+        """TAESD for the live preview (latent_preview), loaded once a process;
+        None while its weights are not here, looked for again on the next job."""
+        key = (sdxl, device, dtype)
+        if key not in self._tiny_decoders:
+            decoder = load_tiny_decoder(sdxl, self.models_dir, device, dtype)
+            if decoder is None:
+                return None
+            self._tiny_decoders[key] = decoder
+        return self._tiny_decoders[key]
 
     def models(self) -> list[str]:
         """Pipelines usable without a download: loaded ones and those in the hub cache."""
@@ -104,7 +123,10 @@ class DiffusersBackend:
             if should_cancel():
                 raise Cancelled()
             pipe = configure(loaded, request)
-            images = run(pipe, request, loaded.sdxl, on_progress, should_cancel)
+            prompt = apply_extras(pipe, loaded.extras, request.prompt, request.options)
+            request = dataclasses.replace(request, prompt=prompt)
+            decoder = self.tiny_decoder(loaded.sdxl, device, dtype)
+            images = run(pipe, request, loaded.sdxl, on_progress, should_cancel, decoder)
         return [
             GeneratedImage(image, seed) for image, seed in zip(images, request.seeds(), strict=True)
         ]
@@ -132,6 +154,7 @@ class LoadedPipeline:
     pipe: DiffusionPipeline
     scheduler_config: dict  # the model's own scheduler, the base of every job's sampler
     sdxl: bool
+    extras: Extras = field(default_factory=Extras)  # LoRAs and embeddings loaded into it
 
 
 @dataclass
@@ -162,7 +185,7 @@ class PipelineCache:
         on_progress: ProgressCallback,
         should_cancel: CancelCheck = lambda: False,
     ) -> Iterator[LoadedPipeline]:
-        key = (request.model_id, dtype, device)
+        key = (request.model_id, vae_key(request.options, dtype), dtype, device)
         with self._lock:
             slot = self._slots.setdefault(key, _Slot())
             self._slots.move_to_end(key)
@@ -224,7 +247,8 @@ def load_pipeline(
             source, variant = str(fetched.folder), fetched.variant
         else:  # offline, or the hub is away and a copy is in the cache: load that copy
             variant = CACHE_ONLY
-    on_progress(Progress(phase="loading", message=f"Loading {model_id}"))
+    shown = options.get("display_name") or model_id  # a server path is not for everyone
+    on_progress(Progress(phase="loading", message=f"Loading {shown}"))
     try:
         if kind == "file":
             pipe = _load_single_file(model_id, dtype, options)
@@ -234,17 +258,69 @@ def load_pipeline(
     except torch.OutOfMemoryError as exc:
         _free_memory()
         raise BackendError(
-            f"Model '{model_id}' does not fit in {device} memory. Free the device "
+            f"Model '{shown}' does not fit in {device} memory. Free the device "
             "(other jobs, other programs) or choose a smaller model."
         ) from exc
     except BackendError:
         raise
     except Exception as exc:
-        raise explain_load_error(model_id, exc, single_file=kind == "file") from exc
+        error = explain_load_error(shown, exc, single_file=kind == "file")
+        error.message = error.message.replace(model_id, shown)  # the library's words too
+        error.args = (error.message,)
+        raise error from exc
+    sdxl = isinstance(pipe, StableDiffusionXLPipeline)
+    if vae := chosen_vae(options, dtype, sdxl=sdxl):
+        pipe.vae = load_vae(vae, pipe.vae.config, dtype, fp16_fix=vae != options.get("vae_path"))
+        pipe.vae.to(device)
     if getattr(pipe, "watermark", None) is not None:
         pipe.watermark = None  # SDXL's invisible watermark, when the package is installed
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+def chosen_vae(options: dict, dtype: torch.dtype, *, sdxl: bool) -> str:
+    """The VAE file to use instead of the model's own: the preset's choice
+    ("vae_path"), else for SDXL in half precision an fp16-fix VAE if there is one."""
+    if options.get("vae_path"):
+        return options["vae_path"]
+    if dtype == torch.float16 and sdxl:
+        return options.get("vae_fp16_fix_path") or ""
+    return ""
+
+
+def vae_key(options: dict, dtype: torch.dtype) -> str:
+    """What may change the VAE, known before loading (whether a hub model is
+    SDXL is known only after): part of the pipeline cache's key."""
+    return chosen_vae(options, dtype, sdxl=True)
+
+
+def load_vae(path: str, config, dtype: torch.dtype, *, fp16_fix: bool = False):
+    """A VAE from one .safetensors file (original or diffusers key names), built
+    with the model's own VAE config: nothing is fetched."""
+    from diffusers import AutoencoderKL
+    from diffusers.loaders.single_file_utils import convert_ldm_vae_checkpoint
+    from safetensors.torch import load_file
+
+    name = os.path.basename(path)
+    try:
+        state = load_file(path)
+    except FileNotFoundError as exc:
+        raise ModelUnavailable(f"The VAE '{name}' is no longer in the VAE/ folder.") from exc
+    except Exception as exc:
+        raise ModelUnavailable(f"The VAE '{name}' could not be read; it looks corrupt.") from exc
+    state = {k.removeprefix("first_stage_model."): v for k, v in state.items()}
+    vae = AutoencoderKL.from_config(config)
+    try:
+        if not any(k.startswith("encoder.down_blocks.") for k in state):
+            state = convert_ldm_vae_checkpoint(state, vae.config)
+        vae.load_state_dict(state, strict=True)
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"The VAE '{name}' does not fit this model (made for another architecture?)."
+        ) from exc
+    if fp16_fix:
+        vae.register_to_config(force_upcast=False)  # made to run in float16
+    return vae.to(dtype)
 
 
 UNKNOWN_VARIANT = "unknown"  # a folder: try fp16 files first on a GPU
@@ -390,10 +466,17 @@ def configure(loaded: LoadedPipeline, request: GenerationRequest):
 class StepReporter:
     """The pipeline's ``callback_on_step_end``: progress, previews, cancellation."""
 
-    def __init__(self, on_progress: ProgressCallback, should_cancel: CancelCheck, sdxl: bool):
+    def __init__(
+        self,
+        on_progress: ProgressCallback,
+        should_cancel: CancelCheck,
+        sdxl: bool,
+        tiny_decoder=None,
+    ):
         self.on_progress = on_progress
         self.should_cancel = should_cancel
         self.sdxl = sdxl
+        self.tiny_decoder = tiny_decoder
         self.cancelled = False
         self._last_preview = float("-inf")
 
@@ -422,6 +505,8 @@ class StepReporter:
         if not final and now - self._last_preview < PREVIEW_INTERVAL:
             return None
         self._last_preview = now
+        if self.tiny_decoder is not None:
+            return decode_preview(self.tiny_decoder, latents)
         return latents_to_preview(latents, sdxl=self.sdxl)
 
 
@@ -431,9 +516,10 @@ def run(
     sdxl: bool,
     on_progress: ProgressCallback,
     should_cancel: CancelCheck,
+    tiny_decoder=None,
 ) -> list[Image.Image]:
     generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in request.seeds()]
-    reporter = StepReporter(on_progress, should_cancel, sdxl)
+    reporter = StepReporter(on_progress, should_cancel, sdxl, tiny_decoder)
     try:
         output = pipe(
             latents=initial_noise(pipe, request, generators),

@@ -259,3 +259,22 @@ def _make_vae(*, scaling_factor: float) -> AutoencoderKL:
         sample_size=64,
         scaling_factor=scaling_factor,
     )
+
+
+def build_tiny_taesd(path: str | Path) -> Path:
+    """A TAESD (``AutoencoderTiny``) for the tiny pipeline's latent space, with
+    random weights, saved in the diffusers layout into ``path``: its decoder
+    scales latents up 2x, as the tiny VAE does (the real ones 8x)."""
+    import torch
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(0)
+    taesd = AutoencoderTiny(
+        encoder_block_out_channels=(8, 8),
+        decoder_block_out_channels=(8, 8),
+        num_encoder_blocks=(1, 1),
+        num_decoder_blocks=(1, 1),
+        latent_channels=4,
+    )
+    taesd.save_pretrained(path)
+    return Path(path)

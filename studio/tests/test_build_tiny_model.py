@@ -1,4 +1,7 @@
+import pytest
 from django.core.management import call_command
+
+pytestmark = pytest.mark.local_engine
 
 
 def test_it_builds_a_loadable_pipeline_once(tmp_path, capsys):

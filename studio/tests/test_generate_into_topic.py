@@ -28,12 +28,14 @@ def test_the_generate_page_offers_every_topic(owner_client, topic):
     assert page.context["form"]["topic"].value() is None
 
 
+@pytest.mark.local_engine
 def test_the_chosen_topic_is_stored_on_the_job(owner_client, topic):
     response = owner_client.post("/generate/", {**GOOD, "topic": "lighthouses"})
     assert response.status_code == 302
     assert GenerationJob.objects.get().request["topic"] == "lighthouses"
 
 
+@pytest.mark.local_engine
 def test_without_a_topic_the_job_has_none(owner_client):
     owner_client.post("/generate/", GOOD)
     assert GenerationJob.objects.get().request["topic"] == ""

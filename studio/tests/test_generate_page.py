@@ -28,6 +28,7 @@ def test_it_shows_the_form_with_the_default_models_settings(owner_client, tiny_s
     assert "data-defaults" in page.text
 
 
+@pytest.mark.local_engine
 def test_sdxl_base_defaults_are_the_seeds(owner_client, settings):
     settings.ATELIER_DEFAULT_MODEL = "sdxl-base"
     form = owner_client.get("/generate/").context["form"]
@@ -36,6 +37,7 @@ def test_sdxl_base_defaults_are_the_seeds(owner_client, settings):
     assert "blurry" in form["negative_prompt"].value()
 
 
+@pytest.mark.local_engine
 def test_it_queues_a_job_and_shows_its_page(owner_client, owner):
     response = owner_client.post("/generate/", GOOD)
     job = GenerationJob.objects.get()
@@ -46,6 +48,7 @@ def test_it_queues_a_job_and_shows_its_page(owner_client, owner):
     assert owner_client.get(response.url).status_code == 200
 
 
+@pytest.mark.local_engine
 def test_missing_fields_take_the_presets_defaults(owner_client):
     owner_client.post("/generate/", {"prompt": "a cat", "model": "tiny"})
     request = GenerationJob.objects.get().request
@@ -53,6 +56,7 @@ def test_missing_fields_take_the_presets_defaults(owner_client):
     assert request["sampler"] == "Euler a" and request["negative_prompt"] == "blurry, low quality"
 
 
+@pytest.mark.local_engine
 @pytest.mark.parametrize(
     "field, value, message",
     [
@@ -91,6 +95,7 @@ def test_visitors_are_sent_to_log_in(db):
     assert response.url.startswith("/accounts/login/?next=/generate/")
 
 
+@pytest.mark.local_engine
 def test_it_limits_waiting_jobs_per_person(owner_client, settings):
     settings.ATELIER_MAX_QUEUED_JOBS = 2
     for _ in range(2):

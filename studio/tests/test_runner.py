@@ -62,7 +62,9 @@ def test_a_missing_model_fails_the_job_with_advice(job, settings, tmp_path):
     run_job(str(job.pk))
     job.refresh_from_db()
     assert job.status == "failed"
-    assert "tiny" in job.error
+    assert job.error.startswith("Tiny test model (random weights, offline) cannot be used")
+    assert "build_tiny_model" not in job.error  # the admin's words are in the details
+    assert "`python manage.py build_tiny_model`" in job.error_details
     assert Image.objects.count() == 0
 
 

@@ -57,7 +57,7 @@ def test_people_share_a_topic_subscribe_like_and_comment(stack, open_page):
     expect(ada.get_by_role("heading", name="Topics", level=1)).to_be_visible()
     ada.get_by_role("main").get_by_role("link", name="Create topic").click()
     expect(ada.get_by_role("heading", name="Create a topic")).to_be_visible()
-    ada.get_by_label("Name").fill(TOPIC)
+    ada.get_by_label("Name", exact=True).fill(TOPIC)
     ada.get_by_label("Description").fill("Long exposures of the dark.")
     ada.get_by_role("button", name="Create topic").click()
     expect(ada).to_have_url(re.compile(r"/topics/night-sky/$"))
@@ -96,9 +96,11 @@ def test_people_share_a_topic_subscribe_like_and_comment(stack, open_page):
     leaks += template_leaks(grace)
     screenshot(grace, "topic", full_page=True)
 
-    # 5. She opens an image, likes it (no reload) and comments on it (no reload).
+    # 5. She opens an image (the lightbox, over the topic's grid), likes it (no
+    # reload) and comments on it (no reload).
     tiles(grace).first.click()
     expect(grace).to_have_url(re.compile(r"/images/\d+/$"))
+    expect(grace.get_by_role("dialog", name="Image viewer")).to_be_visible()
     image_url = grace.url
     image_path = re.sub(r"^https?://[^/]+", "", image_url)
     actions = grace.get_by_role("region", name="Actions")
@@ -119,6 +121,9 @@ def test_people_share_a_topic_subscribe_like_and_comment(stack, open_page):
     expect(comments.get_by_role("heading")).to_contain_text("Comments · 1")
     expect(grace.get_by_label("Add a comment")).to_have_value("")
     assert not page_was_reloaded(grace), "liking or commenting reloaded the page"
+    # Reloaded, the image's address shows its own page, with the comment kept.
+    grace.reload()
+    expect(comment).to_have_count(1)
     wait_for_images(grace, "main .viewer-img")
     leaks += template_leaks(grace)
     # Tall enough for the whole panel: title, heart, recipe and the comment.

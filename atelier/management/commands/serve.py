@@ -2,13 +2,20 @@
 
 `make run` calls this after migrating. A process that exits (a worker killed
 by the OOM killer, say) is started again after a short wait
-(atelier/supervisor.py); only Ctrl-C (or SIGTERM) stops them all."""
+(atelier/supervisor.py); only Ctrl-C (or SIGTERM) stops them all.
 
+In a container each process is its own container, restarted by the
+orchestrator: ``serve --only web`` (or ``gpu-worker``, ``remote-worker``,
+``reaper``) replaces itself with that one process, started exactly as here
+(deploy/entrypoint.sh, docs/deploy.md)."""
+
+import json
 import os
 import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -29,20 +36,39 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reap-every", type=float, default=15, help="seconds between the reaper's rounds"
         )
+        parser.add_argument(
+            "--only",
+            choices=PROCESSES,
+            help="run this one process in the foreground, unsupervised (a container's command)",
+        )
+        parser.add_argument(
+            "--print",
+            action="store_true",
+            dest="print_only",
+            help="with --only: print the command as JSON instead of running it",
+        )
 
-    def handle(self, *args, host, port, web_workers, no_worker, reap_every, **options):
+    def handle(
+        self, *args, host, port, web_workers, no_worker, reap_every, only, print_only, **options
+    ):
         python = sys.executable
-        commands = {
-            "web": [
-                *web_command(python, f"{host}:{port}", workers=web_workers),
-                "--access-logfile",
-                "-",
-            ],
-        }
-        if not no_worker:
+        # Inherited by every process started below (atelier/metrics.py).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prepare_metrics_dir())
+        web = web_command(python, f"{host}:{port}", workers=web_workers)
+        if settings.ATELIER_LOG_FORMAT != "json":  # JSON logs have their own access lines
+            web += ["--access-logfile", "-"]
+        commands = {"web": web}
+        if not no_worker or only:
             commands["gpu-worker"] = worker_command(python, "gpu")
             commands["remote-worker"] = worker_command(python, "remote")
             commands["reaper"] = [python, "manage.py", "reap_jobs", "--every", str(reap_every)]
+        if only:
+            command = commands[only]
+            if print_only:
+                self.stdout.write(json.dumps(command))
+                return
+            # The orchestrator sends its signals to the process itself.
+            os.execvp(command[0], command)
         processes = [Supervised(name, cmd, say=self.say) for name, cmd in commands.items()]
         for process in processes:
             process.start()
@@ -71,6 +97,22 @@ class Command(BaseCommand):
     def say(self, line: str) -> None:
         self.stderr.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}")
         self.stderr.flush()
+
+
+PROCESSES = ("web", "gpu-worker", "remote-worker", "reaper")
+
+
+def prepare_metrics_dir() -> Path:
+    """The folder where each process started here writes its metrics, for
+    /metrics to add up (prometheus_client's multiprocess mode):
+    PROMETHEUS_MULTIPROC_DIR if set, else ATELIER_VAR_DIR/metrics. Emptied
+    first, as prometheus_client asks: the files of processes from an earlier
+    run would count again."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(settings.VAR_DIR) / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    return folder
 
 
 def web_command(python, bind, *, workers):

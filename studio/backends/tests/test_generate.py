@@ -1,5 +1,10 @@
-import numpy as np
 import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
+import numpy as np
 import torch
 
 from studio.backends import diffusers_local

@@ -1,4 +1,9 @@
 import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
 import torch
 
 from studio.backends.latent_preview import latents_to_preview

@@ -1,5 +1,10 @@
-import huggingface_hub.constants
 import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
+import huggingface_hub.constants
 import torch
 
 from studio.backends import diffusers_local

@@ -3,6 +3,12 @@ resumed after an interruption, and with a message that says what to do when it
 cannot be. Against a local server that speaks the hub's file API (fake_hub.py)
 serving the tiny model; huggingface_hub's cache is a temporary HF_HOME."""
 
+import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
 import socket
 import subprocess
 import sys
@@ -11,7 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from huggingface_hub import constants
 
 from studio.backends.base import Cancelled, ModelUnavailable

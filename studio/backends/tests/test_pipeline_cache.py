@@ -1,3 +1,9 @@
+import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
 import threading
 import time
 

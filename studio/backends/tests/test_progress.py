@@ -1,5 +1,9 @@
 import pytest
 
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
 from studio.backends import diffusers_local
 from studio.backends.base import Cancelled
 

@@ -48,6 +48,7 @@ def test_a1111_aliases_and_other_cases_name_the_same_sampler():
     assert canonical_sampler("euler A") == "Euler a"
 
 
+@pytest.mark.local_engine
 def test_a_scheduler_keeps_the_models_noise_schedule():
     scheduler = make_scheduler("DPM++ 2M", SD_SCHEDULER)
 
@@ -57,6 +58,7 @@ def test_a_scheduler_keeps_the_models_noise_schedule():
     assert scheduler.config.beta_schedule == "scaled_linear"
 
 
+@pytest.mark.local_engine
 def test_karras_sigmas_are_on_only_for_karras_names():
     assert make_scheduler("DPM++ 2M Karras", SD_SCHEDULER).config.use_karras_sigmas is True
     assert make_scheduler("DPM++ 2M", SD_SCHEDULER).config.use_karras_sigmas is False

@@ -1,3 +1,9 @@
+import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
 import json
 
 from studio.backends.diffusers_local import load_pipeline

@@ -1,0 +1,180 @@
+"""Tiny model files in the layouts people download, built offline from the tiny
+pipeline: a single-file checkpoint (original Stable Diffusion key names, as
+A1111 and Civitai files have them), a kohya-format LoRA and a textual
+inversion embedding. The reverse of diffusers' own single-file converters,
+for the tiny pipeline's block layout (any number of blocks and layers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+
+
+def write_tiny_checkpoint(pipeline_folder: Path, target: Path) -> Path:
+    """The tiny SD pipeline's weights as one original-layout .safetensors file."""
+    folder = Path(pipeline_folder)
+    state = {}
+    unet = load_file(folder / "unet" / "diffusion_pytorch_model.safetensors")
+    for key, value in unet.items():
+        state["model.diffusion_model." + _unet_key(key, _unet_layout(folder))] = value
+    vae = load_file(folder / "vae" / "diffusion_pytorch_model.safetensors")
+    blocks = len(_config(folder / "vae")["block_out_channels"])
+    for key, value in vae.items():
+        name = _vae_key(key, blocks)
+        if ".mid.attn_1." in f".{name}" and name.endswith("weight") and value.ndim == 2:
+            value = value[:, :, None, None]  # the original VAE's attention is 1x1 convolutions
+        state["first_stage_model." + name] = value
+    text = load_file(folder / "text_encoder" / "model.safetensors")
+    for key, value in text.items():
+        # transformers 5.6+ saves CLIPTextModel without its "text_model." level
+        name = key if key.startswith("text_model.") else "text_model." + key
+        state["cond_stage_model.transformer." + name] = value
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, target)
+    return target
+
+
+def _config(folder: Path) -> dict:
+    import json
+
+    return json.loads((folder / "config.json").read_text())
+
+
+def _unet_layout(folder: Path) -> dict:
+    config = _config(folder / "unet")
+    return {
+        "layers": config["layers_per_block"],
+        "down": config["down_block_types"],
+        "up": config["up_block_types"],
+    }
+
+
+_RESNET = [
+    ("norm1", "in_layers.0"),
+    ("conv1", "in_layers.2"),
+    ("norm2", "out_layers.0"),
+    ("conv2", "out_layers.3"),
+    ("time_emb_proj", "emb_layers.1"),
+    ("conv_shortcut", "skip_connection"),
+]
+_UNET_TOP = {
+    "time_embedding.linear_1": "time_embed.0",
+    "time_embedding.linear_2": "time_embed.2",
+    "conv_in": "input_blocks.0.0",
+    "conv_norm_out": "out.0",
+    "conv_out": "out.2",
+}
+
+
+def _unet_key(key: str, layout: dict) -> str:
+    parts = key.split(".")
+    layers = layout["layers"]
+    for old, new in _UNET_TOP.items():
+        if key.startswith(old + "."):
+            return new + key[len(old) :]
+    if parts[0] == "down_blocks":
+        block, kind = int(parts[1]), parts[2]
+        if kind == "downsamplers":  # down_blocks.i.downsamplers.0.conv.x
+            return f"input_blocks.{(block + 1) * (layers + 1)}.0.op.{parts[-1]}"
+        index = 1 + block * (layers + 1) + int(parts[3])
+        return _inner(f"input_blocks.{index}", kind, parts[4:])
+    if parts[0] == "up_blocks":
+        block, kind = int(parts[1]), parts[2]
+        has_attention = "CrossAttn" in layout["up"][block]
+        if kind == "upsamplers":  # up_blocks.i.upsamplers.0.conv.x
+            index = block * (layers + 1) + layers
+            return f"output_blocks.{index}.{2 if has_attention else 1}.{'.'.join(parts[4:])}"
+        index = block * (layers + 1) + int(parts[3])
+        return _inner(f"output_blocks.{index}", kind, parts[4:])
+    if parts[0] == "mid_block":
+        kind, index = parts[1], int(parts[2])
+        where = "middle_block.1" if kind == "attentions" else f"middle_block.{2 * index}"
+        return _inner(where, kind, parts[3:], sub=False)
+    raise ValueError(f"no original name for {key}")
+
+
+def _inner(prefix: str, kind: str, rest: list[str], sub: bool = True) -> str:
+    name = ".".join(rest)
+    if kind == "resnets":
+        for old, new in _RESNET:
+            if name.startswith(old + "."):
+                name = new + name[len(old) :]
+                break
+        return f"{prefix}.0.{name}" if sub else f"{prefix}.{name}"
+    return f"{prefix}.1.{name}" if sub else f"{prefix}.{name}"
+
+
+_VAE_ATTENTION = {
+    "group_norm": "norm",
+    "to_q": "q",
+    "to_k": "k",
+    "to_v": "v",
+    "to_out.0": "proj_out",
+}
+
+
+def _vae_key(key: str, blocks: int) -> str:
+    side, _, rest = key.partition(".")
+    if side not in ("encoder", "decoder"):
+        return key  # quant_conv, post_quant_conv
+    parts = rest.split(".")
+    if parts[0] == "conv_norm_out":
+        return f"{side}.norm_out.{parts[1]}"
+    if parts[0] in ("conv_in", "conv_out"):
+        return f"{side}.{rest}"
+    if parts[0] == "mid_block":
+        if parts[1] == "attentions":
+            inner = ".".join(parts[3:])
+            for old, new in _VAE_ATTENTION.items():
+                if inner.startswith(old + "."):
+                    inner = new + inner[len(old) :]
+            return f"{side}.mid.attn_1.{inner}"
+        return f"{side}.mid.block_{int(parts[2]) + 1}.{_vae_resnet('.'.join(parts[3:]))}"
+    block = int(parts[1])
+    ldm_block = block if side == "encoder" else blocks - 1 - block
+    group = "down" if side == "encoder" else "up"
+    if parts[2] in ("downsamplers", "upsamplers"):
+        kind = "downsample" if side == "encoder" else "upsample"
+        return f"{side}.{group}.{ldm_block}.{kind}.{'.'.join(parts[4:])}"
+    resnet = _vae_resnet(".".join(parts[4:]))
+    return f"{side}.{group}.{ldm_block}.block.{parts[3]}.{resnet}"
+
+
+def _vae_resnet(name: str) -> str:
+    return name.replace("conv_shortcut", "nin_shortcut")
+
+
+def write_tiny_lora(pipeline_folder: Path, target: Path, *, rank: int = 4, seed: int = 7) -> Path:
+    """A LoRA on the tiny UNet's attention projections, in kohya's key format
+    (``lora_unet_<module>.lora_down.weight`` / ``.lora_up.weight`` / ``.alpha``),
+    with both halves random so that it visibly changes the picture."""
+    import torch
+
+    unet = load_file(Path(pipeline_folder) / "unet" / "diffusion_pytorch_model.safetensors")
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    targets = ("to_q.weight", "to_k.weight", "to_v.weight", "to_out.0.weight")
+    for key, weight in sorted(unet.items()):
+        if "attentions" not in key or not key.endswith(targets):
+            continue
+        module = "lora_unet_" + key[: -len(".weight")].replace(".", "_")
+        out_features, in_features = weight.shape
+        down = torch.randn(rank, in_features, generator=generator) * 0.5
+        up = torch.randn(out_features, rank, generator=generator) * 0.5
+        state[f"{module}.lora_down.weight"] = down
+        state[f"{module}.lora_up.weight"] = up
+        state[f"{module}.alpha"] = torch.tensor(float(rank))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, target)
+    return target
+
+
+def write_tiny_embedding(target: Path, *, vectors: int = 2, width: int = 32, seed: int = 3):
+    """A textual inversion in A1111's safetensors format (``emb_params``)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file({"emb_params": torch.randn(vectors, width, generator=generator)}, target)
+    return target

@@ -1,0 +1,73 @@
+"""A folder of A1111-style files, through real processes: the web server finds
+the checkpoint on first use, the Celery worker makes a picture with it and a
+LoRA from the prompt, and the PNG records the LoRA as A1111 does."""
+
+import io
+import re
+
+import pytest
+from PIL import Image as PILImage
+
+from studio.tests.tiny_files import write_tiny_checkpoint, write_tiny_lora
+from tests.stack import Browser, Stack, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(tiny_model_path, django_db_blocker):
+    with django_db_blocker.unblock():
+        running = Stack(tiny_model=tiny_model_path)
+    models = running.folder / "models"  # ATELIER_MODELS_DIR's default: $ATELIER_VAR_DIR/models
+    write_tiny_checkpoint(tiny_model_path, models / "Stable-diffusion" / "tiny-ckpt.safetensors")
+    write_tiny_lora(tiny_model_path, models / "Lora" / "ink.safetensors")
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_checkpoint_in_the_folder_and_a_lora_tag_make_a_picture(stack, tiny_model_path):
+    person = Browser(stack)
+    person.signup("ada")
+    page = person.http.get("/generate/")
+    assert "tiny-ckpt (SD 1.5)" in page.text  # found by the web server's first scan
+    # Offline, the checkpoint's base configs come from a local folder (the preset's "config");
+    # a smaller minimum size keeps the tiny model quick.
+    stack.shell(
+        "import json; from studio.models import ModelPreset; "
+        "p = ModelPreset.objects.get(key='ckpt-tiny-ckpt'); "
+        f"p.options = {{**p.options, 'config': {str(tiny_model_path)!r}}}; "
+        "p.min_size = 64; p.save(); "
+        "print(json.dumps(True))"
+    )
+    response = person.post_form(
+        "/generate/",
+        {
+            "prompt": "a lighthouse <lora:ink:0.7>",
+            "model": "ckpt-tiny-ckpt",
+            "width": 64,
+            "height": 64,
+            "steps": 3,
+            "cfg_scale": 7,
+            "seed": 42,
+            "sampler": "Euler a",
+            "n": 1,
+            "visibility": "private",
+        },
+    )
+    assert response.status_code == 302, stack.log("web")
+    job_id = re.search(r"/jobs/([0-9a-f-]+)/", response.headers["location"]).group(1)
+
+    def finished():
+        job = person.http.get(f"/api/v1/generations/{job_id}/").json()
+        return job if job["status"] in ("succeeded", "failed", "cancelled") else None
+
+    job = wait_for(finished, timeout=120, what="the generation to finish", interval=0.1)
+    assert job["status"] == "succeeded", (job["error"], stack.log("worker"))
+    [image] = job["images"]
+    download = person.http.get(f"/images/{image['id']}/download")
+    parameters = PILImage.open(io.BytesIO(download.content)).text["parameters"]
+    assert parameters.startswith("a lighthouse <lora:ink:0.7>\n")
+    assert re.search(r'Lora hashes: "ink: [0-9a-f]{12}"', parameters)
