@@ -62,6 +62,11 @@ class Image(models.Model):
     thumb_height = models.PositiveIntegerField()
     thumbhash = models.CharField(max_length=64, blank=True)
     sha256 = models.CharField(max_length=64)
+    # dHash (imaging.perceptual_hash): an upload that looks like one of its owner's
+    # images is flagged to them. Null for images stored before it existed (and
+    # nullable so that SQLite adds the column without rebuilding the table,
+    # which would drop the search triggers).
+    perceptual_hash = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
     content_type = models.CharField(max_length=20, default="image/png")
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
@@ -79,6 +84,10 @@ class Image(models.Model):
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["owner", "-created", "-id"], name="image_owner_recent"),
+            # Uploads (gallery/uploads.py): the same file already in this person's
+            # gallery, and the hashes of theirs that a new one may look like.
+            models.Index(fields=["owner", "sha256"], name="image_owner_sha256"),
+            models.Index(fields=["owner", "perceptual_hash"], name="image_owner_phash"),
             # Recent; and a window of Popular sorts that range's like counts,
             # read from the index alone on PostgreSQL (include is ignored elsewhere).
             models.Index(

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from imaging.perceptual_hash import dhash
 from imaging.thumbhash import image_to_thumbhash
 from imaging.thumbnails import make_thumbnail
 
@@ -35,12 +36,14 @@ def store_image(
     topic=None,
     title="",
     description="",
+    perceptual_hash=None,
 ) -> Image:
     """Save ``content`` (the original file's bytes, ``picture`` its decoded
     PIL image) to storage with a WebP thumbnail and create its ``Image`` row.
 
     With a ``source_key``, storing the same result again returns the row that
-    already exists and writes nothing.
+    already exists and writes nothing. ``perceptual_hash`` is computed from
+    ``picture`` unless the caller has it already.
     """
     if source_key:
         existing = Image.objects.filter(source_key=source_key).first()
@@ -73,6 +76,7 @@ def store_image(
                 thumb_height=thumb_height,
                 thumbhash=image_to_thumbhash(picture),
                 sha256=hashlib.sha256(content).hexdigest(),
+                perceptual_hash=perceptual_hash or dhash(picture),
                 content_type=CONTENT_TYPES.get(extension, "application/octet-stream"),
                 visibility=visibility,
                 source=source,

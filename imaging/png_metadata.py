@@ -52,6 +52,8 @@ _FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?|[-+]?\d+[eE][-+]?\d+"
 _A1111_KEY = re.compile(r"\w[\w \-/]*")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
+_JSON_DECODER = json.JSONDecoder()
+
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_TEXT_BYTES = 1 << 20  # a recipe is a few KB; refuse to inflate text chunks past this
 
@@ -78,14 +80,24 @@ def format_parameters(recipe: dict) -> str:
         if key == "model" and _has(recipe, "width") and _has(recipe, "height"):
             pairs.append(("Size", f"{recipe['width']}x{recipe['height']}"))
         if _has(recipe, key):
-            pairs.append((name, recipe[key]))
+            pairs.append((name, _quote(_format_value(recipe[key]))))
     for key, value in recipe.items():
-        if key in _A1111_NAMES or key in _WRITTEN_APART or not _is_scalar(value):
+        if key in _A1111_NAMES or key in _WRITTEN_APART:
             continue
-        pairs.append((_a1111_name(key), value))
+        if isinstance(value, dict) and (key == "hashes" or key.endswith("_hashes")):
+            pairs.append((_a1111_name(key), _format_hashes(key, value)))
+        elif _is_scalar(value):
+            pairs.append((_a1111_name(key), _quote(_format_value(value))))
     if pairs:
-        lines.append(", ".join(f"{name}: {_quote(_format_value(value))}" for name, value in pairs))
+        lines.append(", ".join(f"{name}: {value}" for name, value in pairs))
     return "\n".join(lines)
+
+
+def _format_hashes(key: str, hashes: dict) -> str:
+    """``Hashes`` as Civitai writes it (a JSON object), ``Lora hashes`` as A1111 does."""
+    if key == "hashes":
+        return json.dumps(hashes, ensure_ascii=False)
+    return _quote(", ".join(f"{name}: {hash_}" for name, hash_ in hashes.items()))
 
 
 def parse_parameters(text: str) -> dict:
@@ -120,6 +132,9 @@ def parse_parameters(text: str) -> dict:
             recipe["width"], recipe["height"] = int(size[1]), int(size[2])
             continue
         key = _RECIPE_KEYS_BY_A1111_NAME.get(name) or _snake_case(name)
+        if key == "hashes" or key.endswith("_hashes"):
+            recipe[key] = _hashes(value) or value
+            continue
         recipe[key] = _typed_value(key, value)
     return recipe
 
@@ -157,6 +172,8 @@ def _split_settings(line: str) -> list[tuple[str, str]]:
             position += 1
         if position < length and line[position] == '"':
             value, position = _read_quoted(line, position)
+        elif position < length and line[position] == "{":
+            value, position = _read_json_object(line, position)
         else:
             end = line.find(",", position)
             end = length if end == -1 else end
@@ -188,6 +205,42 @@ def _read_quoted(line: str, start: int) -> tuple[str, int]:
     end = line.find(",", start)
     end = len(line) if end == -1 else end
     return line[start:end].strip(), end
+
+
+def _read_json_object(line: str, start: int) -> tuple[str, int]:
+    """Read the JSON object starting at ``line[start] == '{'`` (Civitai's ``Hashes:
+    {"model": "…", "lora:x": "…"}``) whole, commas and all; return its text and the end.
+    Text that is not a JSON object is read up to the next comma, like any value."""
+    try:
+        _value, end = _JSON_DECODER.raw_decode(line, start)
+    except (ValueError, RecursionError):
+        end = line.find(",", start)
+        end = len(line) if end == -1 else end
+    return line[start:end].strip(), end
+
+
+def _hashes(value: str) -> dict[str, str] | None:
+    """``{"model": "31e35c80fc", …}`` (JSON) or ``name: hash, name: hash`` (A1111's
+    ``Lora hashes``) as {name: hash}; None when it is neither."""
+    if value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        return {
+            _LONE_SURROGATE.sub("\ufffd", str(name)): _LONE_SURROGATE.sub("\ufffd", str(hash_))
+            for name, hash_ in parsed.items()
+            if isinstance(hash_, str | int)
+        }
+    pairs = {}
+    for part in value.split(","):
+        name, colon, hash_ = part.rpartition(":")
+        if not colon or not name.strip() or not hash_.strip():
+            return None
+        pairs[name.strip()] = hash_.strip()
+    return pairs or None
 
 
 def _typed_value(key: str, value: str) -> Any:

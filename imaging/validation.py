@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from PIL import Image
@@ -33,9 +33,9 @@ from imaging.png_metadata import (
     encode_png,
     encode_user_comment,
     format_parameters,
-    read_recipe,
     save_png,
 )
+from imaging.recipes import read_file_recipe
 
 FORMATS = ("PNG", "JPEG", "WEBP")
 EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
@@ -77,6 +77,8 @@ class ValidatedImage:
     height: int
     recipe: dict | None
     lossless: bool = False
+    # Metadata found but not read (damaged, or from a tool Atelier does not know).
+    recipe_notes: list[str] = field(default_factory=list)
 
     @property
     def extension(self) -> str:
@@ -105,13 +107,15 @@ def validate_image(
     if Image.MAX_IMAGE_PIXELS:
         max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
     image, image_format = _decode_first_frame(content, max_pixels, max_side)
+    reading = read_file_recipe(content)
     return ValidatedImage(
         image=image,
         format=image_format,
         width=image.width,
         height=image.height,
-        recipe=read_recipe(content),
+        recipe=reading.recipe,
         lossless=_is_lossless_webp(content),
+        recipe_notes=reading.notes,
     )
 
 

@@ -23,6 +23,7 @@ from .jobs import JobLimitReached, cancel_job, submit_job
 from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
+from .remix import map_remix
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -84,7 +85,9 @@ def generate(request):
 def _new_generate_form(request):
     """The form as this person last left it, or as Remix or "Edit and try again"
     fill it in; a model that cannot be used now gives way to an installed one."""
-    carried = _remix_initial(request.GET)
+    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
+    # A Remix whose model is not here keeps its settings on the model chosen.
+    unmapped_model = "model" in request.GET and "model" not in carried
     # The person's default visibility (Settings), unless the form remembers a choice.
     initial = {"visibility": default_visibility(request.user), **recall(request.user), **carried}
     form = GenerationForm()
@@ -95,7 +98,7 @@ def _new_generate_form(request):
     if chosen != wanted and wanted in found:
         replaced = found[wanted]
     if chosen in form.presets:
-        if chosen != initial.get("model"):
+        if chosen != initial.get("model") and not unmapped_model:
             # The settings carried in were for another model: start from this one's.
             kept = {k: v for k, v in initial.items() if k not in PRESET_FIELDS}
             initial = {**form.presets[chosen].defaults(), **kept}
@@ -105,7 +108,9 @@ def _new_generate_form(request):
     form = GenerationForm(initial=initial)
     form.show_statuses(found)
     seed = _fixed_seed(carried.get("seed"))
-    return _generate_page(request, form, replaced=replaced, fixed_seed=seed)
+    return _generate_page(
+        request, form, replaced=replaced, fixed_seed=seed, remix_missing=remix_missing
+    )
 
 
 PRESET_FIELDS = ("width", "height", "steps", "cfg_scale", "sampler", "negative_prompt", "model")
@@ -117,11 +122,6 @@ def _fixed_seed(value):
     except (TypeError, ValueError):
         return None
     return seed if seed >= 0 else None
-
-
-def _remix_initial(params):
-    fields = GenerationForm.base_fields
-    return {key: value for key, value in params.items() if key in fields}
 
 
 @login_required

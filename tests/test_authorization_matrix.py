@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Profile
@@ -36,7 +37,7 @@ from gallery import comments, likes
 from gallery.models import Comment, Follow, Image, Like, Subscription, Topic
 from notifications.models import MutedKind, Notification
 from studio.models import GeneratePreference, GenerationJob, ModelPreset
-from tests.fixtures import picture, png_bytes
+from tests.fixtures import png_bytes
 
 PEOPLE = ("anonymous", "owner", "other", "staff")
 LOGIN = "login"  # pages: a redirect to the login page
@@ -331,7 +332,10 @@ NOTE_READ = Read("note")
 
 def upload_body(**fields) -> Callable[[], dict]:
     def body():
-        file = SimpleUploadedFile("new.png", png_bytes(picture()), content_type="image/png")
+        # Not the world's picture: an upload that looks like one of the owner's
+        # images is stored but answered with the result page (gallery.uploads).
+        fresh = PILImage.linear_gradient("L").rotate(-90).resize((64, 48)).convert("RGB")
+        file = SimpleUploadedFile("new.png", png_bytes(fresh), content_type="image/png")
         return {"file": file, **fields}
 
     return body

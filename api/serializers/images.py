@@ -96,6 +96,32 @@ class ImageSerializer(FieldsOnceModelSerializer):
         }
 
 
+class UploadReportSerializer(serializers.Serializer):
+    duplicate = serializers.BooleanField(
+        help_text="True when this file was already in your gallery: nothing new was "
+        "stored, and the image is the one you had (the answer is then 200, not 201)."
+    )
+    looks_like = serializers.IntegerField(
+        allow_null=True,
+        help_text="The id of an image of yours this one looks like (a near duplicate), or null.",
+    )
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Metadata in the file that was not kept (damaged, or from a tool "
+        "Atelier does not read), and why.",
+    )
+
+
+class UploadedImageSerializer(ImageSerializer):
+    """An uploaded image with what became of the upload (schema only: the view
+    adds ``upload`` to the image's JSON)."""
+
+    upload = UploadReportSerializer(read_only=True)
+
+    class Meta(ImageSerializer.Meta):
+        fields = [*ImageSerializer.Meta.fields, "upload"]
+
+
 class ImageFieldsSerializer(serializers.Serializer):
     title = serializers.CharField(
         max_length=TITLE_MAX, required=False, allow_blank=True, help_text="Optional."

@@ -182,11 +182,11 @@ def test_comments_are_limited_per_person(limits, owner, other, make_image):
 
 def test_uploads_are_limited_per_person(limits, owner, other, isolated_storage):
     from gallery.models import Image
-    from gallery.tests.test_upload import image_bytes, upload
+    from gallery.tests.test_upload import image_bytes, noise_png, upload
 
     client = token_client(other)
-    for n in range(2):
-        response = client.post("/api/v1/images/", {"file": upload(image_bytes(), f"{n}.png")})
+    for n in range(2):  # different files: the same one again would be a duplicate (200)
+        response = client.post("/api/v1/images/", {"file": upload(noise_png(), f"{n}.png")})
         assert response.status_code == 201
     assert_limited(client.post("/api/v1/images/", {"file": upload(image_bytes())}))
     assert Image.objects.count() == 2

@@ -48,6 +48,7 @@ def test_it_uploads_a_png_and_answers_201_with_the_image(owner, owner_api):
     assert response["Location"] == f"http://testserver/api/v1/images/{image.pk}/"
     assert image.owner == owner and image.source == "uploaded"
     assert default_storage.exists(image.file.name) and default_storage.exists(image.thumbnail.name)
+    assert body.pop("upload") == {"duplicate": False, "looks_like": None, "notes": []}
     assert owner_api.get(response["Location"]).json() == body
 
 
@@ -74,13 +75,14 @@ def test_it_takes_title_description_topic_and_visibility(owner_api, topic):
 def test_the_recipe_in_the_file_is_kept(owner_api):
     response = post(owner_api, file=upload(encode_png(picture(), RECIPE)))
     assert response.status_code == 201
-    assert response.json()["recipe"] == RECIPE and response.json()["title"] == ""
+    assert response.json()["recipe"] == {**RECIPE, "source": "Atelier"}
+    assert response.json()["title"] == ""
 
 
 def test_the_recipe_is_cut_down_to_known_keys(owner_api):
     junk = {"prompt": "a fox", "steps": "x", "seed": 12, "script": "rm -rf /", "nested": {"a": 1}}
     response = post(owner_api, file=upload(png_with_json_recipe(junk)))
-    assert response.json()["recipe"] == {"prompt": "a fox", "seed": 12}
+    assert response.json()["recipe"] == {"prompt": "a fox", "seed": 12, "source": "Atelier"}
 
 
 def test_a_jpeg_keeps_its_recipe_and_loses_its_gps(owner_api):

@@ -17,12 +17,17 @@ from gallery.forms import ImageEditForm, UploadForm
 from gallery.likes import liked_ids
 from gallery.permissions import can_change, viewable_images
 from gallery.storing import delete_image
-from gallery.uploads import UploadTooLarge, check_request_size, upload_image
+from gallery.uploads import UploadTooLarge, check_request_size, upload_file
 from imaging.validation import InvalidImage
 
 from ..errors import ErrorSerializer, form_errors
 from ..parsers import JSONParser
-from ..serializers.images import ImageChangeSerializer, ImageSerializer, ImageUploadSerializer
+from ..serializers.images import (
+    ImageChangeSerializer,
+    ImageSerializer,
+    ImageUploadSerializer,
+    UploadedImageSerializer,
+)
 
 
 def image_json(request, image) -> dict:
@@ -93,7 +98,11 @@ upload_schema = extend_schema(
     methods=["POST"],
     request={"multipart/form-data": ImageUploadSerializer},
     responses={
-        201: ImageSerializer,
+        201: UploadedImageSerializer,
+        200: OpenApiResponse(
+            UploadedImageSerializer,
+            description="The file was already in your gallery: the image you had.",
+        ),
         400: OpenApiResponse(description="Field errors, e.g. {file: [why it was refused]}"),
         413: ErrorSerializer,
     },
@@ -132,13 +141,21 @@ def upload(request) -> Response:
         return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
     [file] = form.cleaned_data["file"]
     try:
-        image = upload_image(request.user, file, **form.image_fields())
+        result = upload_file(request.user, file, **form.image_fields())
     except InvalidImage as refused:
         return Response({"file": [refused.message]}, status=status.HTTP_400_BAD_REQUEST)
-    body = image_json(request, image)
+    image = result.image
+    body = {
+        **image_json(request, image),
+        "upload": {
+            "duplicate": result.duplicate,
+            "looks_like": result.looks_like.pk if result.looks_like else None,
+            "notes": result.notes,
+        },
+    }
     return Response(
         body,
-        status=status.HTTP_201_CREATED,
+        status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,
         headers={
             "Location": request.build_absolute_uri(reverse("api:image-detail", args=[image.pk]))
         },

@@ -13,12 +13,30 @@ REMIX_FIELDS = (
     "cfg_scale",
     "seed",
     "sampler",
+    "scheduler",
 )
 
 
 @register.filter
 def remix_query(recipe: dict) -> str:
-    """The Generate page's query string that reproduces a recipe."""
+    """The Generate page's query string that reproduces a recipe; LoRAs (from
+    tools that record them apart) join the prompt as ``<lora:name:weight>`` tags.
+    The Generate page maps model and sampler names (studio.remix)."""
     from urllib.parse import urlencode
 
-    return urlencode({k: recipe[k] for k in REMIX_FIELDS if recipe.get(k) not in (None, "")})
+    params = {k: recipe[k] for k in REMIX_FIELDS if recipe.get(k) not in (None, "")}
+    prompt = str(params.get("prompt", ""))
+    tags = [
+        f"<lora:{lora['name']}:{_weight(lora.get('weight'))}>"
+        for lora in recipe.get("loras") or []
+        if isinstance(lora, dict) and lora.get("name") and f"<lora:{lora['name']}:" not in prompt
+    ]
+    if tags:
+        params["prompt"] = ", ".join(part for part in (prompt, *tags) if part)
+    return urlencode(params)
+
+
+def _weight(value) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return "1"

@@ -165,7 +165,8 @@ def test_it_uploads_jpeg_and_webp(owner_client, fmt, name, content_type):
 
 
 def test_the_batchs_fields_apply_to_every_image(owner, owner_client, topic):
-    files = [upload(image_bytes(), "one.png"), upload(image_bytes("JPEG"), "two.jpg")]
+    # Two different pictures: the same one twice would be flagged as a look-alike.
+    files = [upload(image_bytes(), "one.png"), upload(noise_png(), "two.png")]
     response = owner_client.post(
         "/upload/",
         {
@@ -193,7 +194,7 @@ def test_any_topic_may_be_chosen_not_only_ones_own(other_client, topic):
 def test_a_recipe_in_the_file_is_kept_and_the_title_stays_empty(owner_client):
     owner_client.post("/upload/", {"file": upload(encode_png(picture(), RECIPE), "00012.png")})
     image = Image.objects.get()
-    assert image.recipe == RECIPE and image.title == ""
+    assert image.recipe == {**RECIPE, "source": "Atelier"} and image.title == ""
     assert image.display_title == "a fox in snow"
     with image.file.open("rb") as stored:
         assert read_recipe(stored.read())["prompt"] == "a fox in snow"
@@ -220,6 +221,7 @@ def test_a_recipe_is_cut_down_to_known_keys_with_the_right_types(owner_client):
         "steps": 20,
         "width": 64,
         "backend": "<script>alert(1)</script>",
+        "source": "Atelier",
     }
 
 
@@ -263,16 +265,18 @@ def test_the_stored_file_carries_exactly_the_cleaned_recipe(owner_client):
     image = Image.objects.get()
     with image.file.open("rb") as stored:
         data = stored.read()
-    assert image.recipe == RECIPE
+    kept = {**RECIPE, "source": "Atelier"}
+    assert image.recipe == kept
     texts = read_png_text(data)
-    assert texts == {"parameters": format_parameters(RECIPE), "atelier": recipe_to_json(RECIPE)}
+    assert texts == {"parameters": format_parameters(kept), "atelier": recipe_to_json(kept)}
     assert b"ada@example.com" not in data and len(data) < 10_000
 
 
 @pytest.mark.parametrize("name", sorted(TROUBLESOME_FILES))
 def test_files_that_once_broke_the_upload_are_stored(owner_client, name):
     response = owner_client.post("/upload/", {"file": upload(TROUBLESOME_FILES[name](), name)})
-    assert response.status_code == 302
+    # 200: stored, with a note on metadata that could not be read.
+    assert response.status_code in (200, 302)
     image = Image.objects.get()
     assert default_storage.exists(image.file.name) and image.thumb_height <= 16383
     json.dumps(image.recipe, ensure_ascii=False).encode("utf-8")  # storable text only
@@ -283,7 +287,7 @@ def test_a_recipe_too_long_for_the_file_is_trimmed_to_the_kept_length(owner_clie
     image = Image.objects.get()
     with image.file.open("rb") as stored:
         assert read_recipe(stored.read())["prompt"] == "x" * 5000
-    assert image.recipe == {"prompt": "x" * 5000, "steps": 20, "seed": 1}
+    assert image.recipe == {"prompt": "x" * 5000, "steps": 20, "seed": 1, "source": "A1111"}
 
 
 def test_a_lone_surrogate_in_a_files_recipe_is_replaced(owner_client):
@@ -405,9 +409,9 @@ def test_uploads_past_the_persons_rate_are_refused(
 ):
     monkeypatch.setattr(rate_limits, "clock", lambda: 1_699_999_990.0)  # one window
     settings.ATELIER_RATE_UPLOADS = "2/m"
-    for _ in range(2):
-        assert owner_client.post("/upload/", {"file": upload(image_bytes())}).status_code == 302
-    response = owner_client.post("/upload/", {"file": upload(image_bytes())})
+    for _ in range(2):  # different pictures, or the second is a duplicate
+        assert owner_client.post("/upload/", {"file": upload(noise_png())}).status_code == 302
+    response = owner_client.post("/upload/", {"file": upload(noise_png())})
     assert response.status_code == 429 and response["Retry-After"] == "50"
     assert "Too many requests: please wait 50 seconds" in response.text
     assert Image.objects.count() == 2

@@ -48,13 +48,15 @@ def upload(request):
     results = upload_images(request.user, form.cleaned_data["file"], **fields)
     uploaded = [result for result in results if result.ok]
     refused = [result for result in results if not result.ok]
-    if not refused:
+    flagged = any(result.duplicate or result.looks_like or result.notes for result in uploaded)
+    if not refused and not flagged:
         if len(uploaded) == 1:
             messages.success(request, "Your image was uploaded.")
             return redirect("gallery:detail", image_id=uploaded[0].image.pk)
         messages.success(request, f"{len(uploaded)} images were uploaded.")
         return redirect("gallery:mine")
-    # Some (or all) files were refused: say which, and keep the batch's fields.
+    # Some files were refused, already there, look like others or lost metadata:
+    # say which, and keep the batch's fields.
     form = UploadForm(
         initial={**fields, "topic": fields["topic"].slug if fields["topic"] else None}
     )
@@ -77,6 +79,8 @@ def _upload_page(request, form, *, uploaded=(), refused=(), request_error="", st
         "uploaded": uploaded,
         "refused": refused,
         "total": len(uploaded) + len(refused),
+        # Files kept as new images (a duplicate points at the one already there).
+        "stored": sum(1 for result in uploaded if not result.duplicate),
         "request_error": request_error,
         "max_files": MAX_FILES_PER_UPLOAD,
     }

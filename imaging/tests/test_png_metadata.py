@@ -106,8 +106,8 @@ def test_it_parses_text_written_by_a1111():
         "denoising_strength": 0.35,
         "clip_skip": 2,
         "hires_upscaler": "4x-UltraSharp",
-        "lora_hashes": "add_detail: 7c6bad76eb54",
-        "ti_hashes": "lowres: 3f1a, watermark: 99c2",
+        "lora_hashes": {"add_detail": "7c6bad76eb54"},
+        "ti_hashes": {"lowres": "3f1a", "watermark": "99c2"},
         "version": "v1.10.1",
     }
 
