@@ -52,8 +52,6 @@ class Command(BaseCommand):
         self, *args, host, port, web_workers, no_worker, reap_every, only, print_only, **options
     ):
         python = sys.executable
-        # Inherited by every process started below (atelier/metrics.py).
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prepare_metrics_dir())
         web = web_command(python, f"{host}:{port}", workers=web_workers)
         if settings.ATELIER_LOG_FORMAT != "json":  # JSON logs have their own access lines
             web += ["--access-logfile", "-"]
@@ -62,13 +60,14 @@ class Command(BaseCommand):
             commands["gpu-worker"] = worker_command(python, "gpu")
             commands["remote-worker"] = worker_command(python, "remote")
             commands["reaper"] = [python, "manage.py", "reap_jobs", "--every", str(reap_every)]
+        if only and print_only:
+            self.stdout.write(json.dumps(commands[only]))
+            return
+        # Inherited by every process started below (atelier/metrics.py).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prepare_metrics_dir())
         if only:
-            command = commands[only]
-            if print_only:
-                self.stdout.write(json.dumps(command))
-                return
             # The orchestrator sends its signals to the process itself.
-            os.execvp(command[0], command)
+            os.execvp(commands[only][0], commands[only])
         processes = [Supervised(name, cmd, say=self.say) for name, cmd in commands.items()]
         for process in processes:
             process.start()
