@@ -35,5 +35,7 @@ class RefusedImageSerializer(serializers.Serializer):
 
 class BulkRefusedSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What was wrong; nothing was changed.")
-    field = serializers.CharField(help_text="The input at fault: action, ids or topic.")
+    field = serializers.CharField(
+        help_text="The input at fault: action, ids, topic, or body (not JSON)."
+    )
     refused = RefusedImageSerializer(many=True, help_text="Each image that cannot be changed.")

@@ -5,6 +5,7 @@ image named, at most MAX_IDS ids."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -32,7 +33,10 @@ from ..serializers.bulk import BulkActionSerializer, BulkRefusedSerializer, Bulk
 @permission_classes([IsAuthenticated])
 @parser_classes([JSONParser])
 def image_bulk(request):
-    body = BulkActionSerializer(data=request.data)
+    try:
+        body = BulkActionSerializer(data=request.data)
+    except ParseError as error:  # not JSON, or nested too deep: the same shape of answer
+        return Response(_refused("body", str(error.detail)), status=400)
     if not body.is_valid():
         field, messages = next(iter(body.errors.items()))
         detail = messages[0] if isinstance(messages, list) else messages
