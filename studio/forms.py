@@ -6,12 +6,20 @@ import secrets
 
 from django import forms
 
+from atelier.image_uploads import ImageFileField
 from atelier.text import TextField
 from gallery.forms import TopicChoiceField
 from gallery.models import Image
+from gallery.permissions import viewable_images
 
 from . import limits
+from .backends.init_image import (
+    DEFAULT_RESIZE_MODE,
+    DEFAULT_STRENGTH,
+    RESIZE_MODES,
+)
 from .backends.samplers import sampler_names
+from .init_images import LOCAL_ONLY
 from .presets import default_preset_key, enabled_presets
 
 
@@ -93,8 +101,37 @@ class GenerationForm(forms.Form):
         required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, **kwargs):
+    # Image to image: a starting image from the gallery (its id) or uploaded.
+    init_image = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "The starting image must be an image id."},
+    )
+    init_upload = ImageFileField(
+        required=False,
+        label="Starting image",
+        help_text="Optional: a PNG, JPEG or WebP to start from instead of noise.",
+    )
+    denoising_strength = FiniteFloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        label="Denoising strength",
+        help_text="How much of the starting image is repainted: 0 keeps it, 1 ignores it.",
+    )
+    resize_mode = forms.ChoiceField(
+        required=False,
+        choices=[(key, name) for key, name in RESIZE_MODES.items()],
+        label="Resize mode",
+        help_text="How the starting image is brought to the chosen size.",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.source = None  # the starting image from the gallery, once valid
         self.presets = {p.key: p for p in enabled_presets()}
         self.fields["model"].widget = PresetSelect(
             presets=self.presets.values(), attrs={"data-preset-defaults": ""}
@@ -160,15 +197,52 @@ class GenerationForm(forms.Form):
             data["n"] = 1
         if not data.get("visibility"):
             data["visibility"] = Image.Visibility.PRIVATE
+        self._clean_init_image(data, preset)
         return data
+
+    def clean_resize_mode(self):
+        return self.cleaned_data.get("resize_mode") or DEFAULT_RESIZE_MODE
+
+    def _clean_init_image(self, data, preset) -> None:
+        """A starting image: the local engine only, one the person may see."""
+        if data.get("denoising_strength") is None and "denoising_strength" not in self.errors:
+            data["denoising_strength"] = DEFAULT_STRENGTH
+        if not (data.get("init_image") or data.get("init_upload")):
+            return
+        if preset.backend != "diffusers":
+            self.add_error("model", LOCAL_ONLY)
+            return
+        if data.get("init_upload"):
+            return  # stored by the view once everything else is valid
+        visible = viewable_images(self.user) if self.user is not None else Image.objects.none()
+        self.source = visible.filter(pk=data["init_image"]).first()
+        if self.source is None:
+            self.add_error(
+                "init_image", "That starting image does not exist or is not visible to you."
+            )
+
+    def init_request(self, source=None) -> dict:
+        """The starting image's part of the job's request: ``source`` is the
+        stored upload, else the gallery image chosen."""
+        source = source or self.source
+        if source is None:
+            return {}
+        data = self.cleaned_data
+        return {
+            "init_image": source.pk,
+            "init_image_sha256": source.sha256,
+            "denoising_strength": data["denoising_strength"],
+            "resize_mode": data["resize_mode"],
+        }
 
     @property
     def preset(self):
         """The chosen preset (once the form is valid)."""
         return self.presets[self.cleaned_data["model"]]
 
-    def generation_request(self):
-        """The validated request as stored on the job, with a concrete seed."""
+    def generation_request(self, source=None):
+        """The validated request as stored on the job, with a concrete seed;
+        ``source``: the stored upload to start from (studio.init_images)."""
         data = self.cleaned_data
         seed = data["seed"] if data["seed"] != -1 else secrets.randbelow(2**32 - limits.N_MAX)
         return {
@@ -185,4 +259,5 @@ class GenerationForm(forms.Form):
             "visibility": data["visibility"],
             "topic": data["topic"].slug if data.get("topic") else "",
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
+            **self.init_request(source),
         }

@@ -14,6 +14,7 @@ import re
 from pathlib import PurePosixPath
 
 from .backends.base import BackendError
+from .backends.init_image import resize_mode_key
 from .backends.samplers import canonical_sampler
 from .presets import enabled_presets
 
@@ -38,6 +39,13 @@ def map_remix(params: dict, fields) -> tuple[dict, list[str]]:
         except BackendError:
             del initial["sampler"]
             missing.append(f"the sampler “{sampler}”")
+    if "init" in params and "init_image" in fields:  # "Use as starting image"
+        initial["init_image"] = params["init"]
+    if "resize_mode" in initial:  # a recipe names it as A1111 does
+        if key := resize_mode_key(initial["resize_mode"]):
+            initial["resize_mode"] = key
+        else:
+            del initial["resize_mode"]
     scheduler = str(params.get("scheduler") or "")
     if scheduler.lower() not in _FOLDED_SCHEDULERS:
         missing.append(f"the scheduler “{scheduler}”")

@@ -2,6 +2,7 @@
 progress and cancellation, store the images, record the outcome."""
 
 import contextvars
+import dataclasses
 import logging
 import re
 import threading
@@ -27,9 +28,11 @@ from notifications.notify import Kind, notify
 
 from .backends import get_backend
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
+from .backends.init_image import DEFAULT_RESIZE_MODE, DEFAULT_STRENGTH
 from .backends.lora import recipe_hashes, resolve_extras
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
+from .init_images import LOCAL_ONLY, load_init_image
 from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .jobs import queue_for
 from .model_status import INSTALLED, status_of
@@ -74,6 +77,11 @@ def _run_job(job_id: str) -> None:
     tracker.start()
     try:
         request = build_request(job.request, preset)
+        if job.request.get("init_image"):
+            if preset.backend != "diffusers":
+                raise BackendError(LOCAL_ONLY)
+            owner = get_user_model().objects.filter(pk=job.owner_id).first()
+            request = dataclasses.replace(request, init_image=load_init_image(owner, job.request))
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(
@@ -182,6 +190,11 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         sampler=data["sampler"],
         n=data["n"],
         options=engine_options(data, preset),
+        # Image to image: the picture itself is read by load_init_image.
+        init_image_id=data.get("init_image"),
+        init_image_sha256=data.get("init_image_sha256", ""),
+        strength=data.get("denoising_strength", DEFAULT_STRENGTH),
+        resize_mode=data.get("resize_mode", DEFAULT_RESIZE_MODE),
     )
 
 

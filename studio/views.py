@@ -16,10 +16,12 @@ from atelier.rate_limits import (
 )
 from atelier.stored_files import file_response
 from gallery.editing import default_visibility
+from gallery.permissions import viewable_images
 
 from .checkpoints import EMBEDDINGS, LORA, file_names
 from .form_memory import recall, remember
 from .forms import GenerationForm
+from .init_images import forget_upload, store_upload
 from .jobs import JobLimitReached, cancel_job, submit_job
 from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
@@ -36,7 +38,7 @@ def _own_job(request, job_id) -> GenerationJob:
 
 def _generate_too_fast(request, wait):
     """Over the submission limit: the form again, as sent, saying how long to wait."""
-    form = GenerationForm(request.POST)
+    form = GenerationForm(request.POST, user=request.user)
     form.is_valid()
     form.add_error(None, too_many_message(wait))
     return _generate_page(request, form, status=429)
@@ -49,6 +51,8 @@ def _generate_page(request, form, status=200, **extra):
         found = statuses_by_key(form.presets.values())
         form.show_statuses(found)
     selected = found.get(str(form["model"].value() or ""))
+    if "starting_image" not in extra:
+        extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
     context = {
         "form": form,
         "recent_jobs": recent_jobs,
@@ -66,9 +70,12 @@ def _generate_page(request, form, status=200, **extra):
 @rate_limit_page(GENERATIONS, GENERATIONS_PER_IP, respond=_generate_too_fast)
 def generate(request):
     if request.method == "POST":
-        form = GenerationForm(request.POST)
+        form = GenerationForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
-            generation = form.generation_request()
+            upload, created = None, False
+            if form.cleaned_data.get("init_upload"):
+                upload, created = store_upload(request.user, form.cleaned_data["init_upload"])
+            generation = form.generation_request(upload)
             try:
                 job = submit_job(
                     request.user,
@@ -77,6 +84,8 @@ def generate(request):
                     backend=form.preset.backend,
                 )
             except JobLimitReached as exc:
+                if upload is not None:
+                    forget_upload(upload, created)
                 form.add_error(None, str(exc))
             else:
                 remember(request.user, generation)
@@ -108,12 +117,30 @@ def _new_generate_form(request):
         else:
             initial = {**form.presets[chosen].defaults(), **initial}
         initial["model"] = chosen
-    form = GenerationForm(initial=initial)
+    start = _starting_image(request.user, initial.get("init_image"))
+    if initial.get("init_image") and start is None:
+        del initial["init_image"]
+        remix_missing.append("the starting image (it is gone or not visible to you)")
+    form = GenerationForm(initial=initial, user=request.user)
     form.show_statuses(found)
     seed = _fixed_seed(carried.get("seed"))
     return _generate_page(
-        request, form, replaced=replaced, fixed_seed=seed, remix_missing=remix_missing
+        request,
+        form,
+        replaced=replaced,
+        fixed_seed=seed,
+        remix_missing=remix_missing,
+        starting_image=start,
     )
+
+
+def _starting_image(user, image_id):
+    """The gallery image a "Use as starting image" link or a Remix names, if
+    this person may see it (the form then refuses none it shows)."""
+    try:
+        return viewable_images(user).filter(pk=int(image_id)).first()
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 PRESET_FIELDS = ("width", "height", "steps", "cfg_scale", "sampler", "negative_prompt", "model")

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from gallery.models import Image
 from studio import limits
+from studio.backends.init_image import RESIZE_MODES
 from studio.backends.samplers import sampler_names
 from studio.models import GenerationJob
 
@@ -52,6 +53,27 @@ class GenerationCreateSerializer(serializers.Serializer):
         min_value=1,
         max_value=2**63 - 1,
         help_text="The id of the image this remixes: its owner is told when the remix succeeds.",
+    )
+    init_image = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Image to image (local engine only): the id of an image you may see "
+        "(upload one first through /api/v1/images/) to start from instead of noise.",
+    )
+    denoising_strength = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="With init_image: how much of it is repainted (0 keeps it, 1 ignores it; "
+        "default 0.6).",
+    )
+    resize_mode = serializers.ChoiceField(
+        choices=list(RESIZE_MODES),
+        required=False,
+        help_text="With init_image: how it is brought to the size — crop (A1111's "
+        "'Crop and resize', the default), fit ('Resize and fill') or stretch ('Just resize').",
     )
 
 

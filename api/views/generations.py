@@ -39,7 +39,7 @@ def _own_job(request, job_id) -> GenerationJob:
 @api_view(["POST"])
 @throttle_classes([GenerationThrottle])
 def generation_create(request):
-    form = GenerationForm(request.data if hasattr(request.data, "get") else {})
+    form = GenerationForm(request.data if hasattr(request.data, "get") else {}, user=request.user)
     if not form.is_valid():
         return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
     try:

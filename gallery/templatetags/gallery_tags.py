@@ -14,6 +14,10 @@ REMIX_FIELDS = (
     "seed",
     "sampler",
     "scheduler",
+    # Image to image: the source image (the Generate page checks it may be seen).
+    "init_image",
+    "denoising_strength",
+    "resize_mode",
 )
 
 

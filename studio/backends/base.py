@@ -7,11 +7,14 @@ The job task builds a ``GenerationRequest`` from a saved job, calls
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from PIL import Image
+
+from .init_image import RESIZE_MODES
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,13 @@ class GenerationRequest:
     sampler: str = "Euler a"
     n: int = 1
     options: dict = field(default_factory=dict)  # engine settings from the preset
+    # Image to image: the starting picture (any size; the engine brings it to
+    # width x height per ``resize_mode``), and how much of it is repainted.
+    init_image: Image.Image | None = None
+    init_image_id: int | None = None  # the gallery image it came from, for the recipe
+    init_image_sha256: str = ""
+    strength: float = 0.6
+    resize_mode: str = "crop"  # a key of init_image.RESIZE_MODES
 
     def seeds(self) -> list[int]:
         """One seed per image, A1111 style: seed, seed+1, ..."""
@@ -35,11 +45,19 @@ class GenerationRequest:
 
     def recipe(self, seed: int, backend: str) -> dict:
         """What is stored with each image and embedded in its PNG."""
-        data = asdict(self)
-        for key in ("options", "n", "model_id"):
+        data = asdict(dataclasses.replace(self, init_image=None))
+        for key in ("options", "n", "model_id", "init_image", "init_image_id"):
+            data.pop(key)
+        for key in ("init_image_sha256", "strength", "resize_mode"):
             data.pop(key)
         data["seed"] = seed
         data["backend"] = backend
+        if self.init_image is not None:
+            # A1111 writes "Denoising strength" and "Resize mode" (its own names).
+            data["init_image"] = self.init_image_id
+            data["init_image_sha256"] = self.init_image_sha256
+            data["denoising_strength"] = self.strength
+            data["resize_mode"] = RESIZE_MODES.get(self.resize_mode, self.resize_mode)
         return data
 
 

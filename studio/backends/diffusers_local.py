@@ -45,6 +45,7 @@ from pathlib import Path
 
 import torch
 from diffusers import (
+    AutoPipelineForImage2Image,
     AutoPipelineForText2Image,
     DiffusionPipeline,
     StableDiffusionPipeline,
@@ -62,6 +63,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
+from .init_image import fit_to_size
 from .latent_preview import decode_preview, latents_to_preview, load_tiny_decoder
 from .lora import Extras, apply_extras
 from .model_download import explain_hub_error, fetch_model, locate, redact
@@ -531,13 +533,23 @@ def run(
 ) -> list[Image.Image]:
     generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in request.seeds()]
     reporter = StepReporter(on_progress, should_cancel, sdxl, tiny_decoder)
+    if request.init_image is not None:
+        source = fit_to_size(request.init_image, request.width, request.height, request.resize_mode)
+        if denoising_steps(request) < 1:
+            return [source.copy() for _ in range(request.n)]  # nothing to repaint
+        pipe = image_to_image(pipe)
+        start = {"image": source, "strength": request.strength}
+    else:
+        start = {
+            "latents": initial_noise(pipe, request, generators),
+            "width": request.width,
+            "height": request.height,
+        }
     try:
         output = pipe(
-            latents=initial_noise(pipe, request, generators),
+            **start,
             prompt=request.prompt,
             negative_prompt=request.negative_prompt or None,
-            width=request.width,
-            height=request.height,
             num_inference_steps=request.steps,
             guidance_scale=request.cfg_scale,
             num_images_per_prompt=request.n,
@@ -556,6 +568,20 @@ def run(
     if reporter.cancelled:
         raise Cancelled()
     return output.images
+
+
+def denoising_steps(request: GenerationRequest) -> int:
+    """How many steps image to image runs: the last ``strength`` of the schedule
+    (diffusers and A1111 alike), so the progress total is this, not ``steps``."""
+    return min(int(request.steps * request.strength), request.steps)
+
+
+def image_to_image(pipe):
+    """The img2img pipeline of the loaded text-to-image one, sharing its
+    components (and so its weights, LoRAs and scheduler): nothing is loaded."""
+    img2img = AutoPipelineForImage2Image.from_pipe(pipe)
+    img2img.set_progress_bar_config(disable=True)
+    return img2img
 
 
 # Noise in float32 ---------------------------------------------------------------
