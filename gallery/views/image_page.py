@@ -19,6 +19,7 @@ from .. import likes
 from ..forms import CommentForm
 from ..models import Image
 from ..permissions import can_change, viewable_images
+from ..recipe_sharing import shows_recipe
 
 
 def _image_or_404(user, image_id, *related) -> Image:
@@ -85,6 +86,7 @@ def _detail_context(request, image, *, comment_form=None) -> dict:
     return {
         "image": image,
         "can_change": can_change(user, image),
+        "shows_recipe": shows_recipe(user, image),
         "liked": likes.is_liked(user, image),
         "comments": comments,
         "earlier": earlier,
