@@ -71,6 +71,7 @@ TOKEN_AUTH_PER_IP = Limit("token-auth-ip", "ATELIER_RATE_TOKEN_AUTH_IP", "ip")
 TOKEN_AUTH_PER_USERNAME = Limit("token-auth-username-ip", "ATELIER_RATE_TOKEN_AUTH", "username")
 COMMENTS = Limit("comments", "ATELIER_RATE_COMMENTS", "user")
 UPLOADS = Limit("uploads", "ATELIER_RATE_UPLOADS", "user")
+EXPORTS = Limit("exports", "ATELIER_RATE_EXPORTS", "user")
 
 
 def client_ip(request) -> str:
