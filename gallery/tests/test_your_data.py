@@ -78,6 +78,17 @@ def test_exports_are_rate_limited(owner_client, settings):
     assert again.status_code == 429 and int(again["Retry-After"]) > 0
 
 
+def test_an_export_while_another_is_being_built_is_refused(owner, owner_client, make_image):
+    from django.core.cache import cache
+
+    make_image(owner)
+    cache.add(f"gallery.export.building:{owner.pk}", True, 60)  # another request's
+    refused = owner_client.post("/me/export/", follow=True)
+    assert "already being prepared" in refused.text
+    cache.delete(f"gallery.export.building:{owner.pk}")
+    assert "images/" in " ".join(exported(owner_client).namelist())
+
+
 def test_a_visitor_is_sent_to_log_in(db):
     assert Client().post("/me/export/").status_code == 302
     assert Client().get("/me/delete/").status_code == 302
