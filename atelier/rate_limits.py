@@ -72,6 +72,7 @@ TOKEN_AUTH_PER_USERNAME = Limit("token-auth-username-ip", "ATELIER_RATE_TOKEN_AU
 COMMENTS = Limit("comments", "ATELIER_RATE_COMMENTS", "user")
 UPLOADS = Limit("uploads", "ATELIER_RATE_UPLOADS", "user")
 EXPORTS = Limit("exports", "ATELIER_RATE_EXPORTS", "user")
+ACCOUNT_DELETION = Limit("account-deletion", "ATELIER_RATE_ACCOUNT_DELETION", "user")
 
 
 def client_ip(request) -> str:

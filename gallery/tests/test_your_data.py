@@ -124,6 +124,16 @@ def test_a_wrong_password_deletes_nothing(owner, other, owner_client, make_image
     assert owner_client.get("/me/profile/").status_code == 200
 
 
+def test_password_guesses_are_rate_limited(owner, other, owner_client, make_image, settings):
+    settings.ATELIER_RATE_ACCOUNT_DELETION = "2/h"
+    world(owner, other, make_image)
+    for _ in range(2):
+        assert owner_client.post("/me/delete/", {"password": "guess"}).status_code == 200
+    refused = owner_client.post("/me/delete/", {"password": PASSWORD})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert type(owner).objects.filter(pk=owner.pk).exists()
+
+
 def test_leaving_deletes_me_and_my_files_and_nobody_elses(
     owner, other, owner_client, make_image, django_capture_on_commit_callbacks
 ):

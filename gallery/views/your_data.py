@@ -71,6 +71,7 @@ class DeleteAccountForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limits.rate_limit_page(rate_limits.ACCOUNT_DELETION)  # a stolen session guessing
 def delete_account(request):
     user = request.user
     form = DeleteAccountForm(request.POST or None, user=user)
