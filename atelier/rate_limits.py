@@ -234,6 +234,14 @@ class UploadThrottle(LimitThrottle):
     limits = (UPLOADS,)
 
 
+class ExportThrottle(LimitThrottle):
+    limits = (EXPORTS,)
+
+
+class AccountDeletionThrottle(LimitThrottle):
+    limits = (ACCOUNT_DELETION,)
+
+
 # ---- django-allauth's own limits (signup, login, failed logins) --------------
 
 ALLAUTH_ACTIONS = {"account_signup": "signup", "account_login": "login"}

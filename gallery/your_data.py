@@ -11,9 +11,11 @@ read with ``iterator()``), so memory stays flat whatever the gallery's size.
 
 import json
 import shutil
+import tempfile
 import zipfile
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -24,6 +26,38 @@ from .models import Comment, Follow, Image, Like, Subscription, Topic
 from .storing import _remove
 
 COPY_BLOCK = 1 << 20
+
+# While one export of a person's is being built, another is refused (a
+# double click, two tabs): each reads every file of theirs. The mark lives in
+# the shared cache and expires by itself should the process die meanwhile.
+BUILDING_SECONDS = 15 * 60
+ALREADY_BUILDING = "Your data is already being prepared in another request; wait for that download."
+
+
+class AlreadyBuilding(Exception):
+    pass
+
+
+def build_export(user):
+    """``user``'s ZIP in an open temporary file at its start (deleted when
+    closed); raises AlreadyBuilding while another of theirs is being built."""
+    building = f"gallery.export.building:{user.pk}"
+    if not cache.add(building, True, BUILDING_SECONDS):
+        raise AlreadyBuilding(ALREADY_BUILDING)
+    target = tempfile.TemporaryFile()
+    try:
+        write_export(user, target)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    finally:
+        cache.delete(building)
+    return target
+
+
+def export_name(user) -> str:
+    return f"atelier-{user.username}.zip"
 
 
 def _moment(value) -> str | None:

@@ -386,6 +386,7 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"PATCH /api/v1/profiles/me/", {"display_name": "New"}),
     (r"POST /me/images/bulk/", {"action": "publish", "ids": "{private}", "confirmed": "1"}),
     (r"POST /me/delete/", {"password": PASSWORD}),
+    (r"POST /api/v1/profiles/me/delete/", {"password": PASSWORD}),
     (r"POST /api/v1/images/bulk/", {"action": "publish", "ids": ["{private}"]}),
 ]
 
@@ -677,6 +678,13 @@ API_RULES = [
     rule("anonymous", "PATCH /api/v1/profiles/me/", 401),
     rule("owner", "PATCH /api/v1/profiles/me/", 200, changed("owner_profile", display_name="New")),
     rule("other", "PATCH /api/v1/profiles/me/", 200, changed("other_profile", display_name="New")),
+    # Your data: each person's own ZIP; leaving deletes the one who asks only.
+    rule("anonymous", "POST /api/v1/profiles/me/export/", 401),
+    rule("owner", "POST /api/v1/profiles/me/export/", 200),
+    rule("staff", "POST /api/v1/profiles/me/export/", 200),
+    rule("anonymous", "POST /api/v1/profiles/me/delete/", 401),
+    rule("owner", "POST /api/v1/profiles/me/delete/", 204, LEFT),
+    rule("other", "POST /api/v1/profiles/me/delete/", 204, LEFT),
     # Following.
     rule("anonymous", "POST /api/v1/profiles/owner/follow/", 401),
     rule("other", "POST /api/v1/profiles/owner/follow/", 200),  # already follows

@@ -1,26 +1,19 @@
 """Settings' "Download my data" and "Delete my account" (gallery.your_data)."""
 
-import tempfile
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from atelier import rate_limits
 
-from ..your_data import account_counts, write_export
+from ..your_data import AlreadyBuilding, account_counts, build_export, export_name
 from ..your_data import delete_account as delete_everything
 
-# While one export of a person's is being built, another is refused (a
-# double click, two tabs): each reads every file of theirs. The mark expires
-# by itself should the process die while building.
-BUILDING_SECONDS = 15 * 60
-ALREADY_BUILDING = "Your data is already being prepared in another request; wait for that download."
+ZIP = "application/zip"
 
 
 @login_required
@@ -29,24 +22,13 @@ ALREADY_BUILDING = "Your data is already being prepared in another request; wait
 def export(request):
     """The ZIP, built in a temporary file (deleted when the answer is sent)
     and streamed from it."""
-    building = f"gallery.export.building:{request.user.pk}"
-    if not cache.add(building, True, BUILDING_SECONDS):
-        messages.error(request, ALREADY_BUILDING)
-        return redirect("accounts:profile_edit")
-    target = tempfile.TemporaryFile()
     try:
-        write_export(request.user, target)
-        target.seek(0)
-    except BaseException:
-        target.close()
-        raise
-    finally:
-        cache.delete(building)
+        target = build_export(request.user)
+    except AlreadyBuilding as refused:
+        messages.error(request, str(refused))
+        return redirect("accounts:profile_edit")
     response = FileResponse(
-        target,
-        as_attachment=True,
-        filename=f"atelier-{request.user.username}.zip",
-        content_type="application/zip",
+        target, as_attachment=True, filename=export_name(request.user), content_type=ZIP
     )
     response["Cache-Control"] = "private, no-store"
     return response
