@@ -18,7 +18,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import Column, measure, print_table, run_facts, tiny_model, yardstick_ms
+from harness import (
+    Column,
+    measure,
+    measure_together,
+    print_table,
+    run_facts,
+    tiny_model,
+    yardstick_ms,
+)
 
 STEPS = 8
 # (name, latents' height and width, whether the SD VAE's decode is timed too)
@@ -67,11 +75,17 @@ def main(argv=None) -> int:
             "linear map": (diffusers_local.DiffusersBackend(models_dir=None), 0.0),
             "TAESD (tiny)": (diffusers_local.DiffusersBackend(models_dir=folder), 0.0),
         }
-        rows = []
-        for name, (backend, interval) in kinds.items():
+
+        def job(backend, interval):
             diffusers_local.PREVIEW_INTERVAL = interval
-            job = measure(lambda b=backend: b.generate(request, print_nothing, never), args.repeat)
-            rows.append({"preview": name, "ms": job.wall.p50 / STEPS})
+            backend.generate(request, print_nothing, never)
+
+        cases = [lambda case=case: job(*case) for case in kinds.values()]
+        timings = measure_together(cases, args.repeat)  # taking turns: a slow moment hits all
+        rows = [
+            {"preview": name, "ms": timing.wall.p50 / STEPS}
+            for name, timing in zip(kinds, timings, strict=True)
+        ]
     none = rows[0]["ms"]
     for row in rows:
         row["extra"] = row["ms"] - none

@@ -9,14 +9,29 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import notify
 from .models import Notification
 
-SHOWN = 100
+PAGE_SIZE = 50
 
 
 @login_required
 @require_GET
 def notification_list(request):
-    items = list(notify.for_person(request.user)[:SHOWN])
-    return render(request, "notifications/list.html", {"notifications": items})
+    """The newest notifications, PAGE_SIZE at a time; "Older" follows a keyset
+    cursor (?after=…), so a long history costs what the first page does."""
+    cursor = request.GET.get("after") or None
+    status, error = 200, ""
+    try:
+        items, older = notify.page(request.user, cursor, PAGE_SIZE)
+    except notify.InvalidCursor:
+        items, older = notify.page(request.user, None, PAGE_SIZE)
+        cursor, status = None, 400
+        error = "That link to older notifications is not valid; here are the newest."
+    context = {
+        "notifications": items,
+        "older": older,
+        "paged": bool(cursor),
+        "error": error,
+    }
+    return render(request, "notifications/list.html", context, status=status)
 
 
 @require_GET

@@ -17,6 +17,7 @@ from atelier.rate_limits import (
 from atelier.stored_files import file_response
 from gallery.editing import default_visibility
 
+from .checkpoints import EMBEDDINGS, LORA, file_names
 from .form_memory import recall, remember
 from .forms import GenerationForm
 from .jobs import JobLimitReached, cancel_job, submit_job
@@ -54,6 +55,8 @@ def _generate_page(request, form, status=200, **extra):
         "hub_unreachable": any(s.hub and not s.usable for s in found.values()),
         "unusable": [s for s in found.values() if not s.usable],
         "model_note": selected.note if selected else "",
+        "loras": file_names(LORA),
+        "embeddings": file_names(EMBEDDINGS),
         **extra,
     }
     return render(request, "studio/generate.html", context, status=status)

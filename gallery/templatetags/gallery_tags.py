@@ -40,3 +40,11 @@ def _weight(value) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:g}"
     return "1"
+
+
+@register.simple_tag
+def who_can_see(visibility, topic=None, count=1):
+    """gallery.whereabouts.who_can_see for a template: {% who_can_see v topic n %}."""
+    from gallery.whereabouts import who_can_see as sentence
+
+    return sentence(visibility, in_topic=bool(topic), count=count)

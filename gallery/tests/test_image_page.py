@@ -165,6 +165,26 @@ def test_the_lightbox_panel_is_the_page_beside_the_image_alone(other_client, pub
     assert 'name="text"' in html  # the comment form
 
 
+def test_the_lightbox_panel_has_the_owners_follow_button_for_others(
+    owner, other, other_client, owner_client, public
+):
+    panel = other_client.get(f"/images/{public.pk}/panel/").text
+    follow = f'hx-post="/u/{owner.username}/follow/"'
+    assert follow in panel and "Follow</button>" in panel
+
+    answer = other_client.post(f"/u/{owner.username}/follow/", headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "Following</button>" in answer.text
+    panel = other_client.get(f"/images/{public.pk}/panel/").text
+    assert f'hx-delete="/u/{owner.username}/follow/"' in panel and "Following</button>" in panel
+    assert (
+        f'hx-delete="/u/{owner.username}/follow/"' in other_client.get(f"/images/{public.pk}/").text
+    )
+
+    for viewer in (owner_client, Client()):  # the owner, and a visitor
+        panel = viewer.get(f"/images/{public.pk}/panel/").text
+        assert "follow-box" not in panel and "/follow/" not in panel
+
+
 def test_a_private_images_panel_is_shown_to_its_owner_only(
     owner_client, other_client, owner, make_image
 ):

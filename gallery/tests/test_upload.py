@@ -4,6 +4,7 @@ good files, refused files, batches, and requests over the size limits."""
 import io
 import json
 import os
+import re
 import resource
 import struct
 import zlib
@@ -462,3 +463,29 @@ def test_more_files_than_django_accepts_is_a_400(owner_client, settings, isolate
     response = owner_client.post("/upload/", {"file": files})
     assert response.status_code == 400
     assert not Image.objects.exists() and stored_files(isolated_storage) == []
+
+
+# --- Where the images went --------------------------------------------------------------
+
+
+def test_the_upload_says_where_the_images_went_and_who_sees_them(owner_client, topic):
+    files = [upload(image_bytes(), "one.png"), upload(noise_png(), "two.png")]
+    page = owner_client.post(
+        "/upload/", {"file": files, "topic": "foxes", "visibility": "public"}, follow=True
+    )
+    where = "In topic Foxes · Public: anyone can see them in Recent and the topic."
+    assert f"2 images were uploaded. {where}" in page.text
+
+
+def test_a_single_upload_says_where_it_went_in_its_message(owner_client):
+    page = owner_client.post("/upload/", {"file": upload(image_bytes(), "p.png")}, follow=True)
+    assert page.redirect_chain[-1][0].startswith("/images/")
+    assert "Your image was uploaded. In My images · Private: only you can see it." in page.text
+
+
+def test_a_batch_with_refused_files_says_where_the_others_went(owner_client, topic):
+    files = [upload(image_bytes(), "good.png"), upload(b"not an image", "notes.txt")]
+    page = owner_client.post("/upload/", {"file": files, "topic": "foxes", "visibility": "private"})
+    where = re.search(r'<p class="where-images-went.*?</p>', page.text, re.S).group(0)
+    assert 'In topic <a href="/topics/foxes/">Foxes</a>' in where
+    assert "Private: only you can see it; the topic does not show it." in where

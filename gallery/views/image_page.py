@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atelier import rate_limits
 
 from .. import comments as comment_service
-from .. import likes
+from .. import follows, likes
 from ..forms import CommentForm
 from ..models import Image
 from ..permissions import can_change, viewable_images
@@ -83,7 +83,10 @@ def _render_detail(request, image, *, comment_form=None, status=200):
 def _detail_context(request, image, *, comment_form=None) -> dict:
     user = request.user
     comments, earlier = comment_service.page(user, image)
+    others = user.is_authenticated and user.pk != image.owner_id
     return {
+        "show_follow": others,
+        "following": others and follows.is_following(user, image.owner),
         "image": image,
         "can_change": can_change(user, image),
         "shows_recipe": shows_recipe(user, image),

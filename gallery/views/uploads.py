@@ -12,6 +12,7 @@ from atelier import rate_limits
 from ..editing import default_visibility
 from ..forms import UploadForm
 from ..uploads import MAX_FILES_PER_UPLOAD, UploadTooLarge, check_request_size, upload_images
+from ..whereabouts import where_images_went
 
 
 def _too_many_uploads(request, wait):
@@ -49,11 +50,12 @@ def upload(request):
     uploaded = [result for result in results if result.ok]
     refused = [result for result in results if not result.ok]
     flagged = any(result.duplicate or result.looks_like or result.notes for result in uploaded)
+    where = where_images_went(fields["topic"], fields["visibility"], len(uploaded))
     if not refused and not flagged:
         if len(uploaded) == 1:
-            messages.success(request, "Your image was uploaded.")
+            messages.success(request, f"Your image was uploaded. {where}")
             return redirect("gallery:detail", image_id=uploaded[0].image.pk)
-        messages.success(request, f"{len(uploaded)} images were uploaded.")
+        messages.success(request, f"{len(uploaded)} images were uploaded. {where}")
         return redirect("gallery:mine")
     # Some files were refused, already there, look like others or lost metadata:
     # say which, and keep the batch's fields.
@@ -66,6 +68,7 @@ def upload(request):
         uploaded=uploaded,
         refused=refused,
         status=200 if uploaded else 400,
+        batch=fields,
     )
 
 
@@ -73,8 +76,11 @@ def _refused(request, message, *, status):
     return _upload_page(request, UploadForm(), request_error=message, status=status)
 
 
-def _upload_page(request, form, *, uploaded=(), refused=(), request_error="", status=200):
+def _upload_page(
+    request, form, *, uploaded=(), refused=(), request_error="", status=200, batch=None
+):
     context = {
+        "batch": batch,  # the uploaded images' topic and visibility
         "form": form,
         "uploaded": uploaded,
         "refused": refused,

@@ -2,6 +2,9 @@
 count in the navbar, marking read, muting a kind, and a note (not an error)
 for an image deleted since."""
 
+import html
+import re
+
 from django.test import Client
 
 from accounts.models import Profile
@@ -135,3 +138,33 @@ def test_the_remix_link_carries_the_image(owner, owner_client, make_image, tiny_
     assert f"remix_of={image.pk}" in html
     generate = owner_client.get(f"/generate/?prompt=x&remix_of={image.pk}").text
     assert f'name="remix_of" value="{image.pk}"' in generate
+
+
+def test_the_list_pages_through_older_notifications(owner, other, owner_client):
+    Notification.objects.bulk_create(
+        Notification(recipient=owner, kind="follow", actor=other) for _ in range(120)
+    )
+    Notification.objects.create(recipient=other, kind="follow", actor=owner)  # not theirs
+    newest_first = list(
+        Notification.objects.filter(recipient=owner)
+        .order_by("-updated", "-id")
+        .values_list("pk", flat=True)
+    )
+    shown, url, pages = [], "/notifications/", 0
+    while url:
+        page = owner_client.get(url)
+        assert page.status_code == 200
+        shown += [int(pk) for pk in re.findall(r'id="notification-(\d+)"', page.text)]
+        older = re.search(r'href="(/notifications/\?after=[^"]+)"', page.text)
+        url = html.unescape(older.group(1)) if older else None
+        pages += 1
+        assert ("Newest</a>" in page.text) == (pages > 1)
+    assert pages == 3 and shown == newest_first  # 50 + 50 + 20, none twice or skipped
+
+
+def test_a_bad_older_link_shows_the_newest_with_a_note(owner, other, owner_client):
+    Notification.objects.create(recipient=owner, kind="follow", actor=other)
+    page = owner_client.get("/notifications/?after=forged")
+    assert page.status_code == 400
+    assert "That link to older notifications is not valid" in page.text
+    assert 'id="notification-' in page.text

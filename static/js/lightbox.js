@@ -74,9 +74,12 @@
         }
       }).observe(view);
     }
-    /* Whatever changes in the panel (a like, a comment) makes its copy stale. */
-    panel.addEventListener("htmx:afterRequest", function () {
-      if (current) {
+    /* Whatever changes in the panel (a like, a comment) makes its copy stale;
+       a follow, every copy (the owner's other images show the same button). */
+    panel.addEventListener("htmx:afterRequest", function (event) {
+      if (event.target.closest && event.target.closest(".follow-box")) {
+        panels.clear();
+      } else if (current) {
         panels.delete(current.getAttribute("data-lightbox"));
       }
     });

@@ -68,6 +68,7 @@ from .model_download import explain_hub_error, fetch_model, locate, redact
 from .samplers import canonical_sampler, make_scheduler, sampler_names
 
 PREVIEW_INTERVAL = 0.3  # seconds between latent previews
+PREVIEW_COST_RATIO = 5  # a preview that took t seconds waits 5t for the next
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
@@ -478,7 +479,8 @@ class StepReporter:
         self.sdxl = sdxl
         self.tiny_decoder = tiny_decoder
         self.cancelled = False
-        self._last_preview = float("-inf")
+        self._next_preview = float("-inf")
+        self._last_cost = 0.0
 
     def __call__(self, pipe, step_index: int, timestep, tensors: dict) -> dict:
         # num_timesteps, not num_inference_steps: second-order samplers call back more often.
@@ -498,16 +500,25 @@ class StepReporter:
         return {}
 
     def _preview(self, tensors: dict, final: bool) -> Image.Image | None:
+        """A preview at the first step, then at most every PREVIEW_INTERVAL, and
+        at the last step. TAESD on a CPU takes seconds at real sizes
+        (bench/previews.py): after a dear preview the next waits long enough
+        that previews take at most 1/PREVIEW_COST_RATIO of the time, and the
+        last step's, which the final picture soon replaces, is the linear map's."""
         now = time.monotonic()
         latents = tensors.get("latents")
         if latents is None or latents.ndim != 4 or latents.shape[1] != 4:
             return None  # not an SD/SDXL latent space
-        if not final and now - self._last_preview < PREVIEW_INTERVAL:
+        if not final and now < self._next_preview:
             return None
-        self._last_preview = now
-        if self.tiny_decoder is not None:
-            return decode_preview(self.tiny_decoder, latents)
-        return latents_to_preview(latents, sdxl=self.sdxl)
+        dear = self._last_cost > PREVIEW_INTERVAL
+        if self.tiny_decoder is not None and not (final and dear):
+            preview = decode_preview(self.tiny_decoder, latents)
+        else:
+            preview = latents_to_preview(latents, sdxl=self.sdxl)
+        self._last_cost = time.monotonic() - now
+        self._next_preview = now + max(PREVIEW_INTERVAL, PREVIEW_COST_RATIO * self._last_cost)
+        return preview
 
 
 def run(

@@ -1,6 +1,8 @@
 """Finding checkpoints in the models folder: architecture from the header,
 presets with each architecture's defaults, refusals that say why, rescans."""
 
+import re
+
 import pytest
 import torch
 from django.core.management import call_command
@@ -223,3 +225,20 @@ def test_staff_pick_a_checkpoints_vae_in_the_admin(models, admin_client):
     assert admin_client.post(url, fields).status_code == 302
     preset.refresh_from_db()
     assert preset.options == {"pipeline": "sd", "architecture": "sd15", "vae": "nice.safetensors"}
+
+
+def test_staff_rescan_with_the_button_on_the_models_page(models, staff_client):
+    page = staff_client.get("/models/").text
+    form = re.search(r'<form[^>]*action="/models/rescan/".*?</form>', page, re.S)
+    assert form and "Rescan models folder" in form.group(0)
+    back = re.search(r'name="next" value="([^"]+)"', form.group(0)).group(1)
+    write(models / "Stable-diffusion" / "dreamy.safetensors", KEYS["sd15"])
+
+    after = staff_client.post("/models/rescan/", {"next": back}, follow=True)
+    assert after.redirect_chain[-1][0] == "/models/"
+    assert "1 new" in after.text and 'id="model-ckpt-dreamy"' in after.text
+
+
+def test_others_do_not_see_the_rescan_button(models, owner_client):
+    page = owner_client.get("/models/").text
+    assert "Rescan models folder" not in page and "/models/rescan/" not in page

@@ -1,3 +1,6 @@
+import html
+import re
+
 import pytest
 from django.test import Client
 
@@ -110,3 +113,27 @@ def test_remix_prefills_the_form_from_the_query(owner_client):
     page = owner_client.get("/generate/?prompt=a+fox&seed=7&model=tiny&steps=9")
     form = page.context["form"]
     assert form["prompt"].value() == "a fox" and form["seed"].value() == "7"
+
+
+def test_the_loras_and_embeddings_of_the_models_folder_are_offered_beside_the_prompt(
+    owner_client, tiny_settings, settings, tmp_path
+):
+    from safetensors.torch import save_file
+    from torch import zeros
+
+    settings.ATELIER_MODELS_DIR = tmp_path / "models"
+    page = owner_client.get("/generate/").text
+    assert "data-prompt-insert" not in page  # nothing to offer, no picker
+
+    for path in ("Lora/styles/ink wash.safetensors", "embeddings/shinystyle.safetensors"):
+        (tmp_path / "models" / path).parent.mkdir(parents=True, exist_ok=True)
+        save_file({"a": zeros(2)}, tmp_path / "models" / path)
+    page = owner_client.get("/generate/").text
+    picker = re.search(r"<select[^>]*data-prompt-insert=\"id_prompt\".*?</select>", page, re.S)
+    assert picker, "no LoRA / embedding picker beside the prompt"
+    options = dict(
+        (label, html.unescape(value))
+        for value, label in re.findall(r'<option value="([^"]+)">([^<]+)</option>', picker.group(0))
+    )
+    assert options == {"ink wash": "<lora:ink wash:1>", "shinystyle": "shinystyle"}
+    assert "js/prompt-extras.js" in page

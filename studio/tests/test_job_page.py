@@ -61,3 +61,22 @@ def test_cancelling_a_running_job_asks_the_worker_to_stop(owner):
     cancel_job(job)
     job.refresh_from_db()
     assert job.status == "running" and job.cancel_requested
+
+
+def test_a_finished_job_says_where_its_images_went_and_who_sees_them(
+    owner, owner_client, make_image
+):
+    from gallery.topics import create_topic
+
+    topic = create_topic(owner, name="Lighthouses", slug="lighthouses")
+    job = make_job(owner, status="succeeded")
+    job.images.set([make_image(owner, visibility="private", topic=topic) for _ in range(2)])
+    for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/status/"):
+        html = owner_client.get(url).text
+        assert 'In topic <a href="/topics/lighthouses/">Lighthouses</a>' in html
+        assert "Private: only you can see them; the topic does not show them." in html
+
+    job.images.update(visibility="public", topic=None)
+    html = owner_client.get(f"/jobs/{job.pk}/").text
+    assert 'In <a href="/me/images/">My images</a>' in html
+    assert "Public: anyone can see them in Recent and on your profile." in html

@@ -11,8 +11,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from imaging.tests.sample_images import photo_like
 from tests.e2e.browser import screenshot, sign_up
-from tests.fixtures import picture, png_bytes
+from tests.fixtures import png_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -26,13 +27,13 @@ def test_bulk_publish_then_a_like_is_notified(stack, open_page, tmp_path):
     ada.goto("/")
     sign_up(ada, "ada")
     ada.goto("/topics/new/")
-    ada.get_by_label("Name").fill(TOPIC)
+    ada.get_by_label("Name", exact=True).fill(TOPIC)
     ada.get_by_role("main").get_by_role("button", name=re.compile("Create")).click()
     expect(ada.get_by_role("heading", name=TOPIC)).to_be_visible()
     files = []
-    for n, color in enumerate([(200, 40, 40), (40, 200, 40), (40, 40, 200)]):
+    for n in range(3):  # three different pictures: plain colours would look alike
         path = tmp_path / f"pool-{n}.png"
-        path.write_bytes(png_bytes(picture(64, 48, color)))
+        path.write_bytes(png_bytes(photo_like(64, 48, seed=n)))
         files.append(str(path))
     ada.goto("/upload/")
     ada.get_by_label("Images").set_input_files(files)
@@ -41,6 +42,9 @@ def test_bulk_publish_then_a_like_is_notified(stack, open_page, tmp_path):
     expect(ada.get_by_text("Private images are not shown in the topic.")).to_be_visible()
     ada.get_by_role("main").get_by_role("button", name="Upload").click()
     expect(ada.get_by_text("3 images were uploaded.")).to_be_visible()
+    expect(
+        ada.get_by_text("Private: only you can see them; the topic does not show them.")
+    ).to_be_visible()
 
     # Bob, signed up in another browser, sees an empty topic.
     bob = open_page(stack.url)

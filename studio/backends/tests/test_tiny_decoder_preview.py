@@ -59,3 +59,25 @@ def test_the_preview_follows_the_latents(models_dir):
     second = decode_preview(decoder, torch.full((1, 4, 8, 8), 3.0))
     assert first.size == (16, 16)
     assert first.tobytes() != second.tobytes()
+
+
+def test_a_dear_preview_makes_the_next_wait(models_dir, tiny_request, monkeypatch):
+    """TAESD taking a (simulated) second a preview: previews stay a fifth of
+    the time, and the last step shows the cheap linear map."""
+    from studio.backends import diffusers_local
+
+    clock = {"now": 1000.0}
+    real_decode = diffusers_local.decode_preview
+
+    def dear_decode(decoder, latents):
+        clock["now"] += 1.0
+        return real_decode(decoder, latents)
+
+    monkeypatch.setattr(diffusers_local.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(diffusers_local, "decode_preview", dear_decode)
+    monkeypatch.setattr(diffusers_local, "PREVIEW_INTERVAL", 0.0)
+    backend = DiffusersBackend(PipelineCache(), models_dir=str(models_dir))
+    recorder = Recorder()
+    backend.generate(tiny_request(width=64, height=48, steps=6), recorder, lambda: False)
+    shown = [(p.step, p.preview.size) for p in recorder.sampling() if p.preview is not None]
+    assert shown == [(1, (64, 48)), (6, (32, 24))]
