@@ -12,6 +12,7 @@ from .views import (
     social,
     tokens,
     topics,
+    your_data,
 )
 
 app_name = "api"
@@ -48,6 +49,8 @@ urlpatterns = [
     ),
     # Profiles.
     path("v1/profiles/me/", profiles.MyProfile.as_view(), name="profile-me"),
+    path("v1/profiles/me/export/", your_data.export, name="profile-me-export"),
+    path("v1/profiles/me/delete/", your_data.leave, name="profile-me-delete"),
     path("v1/profiles/<str:username>/", profiles.ProfileDetail.as_view(), name="profile"),
     path("v1/profiles/<str:username>/follow/", follows.profile_follow, name="profile-follow"),
     # Notifications.

@@ -71,6 +71,8 @@ TOKEN_AUTH_PER_IP = Limit("token-auth-ip", "ATELIER_RATE_TOKEN_AUTH_IP", "ip")
 TOKEN_AUTH_PER_USERNAME = Limit("token-auth-username-ip", "ATELIER_RATE_TOKEN_AUTH", "username")
 COMMENTS = Limit("comments", "ATELIER_RATE_COMMENTS", "user")
 UPLOADS = Limit("uploads", "ATELIER_RATE_UPLOADS", "user")
+EXPORTS = Limit("exports", "ATELIER_RATE_EXPORTS", "user")
+ACCOUNT_DELETION = Limit("account-deletion", "ATELIER_RATE_ACCOUNT_DELETION", "user")
 
 
 def client_ip(request) -> str:
@@ -230,6 +232,14 @@ class CommentThrottle(LimitThrottle):
 
 class UploadThrottle(LimitThrottle):
     limits = (UPLOADS,)
+
+
+class ExportThrottle(LimitThrottle):
+    limits = (EXPORTS,)
+
+
+class AccountDeletionThrottle(LimitThrottle):
+    limits = (ACCOUNT_DELETION,)
 
 
 # ---- django-allauth's own limits (signup, login, failed logins) --------------

@@ -294,6 +294,8 @@ ATELIER_RATE_TOKEN_AUTH = env("ATELIER_RATE_TOKEN_AUTH", "10/m")  # per username
 ATELIER_RATE_TOKEN_AUTH_IP = env("ATELIER_RATE_TOKEN_AUTH_IP", "10/m")  # per IP
 ATELIER_RATE_COMMENTS = env("ATELIER_RATE_COMMENTS", "20/m")  # per person
 ATELIER_RATE_UPLOADS = env("ATELIER_RATE_UPLOADS", "20/m")  # upload requests per person
+ATELIER_RATE_EXPORTS = env("ATELIER_RATE_EXPORTS", "3/h")  # "Download my data" per person
+ATELIER_RATE_ACCOUNT_DELETION = env("ATELIER_RATE_ACCOUNT_DELETION", "5/h")  # password tries
 
 # --- Jobs (Celery). The embedded default needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"atelier-sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")

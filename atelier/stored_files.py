@@ -35,6 +35,18 @@ def file_response(name: str, content_type: str, *, attachment_name=None, private
     return response
 
 
+def content_response(content: bytes, content_type: str, *, attachment_name=None, private=True):
+    """Answer with bytes made for this request (a file without its recipe,
+    gallery.recipe_sharing) rather than the stored file as it is: they go
+    through the web process whatever the storage."""
+    response = HttpResponse(content, content_type=content_type)
+    if attachment_name is not None:
+        response["Content-Disposition"] = content_disposition_header(True, attachment_name)
+    response["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _signed_redirect(name: str, content_type: str, attachment_name) -> HttpResponse:
     """S3 and friends: a redirect to a presigned URL that opens the object for
     ATELIER_S3_URL_SECONDS, never a public one; the object is private in the

@@ -15,7 +15,7 @@ from .models import Image, Topic
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
-EDITABLE_FIELDS = ("title", "description", "topic", "visibility")
+EDITABLE_FIELDS = ("title", "description", "topic", "visibility", "share_without_recipe")
 
 
 def default_visibility(user) -> str:

@@ -29,6 +29,7 @@ from .following import following
 from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
 from .permissions import listed_images, viewable_images
+from .recipe_sharing import shows_recipe
 from .search import Q_MAX, search
 
 RECENT = ("-created", "-id")
@@ -229,6 +230,7 @@ PAGE_ROWS_SQL = """
 SELECT image.id, image.title, image.description, image.width, image.height,
        image.thumb_width, image.thumb_height, image.thumbhash, image.visibility,
        image.recipe, image.like_count, image.comment_count, image.created,
+       image.owner_id, image.share_without_recipe,
        owner.username AS owner_username,
        profile.display_name AS owner_display_name,
        topic.slug AS topic_slug,
@@ -278,6 +280,8 @@ class FeedImage:
     owner: FeedOwner
     topic: FeedTopic | None
     liked: bool = False
+    owner_id: int = 0
+    share_without_recipe: bool = False
 
     @classmethod
     def from_row(cls, row) -> "FeedImage":
@@ -299,6 +303,8 @@ class FeedImage:
             FeedOwner(row.owner_username, row.owner_display_name or ""),
             FeedTopic(row.topic_slug, row.topic_name) if row.topic_slug is not None else None,
             bool(row.liked),
+            row.owner_id,
+            bool(row.share_without_recipe),
         )
 
     @property
@@ -425,5 +431,7 @@ def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPag
     items = [FeedImage.from_row(row) for row in page.items]
     for image in items:
         image.liked = image.liked or feed.all_liked
+        if not shows_recipe(viewer, image):
+            image.recipe = {}
     liked = {image.pk for image in items if image.liked}
     return FeedPage(request, feed, items, page.next_cursor, liked)

@@ -50,7 +50,7 @@ def link_opens(key: str, image_id: int) -> bool:
 
 
 def download_name(image: Image) -> str:
-    base = image.title or image.recipe.get("prompt", "") or "image"
+    base = image.title or image.prompt or "image"
     slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "image"
     extension = image.file.name.rsplit(".", 1)[-1]
     return f"atelier-{image.pk}-{slug}.{extension}"

@@ -61,6 +61,13 @@ class ImageFieldsForm(forms.Form):
 
 
 class ImageEditForm(ImageFieldsForm):
+    share_without_recipe = forms.BooleanField(
+        required=False,
+        label="Share without the recipe",
+        help_text="Others get the file without its prompt and settings, and do not see "
+        "the recipe; you keep it.",
+    )
+
     def __init__(self, *args, image: Image | None = None, **kwargs):
         if image is not None:
             kwargs.setdefault(
@@ -70,10 +77,25 @@ class ImageEditForm(ImageFieldsForm):
                     "description": image.description,
                     "topic": image.topic.slug if image.topic_id else None,
                     "visibility": image.visibility,
+                    "share_without_recipe": image.share_without_recipe,
                 },
             )
         super().__init__(*args, **kwargs)
         self.fields["visibility"].required = True
+
+    def clean_share_without_recipe(self):
+        value = self.data.get("share_without_recipe")
+        if value is not None and not isinstance(value, bool | str):
+            raise ValidationError("Give true or false.")
+        if isinstance(value, str) and value.lower() not in ("", "on", "true", "false", "1", "0"):
+            raise ValidationError("Give true or false.")
+        return self.cleaned_data["share_without_recipe"]
+
+    def image_fields(self) -> dict:
+        return {
+            **super().image_fields(),
+            "share_without_recipe": self.cleaned_data["share_without_recipe"],
+        }
 
     @classmethod
     def for_patch(cls, image: Image, changes) -> "ImageEditForm":
@@ -84,6 +106,7 @@ class ImageEditForm(ImageFieldsForm):
             "description": image.description,
             "topic": image.topic.slug if image.topic_id else "",
             "visibility": image.visibility,
+            "share_without_recipe": image.share_without_recipe,
         }
         for field in data:
             if field in changes:

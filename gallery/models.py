@@ -73,6 +73,9 @@ class Image(models.Model):
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
     recipe = models.JSONField(default=dict, blank=True)
+    # "Share without the recipe": the file anyone but the owner gets carries
+    # no recipe chunks, and the recipe is hidden from them (gallery.recipe_sharing).
+    share_without_recipe = models.BooleanField(default=False)
     # Set for generated images ("job:<uuid>:<index>"): writing the same result
     # twice is refused by the database, so a retried job never duplicates.
     source_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
@@ -117,10 +120,14 @@ class Image(models.Model):
         ]
 
     def __str__(self):
-        return self.title or self.recipe.get("prompt", "")[:60] or f"Image {self.pk}"
+        return self.title or self.prompt[:60] or f"Image {self.pk}"
 
     @property
     def prompt(self):
+        """The prompt, where it stands for the image (a title, a page's
+        description); none when the image is shared without its recipe."""
+        if self.share_without_recipe:
+            return ""
         return self.recipe.get("prompt", "")
 
     @property

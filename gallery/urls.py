@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import bulk, editing, feeds, image_page, images, profiles, topics, uploads
+from .views import bulk, editing, feeds, image_page, images, profiles, topics, uploads, your_data
 
 app_name = "gallery"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("feed/", feeds.feed_page, name="feed_page"),
     path("me/images/", feeds.mine, name="mine"),
     path("me/images/bulk/", bulk.bulk, name="bulk"),
+    # Your data: take it with you, or leave.
+    path("me/export/", your_data.export, name="export"),
+    path("me/delete/", your_data.delete_account, name="delete_account"),
     # One image: its page, files, likes, comments, edit and delete.
     path("images/<int:image_id>/", image_page.detail, name="detail"),
     path("images/<int:image_id>/panel/", image_page.panel, name="panel"),

@@ -59,3 +59,20 @@ def test_without_nginx_the_file_is_streamed(owner, make_image):
     response = Client().get(f"/images/{image.pk}/file")
     assert "X-Accel-Redirect" not in response
     assert b"".join(response.streaming_content) == Path(image.file.path).read_bytes()
+
+
+def test_an_image_shared_without_its_recipe_is_sent_by_django_to_others_only(
+    owner, owner_client, other_client, make_image, behind_nginx
+):
+    """nginx would send the stored file, recipe and all: others get the
+    stripped bytes from Django; the owner's file is still nginx's."""
+    image = make_image(owner, visibility="public", prompt="a secret lighthouse")
+    image.share_without_recipe = True
+    image.save(update_fields=["share_without_recipe"])
+    theirs = other_client.get(f"/images/{image.pk}/file")
+    assert "X-Accel-Redirect" not in theirs
+    assert theirs.content and b"lighthouse" not in theirs.content
+    assert theirs["Cache-Control"].startswith("private")
+    mine = owner_client.get(f"/images/{image.pk}/file")
+    assert stored_file(mine) == Path(image.file.path)
+    assert mine["Cache-Control"].startswith("private")

@@ -37,7 +37,7 @@ from gallery import comments, likes
 from gallery.models import Comment, Follow, Image, Like, Subscription, Topic
 from notifications.models import MutedKind, Notification
 from studio.models import GeneratePreference, GenerationJob, ModelPreset
-from tests.fixtures import png_bytes
+from tests.fixtures import PASSWORD, png_bytes
 
 PEOPLE = ("anonymous", "owner", "other", "staff")
 LOGIN = "login"  # pages: a redirect to the login page
@@ -327,6 +327,30 @@ class Read:
 NOTE_READ = Read("note")
 
 
+@dataclass(frozen=True)
+class Left:
+    """The person who asked is deleted with their images and those images'
+    files; every other person's images and files are still there."""
+
+    def check(self, world, who, before, after):
+        pk = world.people[who].pk
+        users = get_user_model()
+        assert pk in before.rows(users) and pk not in after.rows(users), f"{who} still there"
+        theirs = before.matching(Image, {"owner": pk})
+        others = [row for row in before.rows(Image).values() if row["owner_id"] != pk]
+        their_files = {name for row in theirs for name in (row["file"], row["thumbnail"])}
+        assert not any(row["id"] in after.rows(Image) for row in theirs), "images left"
+        assert all(row["id"] in after.rows(Image) for row in others), "others' images gone"
+        assert not their_files & after.files, "files left behind"
+        assert after.files == before.files - their_files, "others' files changed"
+
+    def __repr__(self):
+        return "deletes the account"
+
+
+LEFT = Left()
+
+
 # ---- The request bodies, one per kind of route ------------------------------------
 
 
@@ -361,6 +385,8 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"PATCH /api/v1/topics/[\w-]+/", {"name": "New"}),
     (r"PATCH /api/v1/profiles/me/", {"display_name": "New"}),
     (r"POST /me/images/bulk/", {"action": "publish", "ids": "{private}", "confirmed": "1"}),
+    (r"POST /me/delete/", {"password": PASSWORD}),
+    (r"POST /api/v1/profiles/me/delete/", {"password": PASSWORD}),
     (r"POST /api/v1/images/bulk/", {"action": "publish", "ids": ["{private}"]}),
 ]
 
@@ -565,6 +591,14 @@ PAGE_RULES = [
     rule("owner", "POST /me/images/bulk/", FOUND, changed("private", visibility="public")),
     rule("other", "POST /me/images/bulk/", 404),  # another's private image
     rule("staff", "POST /me/images/bulk/", FOUND, changed("private", visibility="public")),
+    # Your data: each person's own ZIP (a download, nothing changes); leaving
+    # deletes the one who asks, with their images and files, and no one else's.
+    rule("anonymous", "POST /me/export/", LOGIN),
+    rule("owner", "POST /me/export/", 200),
+    rule("other", "POST /me/export/", 200),
+    rule("anonymous", "POST /me/delete/", LOGIN),
+    rule("owner", "POST /me/delete/", FOUND, LEFT),
+    rule("other", "POST /me/delete/", FOUND, LEFT),
 ]
 
 API_RULES = [
@@ -644,6 +678,13 @@ API_RULES = [
     rule("anonymous", "PATCH /api/v1/profiles/me/", 401),
     rule("owner", "PATCH /api/v1/profiles/me/", 200, changed("owner_profile", display_name="New")),
     rule("other", "PATCH /api/v1/profiles/me/", 200, changed("other_profile", display_name="New")),
+    # Your data: each person's own ZIP; leaving deletes the one who asks only.
+    rule("anonymous", "POST /api/v1/profiles/me/export/", 401),
+    rule("owner", "POST /api/v1/profiles/me/export/", 200),
+    rule("staff", "POST /api/v1/profiles/me/export/", 200),
+    rule("anonymous", "POST /api/v1/profiles/me/delete/", 401),
+    rule("owner", "POST /api/v1/profiles/me/delete/", 204, LEFT),
+    rule("other", "POST /api/v1/profiles/me/delete/", 204, LEFT),
     # Following.
     rule("anonymous", "POST /api/v1/profiles/owner/follow/", 401),
     rule("other", "POST /api/v1/profiles/owner/follow/", 200),  # already follows
@@ -891,6 +932,8 @@ CSRF_RULES = [
     rule("other", "POST /u/owner/follow/", 403),
     rule("owner", "POST /notifications/read/", 403),
     rule("owner", "POST /me/images/bulk/", 403),
+    rule("owner", "POST /me/export/", 403),
+    rule("owner", "POST /me/delete/", 403),
     rule("other", "POST /api/v1/profiles/owner/follow/", 403),
 ]
 

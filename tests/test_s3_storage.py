@@ -111,3 +111,45 @@ def test_deleting_an_image_removes_its_objects(
     with django_capture_on_commit_callbacks(execute=True):
         delete_image(deleted)
     assert keys(bucket) == {kept.file.name, kept.thumbnail.name}
+
+
+def test_an_image_shared_without_its_recipe_is_never_a_presigned_url_for_others(
+    owner, owner_client, other_client, make_image, bucket
+):
+    """A presigned URL opens the stored object, recipe and all: others get
+    the stripped bytes read from the bucket; the owner is still redirected."""
+    image = make_image(owner, visibility="public", prompt="a secret lighthouse")
+    image.share_without_recipe = True
+    image.save(update_fields=["share_without_recipe"])
+    theirs = other_client.get(f"/images/{image.pk}/download")
+    assert theirs.status_code == 200 and "Location" not in theirs
+    assert theirs.content.startswith(b"\x89PNG") and b"lighthouse" not in theirs.content
+    assert theirs["Content-Disposition"].startswith("attachment;")
+    assert owner_client.get(f"/images/{image.pk}/file").status_code == 302
+
+
+def test_leaving_removes_the_persons_objects_only(
+    owner, other, make_image, bucket, django_capture_on_commit_callbacks
+):
+    from gallery.your_data import delete_account
+
+    mine, theirs = make_image(owner), make_image(other)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_account(owner)
+    assert keys(bucket) == {theirs.file.name, theirs.thumbnail.name}
+    assert mine.file.name not in keys(bucket)
+
+
+def test_the_export_reads_the_originals_from_the_bucket(owner, make_image, bucket):
+    import io
+    import zipfile
+
+    from gallery.your_data import write_export
+
+    image = make_image(owner)
+    target = io.BytesIO()
+    write_export(owner, target)
+    archive = zipfile.ZipFile(target)
+    original = next(name for name in archive.namelist() if name.endswith(".png"))
+    stored = bucket.get_object(Bucket=BUCKET, Key=image.file.name)["Body"].read()
+    assert archive.read(original) == stored

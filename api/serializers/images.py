@@ -8,6 +8,7 @@ from gallery.editing import DESCRIPTION_MAX, TITLE_MAX
 from gallery.files import link_key
 from gallery.models import Image
 from gallery.quick_urls import image_url
+from gallery.recipe_sharing import shows_recipe
 
 from .base import FieldsOnceModelSerializer
 
@@ -53,6 +54,7 @@ class ImageSerializer(FieldsOnceModelSerializer):
             "comment_count",
             "liked",
             "recipe",
+            "share_without_recipe",
             "created",
         ]
 
@@ -90,6 +92,8 @@ class ImageSerializer(FieldsOnceModelSerializer):
             "liked": self.get_liked(image),
             "created": _MOMENT.to_representation(image.created),
         }
+        if not shows_recipe(self.context["request"].user, image):
+            computed["recipe"] = {}
         return {
             name: computed[name] if name in computed else getattr(image, name)
             for name in self.Meta.fields
@@ -140,6 +144,12 @@ class ImageFieldsSerializer(serializers.Serializer):
 
 class ImageChangeSerializer(ImageFieldsSerializer):
     """PATCH: only the fields sent change."""
+
+    share_without_recipe = serializers.BooleanField(
+        required=False,
+        help_text="When true, anyone but the owner gets the file without its recipe "
+        "chunks and an empty `recipe`.",
+    )
 
 
 class ImageUploadSerializer(ImageFieldsSerializer):

@@ -97,3 +97,51 @@ def test_an_anonymous_caller_cannot_edit(owner):
 def test_another_persons_profile_cannot_be_edited_through_its_username(owner, other):
     response = api_for(other).patch("/api/v1/profiles/owner/", {"bio": "hacked"}, format="json")
     assert response.status_code == 405 and Profile.objects.get(user=owner).bio == ""
+
+
+# ---- Your data: the export ZIP and leaving -------------------------------------------
+
+
+def test_the_api_exports_my_images_and_recipes_only(db, make_image, isolated_storage):
+    import io
+    import json
+    import zipfile
+
+    from tests.fixtures import make_user
+
+    me, them = make_user("me"), make_user("them")
+    mine = make_image(me, prompt="my harbour")
+    make_image(them, prompt="their secret")
+    response = api_for(me).post("/api/v1/profiles/me/export/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(archive.namelist()) == [
+        f"images/{mine.pk}-my-harbour.json",
+        f"images/{mine.pk}-my-harbour.png",
+        "profile.json",
+    ]
+    assert json.loads(archive.read(f"images/{mine.pk}-my-harbour.json"))["recipe"] == mine.recipe
+    assert api_for().post("/api/v1/profiles/me/export/").status_code == 401
+
+
+def test_the_api_deletes_my_account_with_my_password_only(
+    db, make_image, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+    from django.core.files.storage import default_storage
+
+    from tests.fixtures import PASSWORD, make_user
+
+    me, them = make_user("me"), make_user("them")
+    mine, theirs = make_image(me), make_image(them)
+    client = api_for(me)
+    wrong = client.post("/api/v1/profiles/me/delete/", {"password": "no"}, format="json")
+    assert wrong.status_code == 400 and "password" in wrong.json()
+    assert default_storage.exists(mine.file.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post("/api/v1/profiles/me/delete/", {"password": PASSWORD}, format="json")
+    assert done.status_code == 204
+    assert not get_user_model().objects.filter(pk=me.pk).exists()
+    assert not default_storage.exists(mine.file.name)
+    assert default_storage.exists(theirs.file.name)
+    assert client.get("/api/v1/profiles/me/").status_code == 401  # its token went with it

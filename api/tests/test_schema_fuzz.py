@@ -43,6 +43,8 @@ STATE_ERRORS = {
     "DELETE /api/v1/topics/{slug}/subscribe/": "You are not subscribed to this topic.",
     # The fuzzer is the owner: following the owner is following oneself.
     "POST /api/v1/profiles/{username}/follow/": "You can't follow yourself.",
+    # The fuzzer cannot know the owner's password (and must not delete them).
+    "POST /api/v1/profiles/me/delete/": "That is not your password; nothing was deleted.",
 }
 
 

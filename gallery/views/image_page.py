@@ -19,6 +19,7 @@ from .. import follows, likes
 from ..forms import CommentForm
 from ..models import Image
 from ..permissions import can_change, viewable_images
+from ..recipe_sharing import shows_recipe
 
 
 def _image_or_404(user, image_id, *related) -> Image:
@@ -88,6 +89,7 @@ def _detail_context(request, image, *, comment_form=None) -> dict:
         "following": others and follows.is_following(user, image.owner),
         "image": image,
         "can_change": can_change(user, image),
+        "shows_recipe": shows_recipe(user, image),
         "liked": likes.is_liked(user, image),
         "comments": comments,
         "earlier": earlier,

@@ -3,16 +3,18 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import default_storage
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.token_auth import accepts_api_token
-from atelier.stored_files import file_response
+from atelier.stored_files import content_response, file_response
 
 from ..files import download_name, link_opens
 from ..models import Image
 from ..permissions import can_change, viewable_images
+from ..recipe_sharing import shows_recipe, without_recipe
 from ..storing import delete_image
 
 
@@ -52,24 +54,36 @@ def _changeable(request, image_id) -> Image:
     return image
 
 
+def _image_file(request, image, attachment_name=None):
+    """The original file; without its recipe for anyone but the owner when the
+    owner shares it so. Such an image's answers (the owner's included) are
+    never kept by a shared cache: the same URL answers two different files."""
+    if not image.share_without_recipe:
+        return file_response(
+            image.file.name,
+            image.content_type,
+            attachment_name=attachment_name,
+            private=image.visibility != "public",
+        )
+    if shows_recipe(request.user, image):
+        return file_response(image.file.name, image.content_type, attachment_name=attachment_name)
+    with default_storage.open(image.file.name, "rb") as stored:
+        content = without_recipe(stored.read())
+    return content_response(content, image.content_type, attachment_name=attachment_name)
+
+
 # The files open with a session, the API's token or a signed key.
 @accepts_api_token
 @login_first
 def original(request, image_id):
-    image = _viewable(request, image_id)
-    return file_response(image.file.name, image.content_type, private=image.visibility != "public")
+    return _image_file(request, _viewable(request, image_id))
 
 
 @accepts_api_token
 @login_first
 def download(request, image_id):
     image = _viewable(request, image_id)
-    return file_response(
-        image.file.name,
-        image.content_type,
-        attachment_name=download_name(image),
-        private=image.visibility != "public",
-    )
+    return _image_file(request, image, attachment_name=download_name(image))
 
 
 @accepts_api_token
