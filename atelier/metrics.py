@@ -67,6 +67,12 @@ GPU_MEMORY = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+HOT_PAGES = Counter(
+    "atelier_hot_pages",
+    "Anonymous first pages of Popular served from the cache (hit) or rendered (miss), by feed.",
+    ["feed", "result"],
+)
+
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
