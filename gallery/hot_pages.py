@@ -13,9 +13,12 @@ kept.
 
 Freshness: every cached page's key holds a version, and ``changed()`` bumps
 it (after the transaction commits) whenever a public image appears, changes,
-goes private or is deleted, and on every like: the next visitor renders the
-page again. ATELIER_HOT_PAGE_SECONDS (default 30; 0 turns the cache off)
-bounds what nothing bumps (a change made in the admin or a shell).
+goes private or is deleted: a visitor sees it at once, and an unpublished
+image never lingers. Likes do not bump it: a page lives
+ATELIER_HOT_PAGE_SECONDS (10) at most, so a like shows within that. Bumping
+on every like was measured (bench/hot_pages.py, bench/RESULTS.md): at ~5
+likes a second the hit rate fell to 90% and the p50 rose by half, and it
+falls further as likes grow with the audience; a count 10 s late costs nothing.
 
 Hits and misses are counted in ``atelier_hot_pages_total{feed, result}``.
 """

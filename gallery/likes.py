@@ -7,7 +7,6 @@ from django.db.models import F
 
 from notifications.notify import Kind, notify
 
-from . import hot_pages
 from .models import Image, Like
 
 
@@ -18,7 +17,6 @@ def like(user, image: Image) -> bool:
             Like.objects.create(user=user, image=image)
             Image.objects.filter(pk=image.pk).update(like_count=F("like_count") + 1)
             notify(image.owner_id, Kind.LIKE, actor=user, image=image, text=str(image))
-            hot_pages.changed()
     except IntegrityError:
         return False
     return True
@@ -30,7 +28,6 @@ def unlike(user, image: Image) -> bool:
         deleted, _ = Like.objects.filter(user=user, image=image).delete()
         if deleted:
             Image.objects.filter(pk=image.pk).update(like_count=F("like_count") - 1)
-            hot_pages.changed()
     return bool(deleted)
 
 
