@@ -23,6 +23,7 @@ falls further as likes grow with the audience; a count 10 s late costs nothing.
 Hits and misses are counted in ``atelier_hot_pages_total{feed, result}``.
 """
 
+import logging
 import re
 import uuid
 from functools import wraps
@@ -38,6 +39,8 @@ from django.utils.cache import patch_vary_headers
 from atelier.metrics import HOT_PAGES
 
 from .feeds import WINDOWS
+
+log = logging.getLogger(__name__)
 
 VERSION_KEY = "hot-pages:version"
 KEPT_HEADERS = ("Content-Type", "Content-Language")
@@ -88,8 +91,12 @@ def hot_page(feed: str, *, default_feed: str | None = None):
             if len(get_messages(request)):  # a flash message is this visitor's
                 return view(request, *args, **kwargs)
             query = "&".join(f"{name}={request.GET[name]}" for name in sorted(request.GET))
-            key = f"hot-pages:{_version()}:{request.path}?{query}"
-            kept = cache.get(key)
+            try:
+                key = f"hot-pages:{_version()}:{request.path}?{query}"
+                kept = cache.get(key)
+            except Exception:  # the cache is down: the page is rendered, as without it
+                log.warning("hot pages: the cache cannot be read", exc_info=True)
+                return view(request, *args, **kwargs)
             if kept is not None:
                 HOT_PAGES.labels(feed, "hit").inc()
                 response = _from_cache(request, kept)
@@ -97,7 +104,10 @@ def hot_page(feed: str, *, default_feed: str | None = None):
                 HOT_PAGES.labels(feed, "miss").inc()
                 response = view(request, *args, **kwargs)
                 if (entry := _entry(response)) is not None:
-                    cache.set(key, entry, seconds)
+                    try:
+                        cache.set(key, entry, seconds)
+                    except Exception:
+                        log.warning("hot pages: the cache cannot be written", exc_info=True)
             patch_vary_headers(response, ("Cookie",))
             return response
 

@@ -178,3 +178,22 @@ def test_zero_seconds_turns_the_cache_off(settings, owner, make_image):
     Client().get(HOME)
     Client().get(HOME)
     assert counted("home", "hit") + counted("home", "miss") == before
+
+
+def test_a_cache_that_is_down_still_serves_the_page(settings, owner, make_image):
+    from django.test import override_settings
+
+    from tests.stack import free_port
+
+    settings.ATELIER_HOT_PAGE_SECONDS = 10
+    image = make_image(owner, visibility="public")
+    down = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        }
+    }
+    with override_settings(CACHES=down):
+        page = Client().get(HOME)
+    assert page.status_code == 200
+    assert tile_ids(page.text) == [image.pk]
