@@ -10,7 +10,8 @@ own registry is served.
 
 Recorded as they happen: request latency by route (the URL pattern's name,
 never the raw path), jobs by engine and status, job run time and queue wait,
-and a GPU worker's CUDA memory. Read from the database at scrape time: the
+a GPU worker's CUDA memory, and the hits and misses of the visitors' cached
+pages (gallery/hot_pages.py). Read from the database at scrape time: the
 waiting jobs of each queue and the live workers of each queue."""
 
 import hmac
@@ -65,6 +66,12 @@ GPU_MEMORY = Gauge(
     "CUDA memory of a GPU worker after its last job: allocated, reserved, peak and total.",
     ["device", "kind"],
     multiprocess_mode="mostrecent",
+)
+
+HOT_PAGES = Counter(
+    "atelier_hot_pages",
+    "Anonymous first pages of Popular served from the cache (hit) or rendered (miss), by feed.",
+    ["feed", "result"],
 )
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

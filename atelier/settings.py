@@ -285,6 +285,10 @@ CACHES = {
         }
     )
 }
+# Seconds the visitors' first page of Popular (home, Explore, /feed/) stays
+# cached: how late a like shows there. New, unpublished or deleted public
+# images show at once (gallery/hot_pages.py). 0 turns the cache off.
+ATELIER_HOT_PAGE_SECONDS = env_int("ATELIER_HOT_PAGE_SECONDS", 10)
 
 # --- Rate limits ("<count>/<period>", period s, m, h or d, e.g. "100/10m";
 # empty or 0 turns one off). Over a limit: 429 with Retry-After.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from . import hot_pages
 from .models import Image, Topic
 from .permissions import can_change, viewable_images
 from .storing import delete_image
@@ -123,4 +124,5 @@ def apply(user, action: str, ids, *, topic: str = "") -> BulkResult:
         else:
             for image in images.values():
                 delete_image(image)
+        hot_pages.changed()
     return BulkResult(action, ids)

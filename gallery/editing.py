@@ -11,6 +11,7 @@ owner curates the topic itself (name, description, cover), not who posts to it.
 
 from accounts.models import Profile
 
+from . import hot_pages
 from .models import Image, Topic
 
 TITLE_MAX = 200
@@ -40,4 +41,5 @@ def edit_image(image: Image, **changes) -> Image:
     for field, value in changes.items():
         setattr(image, field, value)
     image.save(update_fields=list(changes))
+    hot_pages.changed()  # a title, topic or visibility the visitors' pages may show
     return image

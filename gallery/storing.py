@@ -16,6 +16,7 @@ from imaging.perceptual_hash import dhash
 from imaging.thumbhash import image_to_thumbhash
 from imaging.thumbnails import make_thumbnail
 
+from . import hot_pages
 from .models import Image
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def store_image(
         )
         written.append(thumb_name)
         with transaction.atomic():
-            return Image.objects.create(
+            image = Image.objects.create(
                 owner=owner,
                 topic=topic,
                 title=title,
@@ -83,6 +84,9 @@ def store_image(
                 recipe=recipe or {},
                 source_key=source_key,
             )
+            if image.visibility == Image.Visibility.PUBLIC:
+                hot_pages.changed()
+            return image
     except IntegrityError:
         _remove(written)
         if source_key:
@@ -101,6 +105,7 @@ def delete_image(image: Image) -> None:
     with transaction.atomic():
         image.delete()
         transaction.on_commit(lambda: _remove(names))
+        hot_pages.changed()
 
 
 def _remove(names):

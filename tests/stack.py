@@ -222,6 +222,9 @@ class Stack:
             "ATELIER_RATE_TOKEN_AUTH": "",
             "ATELIER_RATE_TOKEN_AUTH_IP": "",
             "ATELIER_RATE_COMMENTS": "",
+            # Visitors' pages show a like after this many seconds (gallery/hot_pages.py):
+            # 1, not 10, for the browser tests that check a like on a visitor's page.
+            "ATELIER_HOT_PAGE_SECONDS": "1",
             **(extra_env or {}),
         }
         self.processes: dict[str, subprocess.Popen] = {}

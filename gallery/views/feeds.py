@@ -22,12 +22,14 @@ from ..feeds import (
     parse_request,
 )
 from ..follows import suggestions
+from ..hot_pages import hot_page
 from ..models import Topic
 
 HOME_FEEDS = ("recent", "subscribed", "following")
 
 
 @require_GET
+@hot_page("home", default_feed="popular")
 def home(request):
     """Visitors: the landing page over the Popular feed. People logged in:
     their Recent and Subscribed feeds."""
@@ -39,6 +41,7 @@ def home(request):
 
 
 @require_GET
+@hot_page("explore")
 def explore(request):
     return _feed_view(request, "gallery/explore.html", request.GET, feeds=PUBLIC_FEEDS)
 
@@ -51,6 +54,7 @@ def mine(request):
 
 
 @require_GET
+@hot_page("feed_page")
 def feed_page(request):
     """One page of any feed as a partial: tiles and the next sentinel."""
     try:
