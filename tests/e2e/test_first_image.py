@@ -113,9 +113,11 @@ def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):
     # takes a full-page shot, and the tile captions would vanish from it.
     screenshot(phone, "my-images-phone")
 
-    # 5. One image: the picture and its recipe.
+    # 5. One image: the picture and its recipe. A tile opens the lightbox over
+    # the grid (tests/e2e/test_lightbox.py); its URL, reloaded, is the image page.
     tiles.first.click()
     expect(page).to_have_url(re.compile(r"/images/\d+/$"))
+    page.reload()
     panel = page.get_by_role("complementary")
     expect(panel.get_by_role("heading", name=PROMPT)).to_be_visible()
     # The recipe shows the prompt (besides the title), and the settings used.
