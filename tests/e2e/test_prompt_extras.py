@@ -1,29 +1,25 @@
 """The LoRA / embedding picker beside the prompt: choosing one puts its tag at
 the cursor of the prompt. The real Generate page (rendered by Django for a
 signed-in person, with a LoRA and an embedding in the models folder) and the
-real static files, served by a plain HTTP server to Chromium."""
+real static files, served by a plain HTTP server to Chromium.
+
+The page is rendered from the test database, so this module runs among the
+database tests, before the session's shared browser starts: it drives a
+browser of its own, closed before the test's database is torn down (a running
+Playwright keeps an asyncio loop in this thread, where Django then refuses
+synchronous database calls)."""
 
 import http.server
 import threading
 from functools import partial
 
+import numpy
 import pytest
-from safetensors.torch import save_file
-from torch import zeros
+from safetensors.numpy import save_file
 
-from tests.e2e.browser import REPO
+from tests.e2e.browser import REPO, chromium, new_page
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", autouse=True)
-def sync_database_beside_the_browser():
-    """Chromium's driver keeps an asyncio loop running in this thread once the
-    session's browser is up; this module's database calls are plain sync ones
-    (set up and torn down around each test, before the page is driven)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-        yield
 
 
 @pytest.fixture
@@ -31,7 +27,7 @@ def generate_page(owner_client, tiny_settings, settings, tmp_path):
     settings.ATELIER_MODELS_DIR = tmp_path / "models"
     for path in ("Lora/ink.safetensors", "embeddings/shinystyle.safetensors"):
         (tmp_path / "models" / path).parent.mkdir(parents=True, exist_ok=True)
-        save_file({"a": zeros(2)}, tmp_path / "models" / path)
+        save_file({"a": numpy.zeros(2, dtype=numpy.float32)}, str(tmp_path / "models" / path))
     body = owner_client.get("/generate/").content
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -62,12 +58,14 @@ def generate_page(owner_client, tiny_settings, settings, tmp_path):
         server.server_close()
 
 
-def test_choosing_a_lora_or_embedding_inserts_it_at_the_cursor(generate_page, open_page):
-    from tests.e2e.browser import require_chromium
+def test_choosing_a_lora_or_embedding_inserts_it_at_the_cursor(generate_page):
+    with chromium() as browser:
+        page = new_page(browser, generate_page)
+        page.goto("/generate/")
+        choose_and_check(page)
 
-    require_chromium()
-    page = open_page(generate_page)
-    page.goto("/generate/")
+
+def choose_and_check(page) -> None:
     prompt = page.locator("#id_prompt")
     prompt.fill("a cat in the rain")
     prompt.evaluate("el => el.setSelectionRange(5, 5)")  # after "a cat"
