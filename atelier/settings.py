@@ -50,10 +50,15 @@ if DEPLOYED:
             "on this machine only."
         )
 VAR_DIR = Path(env("ATELIER_VAR_DIR", str(BASE_DIR / "var")))
+# The defaults keep the database, job queue, cache and files here. (Where it
+# cannot be made, whatever needs it says so: a deployment may use none of it.)
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     # A stable key for a single-machine install, kept beside the data.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         from django.core.management.utils import get_random_secret_key
