@@ -4,6 +4,11 @@ presets with each architecture's defaults, refusals that say why, rescans."""
 import re
 
 import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
+
 import torch
 from django.core.management import call_command
 from safetensors.torch import save_file

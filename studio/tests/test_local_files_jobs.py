@@ -6,6 +6,10 @@ import io
 import shutil
 
 import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
 from PIL import Image as PILImage
 
 from gallery.models import Image

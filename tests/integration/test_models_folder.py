@@ -6,6 +6,10 @@ import io
 import re
 
 import pytest
+
+pytest.importorskip(
+    "torch", reason="needs the local engine (torch, diffusers): pip install -e '.[local]'"
+)
 from PIL import Image as PILImage
 
 from studio.tests.tiny_files import write_tiny_checkpoint, write_tiny_lora
