@@ -15,9 +15,11 @@ from functools import partial
 
 import numpy
 import pytest
-from safetensors.numpy import save_file
 
 from tests.e2e.browser import REPO, chromium, new_page
+
+LOCAL_ENGINE = "needs the local engine (torch, diffusers): pip install -e '.[local]'"
+save_file = pytest.importorskip("safetensors.numpy", reason=LOCAL_ENGINE).save_file
 
 pytestmark = pytest.mark.e2e
 
