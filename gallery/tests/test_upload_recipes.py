@@ -74,6 +74,7 @@ def test_a_comfyui_upload_shows_its_loras_and_remixes_them_as_tags(owner_client)
     )
 
 
+@pytest.mark.local_engine  # the only engine set up in the tests
 def test_a_remix_maps_a_model_by_its_preset_name_and_names_an_unknown_sampler(owner_client):
     from studio.presets import enabled_presets
 
