@@ -65,9 +65,8 @@ def unserved_queues(counts: dict[str, int]) -> list[str]:
     """The queues on which jobs would wait for ever: all of them when no
     worker is alive; else those without a worker that have jobs waiting (a
     machine may well run no ``remote`` worker, if it uses no remote engine)."""
-    idle = [queue for queue, count in counts.items() if not count]
-    if not idle or not any(counts.values()):
-        return idle
+    if not any(counts.values()):
+        return list(counts)
     return starved_queues(counts)
 
 
