@@ -7,12 +7,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from studio.backends.model_download import CachedRepo, fetch_model
-from studio.backends.tests.fake_hub import FakeHub, point_huggingface_hub_at
+from studio.backends.tests.fake_hub import TINY_REPO, FakeHub, point_huggingface_hub_at
 from studio.model_checks import last_download
 from studio.models import ModelPreset
 
 CHANGELIST = "/admin/studio/modelpreset/"
-REPO_ID = "atelier-tests/tiny-sd"
+REPO_ID = TINY_REPO  # served by the `hub` fixture (studio/tests/conftest.py)
 UNET = "unet/diffusion_pytorch_model.safetensors"
 WAIT = 30  # seconds a background download may take, at most
 SD_MODELS = [
@@ -25,14 +25,6 @@ SD_MODELS = [
         "config": None,
     }
 ]
-
-
-@pytest.fixture
-def hub(tiny_model_path, tmp_path, monkeypatch):
-    with FakeHub() as hub:
-        hub.add_folder(REPO_ID, tiny_model_path)
-        point_huggingface_hub_at(monkeypatch, hub.url, tmp_path / "hf-home")
-        yield hub
 
 
 @pytest.fixture

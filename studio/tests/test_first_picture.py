@@ -11,11 +11,11 @@ import time
 import pytest
 
 from studio import runner
-from studio.backends.tests.fake_hub import FakeHub, point_huggingface_hub_at
+from studio.backends.tests.fake_hub import TINY_REPO, point_huggingface_hub_at
 from studio.models import GenerationJob, ModelPreset
 from studio.runner import run_job
 
-REPO_ID = "atelier-tests/tiny-sd"
+REPO_ID = TINY_REPO  # served by the `hub` fixture (studio/tests/conftest.py)
 ADMIN_WORDS = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|`|/hf-home|manage\.py")
 
 
@@ -28,14 +28,6 @@ def closed_port() -> int:
 @pytest.fixture
 def hub_away(tmp_path, monkeypatch):
     point_huggingface_hub_at(monkeypatch, f"http://127.0.0.1:{closed_port()}", tmp_path / "hf-home")
-
-
-@pytest.fixture
-def hub(tiny_model_path, tmp_path, monkeypatch):
-    with FakeHub() as hub:
-        hub.add_folder(REPO_ID, tiny_model_path)
-        point_huggingface_hub_at(monkeypatch, hub.url, tmp_path / "hf-home")
-        yield hub
 
 
 def option(page_text: str, key: str) -> str:

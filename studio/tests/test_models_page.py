@@ -10,10 +10,10 @@ import pytest
 
 from studio import model_checks
 from studio.backends.model_download import CachedRepo
-from studio.backends.tests.fake_hub import FakeHub, point_huggingface_hub_at
+from studio.backends.tests.fake_hub import TINY_REPO, FakeHub, point_huggingface_hub_at
 from studio.models import ModelPreset
 
-REPO_ID = "atelier-tests/tiny-sd"
+REPO_ID = TINY_REPO  # served by the `hub` fixture (studio/tests/conftest.py)
 UNET = "unet/diffusion_pytorch_model.safetensors"
 WAIT = 30  # seconds a download may take, at most
 
@@ -33,14 +33,6 @@ def no_downloads_from_other_tests():
 def slow_hub(tiny_model_path, tmp_path, monkeypatch):
     """The hub, sending 2 MB a second: the 8.6 MB download takes about 4 s."""
     with FakeHub(bytes_per_second=2_000_000) as hub:
-        hub.add_folder(REPO_ID, tiny_model_path)
-        point_huggingface_hub_at(monkeypatch, hub.url, tmp_path / "hf-home")
-        yield hub
-
-
-@pytest.fixture
-def hub(tiny_model_path, tmp_path, monkeypatch):
-    with FakeHub() as hub:
         hub.add_folder(REPO_ID, tiny_model_path)
         point_huggingface_hub_at(monkeypatch, hub.url, tmp_path / "hf-home")
         yield hub

@@ -41,6 +41,10 @@ CHUNK = 64 * 1024
 HOLD_LIMIT = 30.0  # seconds a held download waits for release before giving up
 
 
+# Where tests put the tiny pipeline on the hub (studio/tests/conftest.py `hub`).
+TINY_REPO = "atelier-tests/tiny-sd"
+
+
 @dataclass
 class HubFile:
     path: str
