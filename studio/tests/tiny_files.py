@@ -35,59 +35,99 @@ def write_tiny_sdxl_checkpoint(target: Path, *, widths: tuple[int, int] = (32, 4
     that the real tokenizer's ids fit; a UNet conditioned on both (their
     widths side by side) and on the second's pooled projection."""
     import torch
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     first, second = widths
     time_dim = 8
-
-    def text_config(width: int, act: str) -> CLIPTextConfig:
-        return CLIPTextConfig(
-            vocab_size=49408,
-            hidden_size=width,
-            intermediate_size=2 * width,
-            num_hidden_layers=3,
-            num_attention_heads=1,
-            max_position_embeddings=77,
-            projection_dim=width,
-            hidden_act=act,
-            bos_token_id=0,
-            eos_token_id=2,
-            pad_token_id=1,
-        )
-
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(11)
-        unet = UNet2DConditionModel(
-            sample_size=32,
-            block_out_channels=(32, 64),
-            layers_per_block=2,
-            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-            transformer_layers_per_block=(1, 2),
-            attention_head_dim=(1, 1),
+        unet = _tiny_unet(
             cross_attention_dim=first + second,
+            transformer_layers_per_block=(1, 2),
             use_linear_projection=True,
             addition_embed_type="text_time",
             addition_time_embed_dim=time_dim,
             projection_class_embeddings_input_dim=second + 6 * time_dim,
-            norm_num_groups=32,
         )
-        vae = AutoencoderKL(
-            down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-            up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-            block_out_channels=(32, 64),
-            latent_channels=4,
-            norm_num_groups=32,
-            scaling_factor=0.13025,
-        )
-        clip = CLIPTextModel(text_config(first, "quick_gelu"))
-        openclip = CLIPTextModelWithProjection(text_config(second, "gelu"))
+        vae = _tiny_vae(scaling_factor=0.13025)
+        clip = CLIPTextModel(_tiny_text_config(first, "quick_gelu"))
+        openclip = CLIPTextModelWithProjection(_tiny_text_config(second, "gelu"))
     state = unet_to_original(unet.state_dict(), dict(unet.config))
     state |= vae_to_original(vae.state_dict(), dict(vae.config))
     state |= clip_to_original(clip.state_dict(), "conditioner.embedders.0.transformer.")
     state |= openclip_to_original(openclip.state_dict(), "conditioner.embedders.1.model.")
     return _save(state, target)
+
+
+def write_tiny_sd_checkpoint(target: Path, *, architecture: str = "sd15", width: int = 32) -> Path:
+    """A tiny SD 1.5 (CLIP text encoder in transformers' names) or SD 2.x
+    (OpenCLIP in open_clip's names, one layer more than SD 2 uses, as the
+    real file has) checkpoint over CLIP's full vocabulary, random weights."""
+    import torch
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    sd2 = architecture == "sd2"
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(12)
+        unet = _tiny_unet(cross_attention_dim=width, use_linear_projection=sd2)
+        vae = _tiny_vae(scaling_factor=0.18215)
+        if sd2:
+            text = CLIPTextModelWithProjection(_tiny_text_config(width, "gelu", layers=4))
+        else:
+            text = CLIPTextModel(_tiny_text_config(width, "quick_gelu"))
+    state = unet_to_original(unet.state_dict(), dict(unet.config))
+    state |= vae_to_original(vae.state_dict(), dict(vae.config))
+    if sd2:
+        state |= openclip_to_original(text.state_dict(), "cond_stage_model.model.")
+    else:
+        state |= clip_to_original(text.state_dict(), "cond_stage_model.transformer.")
+    return _save(state, target)
+
+
+def _tiny_text_config(width: int, act: str, *, layers: int = 3):
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        vocab_size=49408,
+        hidden_size=width,
+        intermediate_size=2 * width,
+        num_hidden_layers=layers,
+        num_attention_heads=1,
+        max_position_embeddings=77,
+        projection_dim=width,
+        hidden_act=act,
+        bos_token_id=0,
+        eos_token_id=2,
+        pad_token_id=1,
+    )
+
+
+def _tiny_unet(**extra):
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
+        sample_size=32,
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(1, 1),
+        norm_num_groups=32,
+        **extra,
+    )
+
+
+def _tiny_vae(*, scaling_factor: float):
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        block_out_channels=(32, 64),
+        latent_channels=4,
+        norm_num_groups=32,
+        scaling_factor=scaling_factor,
+    )
 
 
 def unet_to_original(unet: dict, config: dict) -> dict:

@@ -174,3 +174,56 @@ def test_a_prediction_type_is_checked_and_written(tmp_path):
     assert scheduler["prediction_type"] == "epsilon"
     with pytest.raises(ValueError, match="prediction_type must be one of"):
         write_config_folder(shapes, tmp_path / "b", prediction_type="sample\ud800")
+
+
+@pytest.fixture
+def one_torch_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def offline(monkeypatch, one_torch_thread):
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert constants.is_offline_mode()
+
+
+@pytest.mark.parametrize(
+    ("architecture", "options", "prediction"),
+    [
+        ("sd15", {}, "epsilon"),
+        ("sd2", {}, "v_prediction"),
+        ("sd2", {"prediction_type": "epsilon"}, "epsilon"),
+    ],
+)
+def test_sd_checkpoints_load_offline_and_make_a_picture(
+    tmp_path, offline, architecture, options, prediction
+):
+    import torch
+    from safetensors.torch import load_file
+
+    from studio.backends.diffusers_local import load_pipeline
+    from studio.tests.tiny_files import write_tiny_sd_checkpoint
+
+    path = write_tiny_sd_checkpoint(tmp_path / "m.safetensors", architecture=architecture)
+    options = {"pipeline": "sd", "architecture": architecture, **options}
+    pipe = load_pipeline(str(path), "cpu", torch.float32, options)
+    state = load_file(path)
+    if architecture == "sd2":
+        embedding = state["cond_stage_model.model.token_embedding.weight"]
+        assert pipe.text_encoder.config.num_hidden_layers == 3  # of 4: SD 2 skips the last
+    else:
+        embedding = state[
+            "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight"
+        ]
+    assert torch.equal(pipe.text_encoder.get_input_embeddings().weight, embedding)
+    assert pipe.scheduler.config.prediction_type == prediction
+    picture = pipe("a photo of a cat", width=64, height=64, num_inference_steps=2).images[0]
+    assert picture.size == (64, 64)
