@@ -369,8 +369,7 @@ def _load_single_file(path: str, dtype: torch.dtype, options: dict):
     with tempfile.TemporaryDirectory(prefix="atelier-checkpoint-config-") as folder:
         config = write_config_folder(
             checkpoint_shapes(path),
-            Path(folder),
-            architecture=options.get("architecture"),
+            Path(folder),  # the architecture read from the file itself, as the scan does
             prediction_type=options.get("prediction_type"),
         )
         return classes[kind].from_single_file(

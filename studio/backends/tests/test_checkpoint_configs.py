@@ -227,3 +227,15 @@ def test_sd_checkpoints_load_offline_and_make_a_picture(
     assert pipe.scheduler.config.prediction_type == prediction
     picture = pipe("a photo of a cat", width=64, height=64, num_inference_steps=2).images[0]
     assert picture.size == (64, 64)
+
+
+def test_a_trusted_pickle_checkpoint_gives_the_same_shapes(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from studio.backends.checkpoint_configs import checkpoint_shapes
+    from studio.tests.tiny_files import write_tiny_sd_checkpoint
+
+    path = write_tiny_sd_checkpoint(tmp_path / "m.safetensors")
+    torch.save({"state_dict": load_file(path), "global_step": 1}, tmp_path / "m.ckpt")
+    assert checkpoint_shapes(tmp_path / "m.ckpt") == checkpoint_shapes(path)
