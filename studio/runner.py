@@ -195,6 +195,7 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         init_image_sha256=data.get("init_image_sha256", ""),
         strength=data.get("denoising_strength", DEFAULT_STRENGTH),
         resize_mode=data.get("resize_mode", DEFAULT_RESIZE_MODE),
+        style=data.get("style", ""),
     )
 
 

@@ -97,7 +97,7 @@ def generate(request):
 def _new_generate_form(request):
     """The form as this person last left it, or as Remix or "Edit and try again"
     fill it in; a model that cannot be used now gives way to an installed one."""
-    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
+    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields, request.user)
     # A Remix whose model is not here keeps its settings on the model chosen.
     unmapped_model = "model" in request.GET and "model" not in carried
     # The person's default visibility (Settings), unless the form remembers a choice.

@@ -45,6 +45,12 @@ class GenerationCreateSerializer(serializers.Serializer):
     )
     sampler = serializers.ChoiceField(choices=sampler_names(), required=False, allow_blank=True)
     n = serializers.IntegerField(required=False, min_value=limits.N_MIN, max_value=limits.N_MAX)
+    style = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A style's name (see /api/v1/styles/): the prompts are put into its "
+        "templates, and the recipe keeps the style's name and the expanded prompts.",
+    )
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
     topic = serializers.CharField(required=False, allow_blank=True, help_text="A topic's slug.")
     remix_of = serializers.IntegerField(
