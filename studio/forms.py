@@ -337,9 +337,3 @@ class StyleForm(forms.ModelForm):
         if any(style.name.casefold() == name.casefold() for style in taken.only("name")):
             raise forms.ValidationError(f"You already have a style named {name}.")
         return name
-
-    def clean(self):
-        data = super().clean()
-        if not (data.get("prompt") or data.get("negative_prompt")) and not self.errors:
-            raise forms.ValidationError("A style needs a prompt or a negative prompt.")
-        return data

@@ -55,7 +55,7 @@ def style_list(request):
 
 @extend_schema(
     methods=["PATCH"],
-    request=StyleSerializer,
+    request=StyleSerializer(partial=True),
     responses={200: StyleSerializer, 400: OpenApiResponse(description="Field errors.")},
     summary="Change a style of yours",
     tags=["styles"],

@@ -130,8 +130,8 @@ def test_the_styles_page_saves_edits_and_deletes_ones_own(owner_client, other_cl
     ):
         refused = owner_client.post("/styles/", {"name": name, "prompt": "x"})
         assert refused.status_code == 400 and message in refused.text
-    empty = owner_client.post("/styles/", {"name": "Empty"})
-    assert "A style needs a prompt or a negative prompt." in empty.text
+    nameless = owner_client.post("/styles/", {"name": "   ", "prompt": "x"})
+    assert nameless.status_code == 400 and "This field is required." in nameless.text
     assert Style.objects.count() == 1
 
     assert other_client.get(f"/styles/{style.pk}/").status_code == 404
