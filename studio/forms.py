@@ -32,12 +32,15 @@ class PresetSelect(forms.Select):
     def __init__(self, *args, presets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.defaults = {p.key: json.dumps(p.defaults()) for p in presets}
+        self.bounds = {p.key: (p.min_size, p.max_size) for p in presets}
         self.statuses = {}
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
         if str(value) in self.defaults:
             option["attrs"]["data-defaults"] = self.defaults[str(value)]
+            low, high = self.bounds[str(value)]
+            option["attrs"]["data-min-size"], option["attrs"]["data-max-size"] = low, high
         status = self.statuses.get(str(value))
         if status is not None:
             option["attrs"]["data-status"] = status.state
@@ -95,7 +98,18 @@ class GenerationForm(forms.Form):
         help_text="A prompt template put around your prompt; the recipe keeps both.",
     )
     n = forms.IntegerField(
-        required=False, min_value=limits.N_MIN, max_value=limits.N_MAX, label="Number of images"
+        required=False,
+        min_value=limits.N_MIN,
+        max_value=limits.N_MAX,
+        label="Number of images",
+        help_text="Made at once (a batch).",
+    )
+    batch_count = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=limits.BATCH_COUNT_MAX,
+        label="Batches",
+        help_text="Run one after another: more images without more memory.",
     )
     visibility = forms.ChoiceField(
         choices=Image.Visibility.choices, required=False, initial=Image.Visibility.PRIVATE
@@ -208,6 +222,18 @@ class GenerationForm(forms.Form):
             data["seed"] = -1
         if data.get("n") in (None, ""):
             data["n"] = 1
+        if data.get("batch_count") in (None, ""):
+            data["batch_count"] = 1
+        if (
+            "n" not in self.errors
+            and "batch_count" not in self.errors
+            and data["n"] * data["batch_count"] > limits.IMAGES_PER_JOB_MAX
+        ):
+            self.add_error(
+                "batch_count",
+                f"At most {limits.IMAGES_PER_JOB_MAX} images a generation: "
+                "fewer images per batch, or fewer batches.",
+            )
         if not data.get("visibility"):
             data["visibility"] = Image.Visibility.PRIVATE
         self._clean_init_image(data, preset)
@@ -279,7 +305,11 @@ class GenerationForm(forms.Form):
         """The validated request as stored on the job, with a concrete seed;
         ``source``: the stored upload to start from (studio.init_images)."""
         data = self.cleaned_data
-        seed = data["seed"] if data["seed"] != -1 else secrets.randbelow(2**32 - limits.N_MAX)
+        seed = (
+            data["seed"]
+            if data["seed"] != -1
+            else secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
+        )
         styled = {}
         if self.style is not None:  # the engine gets the expanded prompts
             styled = {
@@ -299,6 +329,7 @@ class GenerationForm(forms.Form):
             "seed": seed,
             "sampler": data["sampler"],
             "n": data["n"],
+            **({"batch_count": data["batch_count"]} if data["batch_count"] > 1 else {}),
             "visibility": data["visibility"],
             "topic": data["topic"].slug if data.get("topic") else "",
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
