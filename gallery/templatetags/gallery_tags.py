@@ -18,6 +18,8 @@ REMIX_FIELDS = (
     "init_image",
     "denoising_strength",
     "resize_mode",
+    # A style: its name; the prompts are the expanded ones (studio.styles).
+    "style",
 )
 
 
