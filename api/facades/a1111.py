@@ -28,7 +28,7 @@ from studio.backends.samplers import SAMPLER_ALIASES, SAMPLERS, canonical_sample
 from studio.jobs import active_jobs, cancel_job
 from studio.models import GenerationJob
 from studio.presets import default_preset_key, enabled_presets, get_preset
-from studio.styles import styles_for
+from studio.styles import find_style, styles_for
 
 from . import (
     FacadeError,
@@ -162,15 +162,17 @@ def _refuse_non_finite(body: dict) -> None:
             raise FacadeError("Input should be a finite number", field=name) from error
 
 
-def _style(styles) -> str:
-    """A1111's ``styles``, a list of names: Atelier applies one style per image."""
+def _style(user, styles) -> str:
+    """A1111's ``styles``, a list of names. As A1111 does, a name it does not
+    know is left out; of those it knows, Atelier applies one per image."""
     if styles in (None, []):
         return ""
     if not isinstance(styles, list) or not all(isinstance(name, str) for name in styles):
         raise FacadeError("Input should be a valid list of style names", field="styles")
-    if len(styles) > 1:
+    known = [style for name in styles if (style := find_style(user, name))]
+    if len(known) > 1:
         raise FacadeError("Atelier applies one style per generation: name one", field="styles")
-    return styles[0]
+    return known[0].name if known else ""
 
 
 def form_data(user, body: dict) -> dict:
@@ -204,7 +206,7 @@ def form_data(user, body: dict) -> dict:
     }
     if body.get("negative_prompt") is not None:
         data["negative_prompt"] = body["negative_prompt"]
-    if style := _style(body.get("styles")):
+    if style := _style(user, body.get("styles")):
         data["style"] = style
     for name in ("steps", "cfg_scale", "width", "height", "seed"):
         if body.get(name) is not None:

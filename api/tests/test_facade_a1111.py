@@ -64,7 +64,7 @@ def test_txt2img_answers_with_base64_pngs_parameters_and_info(sdapi, owner, work
         "seed": 7,
         "batch_size": 2,
         "n_iter": 1,
-        "styles": ["cinematic"],
+        "styles": ["a style this server does not have"],  # left out, as A1111 does
         "enable_hr": False,
         "restore_faces": False,
         "override_settings": {},

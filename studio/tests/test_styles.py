@@ -208,7 +208,8 @@ def test_a_generation_through_the_api_names_a_style(owner, tiny_settings):
 
 
 @pytest.mark.local_engine
-def test_the_a1111_api_lists_and_applies_styles(owner, tiny_settings):
+def test_the_a1111_api_lists_and_applies_styles(owner, tiny_settings, settings):
+    settings.ATELIER_FACADE_TIMEOUT = 0.2  # no worker here: the request stops waiting soon
     Style.objects.create(owner=owner, name="Mine", prompt="{prompt}, mine")
     sdapi = api_for(owner)
     listed = sdapi.get("/sdapi/v1/prompt-styles").json()
@@ -219,3 +220,8 @@ def test_the_a1111_api_lists_and_applies_styles(owner, tiny_settings):
     assert two.status_code == 422
     assert two.json()["detail"][0]["msg"] == "Atelier applies one style per generation: name one"
     assert not GenerationJob.objects.exists()
+
+    one = sdapi.post("/sdapi/v1/txt2img", {**body, "styles": ["mine", "unknown"]}, format="json")
+    assert one.status_code in (200, 504)  # waited for a job no worker here runs
+    job = GenerationJob.objects.get()
+    assert (job.request["prompt"], job.request["style"]) == ("a lighthouse, mine", "Mine")
