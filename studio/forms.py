@@ -22,6 +22,10 @@ from .backends.samplers import sampler_names
 from .init_images import LOCAL_ONLY
 from .presets import default_preset_key, enabled_presets
 
+VARIATION_BACKENDS = {"diffusers"}
+VARIATION_LOCAL_ONLY = "Variation seeds run on the local engine only for now."
+VARIATION_TEXT_ONLY = "Variation seeds work without a starting image only."
+
 
 class PresetSelect(forms.Select):
     """A <select> whose options carry the preset defaults for the page's JS and,
@@ -88,6 +92,22 @@ class GenerationForm(forms.Form):
         help_text="−1 picks a random seed; the seed used is recorded with the image.",
     )
     sampler = forms.ChoiceField(required=False)
+    # A1111's variation seed and strength (the local engine, text to image).
+    variation_seed = forms.IntegerField(
+        required=False,
+        min_value=limits.SEED_MIN,
+        max_value=limits.SEED_MAX,
+        label="Variation seed",
+        help_text="−1 picks a random one. Used when the variation strength is above 0.",
+    )
+    variation_seed_strength = FiniteFloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        label="Variation strength",
+        help_text="How far each image moves from its seed towards the variation seed: "
+        "0 not at all, 1 all the way.",
+    )
     n = forms.IntegerField(
         required=False, min_value=limits.N_MIN, max_value=limits.N_MAX, label="Number of images"
     )
@@ -198,7 +218,30 @@ class GenerationForm(forms.Form):
         if not data.get("visibility"):
             data["visibility"] = Image.Visibility.PRIVATE
         self._clean_init_image(data, preset)
+        self._clean_variation(data, preset)
         return data
+
+    def _clean_variation(self, data, preset) -> None:
+        """A variation strength above 0 needs the local engine and no starting image."""
+        if not data.get("variation_seed_strength"):
+            data["variation_seed_strength"] = 0.0
+            return
+        if preset.backend not in VARIATION_BACKENDS:
+            self.add_error("variation_seed_strength", VARIATION_LOCAL_ONLY)
+        elif data.get("init_image") or data.get("init_upload"):
+            self.add_error("variation_seed_strength", VARIATION_TEXT_ONLY)
+        if data.get("variation_seed") in (None, ""):
+            data["variation_seed"] = -1
+
+    def variation_request(self) -> dict:
+        """The variation seed's part of the job's request (none at strength 0)."""
+        data = self.cleaned_data
+        if not data["variation_seed_strength"]:
+            return {}
+        seed = data["variation_seed"]
+        if seed == -1:
+            seed = secrets.randbelow(2**32 - limits.N_MAX)
+        return {"variation_seed": seed, "variation_seed_strength": data["variation_seed_strength"]}
 
     def clean_resize_mode(self):
         return self.cleaned_data.get("resize_mode") or DEFAULT_RESIZE_MODE
@@ -260,4 +303,5 @@ class GenerationForm(forms.Form):
             "topic": data["topic"].slug if data.get("topic") else "",
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
             **self.init_request(source),
+            **self.variation_request(),
         }

@@ -18,6 +18,9 @@ REMIX_FIELDS = (
     "init_image",
     "denoising_strength",
     "resize_mode",
+    # A1111's variation seed (the local engine).
+    "variation_seed",
+    "variation_seed_strength",
 )
 
 
