@@ -15,7 +15,7 @@ from atelier.rate_limits import (
     too_many_message,
 )
 from atelier.stored_files import file_response
-from gallery.editing import default_visibility
+from gallery.editing import default_visibility, postable_topics
 from gallery.permissions import viewable_images
 
 from .checkpoints import EMBEDDINGS, LORA, file_names
@@ -157,14 +157,20 @@ def _fixed_seed(value):
 @login_required
 def job_detail(request, job_id):
     job = _own_job(request, job_id)
-    return render(request, "studio/job.html", {"job": job})
+    return render(request, "studio/job.html", _job_context(job))
 
 
 @login_required
 def job_status(request, job_id):
     """The live part of the job page, polled by htmx until the job finishes."""
     job = _own_job(request, job_id)
-    return render(request, "studio/_job_status.html", {"job": job})
+    return render(request, "studio/_job_status.html", _job_context(job))
+
+
+def _job_context(job) -> dict:
+    """The job, and once it succeeded the topics its images may move to."""
+    topics = postable_topics() if job.status == GenerationJob.Status.SUCCEEDED else ()
+    return {"job": job, "topics": topics}
 
 
 @login_required
