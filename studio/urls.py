@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import job_actions, model_views, views
+from . import job_actions, model_views, queue_panel, views
 
 app_name = "studio"
 
@@ -26,6 +26,7 @@ urlpatterns = [
         job_actions.more_like_this,
         name="more_like_this",
     ),
+    path("jobs/queue/", queue_panel.queue_panel, name="queue"),
     path("models/", model_views.models_page, name="models"),
     path("models/list/", model_views.models_list, name="models_list"),
     path("models/<slug:key>/download/", model_views.model_download, name="model_download"),

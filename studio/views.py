@@ -26,6 +26,7 @@ from .jobs import JobLimitReached, cancel_job, submit_job
 from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
+from .queue_panel import panel_context
 from .remix import map_remix
 
 
@@ -45,7 +46,6 @@ def _generate_too_fast(request, wait):
 
 
 def _generate_page(request, form, status=200, **extra):
-    recent_jobs = GenerationJob.objects.filter(owner=request.user)[:8]
     found = getattr(form, "statuses", None)
     if found is None:
         found = statuses_by_key(form.presets.values())
@@ -55,7 +55,7 @@ def _generate_page(request, form, status=200, **extra):
         extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
     context = {
         "form": form,
-        "recent_jobs": recent_jobs,
+        **panel_context(request.user),
         "hub_unreachable": any(s.hub and not s.usable for s in found.values()),
         "unusable": [s for s in found.values() if not s.usable],
         "model_note": selected.note if selected else "",
@@ -157,7 +157,8 @@ def _fixed_seed(value):
 @login_required
 def job_detail(request, job_id):
     job = _own_job(request, job_id)
-    return render(request, "studio/job.html", _job_context(job))
+    context = {**_job_context(job), **panel_context(request.user, current=job.pk)}
+    return render(request, "studio/job.html", context)
 
 
 @login_required

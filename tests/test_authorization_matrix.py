@@ -762,6 +762,8 @@ READ_RULES = [
     rule("other", "GET /jobs/{job}/", 404),
     rule("other", "GET /jobs/{job}/status/", 404),
     rule("staff", "GET /jobs/{job}/", 200),
+    rule("anonymous", "GET /jobs/queue/", LOGIN),
+    rule("owner", "GET /jobs/queue/", 200),
     rule("anonymous", "GET /api/v1/generations/{job}/", 401),
     rule("owner", "GET /api/v1/generations/{job}/", 200),
     rule("other", "GET /api/v1/generations/{job}/", 404),

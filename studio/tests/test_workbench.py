@@ -187,3 +187,50 @@ def test_an_image_of_another_job_is_404(owner, owner_client, finished_job, make_
     assert owner_client.get(f"/jobs/{finished_job.pk}/again/").status_code == 405
     stray.refresh_from_db()
     assert stray.visibility == "private"
+
+
+# The queue panel ----------------------------------------------------------------
+
+
+def test_the_queue_panel_shows_recent_and_running_jobs(owner, owner_client, finished_job, other):
+    running = make_job(owner, status="running", progress=0.5, step=2, total_steps=4)
+    GenerationJob.objects.filter(pk=running.pk).update(
+        request={**running.request, "prompt": "a fox in snow"}
+    )
+    make_job(other, status="running")  # someone else's: not shown
+    first = finished_job.images.order_by("id").first()
+    for url in ("/generate/", f"/jobs/{finished_job.pk}/"):
+        page = owner_client.get(url).text
+        panel = page[page.index('id="queue-panel"') :]
+        assert "Your generations" in panel
+        assert panel.count('class="list-group-item') == 2
+        assert "a fox in snow" in panel and "50%" in panel
+        assert f'src="/images/{first.pk}/thumb.webp"' in panel and "2 images" in panel
+        assert 'hx-trigger="every 2s"' in panel  # live while one runs
+    job_page = owner_client.get(f"/jobs/{finished_job.pk}/").text
+    assert f'data-job="{finished_job.pk}" data-status="succeeded" aria-current="page"' in job_page
+
+
+def test_the_queue_panel_polls_only_while_something_runs(owner, owner_client, finished_job):
+    page = owner_client.get("/jobs/queue/")
+    assert page.status_code == 200
+    assert "hx-trigger" not in page.text and 'data-live="false"' in page.text
+    running = make_job(owner, status="queued")
+    live = owner_client.get(f"/jobs/queue/?current={running.pk}").text
+    assert f'hx-get="/jobs/queue/?current={running.pk}"' in live
+    assert 'data-status="queued" aria-current="page"' in live
+    assert owner_client.get("/jobs/queue/?current=not-a-uuid").status_code == 200
+
+
+def test_the_queue_panel_costs_the_same_queries_for_more_jobs(
+    owner, owner_client, make_image, django_assert_max_num_queries
+):
+    for _ in range(8):
+        make_job(owner, status="succeeded").images.set([make_image(owner)])
+    with django_assert_max_num_queries(4):  # session, user, jobs, images
+        owner_client.get("/jobs/queue/")
+
+
+def test_the_queue_panel_needs_a_login(client):
+    answer = client.get("/jobs/queue/")
+    assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
