@@ -22,8 +22,8 @@ from .backends.samplers import sampler_names
 from .init_images import LOCAL_ONLY
 from .presets import default_preset_key, enabled_presets
 
-VARIATION_BACKENDS = {"diffusers"}
-VARIATION_LOCAL_ONLY = "Variation seeds run on the local engine only for now."
+VARIATION_BACKENDS = {"diffusers", "a1111"}
+VARIATION_LOCAL_ONLY = "Variation seeds run on the local engine and AUTOMATIC1111 only for now."
 VARIATION_TEXT_ONLY = "Variation seeds work without a starting image only."
 
 
@@ -92,7 +92,7 @@ class GenerationForm(forms.Form):
         help_text="−1 picks a random seed; the seed used is recorded with the image.",
     )
     sampler = forms.ChoiceField(required=False)
-    # A1111's variation seed and strength (the local engine, text to image).
+    # A1111's variation seed and strength (local engine and A1111, text to image).
     variation_seed = forms.IntegerField(
         required=False,
         min_value=limits.SEED_MIN,
@@ -222,7 +222,7 @@ class GenerationForm(forms.Form):
         return data
 
     def _clean_variation(self, data, preset) -> None:
-        """A variation strength above 0 needs the local engine and no starting image."""
+        """A variation strength above 0 needs an engine that has it and no starting image."""
         if not data.get("variation_seed_strength"):
             data["variation_seed_strength"] = 0.0
             return

@@ -105,9 +105,9 @@ def test_bad_variation_input_is_refused(owner_client, owner, make_image, setting
 
     settings.ATELIER_ENGINES = {
         **settings.ATELIER_ENGINES,
-        "a1111": {"url": "http://127.0.0.1:9", "timeout": 5},
+        "comfyui": {"url": "http://127.0.0.1:9", "timeout": 5},
     }
-    page = owner_client.post("/generate/", {**varied, "model": "a1111-sd15"})
+    page = owner_client.post("/generate/", {**varied, "model": "comfyui-sdxl"})
     assert VARIATION_LOCAL_ONLY in page.context["form"].errors["variation_seed_strength"]
     assert not GenerationJob.objects.exists()
 
