@@ -88,10 +88,11 @@ def image_move(request, job_id, image_id):
 
 
 def _image_answer(request, job, image, note, *, ok):
-    """htmx: the image's action bar again, with a note; else back to the job page."""
+    """htmx: the job's finished part again (tiles, where the images went, each
+    bar), with the note under this image's bar; else back to the job page."""
     if request.htmx:
-        context = {"job": job, "image": image, "note": note, "topics": postable_topics()}
-        return render(request, "studio/_image_actions.html", context, status=200 if ok else 400)
+        context = {"job": job, "topics": postable_topics(), "note": note, "note_for": image.pk}
+        return render(request, "studio/_job_status.html", context, status=200 if ok else 400)
     (messages.success if ok else messages.error)(request, note)
     return redirect("studio:job", job_id=job.pk)
 

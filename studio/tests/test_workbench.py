@@ -54,7 +54,14 @@ def test_publish_toggles_without_a_reload(owner_client, finished_job):
     answer = owner_client.post(url, {"visibility": "public"}, headers={"HX-Request": "true"})
     assert answer.status_code == 200
     assert "Now public." in answer.text and "Make private" in answer.text
-    assert f'id="image-actions-{image.pk}"' in answer.text
+    # The whole finished part comes back: the tiles' badges and the sentence
+    # saying who sees the images follow; the note is under this image only.
+    assert answer.text.lstrip().startswith('<div id="job-status"')
+    assert answer.text.count("Now public.") == 1
+    note = answer.text.index("Now public.")
+    assert answer.text.rindex('data-image-actions="', 0, note) == answer.text.index(
+        f'data-image-actions="{image.pk}"'
+    )
     image.refresh_from_db()
     assert image.visibility == Image.Visibility.PUBLIC
     # Anyone now sees it on its page; the other image stayed private.

@@ -81,6 +81,7 @@ def test_publish_from_the_job_page_then_use_its_seed(workbench, open_page):
     expect(bar.get_by_role("status")).to_have_text("Now public.")
     expect(bar.locator(".image-visibility")).to_have_text("Public")
     expect(bar.get_by_role("button", name="Make private")).to_be_visible()
+    expect(page.locator(".where-visibility")).to_contain_text("Public")  # the sentence follows
     assert not page_was_reloaded(page)
     assert visitor.goto(f"/images/{image_id}/").status == 200  # anyone may see it now
     expect(visitor).to_have_url(re.compile(rf"/images/{image_id}/$"))
