@@ -1,8 +1,8 @@
 """The finished job page as a workbench, in a real browser against a real
-server: Publish makes the image public without reloading the page (a visitor
-can then open it), and "Use seed" opens the Generate form with the image's
-seed. The job and its image are made in the stack's own database; no worker
-is needed."""
+server: Move to topic and Publish change the image without reloading the
+page (a visitor then finds it in the topic's feed and opens it), and "Use
+seed" opens the Generate form with the image's seed. The job and its image
+are made in the stack's own database; no worker is needed."""
 
 import re
 from pathlib import Path
@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from PIL import Image as Picture
 from gallery.storing import store_image
 from imaging.png_metadata import encode_png
+from gallery.models import Topic
 from studio.models import GenerationJob
 person = get_user_model().objects.create_user("maker", "maker@example.com", {PASSWORD!r})
 recipe = {{"prompt": "a red lighthouse", "negative_prompt": "", "model": "tiny",
@@ -32,6 +33,7 @@ request = {{**recipe, "seed": 4242, "n": 1, "visibility": "private", "topic": ""
 job = GenerationJob.objects.create(owner=person, model="tiny", request=request,
                                    status="succeeded", progress=1.0)
 job.images.set([image])
+Topic.objects.create(owner=person, slug="lighthouses", name="Lighthouses")
 print(json.dumps([str(job.pk), image.pk]))
 """
 
@@ -76,6 +78,10 @@ def test_publish_from_the_job_page_then_use_its_seed(workbench, open_page):
     mark_page(page)
     bar = page.locator(f"#image-actions-{image_id}")
     expect(bar.locator(".image-visibility")).to_have_text("Private")
+    bar.get_by_label("Topic of image 1").select_option(label="Lighthouses")
+    bar.get_by_role("button", name="Move to topic").click()
+    bar = page.locator(f"#image-actions-{image_id}")
+    expect(bar.get_by_role("status")).to_have_text("Moved to Lighthouses.")
     bar.get_by_role("button", name="Publish").click()
     bar = page.locator(f"#image-actions-{image_id}")
     expect(bar.get_by_role("status")).to_have_text("Now public.")
@@ -83,6 +89,8 @@ def test_publish_from_the_job_page_then_use_its_seed(workbench, open_page):
     expect(bar.get_by_role("button", name="Make private")).to_be_visible()
     expect(page.locator(".where-visibility")).to_contain_text("Public")  # the sentence follows
     assert not page_was_reloaded(page)
+    visitor.goto("/topics/lighthouses/")
+    expect(visitor.locator(f'main figure.tile a[href="/images/{image_id}/"]').first).to_be_visible()
     assert visitor.goto(f"/images/{image_id}/").status == 200  # anyone may see it now
     expect(visitor).to_have_url(re.compile(rf"/images/{image_id}/$"))
 
