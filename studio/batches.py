@@ -17,7 +17,12 @@ def generate_batches(backend, request, count: int, report, should_cancel) -> lis
     """The images of ``count`` runs of ``backend.generate``."""
     results = []
     for batch in range(count):
-        part = dataclasses.replace(request, seed=request.seed + batch * request.n)
+        offset = batch * request.n  # seeds and variation seeds go on from batch to batch
+        part = dataclasses.replace(
+            request,
+            seed=request.seed + offset,
+            variation_seed=request.variation_seed + offset if request.variation_seed else 0,
+        )
         on_progress = report if count == 1 else _batch_progress(report, batch, count)
         results.extend(backend.generate(part, on_progress, should_cancel))
     return results

@@ -24,6 +24,10 @@ from .models import Style
 from .presets import default_preset_key, enabled_presets
 from .styles import BUILT_IN_NAMES, expand, find_style, styles_for
 
+VARIATION_BACKENDS = {"diffusers", "a1111"}
+VARIATION_LOCAL_ONLY = "Variation seeds run on the local engine and AUTOMATIC1111 only for now."
+VARIATION_TEXT_ONLY = "Variation seeds work without a starting image only."
+
 
 class PresetSelect(forms.Select):
     """A <select> whose options carry the preset defaults for the page's JS and,
@@ -96,6 +100,22 @@ class GenerationForm(forms.Form):
     style = forms.ChoiceField(
         required=False,
         help_text="A prompt template put around your prompt; the recipe keeps both.",
+    )
+    # A1111's variation seed and strength (local engine and A1111, text to image).
+    variation_seed = forms.IntegerField(
+        required=False,
+        min_value=limits.SEED_MIN,
+        max_value=limits.SEED_MAX,
+        label="Variation seed",
+        help_text="−1 picks a random one. Used when the variation strength is above 0.",
+    )
+    variation_seed_strength = FiniteFloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        label="Variation strength",
+        help_text="How far each image moves from its seed towards the variation seed: "
+        "0 not at all, 1 all the way.",
     )
     n = forms.IntegerField(
         required=False,
@@ -238,6 +258,7 @@ class GenerationForm(forms.Form):
             data["visibility"] = Image.Visibility.PRIVATE
         self._clean_init_image(data, preset)
         self._clean_style(data)
+        self._clean_variation(data, preset)
         return data
 
     def _clean_style(self, data) -> None:
@@ -260,6 +281,28 @@ class GenerationForm(forms.Form):
                     f"With the style {self.style.name} the {which} is over {limit} "
                     "characters: shorten it or pick another style.",
                 )
+
+    def _clean_variation(self, data, preset) -> None:
+        """A variation strength above 0 needs an engine that has it and no starting image."""
+        if not data.get("variation_seed_strength"):
+            data["variation_seed_strength"] = 0.0
+            return
+        if preset.backend not in VARIATION_BACKENDS:
+            self.add_error("variation_seed_strength", VARIATION_LOCAL_ONLY)
+        elif data.get("init_image") or data.get("init_upload"):
+            self.add_error("variation_seed_strength", VARIATION_TEXT_ONLY)
+        if data.get("variation_seed") in (None, ""):
+            data["variation_seed"] = -1
+
+    def variation_request(self) -> dict:
+        """The variation seed's part of the job's request (none at strength 0)."""
+        data = self.cleaned_data
+        if not data["variation_seed_strength"]:
+            return {}
+        seed = data["variation_seed"]
+        if seed == -1:
+            seed = secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
+        return {"variation_seed": seed, "variation_seed_strength": data["variation_seed_strength"]}
 
     def clean_resize_mode(self):
         return self.cleaned_data.get("resize_mode") or DEFAULT_RESIZE_MODE
@@ -334,6 +377,7 @@ class GenerationForm(forms.Form):
             "topic": data["topic"].slug if data.get("topic") else "",
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
             **self.init_request(source),
+            **self.variation_request(),
         }
 
 

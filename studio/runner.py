@@ -198,6 +198,8 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         strength=data.get("denoising_strength", DEFAULT_STRENGTH),
         resize_mode=data.get("resize_mode", DEFAULT_RESIZE_MODE),
         style=data.get("style", ""),
+        variation_seed=data.get("variation_seed") or 0,
+        variation_strength=data.get("variation_seed_strength") or 0.0,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import model_views, style_views, views
+from . import job_actions, model_views, queue_panel, style_views, views
 
 app_name = "studio"
 
@@ -11,6 +11,23 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<uuid:job_id>/preview.webp", views.job_preview, name="job_preview"),
+    path("jobs/<uuid:job_id>/again/", job_actions.generate_again, name="generate_again"),
+    path(
+        "jobs/<uuid:job_id>/images/<int:image_id>/visibility/",
+        job_actions.image_visibility,
+        name="image_visibility",
+    ),
+    path(
+        "jobs/<uuid:job_id>/images/<int:image_id>/move/",
+        job_actions.image_move,
+        name="image_move",
+    ),
+    path(
+        "jobs/<uuid:job_id>/images/<int:image_id>/more/",
+        job_actions.more_like_this,
+        name="more_like_this",
+    ),
+    path("jobs/queue/", queue_panel.queue_panel, name="queue"),
     path("models/", model_views.models_page, name="models"),
     path("models/list/", model_views.models_list, name="models_list"),
     path("models/<slug:key>/download/", model_views.model_download, name="model_download"),

@@ -15,7 +15,7 @@ from atelier.rate_limits import (
     too_many_message,
 )
 from atelier.stored_files import file_response
-from gallery.editing import default_visibility
+from gallery.editing import default_visibility, postable_topics
 from gallery.permissions import viewable_images
 from gallery.templatetags.gallery_tags import remix_query
 from gallery.uploads import clean_recipe
@@ -29,6 +29,7 @@ from .jobs import JobLimitReached, cancel_job, submit_job
 from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
+from .queue_panel import panel_context
 from .remix import map_remix
 
 # The Generate page's shape buttons (static/js/generate-page.js sizes them).
@@ -51,7 +52,6 @@ def _generate_too_fast(request, wait):
 
 
 def _generate_page(request, form, status=200, **extra):
-    recent_jobs = GenerationJob.objects.filter(owner=request.user)[:8]
     found = getattr(form, "statuses", None)
     if found is None:
         found = statuses_by_key(form.presets.values())
@@ -61,7 +61,7 @@ def _generate_page(request, form, status=200, **extra):
         extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
     context = {
         "form": form,
-        "recent_jobs": recent_jobs,
+        **panel_context(request.user),
         "hub_unreachable": any(s.hub and not s.usable for s in found.values()),
         "unusable": [s for s in found.values() if not s.usable],
         "model_note": selected.note if selected else "",
@@ -164,14 +164,21 @@ def _fixed_seed(value):
 @login_required
 def job_detail(request, job_id):
     job = _own_job(request, job_id)
-    return render(request, "studio/job.html", {"job": job})
+    context = {**_job_context(job), **panel_context(request.user, current=job.pk)}
+    return render(request, "studio/job.html", context)
 
 
 @login_required
 def job_status(request, job_id):
     """The live part of the job page, polled by htmx until the job finishes."""
     job = _own_job(request, job_id)
-    return render(request, "studio/_job_status.html", {"job": job})
+    return render(request, "studio/_job_status.html", _job_context(job))
+
+
+def _job_context(job) -> dict:
+    """The job, and once it succeeded the topics its images may move to."""
+    topics = postable_topics() if job.status == GenerationJob.Status.SUCCEEDED else ()
+    return {"job": job, "topics": topics}
 
 
 @login_required

@@ -378,6 +378,8 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /me/profile/", {"display_name": "New", "bio": "A bio"}),
     (r"POST /generate/", {**GENERATE, "topic": "{topic}", "visibility": "public"}),
     (r"POST /models/[\w-]+/enable/", {"enabled": "0"}),
+    (r"POST /jobs/[\w-]+/images/\w+/visibility/", {"visibility": "public"}),
+    (r"POST /jobs/[\w-]+/images/\w+/move/", {"topic": ""}),
     (r"POST /api/v1/generations/", GENERATE),
     (r"POST /api/v1/images/", upload_body(visibility="public")),
     (r"PATCH /api/v1/images/\w+/", {"title": "New"}),
@@ -559,6 +561,19 @@ PAGE_RULES = [
     rule("owner", "POST /jobs/{job}/cancel/", FOUND, CANCELLED),
     rule("other", "POST /jobs/{job}/cancel/", 404),
     rule("staff", "POST /jobs/{job}/cancel/", FOUND, CANCELLED),
+    # The job page's actions: its owner only (staff too get a 404: they would
+    # make jobs in the owner's name); an image of another job is a 404 as well.
+    *[
+        rule(who, f"POST /jobs/{{job}}/{action}", expect)
+        for action in (
+            "again/",
+            "images/{private}/visibility/",
+            "images/{private}/move/",
+            "images/{private}/more/",
+        )
+        for who, expect in (("anonymous", LOGIN), ("other", 404), ("staff", 404), ("owner", 404))
+        if not (action == "again/" and who == "owner")  # test_workbench: a new job
+    ],
     # Models: staff manage them (download, cancel, delete the files, turn off); no one else.
     *[
         rule(who, f"POST /models/{{preset}}/{action}/", expect)
@@ -774,6 +789,8 @@ READ_RULES = [
     rule("other", "GET /jobs/{job}/", 404),
     rule("other", "GET /jobs/{job}/status/", 404),
     rule("staff", "GET /jobs/{job}/", 200),
+    rule("anonymous", "GET /jobs/queue/", LOGIN),
+    rule("owner", "GET /jobs/queue/", 200),
     rule("anonymous", "GET /api/v1/generations/{job}/", 401),
     rule("owner", "GET /api/v1/generations/{job}/", 200),
     rule("other", "GET /api/v1/generations/{job}/", 404),

@@ -45,7 +45,13 @@ from .waiting import AwaitingJob
 CHECKPOINT_SETTING = "a1111_checkpoint"
 
 # Our form's field names, as A1111 calls them in error locations.
-A1111_FIELDS = {"sampler": "sampler_name", "n": "batch_size", "model": "override_settings"}
+A1111_FIELDS = {
+    "sampler": "sampler_name",
+    "n": "batch_size",
+    "model": "override_settings",
+    "variation_seed": "subseed",
+    "variation_seed_strength": "subseed_strength",
+}
 
 
 # --- Checkpoints -------------------------------------------------------------------------
@@ -211,6 +217,9 @@ def form_data(user, body: dict) -> dict:
     for name in ("steps", "cfg_scale", "width", "height", "seed"):
         if body.get(name) is not None:
             data[name] = body[name]
+    if body.get("subseed_strength"):  # A1111's variation seed (clients send 0 by default)
+        data["variation_seed_strength"] = body["subseed_strength"]
+        data["variation_seed"] = -1 if body.get("subseed") is None else body["subseed"]
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -221,6 +230,9 @@ def txt2img(body: dict, outcome: Outcome) -> dict:
     request, images = finished.request, finished.images
     recipes = [image.recipe for image in images]
     seeds = [recipe.get("seed", request["seed"]) for recipe in recipes] or [request["seed"]]
+    # A1111's subseeds: each image's variation seed, else (none used) its seed.
+    pairs = zip(recipes, seeds, strict=False)  # no recipes: the request's seed alone
+    subseeds = [recipe.get("variation_seed", seed) for recipe, seed in pairs] or seeds
     width = recipes[0].get("width", request["width"]) if recipes else request["width"]
     height = recipes[0].get("height", request["height"]) if recipes else request["height"]
     count = max(len(images), 1)
@@ -231,9 +243,9 @@ def txt2img(body: dict, outcome: Outcome) -> dict:
         "all_negative_prompts": [request["negative_prompt"]] * count,
         "seed": seeds[0],
         "all_seeds": seeds,
-        "subseed": seeds[0],
-        "all_subseeds": seeds,
-        "subseed_strength": 0,
+        "subseed": subseeds[0],
+        "all_subseeds": subseeds,
+        "subseed_strength": request.get("variation_seed_strength", 0),
         "width": width,
         "height": height,
         "sampler_name": request["sampler"],

@@ -94,6 +94,22 @@ class GenerationCreateSerializer(serializers.Serializer):
         "'Crop and resize', the default), fit ('Resize and fill') or stretch ('Just resize').",
     )
 
+    variation_seed = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=limits.SEED_MIN,
+        max_value=limits.SEED_MAX,
+        help_text="A1111's variation seed (its 'subseed'; local engine, text to image): "
+        "-1 or absent picks one. Used when variation_seed_strength is above 0.",
+    )
+    variation_seed_strength = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="A1111's 'subseed_strength': each image's starting noise is the slerp "
+        "from its seed's noise towards its variation seed's (0, the default: the seed alone).",
+    )
+
 
 class GenerationAcceptedSerializer(serializers.Serializer):
     id = serializers.UUIDField()

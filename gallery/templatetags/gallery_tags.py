@@ -20,6 +20,9 @@ REMIX_FIELDS = (
     "resize_mode",
     # A style: its name; the prompts are the expanded ones (studio.styles).
     "style",
+    # A1111's variation seed (the local engine).
+    "variation_seed",
+    "variation_seed_strength",
 )
 
 

@@ -439,6 +439,9 @@ def txt2img_body(
     }
     if scheduler:
         body["scheduler"] = scheduler
+    if request.varies:  # A1111 numbers each image's subseed as it does its seed
+        body["subseed"] = request.variation_seed
+        body["subseed_strength"] = request.variation_strength
     overrides = dict(request.options.get("override_settings") or {})
     if checkpoint:
         overrides["sd_model_checkpoint"] = checkpoint

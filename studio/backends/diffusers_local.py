@@ -622,7 +622,31 @@ def initial_noise(pipe, request: GenerationRequest, generators) -> torch.Tensor:
     factor = pipe.vae_scale_factor
     shape = (1, pipe.unet.config.in_channels, request.height // factor, request.width // factor)
     noise = torch.cat([torch.randn(shape, generator=g, dtype=torch.float32) for g in generators])
+    if request.varies:
+        # Drawn from generators of their own: the seeds' generators go on
+        # drawing each step's noise exactly as without a variation seed.
+        varied = [torch.Generator(device="cpu").manual_seed(s) for s in request.variation_seeds()]
+        other = torch.cat([torch.randn(shape, generator=g, dtype=torch.float32) for g in varied])
+        strength = request.variation_strength
+        noise = torch.stack([slerp(strength, a, b) for a, b in zip(noise, other, strict=True)])
     return noise.to(device=pipe.device, dtype=pipe.unet.dtype)
+
+
+def slerp(strength: float, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """A1111's spherical interpolation of one image's noise (channels, h, w)
+    from ``low`` (the seed's) towards ``high`` (the variation seed's), as its
+    ``processing.slerp`` computes it (norms over dim 1), so a recipe means the
+    same noise here as in A1111 with its RNG set to CPU."""
+    low_norm = low / torch.norm(low, dim=1, keepdim=True)
+    high_norm = high / torch.norm(high, dim=1, keepdim=True)
+    dot = (low_norm * high_norm).sum(1)
+    if dot.mean() > 0.9995:
+        return low * strength + high * (1 - strength)  # A1111's own (nearly parallel) case
+    omega = torch.acos(dot)
+    so = torch.sin(omega)
+    return (torch.sin((1.0 - strength) * omega) / so).unsqueeze(1) * low + (
+        torch.sin(strength * omega) / so
+    ).unsqueeze(1) * high
 
 
 def draw_step_noise_in_float32(scheduler, dtype: torch.dtype):
