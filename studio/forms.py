@@ -13,13 +13,13 @@ from gallery.models import Image
 from gallery.permissions import viewable_images
 
 from . import limits
+from .backends import image_to_image_refusal
 from .backends.init_image import (
     DEFAULT_RESIZE_MODE,
     DEFAULT_STRENGTH,
     RESIZE_MODES,
 )
 from .backends.samplers import sampler_names
-from .init_images import LOCAL_ONLY
 from .models import Style
 from .presets import default_preset_key, enabled_presets
 from .styles import BUILT_IN_NAMES, expand, find_style, styles_for
@@ -308,13 +308,13 @@ class GenerationForm(forms.Form):
         return self.cleaned_data.get("resize_mode") or DEFAULT_RESIZE_MODE
 
     def _clean_init_image(self, data, preset) -> None:
-        """A starting image: the local engine only, one the person may see."""
+        """A starting image: on an engine that can start from one, one the person may see."""
         if data.get("denoising_strength") is None and "denoising_strength" not in self.errors:
             data["denoising_strength"] = DEFAULT_STRENGTH
         if not (data.get("init_image") or data.get("init_upload")):
             return
-        if preset.backend != "diffusers":
-            self.add_error("model", LOCAL_ONLY)
+        if refusal := image_to_image_refusal(preset.backend, preset.model_id):
+            self.add_error("model", refusal)
             return
         if data.get("init_upload"):
             return  # stored by the view once everything else is valid

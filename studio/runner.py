@@ -26,14 +26,14 @@ from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
 from notifications.notify import Kind, notify
 
-from .backends import get_backend
+from .backends import get_backend, image_to_image_refusal
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
 from .backends.init_image import DEFAULT_RESIZE_MODE, DEFAULT_STRENGTH
 from .backends.lora import recipe_hashes, resolve_extras
 from .batches import generate_batches
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
-from .init_images import LOCAL_ONLY, load_init_image
+from .init_images import load_init_image
 from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .jobs import queue_for
 from .model_status import INSTALLED, status_of
@@ -79,8 +79,8 @@ def _run_job(job_id: str) -> None:
     try:
         request = build_request(job.request, preset)
         if job.request.get("init_image"):
-            if preset.backend != "diffusers":
-                raise BackendError(LOCAL_ONLY)
+            if refusal := image_to_image_refusal(preset.backend, preset.model_id):
+                raise BackendError(refusal)  # the preset changed since the job was queued
             owner = get_user_model().objects.filter(pk=job.owner_id).first()
             request = dataclasses.replace(request, init_image=load_init_image(owner, job.request))
         check_checkpoint(preset)

@@ -77,8 +77,8 @@ class GenerationCreateSerializer(serializers.Serializer):
         allow_null=True,
         min_value=1,
         max_value=2**63 - 1,
-        help_text="Image to image (local engine only): the id of an image you may see "
-        "(upload one first through /api/v1/images/) to start from instead of noise.",
+        help_text="Image to image (not every engine: a 400 names those that can): the id of an "
+        "image you may see (upload one first through /api/v1/images/) to start from.",
     )
     denoising_strength = serializers.FloatField(
         required=False,
