@@ -152,8 +152,14 @@ class Like(models.Model):
 
 
 class Comment(models.Model):
+    # None once its author deleted their account: others' threads stay
+    # readable, the comment shown as by "deleted user" (gallery.comments).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
     )
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="comments")
     text = models.TextField(max_length=5000)
