@@ -4,7 +4,9 @@ to the rows and the count happens in one transaction).
 
 Anyone who can see an image may comment on it. The author edits their own
 comment; the author, the image's owner (moderating their own page) and staff
-delete it. Pages and the API both call these functions."""
+delete it. Pages and the API both call these functions. When an author
+deletes their account their comments stay, by ``DELETED_AUTHOR``: no one
+can edit them any more; the image's owner and staff still delete them."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +20,9 @@ from .models import Comment, Image
 from .permissions import can_view
 
 MAX_LENGTH = 5000
+# Who wrote a comment whose author has since deleted their account (the
+# comment stays, its user None: Comment.user is SET_NULL).
+DELETED_AUTHOR = "deleted user"
 PAGE_SIZE = 50
 
 

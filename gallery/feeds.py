@@ -405,7 +405,7 @@ def images_for(viewer, request: FeedRequest) -> QuerySet:
     if request.user:
         owner = get_user_model().objects.filter(username=request.user).order_by().values("pk")[:1]
         images = images.filter(owner=Subquery(owner))
-    return search(images, request.q)
+    return search(images, request.q, viewer)
 
 
 def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPage:

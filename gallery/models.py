@@ -67,6 +67,11 @@ class Image(models.Model):
     # nullable so that SQLite adds the column without rebuilding the table,
     # which would drop the search triggers).
     perceptual_hash = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
+    # An uploaded image's sha256, unique per owner: two uploads of one file at
+    # the same instant cannot both be stored (gallery.uploads). None for
+    # generated images (the same seed twice may make the same bytes) and for
+    # the later copies that galleries held before this column existed.
+    upload_sha256 = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     content_type = models.CharField(max_length=20, default="image/png")
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
@@ -85,6 +90,11 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "upload_sha256"], name="unique_upload_per_owner"
+            ),
+        ]
         indexes = [
             models.Index(fields=["owner", "-created", "-id"], name="image_owner_recent"),
             # Uploads (gallery/uploads.py): the same file already in this person's
@@ -152,8 +162,14 @@ class Like(models.Model):
 
 
 class Comment(models.Model):
+    # None once its author deleted their account: others' threads stay
+    # readable, the comment shown as by "deleted user" (gallery.comments).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
     )
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="comments")
     text = models.TextField(max_length=5000)

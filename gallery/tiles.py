@@ -20,6 +20,8 @@ class Viewer:
 
     def __init__(self, request, user):
         self.authenticated = bool(user and user.is_authenticated)
+        # Their own tiles carry ``data-mine``: the ones a bulk selection may take.
+        self.user_id = user.pk if self.authenticated else None
         self.csrf_token = ""
         self.login_url = ""
         if self.authenticated and request is not None:

@@ -155,17 +155,19 @@ def account_counts(user) -> dict:
     return {
         "images": Image.objects.filter(owner=user).count(),
         "topics": Topic.objects.filter(owner=user).count(),
-        "comments": Comment.objects.filter(user=user).count(),
+        # Kept, by "deleted user", so that others' threads stay readable.
+        "kept_comments": Comment.objects.filter(user=user).exclude(image__owner=user).count(),
         "likes": Like.objects.filter(user=user).count(),
     }
 
 
 def delete_account(user) -> None:
-    """Delete the person and everything of theirs (images, topics, comments,
-    likes, follows, subscriptions, tokens, profile: by cascade; the counts of
-    others' images are lowered by gallery.counts), then, once that is
-    committed, their files in storage: originals, thumbnails, topic covers,
-    avatar."""
+    """Delete the person and everything of theirs (images with the comments
+    on them, topics, likes, follows, subscriptions, tokens, profile: by
+    cascade; the like counts of others' images are lowered by
+    gallery.counts), then, once that is committed, their files in storage:
+    originals, thumbnails, topic covers, avatar. Their comments on others'
+    images stay, by "deleted user" (``Comment.user`` is SET_NULL)."""
     with transaction.atomic():
         names = []
         for file, thumbnail in Image.objects.filter(owner=user).values_list("file", "thumbnail"):

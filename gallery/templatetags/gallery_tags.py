@@ -1,6 +1,22 @@
 from django import template
 
+from ..bulk_actions import MAX_IDS
+from ..editing import postable_topics
+
 register = template.Library()
+
+
+@register.inclusion_tag("gallery/_bulk_bar.html", takes_context=True)
+def bulk_bar(context, back: str = ""):
+    """``{% bulk_bar back %}``: the selection bar of a page of images (My
+    images, a topic, a job's results); after the change the person comes
+    back to ``back`` (a path on this site), else to My images."""
+    return {
+        "csrf_token": context.get("csrf_token"),
+        "bulk_topics": postable_topics().only("slug", "name"),
+        "bulk_max": MAX_IDS,
+        "bulk_back": back,
+    }
 
 
 REMIX_FIELDS = (

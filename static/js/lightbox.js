@@ -59,6 +59,7 @@
       zoom(!stage.classList.contains("is-zoomed"));
     });
     dialog.querySelector("[data-lightbox-fullscreen]").addEventListener("click", fullScreen);
+    document.addEventListener("fullscreenchange", fit); // the stage's room changed
     /* A backdrop click (outside the stage's image and the panel) closes. */
     view.addEventListener("click", function (event) {
       if (event.target === view && !stage.classList.contains("is-zoomed")) {
@@ -461,11 +462,13 @@
     });
   }
 
+  /* The stage (image, arrows, toolbar) goes full screen: a <dialog> itself
+     may not (the Fullscreen API refuses dialog elements). */
   function fullScreen() {
     if (document.fullscreenElement) {
       document.exitFullscreen();
-    } else if (dialog.requestFullscreen) {
-      dialog.requestFullscreen().catch(function () {});
+    } else if (stage.requestFullscreen) {
+      stage.requestFullscreen().catch(function () {});
     }
   }
 
