@@ -15,6 +15,7 @@ from typing import Protocol
 from PIL import Image
 
 from .init_image import RESIZE_MODES
+from .inpaint_mask import InpaintOptions
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class GenerationRequest:
     init_image_sha256: str = ""
     strength: float = 0.6
     resize_mode: str = "crop"  # a key of init_image.RESIZE_MODES
+    inpaint: InpaintOptions | None = None  # with init_image: repaint only the mask's white
 
     def seeds(self) -> list[int]:
         """One seed per image, A1111 style: seed, seed+1, ..."""
@@ -45,8 +47,8 @@ class GenerationRequest:
 
     def recipe(self, seed: int, backend: str) -> dict:
         """What is stored with each image and embedded in its PNG."""
-        data = asdict(dataclasses.replace(self, init_image=None))
-        for key in ("options", "n", "model_id", "init_image", "init_image_id"):
+        data = asdict(dataclasses.replace(self, init_image=None, inpaint=None))
+        for key in ("options", "n", "model_id", "init_image", "init_image_id", "inpaint"):
             data.pop(key)
         for key in ("init_image_sha256", "strength", "resize_mode"):
             data.pop(key)
@@ -58,6 +60,8 @@ class GenerationRequest:
             data["init_image_sha256"] = self.init_image_sha256
             data["denoising_strength"] = self.strength
             data["resize_mode"] = RESIZE_MODES.get(self.resize_mode, self.resize_mode)
+        if self.init_image is not None and self.inpaint is not None:
+            data.update(self.inpaint.recipe())
         return data
 
 
