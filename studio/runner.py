@@ -35,6 +35,7 @@ from .download_speed import DownloadSpeed
 from .init_images import LOCAL_ONLY, load_init_image
 from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .jobs import queue_for
+from .masks import load_inpaint
 from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, resolve_model_id
@@ -81,7 +82,11 @@ def _run_job(job_id: str) -> None:
             if preset.backend != "diffusers":
                 raise BackendError(LOCAL_ONLY)
             owner = get_user_model().objects.filter(pk=job.owner_id).first()
-            request = dataclasses.replace(request, init_image=load_init_image(owner, job.request))
+            request = dataclasses.replace(
+                request,
+                init_image=load_init_image(owner, job.request),
+                inpaint=load_inpaint(job.request),
+            )
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(

@@ -89,6 +89,8 @@ def generate(request):
                 form.add_error(None, str(exc))
             else:
                 remember(request.user, generation)
+                for note in form.notes:  # a mask stretched to the starting image
+                    messages.info(request, note)
                 return redirect("studio:job", job_id=job.pk)
         return _generate_page(request, form)
     return _new_generate_form(request)
@@ -131,6 +133,8 @@ def _new_generate_form(request):
         fixed_seed=seed,
         remix_missing=remix_missing,
         starting_image=start,
+        # "Inpaint" links (?inpaint=<image id>) and remixes of an inpainting open the painter.
+        inpaint_open=bool(start) and ("inpaint" in request.GET or "mask_sha256" in request.GET),
     )
 
 
