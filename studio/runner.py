@@ -33,6 +33,7 @@ from .backends.lora import recipe_hashes, resolve_extras
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
 from .init_images import LOCAL_ONLY, load_init_image
+from .inpainting_models import inpainting_variant
 from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .jobs import queue_for
 from .masks import load_inpaint
@@ -87,6 +88,13 @@ def _run_job(job_id: str) -> None:
                 init_image=load_init_image(owner, job.request),
                 inpaint=load_inpaint(job.request),
             )
+            if request.inpaint is not None and (variant := inpainting_variant(preset)):
+                request = dataclasses.replace(  # the model's inpainting variant is here
+                    request,
+                    model_id=resolve_model_id(variant.model_id),
+                    options=engine_options(job.request, variant),
+                    inpaint=dataclasses.replace(request.inpaint, model=variant.key),
+                )
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(

@@ -95,6 +95,7 @@ class InpaintOptions:
     mask_blur: int = DEFAULT_MASK_BLUR  # pixels
     inpaint_area: str = DEFAULT_INPAINT_AREA  # a key of INPAINT_AREAS
     padding: int = DEFAULT_PADDING  # pixels around the masked area, "Only masked"
+    model: str = ""  # the inpainting variant's preset key, when the job runs on one
 
     def recipe(self) -> dict:
         """The recipe's part, under A1111's infotext names in snake case."""
@@ -106,6 +107,8 @@ class InpaintOptions:
         }
         if self.inpaint_area == "masked":
             data["masked_area_padding"] = self.padding
+        if self.model:
+            data["inpainting_model"] = self.model
         return data
 
     def prepare(self, image: Image.Image, width: int, height: int, resize_mode: str):

@@ -195,3 +195,53 @@ def test_the_api_refuses_a_bad_mask(owner, make_image, tiny_settings, mask, mess
     assert response.status_code == 400
     assert message in str(response.json())
     assert not GenerationJob.objects.exists()
+
+
+@pytest.fixture
+def model_with_inpainting_variant(tiny_model_path, tmp_path):
+    """A local model and, beside it, its ``-inpainting`` variant (a 9-channel UNet)."""
+    torch = pytest.importorskip("torch", reason="needs the local engine (torch, diffusers)")
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+
+    from studio.models import ModelPreset
+
+    base = tmp_path / "tiny-local"
+    base.symlink_to(tiny_model_path, target_is_directory=True)
+    pipe = StableDiffusionPipeline.from_pretrained(str(tiny_model_path))
+    torch.manual_seed(0)
+    pipe.unet = UNet2DConditionModel.from_config({**pipe.unet.config, "in_channels": 9})
+    pipe.save_pretrained(tmp_path / "tiny-local-inpainting", safe_serialization=True)
+    sizes = {"width": 64, "height": 64, "min_size": 64, "steps": 4}
+    ModelPreset.objects.create(key="local", label="Local", model_id=str(base), **sizes)
+    variant = ModelPreset.objects.create(
+        key="local-inpainting",
+        label="Local inpainting",
+        model_id=str(tmp_path / "tiny-local-inpainting"),
+        **sizes,
+    )
+    return variant
+
+
+def test_a_mask_job_runs_on_the_models_inpainting_variant_when_installed(
+    owner_client, owner, make_image, tiny_settings, model_with_inpainting_variant
+):
+    from studio.inpainting_models import inpainting_variant
+    from studio.models import ModelPreset
+
+    base = ModelPreset.objects.get(key="local")
+    assert inpainting_variant(base) == model_with_inpainting_variant
+    assert inpainting_variant(model_with_inpainting_variant) is None  # it is one already
+    source = make_image(owner)
+    owner_client.post(
+        "/generate/",
+        {**FORM, "model": "local", "init_image": source.pk, "mask": upload(mask_png(), "m.png")},
+    )
+    job = finished(GenerationJob.objects.get())
+    assert job.status == "succeeded", job.error
+    result = job.images.get()
+    assert result.recipe["inpainting_model"] == "local-inpainting"
+    assert result.recipe["model"] == "local"
+
+    # The variant gone, the model inpaints by itself (from_pipe, a 4-channel UNet).
+    model_with_inpainting_variant.delete()
+    assert inpainting_variant(base) is None
