@@ -16,6 +16,7 @@ import hashlib
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from PIL import Image
 
 from atelier.image_uploads import validate_upload
@@ -35,6 +36,7 @@ from .backends.inpaint_mask import (
     mask_to_size,
     read_mask,
 )
+from .models import GenerationJob
 
 NOT_AN_IMAGE = "The mask could not be read as an image: send a PNG, white where to repaint."
 NOT_BASE64 = "The mask must be a PNG file, or its base64 (a data: URL is fine too)."
@@ -88,9 +90,9 @@ class MaskField(forms.Field):
 def _from_base64(text: str) -> bytes:
     if text.startswith("data:"):
         text = text.partition(",")[2]
-    limit = settings.ATELIER_MAX_UPLOAD_BYTES * 4 // 3 + 4
-    if len(text) > limit:
-        text = text[:limit]  # validate_upload says how large is too large
+    if len(text) > settings.ATELIER_MAX_UPLOAD_BYTES * 4 // 3 + 4:  # base64's 4 for 3
+        largest = filesizeformat(settings.ATELIER_MAX_UPLOAD_BYTES)
+        raise forms.ValidationError(f"The mask is larger than {largest}.", code="too_large")
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
@@ -142,3 +144,21 @@ def load_inpaint(data: dict) -> InpaintOptions | None:
         inpaint_area=data.get("inpaint_area", DEFAULT_INPAINT_AREA),
         padding=int(data.get("masked_area_padding", DEFAULT_PADDING)),
     )
+
+
+def mask_data_url(mask: Image.Image) -> str:
+    """A mask as a data: URL, for the painter to show again."""
+    return "data:image/png;base64," + base64.b64encode(encode_mask(mask)).decode("ascii")
+
+
+def remixed_mask(user, params: dict) -> str:
+    """The mask of a Remix of one's own inpainting (``remix_of`` and the
+    recipe's ``mask_sha256``), from the job that made the image, as a data:
+    URL; "" when there is none (another person's image: the mask is not theirs)."""
+    wanted, image_id = params.get("mask_sha256"), params.get("remix_of")
+    if not wanted or not str(image_id or "").isdigit() or not user.is_authenticated:
+        return ""
+    job = GenerationJob.objects.filter(owner=user, images__pk=int(image_id)).first()
+    if job is None or job.request.get("mask_sha256") != wanted or not job.request.get("mask"):
+        return ""
+    return f"data:image/png;base64,{job.request['mask']}"

@@ -19,6 +19,8 @@ from .backends.inpaint_mask import inpaint_area_key
 from .backends.samplers import canonical_sampler
 from .presets import enabled_presets
 
+MASK_NOT_BROUGHT = "the mask (paint it again)"
+
 # Schedulers that the sampler's A1111 name already says (the Karras variant, or none).
 _FOLDED_SCHEDULERS = {"normal", "karras", "simple", "default", "automatic", ""}
 _MODEL_SUFFIXES = re.compile(r"\.(safetensors|ckpt|pt|bin|gguf)$", re.IGNORECASE)
@@ -50,7 +52,7 @@ def map_remix(params: dict, fields) -> tuple[dict, list[str]]:
         else:
             del initial["inpaint_area"]
     if params.get("mask_sha256") and "mask" in fields:  # the mask itself is not in a recipe
-        missing.append("the mask (paint it again)")
+        missing.append(MASK_NOT_BROUGHT)
     if "resize_mode" in initial:  # a recipe names it as A1111 does
         if key := resize_mode_key(initial["resize_mode"]):
             initial["resize_mode"] = key

@@ -89,6 +89,7 @@ def _run_job(job_id: str) -> None:
                 inpaint=load_inpaint(job.request),
             )
             if request.inpaint is not None and (variant := inpainting_variant(preset)):
+                hide.update(hidden_paths(variant))  # its server path is not for everyone
                 request = dataclasses.replace(  # the model's inpainting variant is here
                     request,
                     model_id=resolve_model_id(variant.model_id),

@@ -23,10 +23,11 @@ from .form_memory import recall, remember
 from .forms import GenerationForm
 from .init_images import forget_upload, store_upload
 from .jobs import JobLimitReached, cancel_job, submit_job
+from .masks import mask_data_url, remixed_mask
 from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
-from .remix import map_remix
+from .remix import MASK_NOT_BROUGHT, map_remix
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -53,6 +54,8 @@ def _generate_page(request, form, status=200, **extra):
     selected = found.get(str(form["model"].value() or ""))
     if "starting_image" not in extra:
         extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
+    if form.is_bound and getattr(form, "cleaned_data", {}).get("mask"):
+        extra["initial_mask"] = mask_data_url(form.cleaned_data["mask"])  # painted again
     context = {
         "form": form,
         "recent_jobs": recent_jobs,
@@ -120,6 +123,9 @@ def _new_generate_form(request):
             initial = {**form.presets[chosen].defaults(), **initial}
         initial["model"] = chosen
     start = _starting_image(request.user, initial.get("init_image"))
+    initial_mask = remixed_mask(request.user, request.GET) if start else ""
+    if initial_mask and MASK_NOT_BROUGHT in remix_missing:
+        remix_missing.remove(MASK_NOT_BROUGHT)  # one's own inpainting: brought back
     if initial.get("init_image") and start is None:
         del initial["init_image"]
         remix_missing.append("the starting image (it is gone or not visible to you)")
@@ -135,6 +141,7 @@ def _new_generate_form(request):
         starting_image=start,
         # "Inpaint" links (?inpaint=<image id>) and remixes of an inpainting open the painter.
         inpaint_open=bool(start) and ("inpaint" in request.GET or "mask_sha256" in request.GET),
+        initial_mask=initial_mask,
     )
 
 

@@ -7,7 +7,8 @@
  * over it (Pointer Events: mouse, pen and touch alike); after each change the
  * mask, white where painted on black, is put into the form's mask file input
  * (data-mask-input) as a PNG, or taken out of it when nothing is painted.
- * Tools: brush size, brush / eraser, invert, clear.
+ * Tools: brush size, brush / eraser, invert, clear. A mask sent before
+ * (data-initial-mask, a data: URL) is painted again on load.
  */
 (function () {
   "use strict";
@@ -203,8 +204,32 @@
       });
     }
 
+    // A mask sent before (the form came back with an error, or a Remix of
+    // one's own inpainting): painted again, white in it becoming strokes.
+    function paintMask(src) {
+      var mask = new Image();
+      mask.onload = function () {
+        context.drawImage(mask, 0, 0, canvas.width, canvas.height);
+        var image = context.getImageData(0, 0, canvas.width, canvas.height);
+        var data = image.data;
+        for (var i = 0; i < data.length; i += 4) {
+          var white = data[i] >= 128 && data[i + 3] >= 128;
+          data[i] = 220;
+          data[i + 1] = 53;
+          data[i + 2] = 69;
+          data[i + 3] = white ? 255 : 0;
+        }
+        context.putImageData(image, 0, 0);
+        changed();
+      };
+      mask.src = src;
+    }
+
     if (root.dataset.src) {
       show(root.dataset.src, Number(root.dataset.width), Number(root.dataset.height));
+      if (root.dataset.initialMask) {
+        paintMask(root.dataset.initialMask);
+      }
       if (root.hasAttribute("data-open")) {
         root.scrollIntoView({ block: "start" });
       }

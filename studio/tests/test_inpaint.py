@@ -111,8 +111,38 @@ def test_an_inpaint_job_repaints_only_the_mask_and_records_it(
     assert str(form["init_image"].value()) == str(source.pk)
     assert form["inpaint_area"].value() == "masked" and str(form["mask_blur"].value()) == "2"
     assert form["masked_content"].value() == "fill"
-    assert "the mask (paint it again)" in page.context["remix_missing"]
     assert page.context["inpaint_open"]
+    # One's own inpainting: the mask comes back from the job, for the painter.
+    assert page.context["initial_mask"] == f"data:image/png;base64,{job.request['mask']}"
+    assert f'data-initial-mask="{page.context["initial_mask"]}"' in page.text
+    assert "the mask (paint it again)" not in page.context["remix_missing"]
+
+
+def test_a_remix_of_another_persons_inpainting_asks_for_the_mask(owner, other_client, make_image):
+    source = make_image(owner, visibility="public")
+    made = make_image(owner, visibility="public")
+    job = GenerationJob.objects.create(
+        owner=owner, model="tiny", request={"mask": "c2VjcmV0", "mask_sha256": "ab"}
+    )
+    job.images.add(made)
+    query = f"init_image={source.pk}&mask_sha256=ab&inpaint_area=Only+masked&remix_of={made.pk}"
+    page = other_client.get(f"/generate/?{query}")
+    assert page.context["initial_mask"] == "" and "c2VjcmV0" not in page.text
+    assert "the mask (paint it again)" in page.context["remix_missing"]
+    assert page.context["form"]["inpaint_area"].value() == "masked"
+
+
+def test_a_form_sent_back_with_an_error_keeps_the_mask(owner_client, owner, make_image):
+    source = make_image(owner)
+    page = owner_client.post(
+        "/generate/",
+        {**FORM, "prompt": "", "init_image": source.pk, "mask": upload(mask_png(), "m.png")},
+    )
+    assert page.status_code == 200 and page.context["form"].errors["prompt"]
+    sent = page.context["initial_mask"].removeprefix("data:image/png;base64,")
+    mask = np.asarray(PILImage.open(io.BytesIO(base64.b64decode(sent))).convert("L"))
+    assert mask[20, 30] == 255 and mask[2, 2] == 0
+    assert "data-initial-mask=" in page.text
 
 
 def test_a_mask_of_another_size_is_stretched_with_a_note(
@@ -185,10 +215,12 @@ def test_the_api_takes_a_mask_as_base64_or_a_file(owner, make_image, tiny_settin
         (base64.b64encode(b"hello").decode(), NOT_AN_IMAGE),
         (base64.b64encode(mask_png(box=None)).decode(), EMPTY),
         ("\ud800", NOT_BASE64),
+        ("A" * 20_000, "The mask is larger than"),
         (12, NOT_BASE64),
     ],
 )
-def test_the_api_refuses_a_bad_mask(owner, make_image, tiny_settings, mask, message):
+def test_the_api_refuses_a_bad_mask(owner, make_image, tiny_settings, settings, mask, message):
+    settings.ATELIER_MAX_UPLOAD_BYTES = 10_000
     source = make_image(owner)
     body = {"prompt": "a fox", "init_image": source.pk, "mask": mask}
     response = api_for(owner).post("/api/v1/generations/", body, format="json")

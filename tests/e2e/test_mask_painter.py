@@ -16,6 +16,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image as PILImage
 
 from studio.models import GenerationJob
@@ -27,7 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.local_engine]
 @pytest.fixture
 def inpaint_page(owner_client, owner, make_image, tiny_settings):
     source = make_image(owner)
-    body = owner_client.get(f"/generate/?inpaint={source.pk}").content
+    pages = {"body": owner_client.get(f"/generate/?inpaint={source.pk}").content}
     with source.file.open("rb") as file:
         picture = file.read()
     posted = {}
@@ -35,7 +36,7 @@ def inpaint_page(owner_client, owner, make_image, tiny_settings):
     class Handler(http.server.SimpleHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
             if self.path.startswith("/generate/"):
-                self._send(body, "text/html; charset=utf-8")
+                self._send(pages["body"], "text/html; charset=utf-8")
             elif self.path == f"/images/{source.pk}/file":
                 self._send(picture, "image/png")
             elif self.path.startswith("/static/"):
@@ -65,14 +66,14 @@ def inpaint_page(owner_client, owner, make_image, tiny_settings):
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", source, posted
+        yield f"http://127.0.0.1:{server.server_address[1]}", source, posted, pages
     finally:
         server.shutdown()
         server.server_close()
 
 
 def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
-    url, source, posted = inpaint_page
+    url, source, posted, _ = inpaint_page
     with chromium() as browser:
         page = new_page(browser, url)
         page.goto(f"/generate/?inpaint={source.pk}")
@@ -91,20 +92,14 @@ def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
         page.wait_for_function(
             "document.querySelector('[data-mask-painter]').dataset.maskReady === 'true'"
         )
-        sent = page.evaluate(
-            """async () => {
-                const file = document.getElementById('id_mask').files[0];
-                const bytes = new Uint8Array(await file.arrayBuffer());
-                let text = '';
-                bytes.forEach(b => { text += String.fromCharCode(b); });
-                return btoa(text);
-            }"""
-        )
+        mask = mask_file(page)
         # Invert, then clear: nothing painted leaves the mask out of the form.
+        page.evaluate("document.querySelector('[data-mask-painter]').dataset.maskReady = ''")
         page.click(".mask-invert")
         page.wait_for_function(
-            "document.querySelector('[data-mask-painter]').dataset.painted === 'true'"
+            "document.querySelector('[data-mask-painter]').dataset.maskReady === 'true'"
         )
+        inverted = mask_file(page)
         page.click(".mask-clear")
         page.wait_for_function(
             "document.querySelector('[data-mask-painter]').dataset.maskReady === 'false'"
@@ -121,10 +116,10 @@ def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
         page.click(".generate-form button[type=submit]")
         page.wait_for_function("document.body.innerText.includes('sent')")
 
-    mask = np.asarray(PILImage.open(io.BytesIO(base64.b64decode(sent))).convert("L"))
     assert mask.shape == (48, 64)  # the starting image's own size
     assert mask[24, 32] == 255 and mask[2, 2] == 0 and mask[24, 2] == 0
     assert (mask == 255).sum() > 40
+    assert inverted[24, 32] == 0 and inverted[2, 2] == 255
 
     response = owner_client.generic(
         "POST", "/generate/", posted["body"], content_type=posted["content_type"]
@@ -132,3 +127,39 @@ def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
     assert response.status_code == 302, response.context["form"].errors
     job = GenerationJob.objects.get()
     assert job.request["init_image"] == source.pk and job.request["mask_sha256"]
+
+
+def mask_file(page) -> np.ndarray:
+    sent = page.evaluate(
+        """async () => {
+            const file = document.getElementById('id_mask').files[0];
+            const bytes = new Uint8Array(await file.arrayBuffer());
+            let text = '';
+            bytes.forEach(b => { text += String.fromCharCode(b); });
+            return btoa(text);
+        }"""
+    )
+    return np.asarray(PILImage.open(io.BytesIO(base64.b64decode(sent))).convert("L"))
+
+
+def test_a_form_sent_back_paints_its_mask_again(inpaint_page, owner_client):
+    url, source, _, pages = inpaint_page
+    mask = PILImage.new("L", (64, 48), 0)
+    mask.paste(255, (10, 10, 30, 30))
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG")
+
+    sent = SimpleUploadedFile("m.png", buffer.getvalue(), content_type="image/png")
+    answer = owner_client.post(
+        "/generate/", {"prompt": "", "model": "tiny", "init_image": source.pk, "mask": sent}
+    )
+    assert answer.status_code == 200  # no prompt: the form again
+    pages["body"] = answer.content
+    with chromium() as browser:
+        page = new_page(browser, url)
+        page.goto("/generate/")
+        ready = "document.querySelector('[data-mask-painter]').dataset.maskReady === 'true'"
+        page.wait_for_function(ready)
+        painted = mask_file(page)
+    assert painted.shape == (48, 64)
+    assert painted[20, 20] == 255 and painted[40, 50] == 0 and painted[5, 5] == 0
