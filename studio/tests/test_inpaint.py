@@ -277,3 +277,12 @@ def test_a_mask_job_runs_on_the_models_inpainting_variant_when_installed(
     # The variant gone, the model inpaints by itself (from_pipe, a 4-channel UNet).
     model_with_inpainting_variant.delete()
     assert inpainting_variant(base) is None
+
+
+def test_the_openapi_schema_describes_the_mask(db):
+    from rest_framework.test import APIClient
+
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    body = schema["components"]["schemas"]["GenerationCreateRequest"]["properties"]
+    assert {"mask", "masked_content", "mask_blur", "inpaint_area"} <= set(body)
+    assert "base64" in body["mask"]["description"]
