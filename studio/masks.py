@@ -73,8 +73,9 @@ class MaskField(forms.Field):
         try:
             validated = validate_upload(content)
         except InvalidImage as exc:
-            if exc.code == "too_large":
-                raise forms.ValidationError(f"Mask: {exc.message}", code="too_large") from exc
+            if exc.code in ("too_large", "too_many_pixels", "too_long"):  # its size: say so
+                message = exc.message.replace("The image", "The mask", 1)
+                raise forms.ValidationError(message, code=exc.code) from exc
             raise forms.ValidationError(NOT_AN_IMAGE, code="invalid") from exc
         try:
             mask = read_mask(validated.image)

@@ -216,11 +216,13 @@ def test_the_api_takes_a_mask_as_base64_or_a_file(owner, make_image, tiny_settin
         (base64.b64encode(mask_png(box=None)).decode(), EMPTY),
         ("\ud800", NOT_BASE64),
         ("A" * 20_000, "The mask is larger than"),
+        (base64.b64encode(mask_png(size=(400, 400))).decode(), "The mask has too many pixels"),
         (12, NOT_BASE64),
     ],
 )
 def test_the_api_refuses_a_bad_mask(owner, make_image, tiny_settings, settings, mask, message):
     settings.ATELIER_MAX_UPLOAD_BYTES = 10_000
+    settings.ATELIER_MAX_UPLOAD_PIXELS = 100_000
     source = make_image(owner)
     body = {"prompt": "a fox", "init_image": source.pk, "mask": mask}
     response = api_for(owner).post("/api/v1/generations/", body, format="json")
