@@ -163,3 +163,24 @@ def test_a_form_sent_back_paints_its_mask_again(inpaint_page, owner_client):
         painted = mask_file(page)
     assert painted.shape == (48, 64)
     assert painted[20, 20] == 255 and painted[40, 50] == 0 and painted[5, 5] == 0
+
+
+def test_a_finger_paints_the_mask_too(inpaint_page):
+    url, source, _, _ = inpaint_page
+    with chromium() as browser:
+        page = new_page(browser, url, has_touch=True)
+        page.goto(f"/generate/?inpaint={source.pk}")
+        canvas = page.locator(".mask-canvas")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        y = box["y"] + box["height"] / 2
+        touch = page.context.new_cdp_session(page)  # real touch input: pointerType "touch"
+        for kind, x in (("touchStart", 0.3), ("touchMove", 0.5), ("touchMove", 0.7)):
+            point = {"x": box["x"] + box["width"] * x, "y": y}
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+        touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_function(
+            "document.querySelector('[data-mask-painter]').dataset.maskReady === 'true'"
+        )
+        painted = mask_file(page)
+    assert painted[24, 32] == 255 and painted[2, 2] == 0
