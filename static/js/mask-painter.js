@@ -21,6 +21,7 @@
     var maskInput = document.getElementById(root.dataset.maskInput);
     var uploadInput = document.getElementById(root.dataset.uploadInput);
     var editor = root.querySelector(".mask-editor");
+    var stage = root.querySelector(".mask-stage");
     var picture = root.querySelector(".mask-picture");
     var canvas = root.querySelector(".mask-canvas");
     var brush = root.querySelector(".mask-brush");
@@ -41,6 +42,8 @@
       picture.width = width;
       picture.height = height;
       picture.src = src;
+      // As wide as the form allows, and no taller than most of the screen.
+      stage.style.width = "min(100%, " + (70 * width) / height + "vh)";
       editor.hidden = false;
       needsImage.hidden = true;
       changed();

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image as PILImage
 
 from studio.models import GenerationJob
-from tests.e2e.browser import REPO, chromium, new_page
+from tests.e2e.browser import REPO, SCREENSHOTS, chromium, new_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_engine]
 
@@ -75,13 +75,13 @@ def inpaint_page(owner_client, owner, make_image, tiny_settings):
 def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
     url, source, posted, _ = inpaint_page
     with chromium() as browser:
-        page = new_page(browser, url)
+        page = new_page(browser, url, viewport={"width": 1280, "height": 1400})
         page.goto(f"/generate/?inpaint={source.pk}")
         page.fill("#id_prompt", "a fox")
         canvas = page.locator(".mask-canvas")
         canvas.scroll_into_view_if_needed()
         box = canvas.bounding_box()
-        page.locator(".mask-brush").fill("10")
+        page.locator(".mask-brush").fill("80")  # screen pixels: the picture is shown larger
         # A horizontal stroke across the middle of the picture.
         y = box["y"] + box["height"] / 2
         page.mouse.move(box["x"] + box["width"] * 0.25, y)
@@ -93,6 +93,7 @@ def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
             "document.querySelector('[data-mask-painter]').dataset.maskReady === 'true'"
         )
         mask = mask_file(page)
+        page.locator("fieldset.inpaint").screenshot(path=str(SCREENSHOTS / "inpaint-mask.png"))
         # Invert, then clear: nothing painted leaves the mask out of the form.
         page.evaluate("document.querySelector('[data-mask-painter]').dataset.maskReady = ''")
         page.click(".mask-invert")
@@ -106,6 +107,8 @@ def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
         )
         assert page.evaluate("document.getElementById('id_mask').files.length") == 0
         # Paint again and submit.
+        box = canvas.bounding_box()  # the screenshot may have scrolled the page
+        y = box["y"] + box["height"] / 2
         page.mouse.move(box["x"] + box["width"] * 0.25, y)
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=5)
