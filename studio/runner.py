@@ -30,6 +30,7 @@ from .backends import get_backend
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
 from .backends.init_image import DEFAULT_RESIZE_MODE, DEFAULT_STRENGTH
 from .backends.lora import recipe_hashes, resolve_extras
+from .batches import generate_batches
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
 from .init_images import LOCAL_ONLY, load_init_image
@@ -106,7 +107,8 @@ def _run_job(job_id: str) -> None:
         prepare_model(preset, tracker)  # before the engine loads (torch): a quick "no"
         backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         started = time.perf_counter()
-        results = backend.generate(request, tracker.report, tracker.should_cancel)
+        batches = job.request.get("batch_count", 1)
+        results = generate_batches(backend, request, batches, tracker.report, tracker.should_cancel)
         compute_seconds = time.perf_counter() - started
         images = [
             save_result(job, index, result.image, recipe_for(request, result, preset.backend))
@@ -209,6 +211,7 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         init_image_sha256=data.get("init_image_sha256", ""),
         strength=data.get("denoising_strength", DEFAULT_STRENGTH),
         resize_mode=data.get("resize_mode", DEFAULT_RESIZE_MODE),
+        style=data.get("style", ""),
     )
 
 

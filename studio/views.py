@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -17,6 +17,9 @@ from atelier.rate_limits import (
 from atelier.stored_files import file_response
 from gallery.editing import default_visibility
 from gallery.permissions import viewable_images
+from gallery.templatetags.gallery_tags import remix_query
+from gallery.uploads import clean_recipe
+from imaging.recipes import read_file_recipe
 
 from .checkpoints import EMBEDDINGS, LORA, file_names
 from .form_memory import recall, remember
@@ -28,6 +31,9 @@ from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
 from .remix import MASK_NOT_BROUGHT, map_remix
+
+# The Generate page's shape buttons (static/js/generate-page.js sizes them).
+ASPECTS = ("1:1", "4:3", "3:4", "3:2", "2:3", "16:9", "9:16", "21:9")
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -64,6 +70,7 @@ def _generate_page(request, form, status=200, **extra):
         "model_note": selected.note if selected else "",
         "loras": file_names(LORA),
         "embeddings": file_names(EMBEDDINGS),
+        "aspects": ASPECTS,
         **extra,
     }
     return render(request, "studio/generate.html", context, status=status)
@@ -102,7 +109,7 @@ def generate(request):
 def _new_generate_form(request):
     """The form as this person last left it, or as Remix or "Edit and try again"
     fill it in; a model that cannot be used now gives way to an installed one."""
-    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
+    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields, request.user)
     # A Remix whose model is not here keeps its settings on the model chosen.
     unmapped_model = "model" in request.GET and "model" not in carried
     # The person's default visibility (Settings), unless the form remembers a choice.
@@ -218,3 +225,21 @@ def models_rescan(request):
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = "/models/"
     return redirect(back)
+
+
+@login_required
+@require_POST
+def recipe_from_file(request):
+    """The Generate page's query for the recipe in a dropped image file (any
+    tool's, as an upload reads it), for the form to load; 404 without one."""
+    file = request.FILES.get("file")
+    if file is None:
+        return JsonResponse({"error": "Drop an image file."}, status=400)
+    if file.size > settings.ATELIER_MAX_UPLOAD_BYTES:
+        return JsonResponse({"error": "This file is too large to read."}, status=400)
+    reading = read_file_recipe(file.read())
+    recipe = clean_recipe(reading.recipe)
+    if not recipe.get("prompt"):
+        answer = {"error": "This file carries no recipe.", "notes": reading.notes}
+        return JsonResponse(answer, status=404)
+    return JsonResponse({"query": remix_query(recipe), "source": recipe.get("source", "")})

@@ -24,6 +24,8 @@ REMIX_FIELDS = (
     "mask_blur",
     "inpaint_area",
     "masked_area_padding",
+    # A style: its name; the prompts are the expanded ones (studio.styles).
+    "style",
 )
 
 

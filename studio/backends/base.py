@@ -40,6 +40,7 @@ class GenerationRequest:
     strength: float = 0.6
     resize_mode: str = "crop"  # a key of init_image.RESIZE_MODES
     inpaint: InpaintOptions | None = None  # with init_image: repaint only the mask's white
+    style: str = ""  # the style's name; prompt and negative_prompt are already expanded
 
     def seeds(self) -> list[int]:
         """One seed per image, A1111 style: seed, seed+1, ..."""
@@ -54,6 +55,8 @@ class GenerationRequest:
             data.pop(key)
         data["seed"] = seed
         data["backend"] = backend
+        if not self.style:
+            data.pop("style")
         if self.init_image is not None:
             # A1111 writes "Denoising strength" and "Resize mode" (its own names).
             data["init_image"] = self.init_image_id
