@@ -19,7 +19,18 @@ from .backends.init_image import (
     DEFAULT_STRENGTH,
     RESIZE_MODES,
 )
+from .backends.inpaint_mask import (
+    DEFAULT_INPAINT_AREA,
+    DEFAULT_MASK_BLUR,
+    DEFAULT_MASKED_CONTENT,
+    DEFAULT_PADDING,
+    INPAINT_AREAS,
+    MASK_BLUR_MAX,
+    PADDING_MAX,
+    is_empty,
+)
 from .backends.samplers import sampler_names
+from .masks import EMPTY, LOCAL_ONLY, NEEDS_START, MaskField, MaskInput, fitted, mask_request
 from .models import Style
 from .presets import default_preset_key, enabled_presets
 from .styles import BUILT_IN_NAMES, expand, find_style, styles_for
@@ -168,9 +179,51 @@ class GenerationForm(forms.Form):
         help_text="How the starting image is brought to the chosen size.",
     )
 
+    # Inpainting (with a starting image): the mask painted over it, A1111's options.
+    mask = MaskField(
+        required=False,
+        widget=MaskInput(attrs={"accept": "image/png"}),
+        label="Mask",
+        help_text="A PNG the size of the starting image: white where it is repainted.",
+    )
+    masked_content = forms.ChoiceField(
+        required=False,
+        choices=[("original", "original"), ("fill", "fill")],
+        initial=DEFAULT_MASKED_CONTENT,
+        label="Masked content",
+        help_text="What the model starts from under the mask: the picture as it is, "
+        "or the colours around it.",
+    )
+    mask_blur = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MASK_BLUR_MAX,
+        initial=DEFAULT_MASK_BLUR,
+        label="Mask blur (px)",
+        help_text="Softens the mask's edge: the seam between old and new.",
+    )
+    inpaint_area = forms.ChoiceField(
+        required=False,
+        choices=list(INPAINT_AREAS.items()),
+        initial=DEFAULT_INPAINT_AREA,
+        label="Inpaint area",
+        help_text="Only masked: the masked part is repainted at the model's full size, "
+        "then pasted back.",
+    )
+    masked_area_padding = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=PADDING_MAX,
+        initial=DEFAULT_PADDING,
+        label="Only masked padding (px)",
+        help_text="How much around the masked part the model sees.",
+    )
+
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.inpaint_mask = None  # the mask at the starting image's size, once valid
+        self.notes = []  # what was changed in what was sent (a mask stretched to fit)
         self.source = None  # the starting image from the gallery, once valid
         self.style = None  # the style chosen, once valid (studio.styles)
         self.presets = {p.key: p for p in enabled_presets()}
@@ -257,9 +310,39 @@ class GenerationForm(forms.Form):
         if not data.get("visibility"):
             data["visibility"] = Image.Visibility.PRIVATE
         self._clean_init_image(data, preset)
+        self._clean_mask(data, preset)
         self._clean_style(data)
         self._clean_variation(data, preset)
         return data
+
+    def _clean_mask(self, data, preset) -> None:
+        """A mask goes with a starting image on the local engine, and is
+        brought to the image's size."""
+        for field, default in (
+            ("masked_content", DEFAULT_MASKED_CONTENT),
+            ("mask_blur", DEFAULT_MASK_BLUR),
+            ("inpaint_area", DEFAULT_INPAINT_AREA),
+            ("masked_area_padding", DEFAULT_PADDING),
+        ):
+            if data.get(field) in (None, "") and field not in self.errors:
+                data[field] = default
+        mask = data.get("mask")
+        if mask is None or self.errors:
+            return
+        if preset.backend != "diffusers":
+            self.add_error("mask", LOCAL_ONLY)
+            return
+        start = data.get("init_upload") or self.source
+        if start is None:
+            self.add_error("mask", NEEDS_START)
+            return
+        mask, note = fitted(mask, (start.width, start.height))
+        if is_empty(mask):  # a speck lost in the stretching
+            self.add_error("mask", EMPTY)
+            return
+        self.inpaint_mask = mask
+        if note:
+            self.notes.append(note)
 
     def _clean_style(self, data) -> None:
         """The style's expanded prompts, which must still fit the prompt limits."""
@@ -332,11 +415,13 @@ class GenerationForm(forms.Form):
         if source is None:
             return {}
         data = self.cleaned_data
+        inpaint = mask_request(self.inpaint_mask, data) if self.inpaint_mask else {}
         return {
             "init_image": source.pk,
             "init_image_sha256": source.sha256,
             "denoising_strength": data["denoising_strength"],
             "resize_mode": data["resize_mode"],
+            **inpaint,
         }
 
     @property

@@ -15,9 +15,12 @@ from pathlib import PurePosixPath
 
 from .backends.base import BackendError
 from .backends.init_image import resize_mode_key
+from .backends.inpaint_mask import inpaint_area_key
 from .backends.samplers import canonical_sampler
 from .presets import enabled_presets
 from .styles import find_style, unexpand
+
+MASK_NOT_BROUGHT = "the mask (paint it again)"
 
 # Schedulers that the sampler's A1111 name already says (the Karras variant, or none).
 _FOLDED_SCHEDULERS = {"normal", "karras", "simple", "default", "automatic", ""}
@@ -44,6 +47,15 @@ def map_remix(params: dict, fields, user=None) -> tuple[dict, list[str]]:
             missing.append(f"the sampler “{sampler}”")
     if "init" in params and "init_image" in fields:  # "Use as starting image"
         initial["init_image"] = params["init"]
+    if "inpaint" in params and "init_image" in fields:  # "Inpaint": paint a mask over it
+        initial["init_image"] = params["inpaint"]
+    if "inpaint_area" in initial:  # a recipe names it as A1111 does
+        if key := inpaint_area_key(initial["inpaint_area"]):
+            initial["inpaint_area"] = key
+        else:
+            del initial["inpaint_area"]
+    if params.get("mask_sha256") and "mask" in fields:  # the mask itself is not in a recipe
+        missing.append(MASK_NOT_BROUGHT)
     if "resize_mode" in initial:  # a recipe names it as A1111 does
         if key := resize_mode_key(initial["resize_mode"]):
             initial["resize_mode"] = key

@@ -34,8 +34,10 @@ from .batches import generate_batches
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
 from .init_images import load_init_image
+from .inpainting_models import inpainting_variant
 from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .jobs import queue_for
+from .masks import load_inpaint
 from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, resolve_model_id
@@ -82,7 +84,19 @@ def _run_job(job_id: str) -> None:
             if refusal := image_to_image_refusal(preset.backend, preset.model_id):
                 raise BackendError(refusal)  # the preset changed since the job was queued
             owner = get_user_model().objects.filter(pk=job.owner_id).first()
-            request = dataclasses.replace(request, init_image=load_init_image(owner, job.request))
+            request = dataclasses.replace(
+                request,
+                init_image=load_init_image(owner, job.request),
+                inpaint=load_inpaint(job.request),
+            )
+            if request.inpaint is not None and (variant := inpainting_variant(preset)):
+                hide.update(hidden_paths(variant))  # its server path is not for everyone
+                request = dataclasses.replace(  # the model's inpainting variant is here
+                    request,
+                    model_id=resolve_model_id(variant.model_id),
+                    options=engine_options(job.request, variant),
+                    inpaint=dataclasses.replace(request.inpaint, model=variant.key),
+                )
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(

@@ -26,11 +26,12 @@ from .form_memory import recall, remember
 from .forms import GenerationForm
 from .init_images import forget_upload, store_upload
 from .jobs import JobLimitReached, cancel_job, submit_job
+from .masks import mask_data_url, remixed_mask
 from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
 from .queue_panel import panel_context
-from .remix import map_remix
+from .remix import MASK_NOT_BROUGHT, map_remix
 
 # The Generate page's shape buttons (static/js/generate-page.js sizes them).
 ASPECTS = ("1:1", "4:3", "3:4", "3:2", "2:3", "16:9", "9:16", "21:9")
@@ -59,6 +60,8 @@ def _generate_page(request, form, status=200, **extra):
     selected = found.get(str(form["model"].value() or ""))
     if "starting_image" not in extra:
         extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
+    if form.is_bound and getattr(form, "cleaned_data", {}).get("mask"):
+        extra["initial_mask"] = mask_data_url(form.cleaned_data["mask"])  # painted again
     context = {
         "form": form,
         **panel_context(request.user),
@@ -96,6 +99,8 @@ def generate(request):
                 form.add_error(None, str(exc))
             else:
                 remember(request.user, generation)
+                for note in form.notes:  # a mask stretched to the starting image
+                    messages.info(request, note)
                 return redirect("studio:job", job_id=job.pk)
         return _generate_page(request, form)
     return _new_generate_form(request)
@@ -125,6 +130,9 @@ def _new_generate_form(request):
             initial = {**form.presets[chosen].defaults(), **initial}
         initial["model"] = chosen
     start = _starting_image(request.user, initial.get("init_image"))
+    initial_mask = remixed_mask(request.user, request.GET) if start else ""
+    if initial_mask and MASK_NOT_BROUGHT in remix_missing:
+        remix_missing.remove(MASK_NOT_BROUGHT)  # one's own inpainting: brought back
     if initial.get("init_image") and start is None:
         del initial["init_image"]
         remix_missing.append("the starting image (it is gone or not visible to you)")
@@ -138,6 +146,9 @@ def _new_generate_form(request):
         fixed_seed=seed,
         remix_missing=remix_missing,
         starting_image=start,
+        # "Inpaint" links (?inpaint=<image id>) and remixes of an inpainting open the painter.
+        inpaint_open=bool(start) and ("inpaint" in request.GET or "mask_sha256" in request.GET),
+        initial_mask=initial_mask,
     )
 
 

@@ -110,7 +110,8 @@ def world(owner, make_image, settings, tiny_settings, monkeypatch):
 
 
 GENERATION = ["prompt", "negative_prompt", "model", "width", "height", "steps", "cfg_scale",
-              "seed", "sampler", "n", "topic", "visibility", "style"]  # fmt: skip
+              "seed", "sampler", "n", "topic", "visibility", "style", "init_image", "mask",
+              "masked_content", "mask_blur", "inpaint_area", "masked_area_padding"]  # fmt: skip
 JSON_ENDPOINTS = [
     ("anonymous", "POST", "/api/v1/auth/token/", ["username", "password"]),
     ("token", "POST", "/api/v1/generations/", GENERATION),

@@ -7,6 +7,12 @@ from rest_framework import serializers
 from gallery.models import Image
 from studio import limits
 from studio.backends.init_image import RESIZE_MODES
+from studio.backends.inpaint_mask import (
+    INPAINT_AREAS,
+    MASK_BLUR_MAX,
+    MASKED_CONTENT,
+    PADDING_MAX,
+)
 from studio.backends.samplers import sampler_names
 from studio.models import GenerationJob
 
@@ -92,6 +98,37 @@ class GenerationCreateSerializer(serializers.Serializer):
         required=False,
         help_text="With init_image: how it is brought to the size — crop (A1111's "
         "'Crop and resize', the default), fit ('Resize and fill') or stretch ('Just resize').",
+    )
+    mask = serializers.CharField(
+        required=False,
+        help_text="Inpainting, with init_image: a PNG, white where the image is repainted and "
+        "black where it is kept, as base64 (a data: URL is fine) in JSON or as a file in "
+        "multipart. A mask of another size than the image is stretched to it; an empty "
+        "(all black) or full (all white) mask is refused.",
+    )
+    masked_content = serializers.ChoiceField(
+        choices=list(MASKED_CONTENT),
+        required=False,
+        help_text="With mask: what the model starts from under it — original (the default) "
+        "or fill (the colours around it), as A1111.",
+    )
+    mask_blur = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MASK_BLUR_MAX,
+        help_text="With mask: the blur of its edge in pixels (default 4).",
+    )
+    inpaint_area = serializers.ChoiceField(
+        choices=list(INPAINT_AREAS),
+        required=False,
+        help_text="With mask: whole (A1111's 'Whole picture', the default) or masked "
+        "('Only masked': the masked part at the model's size, pasted back).",
+    )
+    masked_area_padding = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=PADDING_MAX,
+        help_text="With inpaint_area=masked: pixels around the mask the model sees (default 32).",
     )
 
     variation_seed = serializers.IntegerField(

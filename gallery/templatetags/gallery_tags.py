@@ -34,6 +34,12 @@ REMIX_FIELDS = (
     "init_image",
     "denoising_strength",
     "resize_mode",
+    # Inpainting: the options (the mask itself is not in a recipe, only its sha256).
+    "mask_sha256",
+    "masked_content",
+    "mask_blur",
+    "inpaint_area",
+    "masked_area_padding",
     # A style: its name; the prompts are the expanded ones (studio.styles).
     "style",
     # A1111's variation seed (the local engine).

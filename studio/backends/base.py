@@ -15,6 +15,7 @@ from typing import Protocol
 from PIL import Image
 
 from .init_image import RESIZE_MODES
+from .inpaint_mask import InpaintOptions
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class GenerationRequest:
     init_image_sha256: str = ""
     strength: float = 0.6
     resize_mode: str = "crop"  # a key of init_image.RESIZE_MODES
+    inpaint: InpaintOptions | None = None  # with init_image: repaint only the mask's white
     style: str = ""  # the style's name; prompt and negative_prompt are already expanded
     # A1111's variation seed ("subseed"): each image's starting noise is the
     # slerp from its seed's noise towards its variation seed's by
@@ -60,8 +62,8 @@ class GenerationRequest:
 
     def recipe(self, seed: int, backend: str) -> dict:
         """What is stored with each image and embedded in its PNG."""
-        data = asdict(dataclasses.replace(self, init_image=None))
-        for key in ("options", "n", "model_id", "init_image", "init_image_id"):
+        data = asdict(dataclasses.replace(self, init_image=None, inpaint=None))
+        for key in ("options", "n", "model_id", "init_image", "init_image_id", "inpaint"):
             data.pop(key)
         for key in ("init_image_sha256", "strength", "resize_mode"):
             data.pop(key)
@@ -80,6 +82,8 @@ class GenerationRequest:
             # A1111 writes "Variation seed" and "Variation seed strength".
             data["variation_seed"] = self.variation_seed + (seed - self.seed)
             data["variation_seed_strength"] = self.variation_strength
+        if self.init_image is not None and self.inpaint is not None:
+            data.update(self.inpaint.recipe())
         return data
 
 
