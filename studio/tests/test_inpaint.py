@@ -288,3 +288,29 @@ def test_the_openapi_schema_describes_the_mask(db):
     body = schema["components"]["schemas"]["GenerationCreateRequest"]["properties"]
     assert {"mask", "masked_content", "mask_blur", "inpaint_area"} <= set(body)
     assert "base64" in body["mask"]["description"]
+
+
+def test_a_mask_for_a_remote_engine_is_refused_at_the_form(
+    owner_client, owner, make_image, settings
+):
+    """Remote engines take a starting image but not a mask: the form says so
+    rather than sending them a plain image to image."""
+    settings.ATELIER_ENGINES = {
+        **settings.ATELIER_ENGINES,
+        "a1111": {**settings.ATELIER_ENGINES.get("a1111", {}), "url": "http://127.0.0.1:9"},
+    }
+    source = make_image(owner)
+    response = owner_client.post(
+        "/generate/",
+        {
+            **FORM,
+            "model": "a1111-sd15",
+            "width": "512",
+            "height": "512",
+            "init_image": source.pk,
+            "mask": upload(mask_png(), "mask.png"),
+        },
+    )
+    assert response.status_code == 200
+    assert "Inpainting runs on the local engine only for now" in response.text
+    assert not GenerationJob.objects.exists()
