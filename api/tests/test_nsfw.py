@@ -160,3 +160,17 @@ def test_the_schema_documents_the_field_the_filter_and_the_preference(client):
     assert "MyProfile" in schema["components"]["schemas"]
     assert "nsfw_preference" in schema["components"]["schemas"]["MyProfile"]["properties"]
     assert "nsfw" in schema["components"]["schemas"]["PatchedImageChangeRequest"]["properties"]
+
+
+def test_bulk_marks_many_at_once(owner, other, make_image):
+    images = [make_image(owner, visibility="public") for _ in range(2)]
+    ids = [image.pk for image in images]
+    refused = api_for(other).post(
+        "/api/v1/images/bulk/", {"action": "mark_nsfw", "ids": ids}, format="json"
+    )
+    assert refused.status_code == 403 and not Image.objects.filter(nsfw=True).exists()
+    done = api_for(owner).post(
+        "/api/v1/images/bulk/", {"action": "mark_nsfw", "ids": ids}, format="json"
+    )
+    assert done.status_code == 200 and done.json()["count"] == 2
+    assert Image.objects.filter(nsfw=True).count() == 2

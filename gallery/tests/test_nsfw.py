@@ -248,3 +248,38 @@ def test_settings_refuse_an_unknown_preference(owner, owner_client):
 
 def test_a_new_person_blurs_by_default(owner):
     assert Profile.objects.get_or_create(user=owner)[0].nsfw_preference == "blur"
+
+
+# ---- Bulk actions ---------------------------------------------------------------------
+
+
+def test_my_images_marks_and_unmarks_many_at_once(owner, owner_client, make_image):
+    images = [make_image(owner, visibility="public") for _ in range(3)]
+    ids = [str(i.pk) for i in images]
+    assert 'value="mark_nsfw"' in owner_client.get("/me/images/").text
+    asked = owner_client.post("/me/images/bulk/", {"action": "mark_nsfw", "ids": ids})
+    assert "Mark NSFW 3 images?" in asked.text
+    done = owner_client.post(
+        "/me/images/bulk/", {"action": "mark_nsfw", "ids": ids, "confirmed": "1"}, follow=True
+    )
+    assert "Marked NSFW 3 images." in done.text
+    assert Image.objects.filter(nsfw=True).count() == 3
+    owner_client.post(
+        "/me/images/bulk/", {"action": "unmark_nsfw", "ids": ids[:2], "confirmed": "1"}
+    )
+    assert list(Image.objects.filter(nsfw=True).values_list("pk", flat=True)) == [images[2].pk]
+
+
+def test_bulk_marking_with_anothers_image_among_them_changes_nothing(
+    owner, other, other_client, staff_client, make_image
+):
+    mine = make_image(other, visibility="public")
+    theirs = make_image(owner, visibility="public")
+    ids = [mine.pk, theirs.pk]
+    refused = other_client.post(
+        "/me/images/bulk/", {"action": "mark_nsfw", "ids": ids, "confirmed": "1"}
+    )
+    assert refused.status_code == 403
+    assert not Image.objects.filter(nsfw=True).exists()
+    staff_client.post("/me/images/bulk/", {"action": "mark_nsfw", "ids": ids, "confirmed": "1"})
+    assert Image.objects.filter(nsfw=True).count() == 2
