@@ -63,5 +63,8 @@ class ProfileUpdateSerializer(serializers.Serializer):
     )
     bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)
     nsfw_preference = serializers.ChoiceField(
-        choices=["show", "blur", "hide"], required=False, help_text=NSFW_PREFERENCE_HELP
+        choices=["show", "blur", "hide"],
+        required=False,
+        allow_null=True,
+        help_text=f"{NSFW_PREFERENCE_HELP} Null or left out: unchanged.",
     )

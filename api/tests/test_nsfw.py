@@ -174,3 +174,11 @@ def test_bulk_marks_many_at_once(owner, other, make_image):
     )
     assert done.status_code == 200 and done.json()["count"] == 2
     assert Image.objects.filter(nsfw=True).count() == 2
+
+
+def test_a_null_preference_leaves_it(owner):
+    Profile.objects.update_or_create(user=owner, defaults={"nsfw_preference": "show"})
+    response = api_for(owner).patch(
+        "/api/v1/profiles/me/", {"nsfw_preference": None}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["nsfw_preference"] == "show"
