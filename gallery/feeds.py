@@ -207,7 +207,9 @@ def parse_request(data: Mapping, *, feeds=PUBLIC_FEEDS, default: str = "recent")
         raise FeedError("q", f"Search for at most {Q_MAX} characters.")
     shown = (data.get("nsfw") or "").strip()
     if shown and shown not in nsfw.FILTERS:
-        raise FeedError("nsfw", f"Unknown nsfw “{shown}”: use one of {', '.join(nsfw.FILTERS)}.")
+        raise FeedError(
+            "nsfw", f"Unknown nsfw “{shown[:40]}”: use one of {', '.join(nsfw.FILTERS)}."
+        )
     return FeedRequest(
         feed=name,
         window=window,

@@ -49,7 +49,7 @@ def test_everyone_gets_the_flag_and_the_filter(who, owner, other, staff, flagged
 def test_an_unknown_filter_is_a_400_naming_it(value, client, flagged):
     response = api_for(None).get(f"{LIST}?nsfw={value}")
     assert response.status_code == 400
-    assert "nsfw" in response.json()["detail"]
+    assert "nsfw" in response.json()["detail"] and len(response.json()["detail"]) < 200
 
 
 def test_a_person_who_hides_them_gets_lists_without_them_unless_asking(other, flagged, plain):
