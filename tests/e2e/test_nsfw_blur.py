@@ -2,7 +2,8 @@
 one reveals it without opening the lightbox, the next opens it; the lightbox
 shows a blurred neighbour blurred until it is clicked, which reveals its tile
 too; the image page blurs the picture until clicked. The gallery is
-``manage.py seed_demo --nsfw-every 4``'s; no worker is needed."""
+``manage.py seed_demo --nsfw-every 4``'s; no worker is needed. A screenshot
+of the grid goes to /tmp/atelier-nsfw/."""
 
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from tests.e2e.browser import require_chromium
 pytestmark = pytest.mark.e2e
 
 BLURRED = "main .masonry figure.tile.is-blurred"
+SHOTS = Path("/tmp/atelier-nsfw")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,8 @@ def test_a_visitor_reveals_a_blurred_tile_by_clicking_it(gallery, open_page):
     tile = page.locator(f'main figure.tile:has(a[data-lightbox="{image_id}"])')
     expect_blurred(tile.locator("img.tile-img"))
     expect(tile.locator(".nsfw-cover")).to_be_visible()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "grid.png"))
 
     tile.locator("a.tile-link").click()
     dialog = page.get_by_role("dialog", name="Image viewer")
