@@ -81,6 +81,9 @@ class Image(models.Model):
     # "Share without the recipe": the file anyone but the owner gets carries
     # no recipe chunks, and the recipe is hidden from them (gallery.recipe_sharing).
     share_without_recipe = models.BooleanField(default=False)
+    # Not safe for work: set by the owner or staff; each viewer's preference
+    # shows, blurs or hides such images (gallery.nsfw).
+    nsfw = models.BooleanField(default=False)
     # Set for generated images ("job:<uuid>:<index>"): writing the same result
     # twice is refused by the database, so a retried job never duplicates.
     source_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
@@ -103,20 +106,22 @@ class Image(models.Model):
             models.Index(fields=["owner", "perceptual_hash"], name="image_owner_phash"),
             # Recent; and a window of Popular sorts that range's like counts,
             # read from the index alone on PostgreSQL (include is ignored elsewhere).
+            # The public feeds' indexes end with nsfw: a viewer who hides NSFW
+            # images filters them out from the index alone (gallery.nsfw).
             models.Index(
-                fields=["-created", "-id"],
+                fields=["-created", "-id", "nsfw"],
                 name="image_public_recent",
                 condition=Q(visibility="public"),
                 include=["like_count"],
             ),
             # Feeds (gallery/feeds.py): Popular, and Recent within one topic.
             models.Index(
-                fields=["-like_count", "-id"],
+                fields=["-like_count", "-id", "nsfw"],
                 name="image_public_popular",
                 condition=Q(visibility="public"),
             ),
             models.Index(
-                fields=["topic", "-created", "-id"],
+                fields=["topic", "-created", "-id", "nsfw"],
                 name="image_topic_recent",
                 condition=Q(visibility="public"),
             ),

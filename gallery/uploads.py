@@ -146,6 +146,7 @@ def upload_file(
     description: str = "",
     topic=None,
     visibility: str = Image.Visibility.PRIVATE,
+    nsfw: bool = False,
 ) -> UploadResult:
     """Validate one uploaded file and store it in ``owner``'s gallery.
 
@@ -178,6 +179,7 @@ def upload_file(
                 recipe=recipe,
                 source=Image.Source.UPLOADED,
                 visibility=visibility,
+                nsfw=nsfw,
                 topic=topic,
                 title=title,
                 description=description,

@@ -73,6 +73,7 @@ def _image_entry(image: Image) -> dict:
         "visibility": image.visibility,
         "source": image.source,
         "share_without_recipe": image.share_without_recipe,
+        "nsfw": image.nsfw,
         "width": image.width,
         "height": image.height,
         "sha256": image.sha256,
@@ -90,6 +91,7 @@ def profile_json(user) -> dict:
         "display_name": profile.display_name if profile else "",
         "bio": profile.bio if profile else "",
         "default_visibility": profile.default_visibility if profile else "",
+        "nsfw_preference": profile.nsfw_preference if profile else "",
         "topics": [
             {
                 "slug": topic.slug,

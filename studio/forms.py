@@ -8,7 +8,7 @@ from django import forms
 
 from atelier.image_uploads import ImageFileField
 from atelier.text import TextField
-from gallery.forms import TopicChoiceField
+from gallery.forms import NSFW_HELP, TopicChoiceField, strict_bool
 from gallery.models import Image
 from gallery.permissions import viewable_images
 
@@ -146,6 +146,7 @@ class GenerationForm(forms.Form):
         choices=Image.Visibility.choices, required=False, initial=Image.Visibility.PRIVATE
     )
     topic = TopicChoiceField(help_text="The images land in this topic.")
+    nsfw = forms.BooleanField(required=False, label="NSFW", help_text=NSFW_HELP)
     # The image this remixes (the image page's Remix link): its owner is told
     # when the remix succeeds, if the person may see it.
     remix_of = forms.IntegerField(
@@ -387,6 +388,9 @@ class GenerationForm(forms.Form):
             seed = secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
         return {"variation_seed": seed, "variation_seed_strength": data["variation_seed_strength"]}
 
+    def clean_nsfw(self):
+        return strict_bool(self, "nsfw")
+
     def clean_resize_mode(self):
         return self.cleaned_data.get("resize_mode") or DEFAULT_RESIZE_MODE
 
@@ -460,6 +464,7 @@ class GenerationForm(forms.Form):
             **({"batch_count": data["batch_count"]} if data["batch_count"] > 1 else {}),
             "visibility": data["visibility"],
             "topic": data["topic"].slug if data.get("topic") else "",
+            **({"nsfw": True} if data.get("nsfw") else {}),
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
             **self.init_request(source),
             **self.variation_request(),

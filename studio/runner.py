@@ -293,6 +293,7 @@ def save_result(job, index, picture, recipe):
         recipe=recipe,
         source_key=f"job:{job.pk}:{index}",
         visibility=job.request.get("visibility", "private"),
+        nsfw=job.request.get("nsfw") is True,
         topic=topic,
     )
 

@@ -71,6 +71,9 @@ class GenerationCreateSerializer(serializers.Serializer):
     )
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
     topic = serializers.CharField(required=False, allow_blank=True, help_text="A topic's slug.")
+    nsfw = serializers.BooleanField(
+        required=False, help_text="Flag the images NSFW (not safe for work)."
+    )
     remix_of = serializers.IntegerField(
         required=False,
         allow_null=True,

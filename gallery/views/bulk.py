@@ -17,6 +17,8 @@ DONE = {
     "publish": "Published",
     "unlist": "Unlisted",
     "make_private": "Made private",
+    "mark_nsfw": "Marked NSFW",
+    "unmark_nsfw": "Unmarked NSFW",
     "move": "Moved",
     "delete": "Deleted",
 }

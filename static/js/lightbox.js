@@ -125,6 +125,8 @@
     /* The thumbnail (already loaded) at once, the full image when it is here. */
     img.src = thumb ? thumb.currentSrc || thumb.src : link.getAttribute("data-full");
     img.setAttribute("data-id", link.getAttribute("data-lightbox"));
+    /* An NSFW tile still blurred is shown blurred (js/nsfw.js reveals it). */
+    dialog.classList.toggle("is-blurred", !!link.closest(".tile.is-blurred"));
     fit();
     fullImage(link).then(function (src) {
       if (current === link) {
