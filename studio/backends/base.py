@@ -14,6 +14,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from .hires_fix import UPSCALERS
 from .init_image import RESIZE_MODES
 
 
@@ -38,6 +39,12 @@ class GenerationRequest:
     init_image_sha256: str = ""
     strength: float = 0.6
     resize_mode: str = "crop"  # a key of init_image.RESIZE_MODES
+    # Hires fix (hires_fix.py): 0 for none, else the picture made at width x
+    # height (or the starting image, for an upscale) is upscaled by this and
+    # repainted at ``strength`` in ``hires_steps`` (0: ``steps``).
+    hires_scale: float = 0.0
+    hires_upscaler: str = "latent"  # a key of hires_fix.UPSCALERS
+    hires_steps: int = 0
 
     def seeds(self) -> list[int]:
         """One seed per image, A1111 style: seed, seed+1, ..."""
@@ -50,6 +57,8 @@ class GenerationRequest:
             data.pop(key)
         for key in ("init_image_sha256", "strength", "resize_mode"):
             data.pop(key)
+        for key in ("hires_scale", "hires_upscaler", "hires_steps"):
+            data.pop(key)
         data["seed"] = seed
         data["backend"] = backend
         if self.init_image is not None:
@@ -58,7 +67,21 @@ class GenerationRequest:
             data["init_image_sha256"] = self.init_image_sha256
             data["denoising_strength"] = self.strength
             data["resize_mode"] = RESIZE_MODES.get(self.resize_mode, self.resize_mode)
+        if self.hires_scale:
+            # A1111's "Hires upscale", "Hires upscaler", "Hires steps" and
+            # "Denoising strength"; width and height stay the base size, as A1111's "Size".
+            data["hires_upscale"] = self.hires_scale
+            data["hires_upscaler"] = UPSCALERS.get(self.hires_upscaler, self.hires_upscaler)
+            if self.hires_steps:
+                data["hires_steps"] = self.hires_steps
+            data["denoising_strength"] = self.strength
         return data
+
+    @property
+    def hires_denoising_steps(self) -> int:
+        """How many steps the hires pass runs: the last ``strength`` of its schedule."""
+        steps = self.hires_steps or self.steps
+        return min(int(steps * self.strength), steps)
 
 
 @dataclass
