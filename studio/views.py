@@ -18,6 +18,7 @@ from atelier.stored_files import file_response
 from gallery.editing import default_visibility
 from gallery.permissions import viewable_images
 
+from .backends.hires_fix import DEFAULT_STRENGTH as HIRES_STRENGTH
 from .checkpoints import EMBEDDINGS, LORA, file_names
 from .form_memory import recall, remember
 from .forms import GenerationForm
@@ -27,6 +28,7 @@ from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
 from .remix import map_remix
+from .upscaling import CHOICES, upscale_values
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -61,6 +63,7 @@ def _generate_page(request, form, status=200, **extra):
         "model_note": selected.note if selected else "",
         "loras": file_names(LORA),
         "embeddings": file_names(EMBEDDINGS),
+        "hires_strength": HIRES_STRENGTH,
         **extra,
     }
     return render(request, "studio/generate.html", context, status=status)
@@ -71,33 +74,64 @@ def _generate_page(request, form, status=200, **extra):
 def generate(request):
     if request.method == "POST":
         form = GenerationForm(request.POST, request.FILES, user=request.user)
-        if form.is_valid():
-            upload, created = None, False
-            if form.cleaned_data.get("init_upload"):
-                upload, created = store_upload(request.user, form.cleaned_data["init_upload"])
-            generation = form.generation_request(upload)
-            try:
-                job = submit_job(
-                    request.user,
-                    generation,
-                    max_active=settings.ATELIER_MAX_QUEUED_JOBS,
-                    backend=form.preset.backend,
-                )
-            except JobLimitReached as exc:
-                if upload is not None:
-                    forget_upload(upload, created)
-                form.add_error(None, str(exc))
-            else:
-                remember(request.user, generation)
-                return redirect("studio:job", job_id=job.pk)
-        return _generate_page(request, form)
+        return _submit(request, form)
     return _new_generate_form(request)
+
+
+def _submit(request, form):
+    """Queue the form's job and go to its page, or show the form's errors."""
+    if form.is_valid():
+        upload, created = None, False
+        if form.cleaned_data.get("init_upload"):
+            upload, created = store_upload(request.user, form.cleaned_data["init_upload"])
+        generation = form.generation_request(upload)
+        try:
+            job = submit_job(
+                request.user,
+                generation,
+                max_active=settings.ATELIER_MAX_QUEUED_JOBS,
+                backend=form.preset.backend,
+            )
+        except JobLimitReached as exc:
+            if upload is not None:
+                forget_upload(upload, created)
+            form.add_error(None, str(exc))
+        else:
+            remember(request.user, generation)
+            return redirect("studio:job", job_id=job.pk)
+    return _generate_page(request, form)
+
+
+@login_required
+@require_POST
+@rate_limit_page(GENERATIONS, GENERATIONS_PER_IP)
+def upscale(request, image_id):
+    """The Upscale action: a job upscaling an image this person may see (its
+    prompt and settings from its recipe, the factor, upscaler and strength
+    from the POST or the defaults); the Generate page with the errors if refused."""
+    source = _starting_image(request.user, image_id)
+    if source is None:
+        raise Http404("No such image.")
+    values, _missing = map_remix(upscale_values(request.user, source), GenerationForm.base_fields)
+    values.setdefault("visibility", default_visibility(request.user))
+    values.update({key: request.POST[key] for key in CHOICES if request.POST.get(key)})
+    form = GenerationForm(values, user=request.user)
+    return _submit(request, form)
 
 
 def _new_generate_form(request):
     """The form as this person last left it, or as Remix or "Edit and try again"
     fill it in; a model that cannot be used now gives way to an installed one."""
-    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
+    params = request.GET.dict()
+    upscale_missing = []
+    if "upscale" in params:  # an image's Upscale action: the form set to upscale it
+        source = _starting_image(request.user, params.pop("upscale"))
+        if source is None:
+            upscale_missing.append("the image to upscale (it is gone or not visible to you)")
+        else:
+            params = {**upscale_values(request.user, source), **params}
+    carried, remix_missing = map_remix(params, GenerationForm.base_fields)
+    remix_missing += upscale_missing
     # A Remix whose model is not here keeps its settings on the model chosen.
     unmapped_model = "model" in request.GET and "model" not in carried
     # The person's default visibility (Settings), unless the form remembers a choice.

@@ -6,12 +6,26 @@ from rest_framework import serializers
 
 from gallery.models import Image
 from studio import limits
+from studio.backends.hires_fix import UPSCALERS
 from studio.backends.init_image import RESIZE_MODES
 from studio.backends.samplers import sampler_names
 from studio.models import GenerationJob
 
 from .base import FieldsOnceModelSerializer
 from .images import ImageSerializer
+
+
+class HiresSerializer(serializers.Serializer):
+    """The hires fix as one object; the same as the flat hires_* fields."""
+
+    scale = serializers.FloatField(
+        min_value=limits.HIRES_SCALE_MIN, max_value=limits.HIRES_SCALE_MAX
+    )
+    upscaler = serializers.ChoiceField(choices=list(UPSCALERS), required=False)
+    steps = serializers.IntegerField(
+        required=False, min_value=limits.HIRES_STEPS_MIN, max_value=limits.HIRES_STEPS_MAX
+    )
+    denoising_strength = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
 
 
 class GenerationCreateSerializer(serializers.Serializer):
@@ -74,6 +88,32 @@ class GenerationCreateSerializer(serializers.Serializer):
         required=False,
         help_text="With init_image: how it is brought to the size — crop (A1111's "
         "'Crop and resize', the default), fit ('Resize and fill') or stretch ('Just resize').",
+    )
+    hires_upscale = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=limits.HIRES_SCALE_MIN,
+        max_value=limits.HIRES_SCALE_MAX,
+        help_text="Hires fix (local engine only): make the picture at width x height, upscale "
+        "it by this factor and repaint it at denoising_strength (default 0.5). With "
+        "init_image, that image is upscaled from its own size and the prompt may be empty. "
+        "The picture made may not exceed the server's pixel limit.",
+    )
+    hires_upscaler = serializers.ChoiceField(
+        choices=list(UPSCALERS),
+        required=False,
+        help_text="With hires_upscale: latent (A1111's 'Latent', the default) or lanczos.",
+    )
+    hires_steps = serializers.IntegerField(
+        required=False,
+        min_value=limits.HIRES_STEPS_MIN,
+        max_value=limits.HIRES_STEPS_MAX,
+        help_text="With hires_upscale: the repainting pass's steps (0, the default: as steps).",
+    )
+    hires = HiresSerializer(
+        required=False,
+        help_text="The hires fix as one object (scale, upscaler, steps, denoising_strength), "
+        "instead of the hires_* fields.",
     )
 
 

@@ -18,6 +18,10 @@ REMIX_FIELDS = (
     "init_image",
     "denoising_strength",
     "resize_mode",
+    # Hires fix / upscale (A1111's names): the factor, the upscaler, the steps.
+    "hires_upscale",
+    "hires_upscaler",
+    "hires_steps",
 )
 
 
