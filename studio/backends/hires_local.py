@@ -17,6 +17,8 @@ diffusers_local, set around the whole job).
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -111,6 +113,12 @@ def encode(pipe, picture: Image.Image) -> torch.Tensor:
     return (latents * vae.config.scaling_factor).to(pipe.unet.dtype)
 
 
+def _made(request: GenerationRequest) -> GenerationRequest:
+    """The request at the size it makes, for the out-of-memory message."""
+    width, height = target_size(request)
+    return dataclasses.replace(request, width=width, height=height)
+
+
 def _call(pipe, request: GenerationRequest, reporter, generators, steps=None, **start):
     """One pass of the pipeline, its failures as the person's messages."""
     try:
@@ -126,10 +134,10 @@ def _call(pipe, request: GenerationRequest, reporter, generators, steps=None, **
             callback_on_step_end_tensor_inputs=["latents"],
         )
     except torch.OutOfMemoryError as exc:
-        raise _out_of_memory(request) from exc
+        raise _out_of_memory(_made(request)) from exc
     except RuntimeError as exc:
         if "out of memory" in str(exc).lower():  # MPS reports it this way
-            raise _out_of_memory(request) from exc
+            raise _out_of_memory(_made(request)) from exc
         raise
     except ValueError as exc:
         raise BackendError(f"The pipeline refused this request: {_detail(exc)}") from exc

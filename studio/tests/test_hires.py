@@ -139,6 +139,9 @@ def test_upscaling_a_private_image_of_someone_else_is_a_404(
 
 def test_the_upscale_link_fills_the_form(owner_client, other, make_image, tiny_settings):
     shared = make_image(other, visibility="public", prompt="a blue circle")
+    assert (
+        f'href="/generate/?upscale={shared.pk}"' in owner_client.get(f"/images/{shared.pk}/").text
+    )
     page = owner_client.get(f"/generate/?upscale={shared.pk}")
     form = page.context["form"]
     assert page.context["starting_image"] == shared
@@ -231,3 +234,16 @@ def test_the_api_takes_the_hires_object(owner, tiny_settings):
     request = GenerationJob.objects.get().request
     assert request["hires_upscale"] == 2.0 and request["hires_upscaler"] == "lanczos"
     assert request["hires_steps"] == 5 and request["denoising_strength"] == 0.4
+
+
+def test_an_uploaded_file_is_upscaled_from_its_own_size(owner_client, tiny_settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.fixtures import picture, png_bytes
+
+    file = SimpleUploadedFile("start.png", png_bytes(picture(101, 60)), content_type="image/png")
+    body = {**FORM, "prompt": "", "width": "9999", "init_upload": file, "hires_upscale": "2"}
+    assert owner_client.post("/generate/", body).status_code == 302
+    request = GenerationJob.objects.get().request
+    assert (request["width"], request["height"]) == (96, 56)  # its size, down to 8s
+    assert request["prompt"] == "" and request["hires_upscale"] == 2.0

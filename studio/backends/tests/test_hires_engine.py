@@ -58,6 +58,17 @@ def test_hires_steps_count_apart_and_sdxl_works(backend, recorder, tiny_sdxl_mod
     assert {p.total for p in recorder.sampling()} == {3 + 3}
 
 
+def test_a_cancel_in_the_base_pass_stops_the_job(backend, tiny_request):
+    from studio.backends.base import Cancelled
+
+    from .progress_recorder import Recorder
+
+    recorder = Recorder(cancel_after_step=2)
+    with pytest.raises(Cancelled):
+        generate(backend, recorder, tiny_request(steps=4, hires_scale=2, strength=0.5))
+    assert max(p.step for p in recorder.sampling()) <= 3  # no repainting pass
+
+
 def test_the_same_request_gives_the_same_pixels(backend, recorder, tiny_request):
     request = tiny_request(hires_scale=2, strength=0.6, n=2)
     first = generate(backend, recorder, request)
