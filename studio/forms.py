@@ -24,7 +24,9 @@ from .backends.init_image import (
 )
 from .backends.samplers import sampler_names
 from .init_images import LOCAL_ONLY
+from .models import Style
 from .presets import default_preset_key, enabled_presets
+from .styles import BUILT_IN_NAMES, expand, find_style, styles_for
 
 
 class PresetSelect(forms.Select):
@@ -34,12 +36,15 @@ class PresetSelect(forms.Select):
     def __init__(self, *args, presets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.defaults = {p.key: json.dumps(p.defaults()) for p in presets}
+        self.bounds = {p.key: (p.min_size, p.max_size) for p in presets}
         self.statuses = {}
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
         if str(value) in self.defaults:
             option["attrs"]["data-defaults"] = self.defaults[str(value)]
+            low, high = self.bounds[str(value)]
+            option["attrs"]["data-min-size"], option["attrs"]["data-max-size"] = low, high
         status = self.statuses.get(str(value))
         if status is not None:
             option["attrs"]["data-status"] = status.state
@@ -92,8 +97,23 @@ class GenerationForm(forms.Form):
         help_text="−1 picks a random seed; the seed used is recorded with the image.",
     )
     sampler = forms.ChoiceField(required=False)
+    style = forms.ChoiceField(
+        required=False,
+        help_text="A prompt template put around your prompt; the recipe keeps both.",
+    )
     n = forms.IntegerField(
-        required=False, min_value=limits.N_MIN, max_value=limits.N_MAX, label="Number of images"
+        required=False,
+        min_value=limits.N_MIN,
+        max_value=limits.N_MAX,
+        label="Number of images",
+        help_text="Made at once (a batch).",
+    )
+    batch_count = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=limits.BATCH_COUNT_MAX,
+        label="Batches",
+        help_text="Run one after another: more images without more memory.",
     )
     visibility = forms.ChoiceField(
         choices=Image.Visibility.choices, required=False, initial=Image.Visibility.PRIVATE
@@ -167,6 +187,7 @@ class GenerationForm(forms.Form):
         if self.is_bound and self.data.get("hires_upscale"):
             if self.data.get("init_image") or self.files.get("init_upload"):
                 self.fields["prompt"].required = False  # an upscale may repaint without one
+        self.style = None  # the style chosen, once valid (studio.styles)
         self.presets = {p.key: p for p in enabled_presets()}
         self.fields["model"].widget = PresetSelect(
             presets=self.presets.values(), attrs={"data-preset-defaults": ""}
@@ -174,6 +195,12 @@ class GenerationForm(forms.Form):
         self.fields["model"].choices = [(p.key, p.label) for p in self.presets.values()]
         self.fields["model"].error_messages["invalid_choice"] = (
             "Unknown model %(value)s. Choose one of: " + ", ".join(self.presets) + "."
+        )
+        self.fields["style"].choices = [("", "No style")] + [
+            (style.name, style.name) for style in styles_for(user)
+        ]
+        self.fields["style"].error_messages["invalid_choice"] = (
+            "There is no style named %(value)s: pick one from the list, or save it first."
         )
         names = sampler_names()
         self.fields["sampler"].choices = [(name, name) for name in names]
@@ -230,6 +257,18 @@ class GenerationForm(forms.Form):
             data["seed"] = -1
         if data.get("n") in (None, ""):
             data["n"] = 1
+        if data.get("batch_count") in (None, ""):
+            data["batch_count"] = 1
+        if (
+            "n" not in self.errors
+            and "batch_count" not in self.errors
+            and data["n"] * data["batch_count"] > limits.IMAGES_PER_JOB_MAX
+        ):
+            self.add_error(
+                "batch_count",
+                f"At most {limits.IMAGES_PER_JOB_MAX} images a generation: "
+                "fewer images per batch, or fewer batches.",
+            )
         if not data.get("visibility"):
             data["visibility"] = Image.Visibility.PRIVATE
         if data.get("hires_upscale") and data.get("denoising_strength") is None:
@@ -237,7 +276,29 @@ class GenerationForm(forms.Form):
                 data["denoising_strength"] = HIRES_STRENGTH
         self._clean_init_image(data, preset)
         self._clean_hires(data, preset)
+        self._clean_style(data)
         return data
+
+    def _clean_style(self, data) -> None:
+        """The style's expanded prompts, which must still fit the prompt limits."""
+        self.style = find_style(self.user, data["style"]) if data.get("style") else None
+        if self.style is None or "prompt" in self.errors:
+            return
+        data["styled_prompt"] = expand(self.style.prompt, data.get("prompt") or "")
+        data["styled_negative_prompt"] = expand(
+            self.style.negative_prompt, data.get("negative_prompt") or ""
+        )
+        for field, limit in (
+            ("styled_prompt", limits.PROMPT_MAX),
+            ("styled_negative_prompt", limits.NEGATIVE_PROMPT_MAX),
+        ):
+            if len(data[field]) > limit:
+                which = "prompt" if field == "styled_prompt" else "negative prompt"
+                self.add_error(
+                    "style",
+                    f"With the style {self.style.name} the {which} is over {limit} "
+                    "characters: shorten it or pick another style.",
+                )
 
     def clean_resize_mode(self):
         return self.cleaned_data.get("resize_mode") or DEFAULT_RESIZE_MODE
@@ -324,10 +385,22 @@ class GenerationForm(forms.Form):
         """The validated request as stored on the job, with a concrete seed;
         ``source``: the stored upload to start from (studio.init_images)."""
         data = self.cleaned_data
-        seed = data["seed"] if data["seed"] != -1 else secrets.randbelow(2**32 - limits.N_MAX)
+        seed = (
+            data["seed"]
+            if data["seed"] != -1
+            else secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
+        )
+        styled = {}
+        if self.style is not None:  # the engine gets the expanded prompts
+            styled = {
+                "prompt": data["styled_prompt"],
+                "negative_prompt": data["styled_negative_prompt"],
+                "style": self.style.name,
+            }
         return {
             "prompt": data["prompt"],
             "negative_prompt": data.get("negative_prompt") or "",
+            **styled,
             "model": data["model"],
             "width": data["width"],
             "height": data["height"],
@@ -336,9 +409,43 @@ class GenerationForm(forms.Form):
             "seed": seed,
             "sampler": data["sampler"],
             "n": data["n"],
+            **({"batch_count": data["batch_count"]} if data["batch_count"] > 1 else {}),
             "visibility": data["visibility"],
             "topic": data["topic"].slug if data.get("topic") else "",
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
             **self.init_request(source),
             **self.hires_request(),
         }
+
+
+class StyleForm(forms.ModelForm):
+    """A person's own style: a name apart from the built-in ones and their own."""
+
+    class Meta:
+        model = Style
+        fields = ["name", "prompt", "negative_prompt"]
+        field_classes = {"name": TextField, "prompt": TextField, "negative_prompt": TextField}
+        widgets = {
+            "prompt": forms.Textarea(attrs={"rows": 3}),
+            "negative_prompt": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "prompt": "Write {prompt} where your prompt goes; without it, your prompt "
+            "comes first and the style after a comma.",
+            "negative_prompt": "Put around the negative prompt the same way.",
+        }
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.owner = owner
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Give the style a name.")
+        if name.casefold() in BUILT_IN_NAMES:
+            raise forms.ValidationError(f"{name} is a built-in style: choose another name.")
+        taken = self.instance.owner.styles.exclude(pk=self.instance.pk)
+        if any(style.name.casefold() == name.casefold() for style in taken.only("name")):
+            raise forms.ValidationError(f"You already have a style named {name}.")
+        return name

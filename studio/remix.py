@@ -18,16 +18,19 @@ from .backends.hires_fix import upscaler_key
 from .backends.init_image import resize_mode_key
 from .backends.samplers import canonical_sampler
 from .presets import enabled_presets
+from .styles import find_style, unexpand
 
 # Schedulers that the sampler's A1111 name already says (the Karras variant, or none).
 _FOLDED_SCHEDULERS = {"normal", "karras", "simple", "default", "automatic", ""}
 _MODEL_SUFFIXES = re.compile(r"\.(safetensors|ckpt|pt|bin|gguf)$", re.IGNORECASE)
 
 
-def map_remix(params: dict, fields) -> tuple[dict, list[str]]:
+def map_remix(params: dict, fields, user=None) -> tuple[dict, list[str]]:
     """The Generate form's initial values from a Remix query, and what it left out."""
     initial = {key: value for key, value in params.items() if key in fields}
     missing: list[str] = []
+    if "style" in initial:
+        _map_style(initial, user)
     if model := initial.get("model"):
         if preset := _preset_for(str(model)):
             initial["model"] = preset
@@ -56,6 +59,19 @@ def map_remix(params: dict, fields) -> tuple[dict, list[str]]:
     if scheduler.lower() not in _FOLDED_SCHEDULERS:
         missing.append(f"the scheduler “{scheduler}”")
     return initial, missing
+
+
+def _map_style(initial: dict, user) -> None:
+    """A recipe's prompts are the style's expansion: with the style here, the
+    form gets the prompts as typed and the style; otherwise the expanded
+    prompts alone, which lose nothing."""
+    style = find_style(user, str(initial.pop("style")))
+    if style is None:
+        return
+    prompt = unexpand(style.prompt, str(initial.get("prompt", "")))
+    negative = unexpand(style.negative_prompt, str(initial.get("negative_prompt", "")))
+    if prompt is not None and negative is not None:
+        initial.update(prompt=prompt, negative_prompt=negative, style=style.name)
 
 
 def _preset_for(model: str) -> str | None:

@@ -32,6 +32,7 @@ from .backends.hires_fix import DEFAULT_UPSCALER
 from .backends.hires_fix import LOCAL_ONLY as HIRES_LOCAL_ONLY
 from .backends.init_image import DEFAULT_RESIZE_MODE, DEFAULT_STRENGTH
 from .backends.lora import recipe_hashes, resolve_extras
+from .batches import generate_batches
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
 from .init_images import LOCAL_ONLY, load_init_image
@@ -96,7 +97,8 @@ def _run_job(job_id: str) -> None:
         prepare_model(preset, tracker)  # before the engine loads (torch): a quick "no"
         backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         started = time.perf_counter()
-        results = backend.generate(request, tracker.report, tracker.should_cancel)
+        batches = job.request.get("batch_count", 1)
+        results = generate_batches(backend, request, batches, tracker.report, tracker.should_cancel)
         compute_seconds = time.perf_counter() - started
         images = [
             save_result(job, index, result.image, recipe_for(request, result, preset.backend))
@@ -202,6 +204,7 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         hires_scale=data.get("hires_upscale") or 0.0,
         hires_upscaler=data.get("hires_upscaler") or DEFAULT_UPSCALER,
         hires_steps=data.get("hires_steps") or 0,
+        style=data.get("style", ""),
     )
 
 

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import model_views, views
+from . import model_views, style_views, views
 
 app_name = "studio"
 
 urlpatterns = [
     path("generate/", views.generate, name="generate"),
     path("generate/upscale/<int:image_id>/", views.upscale, name="upscale"),
+    path("generate/recipe/", views.recipe_from_file, name="recipe_from_file"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
     path("jobs/<uuid:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
@@ -18,4 +19,7 @@ urlpatterns = [
     path("models/<slug:key>/delete/", model_views.model_delete, name="model_delete"),
     path("models/<slug:key>/enable/", model_views.model_enable, name="model_enable"),
     path("models/rescan/", views.models_rescan, name="models_rescan"),
+    path("styles/", style_views.styles_page, name="styles"),
+    path("styles/<int:style_id>/", style_views.style_edit, name="style_edit"),
+    path("styles/<int:style_id>/delete/", style_views.style_delete, name="style_delete"),
 ]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -17,6 +17,9 @@ from atelier.rate_limits import (
 from atelier.stored_files import file_response
 from gallery.editing import default_visibility
 from gallery.permissions import viewable_images
+from gallery.templatetags.gallery_tags import remix_query
+from gallery.uploads import clean_recipe
+from imaging.recipes import read_file_recipe
 
 from .backends.hires_fix import DEFAULT_STRENGTH as HIRES_STRENGTH
 from .checkpoints import EMBEDDINGS, LORA, file_names
@@ -29,6 +32,9 @@ from .models import GenerationJob
 from .presets import default_preset_key
 from .remix import map_remix
 from .upscaling import CHOICES, upscale_values
+
+# The Generate page's shape buttons (static/js/generate-page.js sizes them).
+ASPECTS = ("1:1", "4:3", "3:4", "3:2", "2:3", "16:9", "9:16", "21:9")
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -64,6 +70,7 @@ def _generate_page(request, form, status=200, **extra):
         "loras": file_names(LORA),
         "embeddings": file_names(EMBEDDINGS),
         "hires_strength": HIRES_STRENGTH,
+        "aspects": ASPECTS,
         **extra,
     }
     return render(request, "studio/generate.html", context, status=status)
@@ -112,7 +119,9 @@ def upscale(request, image_id):
     source = _starting_image(request.user, image_id)
     if source is None:
         raise Http404("No such image.")
-    values, _missing = map_remix(upscale_values(request.user, source), GenerationForm.base_fields)
+    values, _missing = map_remix(
+        upscale_values(request.user, source), GenerationForm.base_fields, request.user
+    )
     values.setdefault("visibility", default_visibility(request.user))
     values.update({key: request.POST[key] for key in CHOICES if request.POST.get(key)})
     form = GenerationForm(values, user=request.user)
@@ -130,7 +139,7 @@ def _new_generate_form(request):
             upscale_missing.append("the image to upscale (it is gone or not visible to you)")
         else:
             params = {**upscale_values(request.user, source), **params}
-    carried, remix_missing = map_remix(params, GenerationForm.base_fields)
+    carried, remix_missing = map_remix(params, GenerationForm.base_fields, request.user)
     remix_missing += upscale_missing
     # A Remix whose model is not here keeps its settings on the model chosen.
     unmapped_model = "model" in request.GET and "model" not in carried
@@ -241,3 +250,21 @@ def models_rescan(request):
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = "/models/"
     return redirect(back)
+
+
+@login_required
+@require_POST
+def recipe_from_file(request):
+    """The Generate page's query for the recipe in a dropped image file (any
+    tool's, as an upload reads it), for the form to load; 404 without one."""
+    file = request.FILES.get("file")
+    if file is None:
+        return JsonResponse({"error": "Drop an image file."}, status=400)
+    if file.size > settings.ATELIER_MAX_UPLOAD_BYTES:
+        return JsonResponse({"error": "This file is too large to read."}, status=400)
+    reading = read_file_recipe(file.read())
+    recipe = clean_recipe(reading.recipe)
+    if not recipe.get("prompt"):
+        answer = {"error": "This file carries no recipe.", "notes": reading.notes}
+        return JsonResponse(answer, status=404)
+    return JsonResponse({"query": remix_query(recipe), "source": recipe.get("source", "")})

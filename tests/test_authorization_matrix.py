@@ -36,7 +36,7 @@ from accounts.tokens import create_token
 from gallery import comments, likes
 from gallery.models import Comment, Follow, Image, Like, Subscription, Topic
 from notifications.models import MutedKind, Notification
-from studio.models import GeneratePreference, GenerationJob, ModelPreset
+from studio.models import GeneratePreference, GenerationJob, ModelPreset, Style
 from tests.fixtures import PASSWORD, png_bytes
 
 PEOPLE = ("anonymous", "owner", "other", "staff")
@@ -115,6 +115,7 @@ def world(owner, other, staff, make_image, isolated_storage) -> World:
         "other_profile": Profile.objects.get(user=other),
         # The other person's like of the public image, as the owner is told.
         "note": Notification.objects.get(recipient=owner, kind="like", image=public),
+        "style": Style.objects.create(owner=owner, name="Teal", prompt="{prompt}, teal"),
     }
     for obj in objects.values():
         obj.refresh_from_db()
@@ -148,6 +149,7 @@ TRACKED = [
     Follow,
     Notification,
     MutedKind,
+    Style,
 ]
 
 
@@ -388,6 +390,9 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /me/delete/", {"password": PASSWORD}),
     (r"POST /api/v1/profiles/me/delete/", {"password": PASSWORD}),
     (r"POST /api/v1/images/bulk/", {"action": "publish", "ids": ["{private}"]}),
+    (r"POST /styles/(\w+/)?", {"name": "New", "prompt": "new"}),
+    (r"POST /api/v1/styles/", {"name": "New", "prompt": "new"}),
+    (r"PATCH /api/v1/styles/\w+/", {"name": "New"}),
 ]
 
 
@@ -611,6 +616,17 @@ PAGE_RULES = [
     rule("anonymous", "POST /me/delete/", LOGIN),
     rule("owner", "POST /me/delete/", FOUND, LEFT),
     rule("other", "POST /me/delete/", FOUND, LEFT),
+    # Styles: anyone signed in saves their own; only its owner changes or deletes one.
+    rule("anonymous", "POST /styles/", LOGIN),
+    rule("other", "POST /styles/", FOUND, added(Style, name="New")),
+    rule("anonymous", "POST /styles/{style}/", LOGIN),
+    rule("owner", "POST /styles/{style}/", FOUND, changed("style", name="New")),
+    rule("other", "POST /styles/{style}/", 404),
+    rule("staff", "POST /styles/{style}/", 404),
+    rule("anonymous", "POST /styles/{style}/delete/", LOGIN),
+    rule("owner", "POST /styles/{style}/delete/", FOUND, gone("style")),
+    rule("other", "POST /styles/{style}/delete/", 404),
+    rule("staff", "POST /styles/{style}/delete/", 404),
 ]
 
 API_RULES = [
@@ -719,6 +735,17 @@ API_RULES = [
     rule("owner", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
     rule("other", "POST /api/v1/images/bulk/", 404),  # another's private image
     rule("staff", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
+    # Styles.
+    rule("anonymous", "POST /api/v1/styles/", 401),
+    rule("other", "POST /api/v1/styles/", 201, added(Style, name="New")),
+    rule("anonymous", "PATCH /api/v1/styles/{style}/", 401),
+    rule("owner", "PATCH /api/v1/styles/{style}/", 200, changed("style", name="New")),
+    rule("other", "PATCH /api/v1/styles/{style}/", 404),
+    rule("staff", "PATCH /api/v1/styles/{style}/", 404),
+    rule("anonymous", "DELETE /api/v1/styles/{style}/", 401),
+    rule("owner", "DELETE /api/v1/styles/{style}/", 204, gone("style")),
+    rule("other", "DELETE /api/v1/styles/{style}/", 404),
+    rule("staff", "DELETE /api/v1/styles/{style}/", 404),
 ]
 
 # Reading a private image and what hangs off it. Reads change nothing either.

@@ -110,7 +110,7 @@ def world(owner, make_image, settings, tiny_settings, monkeypatch):
 
 
 GENERATION = ["prompt", "negative_prompt", "model", "width", "height", "steps", "cfg_scale",
-              "seed", "sampler", "n", "topic", "visibility"]  # fmt: skip
+              "seed", "sampler", "n", "topic", "visibility", "style"]  # fmt: skip
 JSON_ENDPOINTS = [
     ("anonymous", "POST", "/api/v1/auth/token/", ["username", "password"]),
     ("token", "POST", "/api/v1/generations/", GENERATION),
@@ -120,6 +120,7 @@ JSON_ENDPOINTS = [
     ("token", "PATCH", "/api/v1/images/{image}/", ["title", "description", "topic", "visibility"]),
     ("token", "POST", "/api/v1/images/{image}/comments/", ["text"]),
     ("token", "PATCH", "/api/v1/comments/{comment}/", ["text"]),
+    ("token", "POST", "/api/v1/styles/", ["name", "prompt", "negative_prompt"]),
     (
         "basic",
         "POST",
@@ -135,6 +136,7 @@ JSON_ENDPOINTS = [
             "override_settings",
             "scheduler",
             "send_images",
+            "styles",
         ],
     ),  # fmt: skip
     ("basic", "POST", "/sdapi/v1/options", ["sd_model_checkpoint"]),
@@ -148,6 +150,7 @@ JSON_ENDPOINTS = [
 FORM_PAGES = [
     ("browser", "/generate/", GENERATION),
     ("browser", "/topics/new/", ["name", "slug", "description"]),
+    ("browser", "/styles/", ["name", "prompt", "negative_prompt"]),
     ("browser", "/topics/{slug}/edit/", ["name", "description"]),
     ("browser", "/me/profile/", ["display_name", "bio"]),
     ("browser", "/me/tokens/", ["name"]),

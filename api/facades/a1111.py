@@ -28,6 +28,7 @@ from studio.backends.samplers import SAMPLER_ALIASES, SAMPLERS, canonical_sample
 from studio.jobs import active_jobs, cancel_job
 from studio.models import GenerationJob
 from studio.presets import default_preset_key, enabled_presets, get_preset
+from studio.styles import styles_for
 
 from . import (
     FacadeError,
@@ -161,9 +162,20 @@ def _refuse_non_finite(body: dict) -> None:
             raise FacadeError("Input should be a finite number", field=name) from error
 
 
+def _style(styles) -> str:
+    """A1111's ``styles``, a list of names: Atelier applies one style per image."""
+    if styles in (None, []):
+        return ""
+    if not isinstance(styles, list) or not all(isinstance(name, str) for name in styles):
+        raise FacadeError("Input should be a valid list of style names", field="styles")
+    if len(styles) > 1:
+        raise FacadeError("Atelier applies one style per generation: name one", field="styles")
+    return styles[0]
+
+
 def form_data(user, body: dict) -> dict:
-    """An A1111 txt2img body as GenerationForm data. Unknown keys, styles,
-    scripts and hires-fix settings are ignored."""
+    """An A1111 txt2img body as GenerationForm data. Unknown keys, scripts and
+    hires-fix settings are ignored; ``styles`` names one style (studio.styles)."""
     _refuse_non_finite(body)
     for name in ("prompt", "negative_prompt"):
         if body.get(name) is not None and not isinstance(body[name], str):
@@ -192,6 +204,8 @@ def form_data(user, body: dict) -> dict:
     }
     if body.get("negative_prompt") is not None:
         data["negative_prompt"] = body["negative_prompt"]
+    if style := _style(body.get("styles")):
+        data["style"] = style
     for name in ("steps", "cfg_scale", "width", "height", "seed"):
         if body.get(name) is not None:
             data[name] = body[name]
@@ -418,6 +432,18 @@ class SdModels(A1111View):
 class Samplers(A1111View):
     def get(self, request):
         return Response(samplers())
+
+
+class PromptStyles(A1111View):
+    """The styles this person may name in ``styles``, as A1111 lists its own."""
+
+    def get(self, request):
+        return Response(
+            [
+                {"name": s.name, "prompt": s.prompt, "negative_prompt": s.negative_prompt}
+                for s in styles_for(request.user)
+            ]
+        )
 
 
 class Options(A1111View):

@@ -58,7 +58,25 @@ class GenerationCreateSerializer(serializers.Serializer):
         required=False, min_value=limits.SEED_MIN, max_value=limits.SEED_MAX
     )
     sampler = serializers.ChoiceField(choices=sampler_names(), required=False, allow_blank=True)
-    n = serializers.IntegerField(required=False, min_value=limits.N_MIN, max_value=limits.N_MAX)
+    n = serializers.IntegerField(
+        required=False,
+        min_value=limits.N_MIN,
+        max_value=limits.N_MAX,
+        help_text="Images made at once (a batch).",
+    )
+    batch_count = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=limits.BATCH_COUNT_MAX,
+        help_text="Batches run one after another; seeds go on from batch to batch. "
+        f"n x batch_count is at most {limits.IMAGES_PER_JOB_MAX}.",
+    )
+    style = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A style's name (see /api/v1/styles/): the prompts are put into its "
+        "templates, and the recipe keeps the style's name and the expanded prompts.",
+    )
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
     topic = serializers.CharField(required=False, allow_blank=True, help_text="A topic's slug.")
     remix_of = serializers.IntegerField(

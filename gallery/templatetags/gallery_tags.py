@@ -22,6 +22,8 @@ REMIX_FIELDS = (
     "hires_upscale",
     "hires_upscaler",
     "hires_steps",
+    # A style: its name; the prompts are the expanded ones (studio.styles).
+    "style",
 )
 
 

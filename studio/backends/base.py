@@ -45,6 +45,7 @@ class GenerationRequest:
     hires_scale: float = 0.0
     hires_upscaler: str = "latent"  # a key of hires_fix.UPSCALERS
     hires_steps: int = 0
+    style: str = ""  # the style's name; prompt and negative_prompt are already expanded
 
     def seeds(self) -> list[int]:
         """One seed per image, A1111 style: seed, seed+1, ..."""
@@ -61,6 +62,8 @@ class GenerationRequest:
             data.pop(key)
         data["seed"] = seed
         data["backend"] = backend
+        if not self.style:
+            data.pop("style")
         if self.init_image is not None:
             # A1111 writes "Denoising strength" and "Resize mode" (its own names).
             data["init_image"] = self.init_image_id

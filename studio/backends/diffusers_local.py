@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import gc
 import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -362,11 +363,23 @@ def _load_single_file(path: str, dtype: torch.dtype, options: dict):
     if kind not in classes:
         raise BackendError(f"Unknown pipeline {kind!r} for a checkpoint. Choose 'sd' or 'sdxl'.")
     kwargs = {"dtype": dtype}
-    if options.get("config"):
-        kwargs["config"] = options["config"]  # a local folder or hub id with the same layout
     if kind == "sd":
         kwargs |= {"safety_checker": None, "requires_safety_checker": False}
-    return classes[kind].from_single_file(path, **kwargs)
+    if options.get("config"):
+        # staff's choice: a local folder or hub id with the same layout
+        return classes[kind].from_single_file(path, config=options["config"], **kwargs)
+    # The bundled base configs, fitted to the file: nothing is fetched.
+    from .checkpoint_configs import checkpoint_shapes, write_config_folder
+
+    with tempfile.TemporaryDirectory(prefix="atelier-checkpoint-config-") as folder:
+        config = write_config_folder(
+            checkpoint_shapes(path),
+            Path(folder),  # the architecture read from the file itself, as the scan does
+            prediction_type=options.get("prediction_type"),
+        )
+        return classes[kind].from_single_file(
+            path, config=str(config), local_files_only=True, **kwargs
+        )
 
 
 def _guess_single_file_kind(path: str) -> str:
@@ -388,6 +401,8 @@ def explain_load_error(model_id: str, exc: BaseException, *, single_file: bool) 
     from huggingface_hub import errors as hub
     from safetensors import SafetensorError
 
+    from .checkpoint_configs import CheckpointLayoutError
+
     chain = _exception_chain(exc)
 
     def find(*types):
@@ -396,9 +411,15 @@ def explain_load_error(model_id: str, exc: BaseException, *, single_file: bool) 
     name = f"Checkpoint '{model_id}'" if single_file else f"Model '{model_id}'"
     if single_file and find(hub.OfflineModeIsEnabled, hub.LocalEntryNotFoundError):
         return ModelUnavailable(
-            f"{name} needs its base configuration from the Hugging Face hub, which cannot be "
-            "reached. Set the preset option 'config' to a local diffusers folder of the same "
+            f"{name} is set to take its configuration (preset option 'config') from a Hugging "
+            "Face hub repository, which cannot be reached. Remove the option to use Atelier's "
+            "bundled configuration, point it to a local diffusers folder of the same "
             "architecture, or pre-download that repository into the cache (HF_HOME)."
+        )
+    if layout := find(CheckpointLayoutError):
+        return ModelUnavailable(
+            f"{name} is not a complete Stable Diffusion checkpoint ({_detail(layout)}); "
+            "it may be another kind of file, or damaged."
         )
     if explained := explain_hub_error(model_id, exc, name):  # offline, gated, not found, ...
         return explained
