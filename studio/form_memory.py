@@ -18,6 +18,8 @@ REMEMBERED = (
 def remember(user, request: dict) -> None:
     """Keep the settings of a generation just submitted from the Generate page."""
     values = {field: request[field] for field in REMEMBERED if request.get(field) is not None}
+    if request.get("init_image") and request.get("hires_upscale"):
+        del values["width"], values["height"]  # an upscale's: its starting image's size
     GeneratePreference.objects.update_or_create(user=user, defaults={"values": values})
 
 

@@ -5,6 +5,7 @@ import json
 import secrets
 
 from django import forms
+from django.conf import settings
 
 from atelier.image_uploads import ImageFileField
 from atelier.text import TextField
@@ -14,6 +15,9 @@ from gallery.permissions import viewable_images
 
 from . import limits
 from .backends import image_to_image_refusal
+from .backends.hires_fix import DEFAULT_STRENGTH as HIRES_STRENGTH
+from .backends.hires_fix import DEFAULT_UPSCALER, UPSCALERS, base_size, scaled_size
+from .backends.hires_fix import LOCAL_ONLY as HIRES_LOCAL_ONLY
 from .backends.init_image import (
     DEFAULT_RESIZE_MODE,
     DEFAULT_STRENGTH,
@@ -219,6 +223,33 @@ class GenerationForm(forms.Form):
         label="Only masked padding (px)",
         help_text="How much around the masked part the model sees.",
     )
+    # Hires fix (A1111's names): made at the size above, upscaled, repainted at
+    # the denoising strength; with a starting image, that image is upscaled.
+    hires_upscale = FiniteFloatField(
+        required=False,
+        min_value=limits.HIRES_SCALE_MIN,
+        max_value=limits.HIRES_SCALE_MAX,
+        label="Upscale by",
+        help_text=f"×{limits.HIRES_SCALE_MIN:g} to ×{limits.HIRES_SCALE_MAX:g}; empty for no "
+        "hires fix. With a starting image, that image is upscaled.",
+        error_messages={
+            "min_value": f"Upscale by ×{limits.HIRES_SCALE_MIN:g} to ×{limits.HIRES_SCALE_MAX:g}.",
+            "max_value": f"Upscale by ×{limits.HIRES_SCALE_MIN:g} to ×{limits.HIRES_SCALE_MAX:g}.",
+        },
+    )
+    hires_upscaler = forms.ChoiceField(
+        required=False,
+        choices=list(UPSCALERS.items()),
+        label="Upscaler",
+        help_text="Latent keeps the picture's latents; Lanczos resizes the finished picture.",
+    )
+    hires_steps = forms.IntegerField(
+        required=False,
+        min_value=limits.HIRES_STEPS_MIN,
+        max_value=limits.HIRES_STEPS_MAX,
+        label="Hires steps",
+        help_text="Steps of the repainting pass; 0 or empty: as many as Steps.",
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -226,6 +257,9 @@ class GenerationForm(forms.Form):
         self.inpaint_mask = None  # the mask at the starting image's size, once valid
         self.notes = []  # what was changed in what was sent (a mask stretched to fit)
         self.source = None  # the starting image from the gallery, once valid
+        if self.is_bound and self.data.get("hires_upscale"):
+            if self.data.get("init_image") or self.files.get("init_upload"):
+                self.fields["prompt"].required = False  # an upscale may repaint without one
         self.style = None  # the style chosen, once valid (studio.styles)
         self.presets = {p.key: p for p in enabled_presets()}
         self.fields["model"].widget = PresetSelect(
@@ -310,8 +344,12 @@ class GenerationForm(forms.Form):
             )
         if not data.get("visibility"):
             data["visibility"] = Image.Visibility.PRIVATE
+        if data.get("hires_upscale") and data.get("denoising_strength") is None:
+            if "denoising_strength" not in self.errors:
+                data["denoising_strength"] = HIRES_STRENGTH
         self._clean_init_image(data, preset)
         self._clean_mask(data, preset)
+        self._clean_hires(data, preset)
         self._clean_style(data)
         self._clean_variation(data, preset)
         return data
@@ -412,6 +450,47 @@ class GenerationForm(forms.Form):
                 "init_image", "That starting image does not exist or is not visible to you."
             )
 
+    def _clean_hires(self, data, preset) -> None:
+        """A hires fix or an upscale: the local engine only, no bigger than
+        the server makes. An upscale's base size is its starting image's own."""
+        data["hires_upscaler"] = data.get("hires_upscaler") or DEFAULT_UPSCALER
+        data["hires_steps"] = data.get("hires_steps") or 0
+        scale = data.get("hires_upscale")
+        if not scale:
+            return
+        if preset.backend != "diffusers":
+            self.add_error("hires_upscale", HIRES_LOCAL_ONLY)
+            return
+        start = self.source or data.get("init_upload")
+        if start is not None:  # the size asked for does not count: the picture's does
+            data["width"], data["height"] = base_size(start.width, start.height)
+            for field in ("width", "height"):
+                self.errors.pop(field, None)
+        width, height = data.get("width"), data.get("height")
+        if not width or not height or "width" in self.errors or "height" in self.errors:
+            return
+        out_width, out_height = scaled_size(width, height, scale)
+        most = settings.ATELIER_MAX_OUTPUT_PIXELS
+        if out_width * out_height > most or max(out_width, out_height) > limits.SIZE_MAX:
+            self.add_error(
+                "hires_upscale",
+                f"×{scale:g} of {width}×{height} makes {out_width}×{out_height}: over this "
+                f"server's limit of {most:,} pixels ({limits.SIZE_MAX} a side). "
+                "Choose a smaller factor or size.",
+            )
+
+    def hires_request(self) -> dict:
+        """The hires fix's part of the job's request (none without one)."""
+        data = self.cleaned_data
+        if not data.get("hires_upscale"):
+            return {}
+        return {
+            "hires_upscale": data["hires_upscale"],
+            "hires_upscaler": data["hires_upscaler"],
+            "hires_steps": data["hires_steps"],
+            "denoising_strength": data["denoising_strength"],
+        }
+
     def init_request(self, source=None) -> dict:
         """The starting image's part of the job's request: ``source`` is the
         stored upload, else the gallery image chosen."""
@@ -468,6 +547,7 @@ class GenerationForm(forms.Form):
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
             **self.init_request(source),
             **self.variation_request(),
+            **self.hires_request(),
         }
 
 

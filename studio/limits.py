@@ -10,3 +10,7 @@ IMAGES_PER_JOB_MAX = 16  # N x batch count
 SIZE_MIN, SIZE_MAX = 1, 4096  # pixels; each model narrows it (ModelPreset.min_size/max_size)
 SEED_MIN, SEED_MAX = -1, 2**32 - 1
 SIZE_MULTIPLE = 8
+# Hires fix and upscale: the factor, and the repainting pass's steps (0: the
+# base's); the pixels made are bounded by settings.ATELIER_MAX_OUTPUT_PIXELS.
+HIRES_SCALE_MIN, HIRES_SCALE_MAX = 1.5, 4.0
+HIRES_STEPS_MIN, HIRES_STEPS_MAX = 0, STEPS_MAX

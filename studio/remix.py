@@ -14,6 +14,7 @@ import re
 from pathlib import PurePosixPath
 
 from .backends.base import BackendError
+from .backends.hires_fix import upscaler_key
 from .backends.init_image import resize_mode_key
 from .backends.inpaint_mask import inpaint_area_key
 from .backends.samplers import canonical_sampler
@@ -56,6 +57,11 @@ def map_remix(params: dict, fields, user=None) -> tuple[dict, list[str]]:
             del initial["inpaint_area"]
     if params.get("mask_sha256") and "mask" in fields:  # the mask itself is not in a recipe
         missing.append(MASK_NOT_BROUGHT)
+    if "hires_upscaler" in initial:  # A1111's name, or one this site does not have
+        if key := upscaler_key(initial["hires_upscaler"]):
+            initial["hires_upscaler"] = key
+        else:
+            missing.append(f"the upscaler “{initial.pop('hires_upscaler')}”")
     if "resize_mode" in initial:  # a recipe names it as A1111 does
         if key := resize_mode_key(initial["resize_mode"]):
             initial["resize_mode"] = key

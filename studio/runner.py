@@ -28,6 +28,8 @@ from notifications.notify import Kind, notify
 
 from .backends import get_backend, image_to_image_refusal
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
+from .backends.hires_fix import DEFAULT_UPSCALER
+from .backends.hires_fix import LOCAL_ONLY as HIRES_LOCAL_ONLY
 from .backends.init_image import DEFAULT_RESIZE_MODE, DEFAULT_STRENGTH
 from .backends.lora import recipe_hashes, resolve_extras
 from .batches import generate_batches
@@ -97,6 +99,8 @@ def _run_job(job_id: str) -> None:
                     options=engine_options(job.request, variant),
                     inpaint=dataclasses.replace(request.inpaint, model=variant.key),
                 )
+        if request.hires_scale and preset.backend != "diffusers":
+            raise BackendError(HIRES_LOCAL_ONLY)
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(
@@ -211,6 +215,9 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         init_image_sha256=data.get("init_image_sha256", ""),
         strength=data.get("denoising_strength", DEFAULT_STRENGTH),
         resize_mode=data.get("resize_mode", DEFAULT_RESIZE_MODE),
+        hires_scale=data.get("hires_upscale") or 0.0,
+        hires_upscaler=data.get("hires_upscaler") or DEFAULT_UPSCALER,
+        hires_steps=data.get("hires_steps") or 0,
         style=data.get("style", ""),
         variation_seed=data.get("variation_seed") or 0,
         variation_strength=data.get("variation_seed_strength") or 0.0,
@@ -274,10 +281,13 @@ def check_checkpoint(preset: ModelPreset) -> None:
 
 def recipe_for(request, result, backend: str) -> dict:
     """The recipe stored with an image; its size is the image's own (an engine
-    may round the size it was asked for to one it supports)."""
+    may round the size it was asked for to one it supports), but for a hires
+    fix, whose size is the base one, as A1111's "Size" (the image's own is
+    that times "Hires upscale")."""
     recipe = request.recipe(result.seed, backend)
     recipe.update(recipe_hashes(request.options))
-    recipe["width"], recipe["height"] = result.image.size
+    if not request.hires_scale:
+        recipe["width"], recipe["height"] = result.image.size
     return recipe
 
 

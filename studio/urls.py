@@ -6,6 +6,7 @@ app_name = "studio"
 
 urlpatterns = [
     path("generate/", views.generate, name="generate"),
+    path("generate/upscale/<int:image_id>/", views.upscale, name="upscale"),
     path("generate/recipe/", views.recipe_from_file, name="recipe_from_file"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
     path("jobs/<uuid:job_id>/status/", views.job_status, name="job_status"),

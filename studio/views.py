@@ -21,6 +21,7 @@ from gallery.templatetags.gallery_tags import remix_query
 from gallery.uploads import clean_recipe
 from imaging.recipes import read_file_recipe
 
+from .backends.hires_fix import DEFAULT_STRENGTH as HIRES_STRENGTH
 from .checkpoints import EMBEDDINGS, LORA, file_names
 from .form_memory import recall, remember
 from .forms import GenerationForm
@@ -32,6 +33,7 @@ from .models import GenerationJob
 from .presets import default_preset_key
 from .queue_panel import panel_context
 from .remix import MASK_NOT_BROUGHT, map_remix
+from .upscaling import CHOICES, upscale_values
 
 # The Generate page's shape buttons (static/js/generate-page.js sizes them).
 ASPECTS = ("1:1", "4:3", "3:4", "3:2", "2:3", "16:9", "9:16", "21:9")
@@ -70,6 +72,7 @@ def _generate_page(request, form, status=200, **extra):
         "model_note": selected.note if selected else "",
         "loras": file_names(LORA),
         "embeddings": file_names(EMBEDDINGS),
+        "hires_strength": HIRES_STRENGTH,
         "aspects": ASPECTS,
         **extra,
     }
@@ -81,35 +84,68 @@ def _generate_page(request, form, status=200, **extra):
 def generate(request):
     if request.method == "POST":
         form = GenerationForm(request.POST, request.FILES, user=request.user)
-        if form.is_valid():
-            upload, created = None, False
-            if form.cleaned_data.get("init_upload"):
-                upload, created = store_upload(request.user, form.cleaned_data["init_upload"])
-            generation = form.generation_request(upload)
-            try:
-                job = submit_job(
-                    request.user,
-                    generation,
-                    max_active=settings.ATELIER_MAX_QUEUED_JOBS,
-                    backend=form.preset.backend,
-                )
-            except JobLimitReached as exc:
-                if upload is not None:
-                    forget_upload(upload, created)
-                form.add_error(None, str(exc))
-            else:
-                remember(request.user, generation)
-                for note in form.notes:  # a mask stretched to the starting image
-                    messages.info(request, note)
-                return redirect("studio:job", job_id=job.pk)
-        return _generate_page(request, form)
+        return _submit(request, form)
     return _new_generate_form(request)
+
+
+def _submit(request, form):
+    """Queue the form's job and go to its page, or show the form's errors."""
+    if form.is_valid():
+        upload, created = None, False
+        if form.cleaned_data.get("init_upload"):
+            upload, created = store_upload(request.user, form.cleaned_data["init_upload"])
+        generation = form.generation_request(upload)
+        try:
+            job = submit_job(
+                request.user,
+                generation,
+                max_active=settings.ATELIER_MAX_QUEUED_JOBS,
+                backend=form.preset.backend,
+            )
+        except JobLimitReached as exc:
+            if upload is not None:
+                forget_upload(upload, created)
+            form.add_error(None, str(exc))
+        else:
+            remember(request.user, generation)
+            for note in form.notes:  # a mask stretched to the starting image
+                messages.info(request, note)
+            return redirect("studio:job", job_id=job.pk)
+    return _generate_page(request, form)
+
+
+@login_required
+@require_POST
+@rate_limit_page(GENERATIONS, GENERATIONS_PER_IP)
+def upscale(request, image_id):
+    """The Upscale action: a job upscaling an image this person may see (its
+    prompt and settings from its recipe, the factor, upscaler and strength
+    from the POST or the defaults); the Generate page with the errors if refused."""
+    source = _starting_image(request.user, image_id)
+    if source is None:
+        raise Http404("No such image.")
+    values, _missing = map_remix(
+        upscale_values(request.user, source), GenerationForm.base_fields, request.user
+    )
+    values.setdefault("visibility", default_visibility(request.user))
+    values.update({key: request.POST[key] for key in CHOICES if request.POST.get(key)})
+    form = GenerationForm(values, user=request.user)
+    return _submit(request, form)
 
 
 def _new_generate_form(request):
     """The form as this person last left it, or as Remix or "Edit and try again"
     fill it in; a model that cannot be used now gives way to an installed one."""
-    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields, request.user)
+    params = request.GET.dict()
+    upscale_missing = []
+    if "upscale" in params:  # an image's Upscale action: the form set to upscale it
+        source = _starting_image(request.user, params.pop("upscale"))
+        if source is None:
+            upscale_missing.append("the image to upscale (it is gone or not visible to you)")
+        else:
+            params = {**upscale_values(request.user, source), **params}
+    carried, remix_missing = map_remix(params, GenerationForm.base_fields, request.user)
+    remix_missing += upscale_missing
     # A Remix whose model is not here keeps its settings on the model chosen.
     unmapped_model = "model" in request.GET and "model" not in carried
     # The person's default visibility (Settings), unless the form remembers a choice.

@@ -449,7 +449,9 @@ def rules(table):
             pytest.param(
                 r,
                 id=r.id,
-                marks=pytest.mark.local_engine if r.url in GENERATING and r.effects else (),
+                marks=pytest.mark.local_engine
+                if (r.url in GENERATING or r.url.startswith("/generate/")) and r.effects
+                else (),
             )
             for r in table
         ],
@@ -557,6 +559,16 @@ PAGE_RULES = [
     # Generating: into one's own gallery; a job is cancelled by its owner or staff.
     rule("anonymous", "POST /generate/", LOGIN),
     rule("other", "POST /generate/", FOUND, added(GenerationJob), added(GeneratePreference)),
+    # Upscaling: any image one may see; another person's private one is a 404.
+    rule("anonymous", "POST /generate/upscale/{public}/", LOGIN),
+    rule(
+        "other",
+        "POST /generate/upscale/{public}/",
+        FOUND,
+        added(GenerationJob),
+        added(GeneratePreference),
+    ),
+    rule("other", "POST /generate/upscale/{private}/", 404),
     rule("anonymous", "POST /jobs/{job}/cancel/", LOGIN),
     rule("owner", "POST /jobs/{job}/cancel/", FOUND, CANCELLED),
     rule("other", "POST /jobs/{job}/cancel/", 404),

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from gallery.models import Image
 from studio import limits
+from studio.backends.hires_fix import UPSCALERS
 from studio.backends.init_image import RESIZE_MODES
 from studio.backends.inpaint_mask import (
     INPAINT_AREAS,
@@ -18,6 +19,19 @@ from studio.models import GenerationJob
 
 from .base import FieldsOnceModelSerializer
 from .images import ImageSerializer
+
+
+class HiresSerializer(serializers.Serializer):
+    """The hires fix as one object; the same as the flat hires_* fields."""
+
+    scale = serializers.FloatField(
+        min_value=limits.HIRES_SCALE_MIN, max_value=limits.HIRES_SCALE_MAX
+    )
+    upscaler = serializers.ChoiceField(choices=list(UPSCALERS), required=False)
+    steps = serializers.IntegerField(
+        required=False, min_value=limits.HIRES_STEPS_MIN, max_value=limits.HIRES_STEPS_MAX
+    )
+    denoising_strength = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
 
 
 class GenerationCreateSerializer(serializers.Serializer):
@@ -148,6 +162,32 @@ class GenerationCreateSerializer(serializers.Serializer):
         max_value=1.0,
         help_text="A1111's 'subseed_strength': each image's starting noise is the slerp "
         "from its seed's noise towards its variation seed's (0, the default: the seed alone).",
+    )
+    hires_upscale = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=limits.HIRES_SCALE_MIN,
+        max_value=limits.HIRES_SCALE_MAX,
+        help_text="Hires fix (local engine only): make the picture at width x height, upscale "
+        "it by this factor and repaint it at denoising_strength (default 0.5). With "
+        "init_image, that image is upscaled from its own size and the prompt may be empty. "
+        "The picture made may not exceed the server's pixel limit.",
+    )
+    hires_upscaler = serializers.ChoiceField(
+        choices=list(UPSCALERS),
+        required=False,
+        help_text="With hires_upscale: latent (A1111's 'Latent', the default) or lanczos.",
+    )
+    hires_steps = serializers.IntegerField(
+        required=False,
+        min_value=limits.HIRES_STEPS_MIN,
+        max_value=limits.HIRES_STEPS_MAX,
+        help_text="With hires_upscale: the repainting pass's steps (0, the default: as steps).",
+    )
+    hires = HiresSerializer(
+        required=False,
+        help_text="The hires fix as one object (scale, upscaler, steps, denoising_strength), "
+        "instead of the hires_* fields.",
     )
 
 

@@ -31,6 +31,27 @@ def _own_job(request, job_id) -> GenerationJob:
     return job
 
 
+HIRES_FIELDS = {
+    "scale": "hires_upscale",
+    "upscaler": "hires_upscaler",
+    "steps": "hires_steps",
+    "denoising_strength": "denoising_strength",
+}
+
+
+def flat_hires(data):
+    """The ``hires`` object ({scale, upscaler, steps, denoising_strength}) as
+    the form's flat fields; a flat field given too wins."""
+    hires = data.get("hires")
+    if not isinstance(hires, dict):
+        return data
+    flat = {key: value for key, value in data.items() if key != "hires"}
+    for key, field in HIRES_FIELDS.items():
+        if key in hires:
+            flat.setdefault(field, hires[key])
+    return flat
+
+
 @extend_schema(
     request=GenerationCreateSerializer,
     responses={202: GenerationAcceptedSerializer, 429: TOO_MANY},
@@ -39,7 +60,8 @@ def _own_job(request, job_id) -> GenerationJob:
 @api_view(["POST"])
 @throttle_classes([GenerationThrottle])
 def generation_create(request):
-    form = GenerationForm(request.data if hasattr(request.data, "get") else {}, user=request.user)
+    data = request.data if hasattr(request.data, "get") else {}
+    form = GenerationForm(flat_hires(data), user=request.user)
     if not form.is_valid():
         return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
     try:

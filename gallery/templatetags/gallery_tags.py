@@ -40,6 +40,10 @@ REMIX_FIELDS = (
     "mask_blur",
     "inpaint_area",
     "masked_area_padding",
+    # Hires fix / upscale (A1111's names): the factor, the upscaler, the steps.
+    "hires_upscale",
+    "hires_upscaler",
+    "hires_steps",
     # A style: its name; the prompts are the expanded ones (studio.styles).
     "style",
     # A1111's variation seed (the local engine).

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from .hires_fix import UPSCALERS
 from .init_image import RESIZE_MODES
 from .inpaint_mask import InpaintOptions
 
@@ -40,6 +41,12 @@ class GenerationRequest:
     strength: float = 0.6
     resize_mode: str = "crop"  # a key of init_image.RESIZE_MODES
     inpaint: InpaintOptions | None = None  # with init_image: repaint only the mask's white
+    # Hires fix (hires_fix.py): 0 for none, else the picture made at width x
+    # height (or the starting image, for an upscale) is upscaled by this and
+    # repainted at ``strength`` in ``hires_steps`` (0: ``steps``).
+    hires_scale: float = 0.0
+    hires_upscaler: str = "latent"  # a key of hires_fix.UPSCALERS
+    hires_steps: int = 0
     style: str = ""  # the style's name; prompt and negative_prompt are already expanded
     # A1111's variation seed ("subseed"): each image's starting noise is the
     # slerp from its seed's noise towards its variation seed's by
@@ -68,6 +75,8 @@ class GenerationRequest:
         for key in ("init_image_sha256", "strength", "resize_mode"):
             data.pop(key)
         data.pop("variation_seed"), data.pop("variation_strength")
+        for key in ("hires_scale", "hires_upscaler", "hires_steps"):
+            data.pop(key)
         data["seed"] = seed
         data["backend"] = backend
         if not self.style:
@@ -84,7 +93,21 @@ class GenerationRequest:
             data["variation_seed_strength"] = self.variation_strength
         if self.init_image is not None and self.inpaint is not None:
             data.update(self.inpaint.recipe())
+        if self.hires_scale:
+            # A1111's "Hires upscale", "Hires upscaler", "Hires steps" and
+            # "Denoising strength"; width and height stay the base size, as A1111's "Size".
+            data["hires_upscale"] = self.hires_scale
+            data["hires_upscaler"] = UPSCALERS.get(self.hires_upscaler, self.hires_upscaler)
+            if self.hires_steps:
+                data["hires_steps"] = self.hires_steps
+            data["denoising_strength"] = self.strength
         return data
+
+    @property
+    def hires_denoising_steps(self) -> int:
+        """How many steps the hires pass runs: the last ``strength`` of its schedule."""
+        steps = self.hires_steps or self.steps
+        return min(int(steps * self.strength), steps)
 
 
 @dataclass

@@ -74,6 +74,10 @@ from .samplers import canonical_sampler, make_scheduler, sampler_names
 PREVIEW_INTERVAL = 0.3  # seconds between latent previews
 PREVIEW_COST_RATIO = 5  # a preview that took t seconds waits 5t for the next
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+# Above this many output pixels the VAE decodes (and encodes) in tiles, and a
+# batch one picture at a time: a 2048² SDXL upscale then needs about the VAE
+# memory of 1024² (bench/upscale_memory.py). Preset option "vae_tiling_pixels".
+VAE_TILING_PIXELS = 1024 * 1024
 
 
 def pin_threads(n: int) -> None:
@@ -131,7 +135,8 @@ class DiffusersBackend:
             prompt = apply_extras(pipe, loaded.extras, request.prompt, request.options)
             request = dataclasses.replace(request, prompt=prompt)
             decoder = self.tiny_decoder(loaded.sdxl, device, dtype)
-            images = run(pipe, request, loaded.sdxl, on_progress, should_cancel, decoder)
+            with vae_memory(pipe.vae, request):
+                images = run(pipe, request, loaded.sdxl, on_progress, should_cancel, decoder)
         return [
             GeneratedImage(image, seed) for image, seed in zip(images, request.seeds(), strict=True)
         ]
@@ -503,13 +508,16 @@ class StepReporter:
         self.sdxl = sdxl
         self.tiny_decoder = tiny_decoder
         self.cancelled = False
+        # Hires fix (hires_local): steps of the passes before this one, and planned after it.
+        self.offset = 0
+        self.after = 0
         self._next_preview = float("-inf")
         self._last_cost = 0.0
 
     def __call__(self, pipe, step_index: int, timestep, tensors: dict) -> dict:
         # num_timesteps, not num_inference_steps: second-order samplers call back more often.
-        total = pipe.num_timesteps
-        step = step_index + 1
+        total = self.offset + pipe.num_timesteps + self.after
+        step = self.offset + step_index + 1
         final = step >= total
         self.on_progress(
             Progress(
@@ -553,6 +561,10 @@ def run(
     should_cancel: CancelCheck,
     tiny_decoder=None,
 ) -> list[Image.Image]:
+    if request.hires_scale:
+        from .hires_local import run_hires
+
+        return run_hires(pipe, request, sdxl, on_progress, should_cancel, tiny_decoder)
     generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in request.seeds()]
     reporter = StepReporter(on_progress, should_cancel, sdxl, tiny_decoder)
     inpainting = None
@@ -607,6 +619,34 @@ def run(
     if inpainting is not None:  # the original kept outside the mask, as A1111 does
         return [inpainting.paste_back(image) for image in output.images]
     return output.images
+
+
+def output_pixels(request: GenerationRequest) -> int:
+    """The pixels of each picture the job makes (upscaled, with a hires fix)."""
+    if request.hires_scale:
+        from .hires_fix import scaled_size
+
+        width, height = scaled_size(request.width, request.height, request.hires_scale)
+        return width * height
+    return request.width * request.height
+
+
+@contextmanager
+def vae_memory(vae, request: GenerationRequest):
+    """Tiles (and a batch one picture at a time) for the VAE while a job makes
+    pictures over the preset's "vae_tiling_pixels"; back as it was after."""
+    limit = int(request.options.get("vae_tiling_pixels") or VAE_TILING_PIXELS)
+    if output_pixels(request) <= limit:
+        yield
+        return
+    vae.enable_tiling()
+    if request.n > 1:
+        vae.enable_slicing()
+    try:
+        yield
+    finally:
+        vae.disable_tiling()
+        vae.disable_slicing()
 
 
 def denoising_steps(request: GenerationRequest) -> int:
