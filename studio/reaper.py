@@ -5,7 +5,8 @@ leaves a job "queued" that nobody will pick up. The reaper finds both:
 - a running job whose heartbeat is older than ``ATELIER_JOB_STALE_SECONDS`` goes back
   to the queue, until it has used ``ATELIER_JOB_MAX_ATTEMPTS`` attempts; then
   it fails with a message;
-- a queued job whose id was last sent ``RESEND_AFTER`` ago is sent again.
+- a queued job whose id was last sent ``ATELIER_JOB_RESEND_SECONDS`` ago is
+  sent again (a broker restarted without persistence forgets its messages).
 
 Both are safe to repeat: a job is claimed by one worker only, and its images
 are stored under keys made of the job id and index, so none is stored twice.
@@ -24,7 +25,6 @@ from .runner import stale_after
 
 log = logging.getLogger(__name__)
 
-RESEND_AFTER = timedelta(minutes=10)
 Status = GenerationJob.Status
 
 
@@ -52,9 +52,10 @@ def reap(now=None) -> dict:
             log.warning("job %s lost its worker; sending it again", job.pk)
             _send(job)
             counts["requeued"] += 1
+    resend_after = timedelta(seconds=settings.ATELIER_JOB_RESEND_SECONDS)
     forgotten = GenerationJob.objects.filter(
-        Q(enqueued__lt=now - RESEND_AFTER)
-        | Q(enqueued__isnull=True, created__lt=now - RESEND_AFTER),
+        Q(enqueued__lt=now - resend_after)
+        | Q(enqueued__isnull=True, created__lt=now - resend_after),
         status=Status.QUEUED,
     )
     for job in forgotten:

@@ -48,3 +48,15 @@ def test_finished_jobs_are_never_touched(owner):
         make_job(owner, status=status, heartbeat=ago(3600), enqueued=ago(3600))
     assert reap() == {"requeued": 0, "failed": 0, "resent": 0}
     assert GenerationJob.objects.filter(status="queued").count() == 0
+
+
+def test_how_long_a_queued_job_waits_before_it_is_sent_again_is_a_setting(owner, settings):
+    """A broker restarted without persistence forgets its messages: a cluster
+    may resend sooner than the default ten minutes."""
+    settings.ATELIER_JOB_RESEND_SECONDS = 30
+    job = make_job(owner, enqueued=ago(31))
+    waiting = make_job(owner, enqueued=ago(20))
+    assert reap()["resent"] == 1
+    job.refresh_from_db()
+    waiting.refresh_from_db()
+    assert job.enqueued > ago(5) and waiting.enqueued < ago(19)
