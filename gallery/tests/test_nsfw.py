@@ -24,7 +24,7 @@ def tiles(html: str) -> dict[int, str]:
     return {
         int(image_id): classes
         for classes, image_id in re.findall(
-            r'<figure class="([^"]*)"><a href="/images/(\d+)/"', html
+            r'<figure class="([^"]*)"(?: data-mine)?><a href="/images/(\d+)/"', html
         )
     }
 
