@@ -14,6 +14,9 @@ about to vanish — in the deletion's own transaction. The person's row is
 locked first, so a like or comment they make from another session meanwhile
 either finishes before the counts are read or fails (its user is gone).
 
+A hidden comment (moderation) is not counted: hiding and restoring change
+``comment_count`` (moderation.actions), and what is counted here leaves it out.
+
 Deleting an image needs nothing: its likes and comments go with it, and no
 other image counts them. ``recount`` repairs counts written around the
 services (bulk imports, manual SQL)."""
@@ -36,10 +39,11 @@ def release_counts(user) -> None:
         Image.objects.filter(pk__in=liked).exclude(owner=user).update(
             like_count=Greatest(F("like_count") - 1, Value(0))
         )
-        commented = Comment.objects.filter(user=user).values("image_id")
+        counted = Comment.objects.filter(user=user, hidden_at__isnull=True)
+        commented = counted.values("image_id")
         Image.objects.filter(pk__in=commented).exclude(owner=user).update(
             comment_count=Greatest(
-                F("comment_count") - total(Comment.objects.filter(user=user, image=OuterRef("pk"))),
+                F("comment_count") - total(counted.filter(image=OuterRef("pk"))),
                 Value(0),
             )
         )
@@ -55,7 +59,7 @@ def recount(images=None) -> int:
     images = Image.objects.all() if images is None else images
     return images.update(
         like_count=total(Like.objects.filter(image=OuterRef("pk"))),
-        comment_count=total(Comment.objects.filter(image=OuterRef("pk"))),
+        comment_count=total(Comment.objects.filter(image=OuterRef("pk"), hidden_at__isnull=True)),
     )
 
 

@@ -230,7 +230,7 @@ PAGE_ROWS_SQL = """
 SELECT image.id, image.title, image.description, image.width, image.height,
        image.thumb_width, image.thumb_height, image.thumbhash, image.visibility,
        image.recipe, image.like_count, image.comment_count, image.created,
-       image.owner_id, image.share_without_recipe,
+       image.owner_id, image.share_without_recipe, image.hidden_at, image.hidden_reason,
        owner.username AS owner_username,
        profile.display_name AS owner_display_name,
        topic.slug AS topic_slug,
@@ -282,6 +282,9 @@ class FeedImage:
     liked: bool = False
     owner_id: int = 0
     share_without_recipe: bool = False
+    # Hidden by moderators: only in its owner's own feeds (and staff's).
+    hidden_at: datetime | None = None
+    hidden_reason: str | None = None
 
     @classmethod
     def from_row(cls, row) -> "FeedImage":
@@ -305,6 +308,8 @@ class FeedImage:
             bool(row.liked),
             row.owner_id,
             bool(row.share_without_recipe),
+            row.hidden_at,
+            row.hidden_reason,
         )
 
     @property
