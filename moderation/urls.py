@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "moderation"
+
+urlpatterns = [
+    path("moderation/", views.queue_page, name="queue"),
+    path("moderation/<str:kind>/<str:target_id>/act/", views.act, name="act"),
+    path("report/<str:kind>/<str:target_id>/", views.report, name="report"),
+]
