@@ -276,6 +276,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets named "kind" (notifications' and reports'): each its own name.
+    "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "moderation.models.Report.Kind"},
 }
 
 # --- Cache: rate-limit counters (and allauth's) shared by every web process.
