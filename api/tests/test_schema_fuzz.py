@@ -45,6 +45,8 @@ STATE_ERRORS = {
     "POST /api/v1/profiles/{username}/follow/": "You can't follow yourself.",
     # The fuzzer cannot know the owner's password (and must not delete them).
     "POST /api/v1/profiles/me/delete/": "That is not your password; nothing was deleted.",
+    # The fuzzer reports the owner's own content (the world's), refused.
+    "POST /api/v1/reports/": "You can't report your own",
 }
 
 
