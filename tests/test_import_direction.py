@@ -1,8 +1,8 @@
 """The apps import in one direction (DESIGN.md): accounts ← notifications ←
 gallery ← studio ← api, with moderation beside studio (it acts on gallery's
-content and accounts; only api calls it), so that a change in a later app never breaks an earlier one, and
-imaging stays free of Django. ``atelier``, the project package, is the one
-place that may know every app."""
+content and accounts; only api calls it), so that a change in a later app
+never breaks an earlier one, and imaging stays free of Django. ``atelier``,
+the project package, is the one place that may know every app."""
 
 import ast
 from pathlib import Path
