@@ -79,6 +79,7 @@ def with_permissions(user, comments, image: Image):
     for comment in comments:
         comment.can_edit = can_edit(user, comment)
         comment.can_delete = can_delete(user, comment, image)
+        comment.can_report = user.is_authenticated and user.pk != comment.user_id
     return comments
 
 

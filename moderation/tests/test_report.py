@@ -231,3 +231,14 @@ def test_api_reports_are_rate_limited(settings, other, owner, make_image):
 
 def test_the_rate_has_a_setting():
     assert rate_limits.REPORTS.setting == "ATELIER_RATE_REPORTS"
+
+
+def test_a_comment_offers_report_to_others_only(owner, other, owner_client, other_client, public):
+    mine = add(owner, public, "Mine")
+    theirs = add(other, public, "Theirs")
+    as_owner = owner_client.get(f"/images/{public.pk}/").content.decode()
+    as_other = other_client.get(f"/images/{public.pk}/").content.decode()
+    assert f"/report/comment/{theirs.pk}/" in as_owner
+    assert f"/report/comment/{mine.pk}/" not in as_owner
+    assert f"/report/comment/{mine.pk}/" in as_other
+    assert f"/report/comment/{theirs.pk}/" not in as_other
