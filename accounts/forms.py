@@ -22,15 +22,27 @@ class ProfileForm(forms.ModelForm):
         "only to you.",
     )
 
+    nsfw_preference = forms.ChoiceField(
+        choices=Profile._meta.get_field("nsfw_preference").choices,
+        required=False,
+        label="Images flagged NSFW",
+        help_text="Show them as any image, blur them until you click one, or hide them "
+        "from the feeds, topics, profiles and search. Your own are never blurred for you.",
+    )
+
     class Meta:
         model = Profile
-        fields = ["display_name", "bio", "default_visibility"]
+        fields = ["display_name", "bio", "default_visibility", "nsfw_preference"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"display_name": TextField, "bio": TextField}
 
     def clean_default_visibility(self):
         """Left out (the API's PATCH, an old form): unchanged."""
         return self.cleaned_data.get("default_visibility") or self.instance.default_visibility
+
+    def clean_nsfw_preference(self):
+        """Left out (the API's PATCH, an old form): unchanged."""
+        return self.cleaned_data.get("nsfw_preference") or self.instance.nsfw_preference
 
 
 class ApiTokenForm(forms.Form):

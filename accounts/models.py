@@ -23,6 +23,13 @@ class Profile(models.Model):
         ],
         default="private",
     )
+    # How images flagged NSFW are shown to this person: shown, blurred until
+    # clicked, or left out of the feeds (gallery.nsfw); visitors get "blur".
+    nsfw_preference = models.CharField(
+        max_length=5,
+        choices=[("show", "Show"), ("blur", "Blur"), ("hide", "Hide")],
+        default="blur",
+    )
     # Per-person settings kept by the API facades (e.g. the A1111 checkpoint).
     settings = models.JSONField(default=dict, blank=True)
     # Set while staff have suspended the account (the moderation app): it

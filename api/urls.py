@@ -11,6 +11,7 @@ from .views import (
     notifications,
     profiles,
     social,
+    styles,
     tokens,
     topics,
     your_data,
@@ -33,6 +34,8 @@ urlpatterns = [
         name="generation-cancel",
     ),
     path("v1/models/", models.model_list, name="model-list"),
+    path("v1/styles/", styles.style_list, name="style-list"),
+    path("v1/styles/<int:style_id>/", styles.style_detail, name="style-detail"),
     # Images: GET lists a feed, POST uploads; then one image, its likes and comments.
     path("v1/images/", images_list.image_list, name="image-list"),
     path("v1/images/bulk/", bulk.image_bulk, name="image-bulk"),

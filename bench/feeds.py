@@ -13,6 +13,9 @@ Client, what the server spends on each request (no network, no browser):
   three unmeasured ones), the query count of one more (CaptureQueriesContext),
   and page N's p50 over page 1's. A feed with fewer pages is measured at its
   last page, and the table says which page that was.
+- Recent, Popular, a topic and search again for someone who hides NSFW
+  images (seed_demo --nsfw-every 20 flags one in twenty): the feed's query leaves them out,
+  from the public indexes alone (they end with the flag).
 - full pages: Explore, the visitor's home page, a topic page, a profile, the
   image page of the image with the most comments (≤ 8 queries, whatever its
   number of comments and likes) and ``/api/v1/images/`` page 1 and 2 000.
@@ -74,6 +77,7 @@ AIM_QUERIES = 8
 AIM_RATIO = 1.1
 AIM_SCREEN_KB = 600
 AIM_TILE_KB = 25
+NSFW_EVERY = 20  # seed_demo flags one image in this many NSFW
 COMMON_WORD = "detailed"
 RARE_WORD = "axolotl"
 
@@ -243,6 +247,7 @@ def who_and_what():
     from django.contrib.auth import get_user_model
     from django.db.models import Count, Q
 
+    from accounts.models import Profile
     from gallery.models import Like, Subscription, Topic
     from gallery.permissions import listed_images
 
@@ -268,8 +273,14 @@ def who_and_what():
         .values_list("username", flat=True)
         .first()
     )
+    # Someone else, who hides NSFW images (Settings): the feeds they read
+    # leave them out in the query (gallery.nsfw).
+    taken = {liker.pk, many, few}
+    hider = User.objects.exclude(pk__in=[pk for pk in taken if pk]).order_by("pk").first()
+    Profile.objects.update_or_create(user=hider, defaults={"nsfw_preference": "hide"})
     return {
         "liker": liker,
+        "hider": hider,
         "liked": Like.objects.filter(user=liker).count(),
         "many": (User.objects.get(pk=many), subscribed[many]),
         "few": (User.objects.get(pk=few), subscribed[few]) if few and few != many else None,
@@ -293,7 +304,14 @@ def feed_cases(w: dict) -> list[tuple[str, dict, object]]:
     for who in (w["many"], w["few"]):
         if who:
             cases.append((f"subscribed ({who[1]} images)", {"feed": "subscribed"}, who[0]))
-    topic, poster = w["topic"], w["poster"]
+    topic, poster, hider = w["topic"], w["poster"], w["hider"]
+    hiding = [
+        ("recent", {"feed": "recent"}),
+        ("popular, week", {"feed": "popular", "window": "week"}),
+        ("popular, all", {"feed": "popular"}),
+        ("topic", {"feed": "recent", "topic": topic.slug}),
+        (f"search {COMMON_WORD!r}", {"feed": "recent", "q": COMMON_WORD}),
+    ]
     return cases + [
         (f"liked ({w['liked']} likes)", {"feed": "liked"}, liker),
         (f"topic ({w['topic_size']} images)", {"feed": "recent", "topic": topic.slug}, liker),
@@ -302,6 +320,7 @@ def feed_cases(w: dict) -> list[tuple[str, dict, object]]:
             (f"search {word!r} ({count_search(word)} found)", {"feed": "recent", "q": word}, liker)
             for word in (COMMON_WORD, RARE_WORD)
         ),
+        *((f"{name}, NSFW hidden", params, hider) for name, params in hiding),
     ]
 
 
@@ -346,7 +365,12 @@ def run_engine(args) -> dict:
     migrated = time.perf_counter() - started
     print(f"[{vendor}] migrate: {migrated:.1f} s", flush=True)
     call_command(
-        "seed_demo", images=args.images, users=args.users, topics=args.topics, seed=args.seed
+        "seed_demo",
+        images=args.images,
+        users=args.users,
+        topics=args.topics,
+        seed=args.seed,
+        nsfw_every=NSFW_EVERY,
     )
     seeded = time.perf_counter() - started - migrated
     settle(connection)

@@ -1,5 +1,5 @@
 """Changing many images at once (My images' selection, the API): publish,
-unlist, make private, move to a topic, delete.
+unlist, make private, mark or unmark NSFW, move to a topic, delete.
 
 All or nothing: every image named must be one the person may change
 (``permissions.can_change``: their own, or any for staff). If any is not,
@@ -22,13 +22,16 @@ VISIBILITY_OF = {
     "unlist": Image.Visibility.UNLISTED,
     "make_private": Image.Visibility.PRIVATE,
 }
-ACTIONS = (*VISIBILITY_OF, "move", "delete")
+NSFW_OF = {"mark_nsfw": True, "unmark_nsfw": False}
+ACTIONS = (*VISIBILITY_OF, *NSFW_OF, "move", "delete")
 NOT_YOURS = "Not yours to change."
 NO_SUCH_IMAGE = "No such image."
 ACTION_LABELS = {
     "publish": "Publish",
     "unlist": "Unlist",
     "make_private": "Make private",
+    "mark_nsfw": "Mark NSFW",
+    "unmark_nsfw": "Unmark NSFW",
     "move": "Move to topic",
     "delete": "Delete",
 }
@@ -119,6 +122,8 @@ def apply(user, action: str, ids, *, topic: str = "") -> BulkResult:
         chosen = Image.objects.filter(pk__in=ids)
         if action in VISIBILITY_OF:
             chosen.update(visibility=VISIBILITY_OF[action])
+        elif action in NSFW_OF:
+            chosen.update(nsfw=NSFW_OF[action])
         elif action == "move":
             chosen.update(topic=target)
         else:

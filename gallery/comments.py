@@ -4,7 +4,9 @@ to the rows and the count happens in one transaction).
 
 Anyone who can see an image may comment on it. The author edits their own
 comment; the author, the image's owner (moderating their own page) and staff
-delete it. Pages and the API both call these functions.
+delete it. Pages and the API both call these functions. When an author
+deletes their account their comments stay, by ``DELETED_AUTHOR``: no one
+can edit them any more; the image's owner and staff still delete them.
 
 A hidden comment (moderation) is seen by its author and staff only, and
 ``comment_count`` counts the comments others see: hiding lowers it, restoring
@@ -22,6 +24,9 @@ from .models import Comment, Image
 from .permissions import can_view, sees_hidden
 
 MAX_LENGTH = 5000
+# Who wrote a comment whose author has since deleted their account (the
+# comment stays, its user None: Comment.user is SET_NULL).
+DELETED_AUTHOR = "deleted user"
 PAGE_SIZE = 50
 
 
@@ -79,7 +84,7 @@ def with_permissions(user, comments, image: Image):
     for comment in comments:
         comment.can_edit = can_edit(user, comment)
         comment.can_delete = can_delete(user, comment, image)
-        comment.can_report = user.is_authenticated and user.pk != comment.user_id
+        comment.can_report = user.is_authenticated and comment.user_id not in (None, user.pk)
     return comments
 
 

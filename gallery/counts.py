@@ -8,11 +8,12 @@ deleted.
 database then groups rows it has already filtered to one key; one plain
 aggregate is cheaper (bench/feeds.py measures the profile and topic pages).
 
-Their likes and comments vanish by cascade, so just before the user row goes,
-the counts of the images they liked or commented on are lowered by what is
-about to vanish — in the deletion's own transaction. The person's row is
-locked first, so a like or comment they make from another session meanwhile
-either finishes before the counts are read or fails (its user is gone).
+Their likes vanish by cascade, so just before the user row goes, the counts
+of the images they liked are lowered by what is about to vanish — in the
+deletion's own transaction. The person's row is locked first, so a like they
+make from another session meanwhile either finishes before the counts are
+read or fails (its user is gone). Their comments stay, by "deleted user"
+(``Comment.user`` is SET_NULL), so comment counts keep counting them.
 
 A hidden comment (moderation) is not counted: hiding and restoring change
 ``comment_count`` (moderation.actions), and what is counted here leaves it out.
@@ -32,20 +33,12 @@ from .models import Comment, Image, Like
 
 
 def release_counts(user) -> None:
-    """Lower the counts of other people's images by ``user``'s likes and comments."""
+    """Lower the like counts of other people's images by ``user``'s likes."""
     with transaction.atomic():
         type(user)._default_manager.select_for_update().filter(pk=user.pk).values_list("pk").first()
         liked = Like.objects.filter(user=user).values("image_id")
         Image.objects.filter(pk__in=liked).exclude(owner=user).update(
             like_count=Greatest(F("like_count") - 1, Value(0))
-        )
-        counted = Comment.objects.filter(user=user, hidden_at__isnull=True)
-        commented = counted.values("image_id")
-        Image.objects.filter(pk__in=commented).exclude(owner=user).update(
-            comment_count=Greatest(
-                F("comment_count") - total(counted.filter(image=OuterRef("pk"))),
-                Value(0),
-            )
         )
 
 

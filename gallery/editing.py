@@ -1,4 +1,4 @@
-"""Changing an image's title, description, topic and visibility.
+"""Changing an image's title, description, topic, visibility and NSFW flag.
 
 Who may change an image is ``gallery.permissions.can_change`` (its owner, or
 staff); the bounds on each field are here, and the forms of the edit page, the
@@ -16,7 +16,14 @@ from .models import Image, Topic
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
-EDITABLE_FIELDS = ("title", "description", "topic", "visibility", "share_without_recipe")
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "topic",
+    "visibility",
+    "share_without_recipe",
+    "nsfw",
+)
 
 
 def default_visibility(user) -> str:

@@ -10,6 +10,9 @@ which both the pages and the API call.
 Visibility: feeds are built on ``permissions.listed_images`` (public only),
 except an owner's own "mine" and a person's own "liked" collection, which
 show what that person may still open (``permissions.viewable_images``).
+
+NSFW images: every feed but "mine" leaves them out for a person who hides
+them, or as ``nsfw`` asks (``gallery.nsfw``), in the feed's own query.
 """
 
 import json
@@ -25,6 +28,7 @@ from django.db import connections
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
+from . import nsfw
 from .following import following
 from .models import Image, Subscription, Topic
 from .pagination import PAGE_SIZE, InvalidCursor, Unindexed, paginate
@@ -169,6 +173,7 @@ class FeedRequest:
     user: str = ""
     q: str = ""
     cursor: str = ""
+    nsfw: str = ""  # "" follows the viewer's preference; else one of nsfw.FILTERS
 
     def params(self, **changes) -> dict:
         """The query parameters that ask for this (changed) request again."""
@@ -176,7 +181,7 @@ class FeedRequest:
         defaults = FeedRequest()
         return {
             name: getattr(request, name)
-            for name in ("feed", "window", "topic", "user", "q", "cursor")
+            for name in ("feed", "window", "topic", "user", "q", "nsfw", "cursor")
             if name == "feed" or getattr(request, name) != getattr(defaults, name)
         }
 
@@ -200,6 +205,11 @@ def parse_request(data: Mapping, *, feeds=PUBLIC_FEEDS, default: str = "recent")
     q = (data.get("q") or "").strip()
     if len(q) > Q_MAX:
         raise FeedError("q", f"Search for at most {Q_MAX} characters.")
+    shown = (data.get("nsfw") or "").strip()
+    if shown and shown not in nsfw.FILTERS:
+        raise FeedError(
+            "nsfw", f"Unknown nsfw “{shown[:40]}”: use one of {', '.join(nsfw.FILTERS)}."
+        )
     return FeedRequest(
         feed=name,
         window=window,
@@ -207,6 +217,7 @@ def parse_request(data: Mapping, *, feeds=PUBLIC_FEEDS, default: str = "recent")
         user=(data.get("user") or "").strip(),
         q=q,
         cursor=(data.get("cursor") or "").strip(),
+        nsfw=shown,
     )
 
 
@@ -230,7 +241,8 @@ PAGE_ROWS_SQL = """
 SELECT image.id, image.title, image.description, image.width, image.height,
        image.thumb_width, image.thumb_height, image.thumbhash, image.visibility,
        image.recipe, image.like_count, image.comment_count, image.created,
-       image.owner_id, image.share_without_recipe, image.hidden_at, image.hidden_reason,
+       image.owner_id, image.share_without_recipe, image.nsfw, image.hidden_at,
+       image.hidden_reason,
        owner.username AS owner_username,
        profile.display_name AS owner_display_name,
        topic.slug AS topic_slug,
@@ -282,6 +294,7 @@ class FeedImage:
     liked: bool = False
     owner_id: int = 0
     share_without_recipe: bool = False
+    nsfw: bool = False
     # Hidden by moderators: only in its owner's own feeds (and staff's).
     hidden_at: datetime | None = None
     hidden_reason: str | None = None
@@ -308,6 +321,7 @@ class FeedImage:
             bool(row.liked),
             row.owner_id,
             bool(row.share_without_recipe),
+            bool(row.nsfw),
             row.hidden_at,
             row.hidden_reason,
         )
@@ -401,6 +415,8 @@ def images_for(viewer, request: FeedRequest) -> QuerySet:
     if feed.login_required and not viewer.is_authenticated:
         raise LoginRequired(f"Log in to see the {feed.label} feed.")
     images = feed.images(viewer, request)
+    if feed.name != "mine" or request.nsfw:  # an owner's own page shows them all
+        images = nsfw.filtered(images, nsfw.feed_filter(viewer, request.nsfw))
     since = WINDOWS[request.window]
     if since:
         images = images.filter(created__gte=timezone.now() - since)
@@ -410,7 +426,7 @@ def images_for(viewer, request: FeedRequest) -> QuerySet:
     if request.user:
         owner = get_user_model().objects.filter(username=request.user).order_by().values("pk")[:1]
         images = images.filter(owner=Subquery(owner))
-    return search(images, request.q)
+    return search(images, request.q, viewer)
 
 
 def load_page(viewer, request: FeedRequest, *, size: int = PAGE_SIZE) -> FeedPage:

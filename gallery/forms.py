@@ -30,8 +30,25 @@ class TopicChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
+def strict_bool(form, name: str) -> bool:
+    """A checkbox's value, refusing what is neither a checkbox's nor a JSON
+    boolean (the API sends its fields through the same forms)."""
+    value = form.data.get(name)
+    if value is not None and not isinstance(value, bool | str):
+        raise ValidationError("Give true or false.")
+    if isinstance(value, str) and value.lower() not in ("", "on", "true", "false", "1", "0"):
+        raise ValidationError("Give true or false.")
+    return form.cleaned_data[name]
+
+
+NSFW_HELP = (
+    "Not safe for work: shown blurred to visitors and to people who blur such images, "
+    "and left out of the feeds of those who hide them."
+)
+
+
 class ImageFieldsForm(forms.Form):
-    """What describes an image: title, description, topic, visibility."""
+    """What describes an image: title, description, topic, visibility, NSFW."""
 
     title = TextField(
         max_length=TITLE_MAX,
@@ -51,13 +68,18 @@ class ImageFieldsForm(forms.Form):
         help_text="Public images appear in the feeds; unlisted ones only to those "
         "with the link; private ones only to you.",
     )
+    nsfw = forms.BooleanField(required=False, label="NSFW", help_text=NSFW_HELP)
 
     def clean_visibility(self):
         return self.cleaned_data.get("visibility") or Image.Visibility.PRIVATE
 
+    def clean_nsfw(self):
+        return strict_bool(self, "nsfw")
+
     def image_fields(self) -> dict:
         data = self.cleaned_data
-        return {field: data[field] for field in ("title", "description", "topic", "visibility")}
+        fields = ("title", "description", "topic", "visibility", "nsfw")
+        return {field: data[field] for field in fields}
 
 
 class ImageEditForm(ImageFieldsForm):
@@ -78,18 +100,14 @@ class ImageEditForm(ImageFieldsForm):
                     "topic": image.topic.slug if image.topic_id else None,
                     "visibility": image.visibility,
                     "share_without_recipe": image.share_without_recipe,
+                    "nsfw": image.nsfw,
                 },
             )
         super().__init__(*args, **kwargs)
         self.fields["visibility"].required = True
 
     def clean_share_without_recipe(self):
-        value = self.data.get("share_without_recipe")
-        if value is not None and not isinstance(value, bool | str):
-            raise ValidationError("Give true or false.")
-        if isinstance(value, str) and value.lower() not in ("", "on", "true", "false", "1", "0"):
-            raise ValidationError("Give true or false.")
-        return self.cleaned_data["share_without_recipe"]
+        return strict_bool(self, "share_without_recipe")
 
     def image_fields(self) -> dict:
         return {
@@ -107,6 +125,7 @@ class ImageEditForm(ImageFieldsForm):
             "topic": image.topic.slug if image.topic_id else "",
             "visibility": image.visibility,
             "share_without_recipe": image.share_without_recipe,
+            "nsfw": image.nsfw,
         }
         for field in data:
             if field in changes:

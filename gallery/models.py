@@ -98,6 +98,11 @@ class Image(Hideable):
     # nullable so that SQLite adds the column without rebuilding the table,
     # which would drop the search triggers).
     perceptual_hash = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
+    # An uploaded image's sha256, unique per owner: two uploads of one file at
+    # the same instant cannot both be stored (gallery.uploads). None for
+    # generated images (the same seed twice may make the same bytes) and for
+    # the later copies that galleries held before this column existed.
+    upload_sha256 = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     content_type = models.CharField(max_length=20, default="image/png")
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
@@ -107,6 +112,9 @@ class Image(Hideable):
     # "Share without the recipe": the file anyone but the owner gets carries
     # no recipe chunks, and the recipe is hidden from them (gallery.recipe_sharing).
     share_without_recipe = models.BooleanField(default=False)
+    # Not safe for work: set by the owner or staff; each viewer's preference
+    # shows, blurs or hides such images (gallery.nsfw).
+    nsfw = models.BooleanField(default=False)
     # Set for generated images ("job:<uuid>:<index>"): writing the same result
     # twice is refused by the database, so a retried job never duplicates.
     source_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
@@ -116,6 +124,11 @@ class Image(Hideable):
 
     class Meta:
         ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "upload_sha256"], name="unique_upload_per_owner"
+            ),
+        ]
         indexes = [
             models.Index(fields=["owner", "-created", "-id"], name="image_owner_recent"),
             # Uploads (gallery/uploads.py): the same file already in this person's
@@ -124,20 +137,22 @@ class Image(Hideable):
             models.Index(fields=["owner", "perceptual_hash"], name="image_owner_phash"),
             # Recent; and a window of Popular sorts that range's like counts,
             # read from the index alone on PostgreSQL (include is ignored elsewhere).
+            # The public feeds' indexes end with nsfw: a viewer who hides NSFW
+            # images filters them out from the index alone (gallery.nsfw).
             models.Index(
-                fields=["-created", "-id"],
+                fields=["-created", "-id", "nsfw"],
                 name="image_public_recent",
                 condition=LISTED,
                 include=["like_count"],
             ),
             # Feeds (gallery/feeds.py): Popular, and Recent within one topic.
             models.Index(
-                fields=["-like_count", "-id"],
+                fields=["-like_count", "-id", "nsfw"],
                 name="image_public_popular",
                 condition=LISTED,
             ),
             models.Index(
-                fields=["topic", "-created", "-id"],
+                fields=["topic", "-created", "-id", "nsfw"],
                 name="image_topic_recent",
                 condition=LISTED,
             ),
@@ -183,8 +198,14 @@ class Like(models.Model):
 
 
 class Comment(Hideable):
+    # None once its author deleted their account: others' threads stay
+    # readable, the comment shown as by "deleted user" (gallery.comments).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
     )
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="comments")
     text = models.TextField(max_length=5000)

@@ -1,8 +1,11 @@
 """Searching images by prompt, title, description and topic name.
 
-One interface, ``search(queryset, q)``, which narrows any image queryset (a
-feed, with its own filters and order) to the images matching every word of
-``q``. Underneath, each database does it its own way:
+One interface, ``search(queryset, q, viewer)``, which narrows any image
+queryset (a feed, with its own filters and order) to the images matching
+every word of ``q``. The prompt of an image shared without its recipe
+(gallery.recipe_sharing) is part of what is hidden: for anyone but its owner
+such an image is found by its title, description and topic name only.
+Underneath, each database does it its own way:
 
 - PostgreSQL: full-text search (a stored ``tsvector`` column @@
   ``websearch_to_tsquery``, English stemming) with GIN indexes on it and on
@@ -38,21 +41,32 @@ SEARCH_MIGRATION = "0002_feeds_indexes"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def search(queryset: QuerySet, q: str) -> QuerySet:
+def search(queryset: QuerySet, q: str, viewer=None) -> QuerySet:
     """``queryset`` narrowed to the images that match ``q`` (unchanged if
-    ``q`` is blank; empty if it holds no word)."""
+    ``q`` is blank; empty if it holds no word), as ``viewer`` (a user, or
+    None for a visitor) may search them."""
     q = (q or "").strip()[:Q_MAX]
     if not q:
         return queryset
+    hidden = prompt_hidden(viewer)
     vendor = connections[queryset.db].vendor
     if vendor == "postgresql":
-        return _postgres(queryset, q)
+        return _postgres(queryset, q, hidden)
     terms = search_terms(q)
     if not terms:
         return queryset.none()
     if vendor == "sqlite":
-        return _sqlite(queryset, terms)
-    return _icontains(queryset, terms)
+        return _sqlite(queryset, terms, hidden)
+    return _icontains(queryset, terms, hidden)
+
+
+def prompt_hidden(viewer) -> Q:
+    """The images whose prompt ``viewer`` may not search: those shared
+    without their recipe, but for the viewer's own."""
+    hidden = Q(share_without_recipe=True)
+    if viewer is not None and viewer.is_authenticated:
+        hidden &= ~Q(owner=viewer.pk)
+    return hidden
 
 
 def search_terms(q: str) -> list[str]:
@@ -76,19 +90,23 @@ TOPIC_GIN_INDEX_NAME = "topic_search_gin"
 # walks a feed's index instead of the GIN index) and both GIN indexes.
 
 
-def _postgres(queryset, q):
-    from django.contrib.postgres.search import SearchQuery
+def _postgres(queryset, q, hidden):
+    from django.contrib.postgres.search import SearchQuery, SearchVector
 
     query = SearchQuery(q, search_type="websearch", config=POSTGRES_CONFIG)
+    # An image whose prompt is hidden must match without it: its title and
+    # description are searched on the fly (such images are few, and only
+    # they are checked so).
+    matched = Q(found=query) & (~hidden | Q(found_shown=query))
     # The matching topics are read first (one query, ~0.2 ms), and ORed in only
     # when there are some: a subquery's array is unknown when the plan is made,
     # and the planner then expects thousands of rows from it and walks a feed's
     # whole index for a rare word (32 ms) instead of using the GIN index (0.4 ms).
-    matched = Q(found=query)
     topic_ids = list(_postgres_topics(queryset.db, query))
     if topic_ids:
         matched |= Q(topic__in=topic_ids)
-    return queryset.alias(found=_Document()).filter(matched)
+    shown = SearchVector("title", "description", config=POSTGRES_CONFIG)
+    return queryset.alias(found=_Document(), found_shown=shown).filter(matched)
 
 
 def _postgres_topics(using, query) -> QuerySet:
@@ -128,10 +146,15 @@ class _Document(Expression):
 SQLITE_FEW_MATCHES = 1000
 
 
-def _sqlite(queryset, terms):
+def _sqlite(queryset, terms, hidden):
     # Each word quoted: FTS5's query syntax (AND, NEAR, column:, *) stays out of
     # the user's reach, and the words must all match (implicit AND).
-    match = " ".join('"{}"'.format(term.replace('"', '""')) for term in terms)
+    quoted = ['"{}"'.format(term.replace('"', '""')) for term in terms]
+    match = " ".join(quoted)
+    # The same words in every column but the prompt, for the images whose
+    # prompt is hidden: looked up one image at a time, only for those.
+    match_shown = " ".join(f"{{title description topic}} : {word}" for word in quoted)
+    shown = ~hidden | _Indexed(match_shown)
     matches = RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(
@@ -140,8 +163,8 @@ def _sqlite(queryset, terms):
         )
         [count] = cursor.fetchone()
     if count <= SQLITE_FEW_MATCHES:
-        return queryset.filter(pk__in=matches)
-    return queryset.filter(_Indexed(match))
+        return queryset.filter(Q(pk__in=matches) & shown)
+    return queryset.filter(Q(_Indexed(match)) & shown)
 
 
 class _Indexed(Expression):
@@ -252,10 +275,10 @@ def ensure_search_index(sender=None, using="default", **kwargs) -> None:
 # ---- Any other database ---------------------------------------------------------
 
 
-def _icontains(queryset, terms):
+def _icontains(queryset, terms, hidden):
     for term in terms:
         queryset = queryset.filter(
-            Q(recipe__prompt__icontains=term)
+            (Q(recipe__prompt__icontains=term) & ~hidden)
             | Q(title__icontains=term)
             | Q(description__icontains=term)
             | Q(topic__name__icontains=term)

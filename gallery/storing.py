@@ -34,6 +34,7 @@ def store_image(
     source=Image.Source.GENERATED,
     source_key=None,
     visibility=Image.Visibility.PRIVATE,
+    nsfw=False,
     topic=None,
     title="",
     description="",
@@ -43,7 +44,9 @@ def store_image(
     PIL image) to storage with a WebP thumbnail and create its ``Image`` row.
 
     With a ``source_key``, storing the same result again returns the row that
-    already exists and writes nothing. ``perceptual_hash`` is computed from
+    already exists and writes nothing. An upload whose bytes its owner has
+    uploaded already raises IntegrityError (``Image.upload_sha256``), its
+    files removed. ``perceptual_hash`` is computed from
     ``picture`` unless the caller has it already.
     """
     if source_key:
@@ -51,6 +54,7 @@ def store_image(
         if existing:
             return existing
 
+    sha256 = hashlib.sha256(content).hexdigest()
     thumb_bytes, thumb_width, thumb_height = make_thumbnail(picture)
     name = uuid.uuid4().hex
     written = []
@@ -76,10 +80,13 @@ def store_image(
                 thumb_width=thumb_width,
                 thumb_height=thumb_height,
                 thumbhash=image_to_thumbhash(picture),
-                sha256=hashlib.sha256(content).hexdigest(),
+                sha256=sha256,
+                # Unique per owner: a second upload of the same bytes fails here.
+                upload_sha256=sha256 if source == Image.Source.UPLOADED else None,
                 perceptual_hash=perceptual_hash or dhash(picture),
                 content_type=CONTENT_TYPES.get(extension, "application/octet-stream"),
                 visibility=visibility,
+                nsfw=nsfw,
                 source=source,
                 recipe=recipe or {},
                 source_key=source_key,

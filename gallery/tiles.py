@@ -10,6 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.middleware.csrf import get_token
 from django.template import engines
 
+from . import nsfw
 from .feeds import FeedOwner
 from .quick_urls import plain_url
 
@@ -20,12 +21,21 @@ class Viewer:
 
     def __init__(self, request, user):
         self.authenticated = bool(user and user.is_authenticated)
+        # Their own tiles carry ``data-mine``: the ones a bulk selection may take.
+        self.user = user
+        self.user_id = user.pk if self.authenticated else None
         self.csrf_token = ""
         self.login_url = ""
         if self.authenticated and request is not None:
             self.csrf_token = get_token(request)
         elif not self.authenticated:
             self.login_url = plain_url("account_login")
+
+    def blurs(self, image) -> bool:
+        """Whether this NSFW ``image`` is blurred for this person (gallery.nsfw)."""
+        if not getattr(image, "nsfw", False) or image.owner_id == self.user_id:
+            return False
+        return nsfw.preference(self.user) != nsfw.SHOW  # read once a request
 
     @classmethod
     def from_context(cls, context) -> "Viewer":

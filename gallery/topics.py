@@ -93,18 +93,20 @@ def _topics_with_counts():
     the two subqueries was half of a topic page's ORM work. Each request
     annotates and filters a copy (a queryset is never changed in place), as
     Django's generic views do with their ``queryset``."""
-    newest = listed_images().filter(topic=OuterRef("pk")).order_by("-created", "-id")
+    # A card shows them to everyone, whatever their NSFW preference: never an
+    # NSFW one (gallery.nsfw).
+    newest = listed_images().filter(topic=OuterRef("pk"), nsfw=False).order_by("-created", "-id")
     return Topic.objects.annotate(
         image_count=total(listed_images().filter(topic=OuterRef("pk"))),
         subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"))),
         # The newest public images, which a card without a cover shows: each a
-        # seek in the (topic, -created, -id) index.
+        # seek in the (topic, -created, -id, nsfw) index.
         **{f"latest_{n}": Subquery(newest.values("id")[n : n + 1]) for n in range(LATEST_SHOWN)},
     )
 
 
 def latest_thumbnails(topic) -> list[str]:
-    """The thumbnails of the topic's newest public images, newest first, from
+    """The thumbnails of the topic's newest public images that are not NSFW, newest first, from
     ``topics_for``'s annotations (none on a topic loaded otherwise)."""
     ids = (getattr(topic, f"latest_{n}", None) for n in range(LATEST_SHOWN))
     return [id_url(pk, "gallery:thumbnail") for pk in ids if pk is not None]

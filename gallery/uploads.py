@@ -11,7 +11,11 @@ for the keys Atelier knows, with the right types and bounded lengths, and the
 stored file carries that cleaned recipe, not the file's own metadata.
 
 An exact duplicate of an image its owner already has (the same stored bytes, by
-sha256) is not stored again: the result points at the one they have. A near
+sha256) is not stored again: the result points at the one they have. Two
+uploads of one file at the same instant both find none, but the database
+keeps one per owner (``Image.upload_sha256`` is unique): the second's row
+is refused, its files removed (gallery.storing), and it is answered as a
+duplicate of the first. A near
 duplicate (a perceptual hash within ``NEAR_DUPLICATE_BITS`` of one of theirs) is
 stored and flagged ("looks like …"). The look-alike search reads the owner's
 hashes from the (owner, perceptual_hash) index alone and compares them in
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from django.conf import settings
+from django.db import IntegrityError
 
 from atelier.image_uploads import release_freed_memory, validate_upload
 from imaging.perceptual_hash import dhash
@@ -141,6 +146,7 @@ def upload_file(
     description: str = "",
     topic=None,
     visibility: str = Image.Visibility.PRIVATE,
+    nsfw: bool = False,
 ) -> UploadResult:
     """Validate one uploaded file and store it in ``owner``'s gallery.
 
@@ -154,7 +160,8 @@ def upload_file(
     try:
         recipe = clean_recipe(validated.recipe)
         content = validated.encode(recipe)
-        existing = find_duplicate(owner, hashlib.sha256(content).hexdigest())
+        sha256 = hashlib.sha256(content).hexdigest()
+        existing = find_duplicate(owner, sha256)
         if existing:
             return UploadResult(
                 name=name, image=existing, duplicate=True, notes=validated.recipe_notes
@@ -163,19 +170,29 @@ def upload_file(
         looks_like = find_look_alike(owner, perceptual_hash)
         if not title and not recipe.get("prompt"):
             title = title_from_file_name(getattr(file, "name", ""))
-        image = store_image(
-            owner=owner,
-            content=content,
-            picture=validated.image,
-            extension=validated.extension,
-            recipe=recipe,
-            source=Image.Source.UPLOADED,
-            visibility=visibility,
-            topic=topic,
-            title=title,
-            description=description,
-            perceptual_hash=perceptual_hash,
-        )
+        try:
+            image = store_image(
+                owner=owner,
+                content=content,
+                picture=validated.image,
+                extension=validated.extension,
+                recipe=recipe,
+                source=Image.Source.UPLOADED,
+                visibility=visibility,
+                nsfw=nsfw,
+                topic=topic,
+                title=title,
+                description=description,
+                perceptual_hash=perceptual_hash,
+            )
+        except IntegrityError:
+            # The same file, uploaded by them at the same instant, was stored first.
+            existing = find_duplicate(owner, sha256)
+            if existing is None:
+                raise
+            return UploadResult(
+                name=name, image=existing, duplicate=True, notes=validated.recipe_notes
+            )
         return UploadResult(
             name=name, image=image, looks_like=looks_like, notes=validated.recipe_notes
         )

@@ -73,6 +73,7 @@ def _image_entry(image: Image) -> dict:
         "visibility": image.visibility,
         "source": image.source,
         "share_without_recipe": image.share_without_recipe,
+        "nsfw": image.nsfw,
         "width": image.width,
         "height": image.height,
         "sha256": image.sha256,
@@ -90,6 +91,7 @@ def profile_json(user) -> dict:
         "display_name": profile.display_name if profile else "",
         "bio": profile.bio if profile else "",
         "default_visibility": profile.default_visibility if profile else "",
+        "nsfw_preference": profile.nsfw_preference if profile else "",
         "topics": [
             {
                 "slug": topic.slug,
@@ -155,17 +157,19 @@ def account_counts(user) -> dict:
     return {
         "images": Image.objects.filter(owner=user).count(),
         "topics": Topic.objects.filter(owner=user).count(),
-        "comments": Comment.objects.filter(user=user).count(),
+        # Kept, by "deleted user", so that others' threads stay readable.
+        "kept_comments": Comment.objects.filter(user=user).exclude(image__owner=user).count(),
         "likes": Like.objects.filter(user=user).count(),
     }
 
 
 def delete_account(user) -> None:
-    """Delete the person and everything of theirs (images, topics, comments,
-    likes, follows, subscriptions, tokens, profile: by cascade; the counts of
-    others' images are lowered by gallery.counts), then, once that is
-    committed, their files in storage: originals, thumbnails, topic covers,
-    avatar."""
+    """Delete the person and everything of theirs (images with the comments
+    on them, topics, likes, follows, subscriptions, tokens, profile: by
+    cascade; the like counts of others' images are lowered by
+    gallery.counts), then, once that is committed, their files in storage:
+    originals, thumbnails, topic covers, avatar. Their comments on others'
+    images stay, by "deleted user" (``Comment.user`` is SET_NULL)."""
     with transaction.atomic():
         names = []
         for file, thumbnail in Image.objects.filter(owner=user).values_list("file", "thumbnail"):

@@ -45,6 +45,8 @@ def apply(staff, action: str, target: Target, reason: str = "") -> str:
     """Do ``action`` to ``target``; the sentence saying what was done."""
     reason = reason.strip()
     if action in ("suspend", "unsuspend"):
+        if target.owner_id is None:
+            raise ActionRefused("Its author deleted their account: there is no one to suspend.")
         person = target.obj if target.kind == Report.Kind.PROFILE else _owner(target)
         if action == "suspend":
             suspend(staff, person, reason)

@@ -17,6 +17,10 @@ class ReportRefused(ValueError):
 
 
 def report(user, target: Target, reason: str, text: str = "") -> Report:
+    if target.owner_id is None:  # a comment kept after its author left
+        raise ReportRefused(
+            "Its author deleted their account: the image's owner or staff can delete it."
+        )
     if target.owner_id == user.pk:
         raise ReportRefused(f"You can't report {_own(target)}.")
     try:

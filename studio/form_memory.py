@@ -1,9 +1,18 @@
 """The Generate form remembers, per person and on the server, the model,
-size, steps, sampler, CFG and visibility they last generated with."""
+size, steps, sampler, CFG, style and visibility they last generated with."""
 
 from .models import GeneratePreference
 
-REMEMBERED = ("model", "width", "height", "steps", "sampler", "cfg_scale", "visibility")
+REMEMBERED = (
+    "model",
+    "width",
+    "height",
+    "steps",
+    "sampler",
+    "cfg_scale",
+    "style",
+    "visibility",
+)
 
 
 def remember(user, request: dict) -> None:

@@ -8,19 +8,36 @@ from django import forms
 
 from atelier.image_uploads import ImageFileField
 from atelier.text import TextField
-from gallery.forms import TopicChoiceField
+from gallery.forms import NSFW_HELP, TopicChoiceField, strict_bool
 from gallery.models import Image
 from gallery.permissions import viewable_images
 
 from . import limits
+from .backends import image_to_image_refusal
 from .backends.init_image import (
     DEFAULT_RESIZE_MODE,
     DEFAULT_STRENGTH,
     RESIZE_MODES,
 )
+from .backends.inpaint_mask import (
+    DEFAULT_INPAINT_AREA,
+    DEFAULT_MASK_BLUR,
+    DEFAULT_MASKED_CONTENT,
+    DEFAULT_PADDING,
+    INPAINT_AREAS,
+    MASK_BLUR_MAX,
+    PADDING_MAX,
+    is_empty,
+)
 from .backends.samplers import sampler_names
-from .init_images import LOCAL_ONLY
+from .masks import EMPTY, LOCAL_ONLY, NEEDS_START, MaskField, MaskInput, fitted, mask_request
+from .models import Style
 from .presets import default_preset_key, enabled_presets
+from .styles import BUILT_IN_NAMES, expand, find_style, styles_for
+
+VARIATION_BACKENDS = {"diffusers", "a1111"}
+VARIATION_LOCAL_ONLY = "Variation seeds run on the local engine and AUTOMATIC1111 only for now."
+VARIATION_TEXT_ONLY = "Variation seeds work without a starting image only."
 
 
 class PresetSelect(forms.Select):
@@ -30,12 +47,15 @@ class PresetSelect(forms.Select):
     def __init__(self, *args, presets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.defaults = {p.key: json.dumps(p.defaults()) for p in presets}
+        self.bounds = {p.key: (p.min_size, p.max_size) for p in presets}
         self.statuses = {}
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
         if str(value) in self.defaults:
             option["attrs"]["data-defaults"] = self.defaults[str(value)]
+            low, high = self.bounds[str(value)]
+            option["attrs"]["data-min-size"], option["attrs"]["data-max-size"] = low, high
         status = self.statuses.get(str(value))
         if status is not None:
             option["attrs"]["data-status"] = status.state
@@ -88,13 +108,45 @@ class GenerationForm(forms.Form):
         help_text="−1 picks a random seed; the seed used is recorded with the image.",
     )
     sampler = forms.ChoiceField(required=False)
+    style = forms.ChoiceField(
+        required=False,
+        help_text="A prompt template put around your prompt; the recipe keeps both.",
+    )
+    # A1111's variation seed and strength (local engine and A1111, text to image).
+    variation_seed = forms.IntegerField(
+        required=False,
+        min_value=limits.SEED_MIN,
+        max_value=limits.SEED_MAX,
+        label="Variation seed",
+        help_text="−1 picks a random one. Used when the variation strength is above 0.",
+    )
+    variation_seed_strength = FiniteFloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        label="Variation strength",
+        help_text="How far each image moves from its seed towards the variation seed: "
+        "0 not at all, 1 all the way.",
+    )
     n = forms.IntegerField(
-        required=False, min_value=limits.N_MIN, max_value=limits.N_MAX, label="Number of images"
+        required=False,
+        min_value=limits.N_MIN,
+        max_value=limits.N_MAX,
+        label="Number of images",
+        help_text="Made at once (a batch).",
+    )
+    batch_count = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=limits.BATCH_COUNT_MAX,
+        label="Batches",
+        help_text="Run one after another: more images without more memory.",
     )
     visibility = forms.ChoiceField(
         choices=Image.Visibility.choices, required=False, initial=Image.Visibility.PRIVATE
     )
     topic = TopicChoiceField(help_text="The images land in this topic.")
+    nsfw = forms.BooleanField(required=False, label="NSFW", help_text=NSFW_HELP)
     # The image this remixes (the image page's Remix link): its owner is told
     # when the remix succeeds, if the person may see it.
     remix_of = forms.IntegerField(
@@ -128,10 +180,53 @@ class GenerationForm(forms.Form):
         help_text="How the starting image is brought to the chosen size.",
     )
 
+    # Inpainting (with a starting image): the mask painted over it, A1111's options.
+    mask = MaskField(
+        required=False,
+        widget=MaskInput(attrs={"accept": "image/png"}),
+        label="Mask",
+        help_text="A PNG the size of the starting image: white where it is repainted.",
+    )
+    masked_content = forms.ChoiceField(
+        required=False,
+        choices=[("original", "original"), ("fill", "fill")],
+        initial=DEFAULT_MASKED_CONTENT,
+        label="Masked content",
+        help_text="What the model starts from under the mask: the picture as it is, "
+        "or the colours around it.",
+    )
+    mask_blur = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MASK_BLUR_MAX,
+        initial=DEFAULT_MASK_BLUR,
+        label="Mask blur (px)",
+        help_text="Softens the mask's edge: the seam between old and new.",
+    )
+    inpaint_area = forms.ChoiceField(
+        required=False,
+        choices=list(INPAINT_AREAS.items()),
+        initial=DEFAULT_INPAINT_AREA,
+        label="Inpaint area",
+        help_text="Only masked: the masked part is repainted at the model's full size, "
+        "then pasted back.",
+    )
+    masked_area_padding = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=PADDING_MAX,
+        initial=DEFAULT_PADDING,
+        label="Only masked padding (px)",
+        help_text="How much around the masked part the model sees.",
+    )
+
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.inpaint_mask = None  # the mask at the starting image's size, once valid
+        self.notes = []  # what was changed in what was sent (a mask stretched to fit)
         self.source = None  # the starting image from the gallery, once valid
+        self.style = None  # the style chosen, once valid (studio.styles)
         self.presets = {p.key: p for p in enabled_presets()}
         self.fields["model"].widget = PresetSelect(
             presets=self.presets.values(), attrs={"data-preset-defaults": ""}
@@ -139,6 +234,12 @@ class GenerationForm(forms.Form):
         self.fields["model"].choices = [(p.key, p.label) for p in self.presets.values()]
         self.fields["model"].error_messages["invalid_choice"] = (
             "Unknown model %(value)s. Choose one of: " + ", ".join(self.presets) + "."
+        )
+        self.fields["style"].choices = [("", "No style")] + [
+            (style.name, style.name) for style in styles_for(user)
+        ]
+        self.fields["style"].error_messages["invalid_choice"] = (
+            "There is no style named %(value)s: pick one from the list, or save it first."
         )
         names = sampler_names()
         self.fields["sampler"].choices = [(name, name) for name in names]
@@ -195,22 +296,112 @@ class GenerationForm(forms.Form):
             data["seed"] = -1
         if data.get("n") in (None, ""):
             data["n"] = 1
+        if data.get("batch_count") in (None, ""):
+            data["batch_count"] = 1
+        if (
+            "n" not in self.errors
+            and "batch_count" not in self.errors
+            and data["n"] * data["batch_count"] > limits.IMAGES_PER_JOB_MAX
+        ):
+            self.add_error(
+                "batch_count",
+                f"At most {limits.IMAGES_PER_JOB_MAX} images a generation: "
+                "fewer images per batch, or fewer batches.",
+            )
         if not data.get("visibility"):
             data["visibility"] = Image.Visibility.PRIVATE
         self._clean_init_image(data, preset)
+        self._clean_mask(data, preset)
+        self._clean_style(data)
+        self._clean_variation(data, preset)
         return data
+
+    def _clean_mask(self, data, preset) -> None:
+        """A mask goes with a starting image on the local engine, and is
+        brought to the image's size."""
+        for field, default in (
+            ("masked_content", DEFAULT_MASKED_CONTENT),
+            ("mask_blur", DEFAULT_MASK_BLUR),
+            ("inpaint_area", DEFAULT_INPAINT_AREA),
+            ("masked_area_padding", DEFAULT_PADDING),
+        ):
+            if data.get(field) in (None, "") and field not in self.errors:
+                data[field] = default
+        mask = data.get("mask")
+        if mask is None or self.errors:
+            return
+        if preset.backend != "diffusers":
+            self.add_error("mask", LOCAL_ONLY)
+            return
+        start = data.get("init_upload") or self.source
+        if start is None:
+            self.add_error("mask", NEEDS_START)
+            return
+        mask, note = fitted(mask, (start.width, start.height))
+        if is_empty(mask):  # a speck lost in the stretching
+            self.add_error("mask", EMPTY)
+            return
+        self.inpaint_mask = mask
+        if note:
+            self.notes.append(note)
+
+    def _clean_style(self, data) -> None:
+        """The style's expanded prompts, which must still fit the prompt limits."""
+        self.style = find_style(self.user, data["style"]) if data.get("style") else None
+        if self.style is None or "prompt" in self.errors:
+            return
+        data["styled_prompt"] = expand(self.style.prompt, data.get("prompt") or "")
+        data["styled_negative_prompt"] = expand(
+            self.style.negative_prompt, data.get("negative_prompt") or ""
+        )
+        for field, limit in (
+            ("styled_prompt", limits.PROMPT_MAX),
+            ("styled_negative_prompt", limits.NEGATIVE_PROMPT_MAX),
+        ):
+            if len(data[field]) > limit:
+                which = "prompt" if field == "styled_prompt" else "negative prompt"
+                self.add_error(
+                    "style",
+                    f"With the style {self.style.name} the {which} is over {limit} "
+                    "characters: shorten it or pick another style.",
+                )
+
+    def _clean_variation(self, data, preset) -> None:
+        """A variation strength above 0 needs an engine that has it and no starting image."""
+        if not data.get("variation_seed_strength"):
+            data["variation_seed_strength"] = 0.0
+            return
+        if preset.backend not in VARIATION_BACKENDS:
+            self.add_error("variation_seed_strength", VARIATION_LOCAL_ONLY)
+        elif data.get("init_image") or data.get("init_upload"):
+            self.add_error("variation_seed_strength", VARIATION_TEXT_ONLY)
+        if data.get("variation_seed") in (None, ""):
+            data["variation_seed"] = -1
+
+    def variation_request(self) -> dict:
+        """The variation seed's part of the job's request (none at strength 0)."""
+        data = self.cleaned_data
+        if not data["variation_seed_strength"]:
+            return {}
+        seed = data["variation_seed"]
+        if seed == -1:
+            seed = secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
+        return {"variation_seed": seed, "variation_seed_strength": data["variation_seed_strength"]}
+
+    def clean_nsfw(self):
+        return strict_bool(self, "nsfw")
 
     def clean_resize_mode(self):
         return self.cleaned_data.get("resize_mode") or DEFAULT_RESIZE_MODE
 
     def _clean_init_image(self, data, preset) -> None:
-        """A starting image: the local engine only, one the person may see."""
+        """A starting image: on an engine that can start from one, one the person may see."""
         if data.get("denoising_strength") is None and "denoising_strength" not in self.errors:
             data["denoising_strength"] = DEFAULT_STRENGTH
         if not (data.get("init_image") or data.get("init_upload")):
             return
-        if preset.backend != "diffusers":
-            self.add_error("model", LOCAL_ONLY)
+        if refusal := image_to_image_refusal(preset.backend, preset.model_id):
+            self.add_error("model", refusal)
             return
         if data.get("init_upload"):
             return  # stored by the view once everything else is valid
@@ -228,11 +419,13 @@ class GenerationForm(forms.Form):
         if source is None:
             return {}
         data = self.cleaned_data
+        inpaint = mask_request(self.inpaint_mask, data) if self.inpaint_mask else {}
         return {
             "init_image": source.pk,
             "init_image_sha256": source.sha256,
             "denoising_strength": data["denoising_strength"],
             "resize_mode": data["resize_mode"],
+            **inpaint,
         }
 
     @property
@@ -244,10 +437,22 @@ class GenerationForm(forms.Form):
         """The validated request as stored on the job, with a concrete seed;
         ``source``: the stored upload to start from (studio.init_images)."""
         data = self.cleaned_data
-        seed = data["seed"] if data["seed"] != -1 else secrets.randbelow(2**32 - limits.N_MAX)
+        seed = (
+            data["seed"]
+            if data["seed"] != -1
+            else secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
+        )
+        styled = {}
+        if self.style is not None:  # the engine gets the expanded prompts
+            styled = {
+                "prompt": data["styled_prompt"],
+                "negative_prompt": data["styled_negative_prompt"],
+                "style": self.style.name,
+            }
         return {
             "prompt": data["prompt"],
             "negative_prompt": data.get("negative_prompt") or "",
+            **styled,
             "model": data["model"],
             "width": data["width"],
             "height": data["height"],
@@ -256,8 +461,44 @@ class GenerationForm(forms.Form):
             "seed": seed,
             "sampler": data["sampler"],
             "n": data["n"],
+            **({"batch_count": data["batch_count"]} if data["batch_count"] > 1 else {}),
             "visibility": data["visibility"],
             "topic": data["topic"].slug if data.get("topic") else "",
+            **({"nsfw": True} if data.get("nsfw") else {}),
             **({"remix_of": data["remix_of"]} if data.get("remix_of") else {}),
             **self.init_request(source),
+            **self.variation_request(),
         }
+
+
+class StyleForm(forms.ModelForm):
+    """A person's own style: a name apart from the built-in ones and their own."""
+
+    class Meta:
+        model = Style
+        fields = ["name", "prompt", "negative_prompt"]
+        field_classes = {"name": TextField, "prompt": TextField, "negative_prompt": TextField}
+        widgets = {
+            "prompt": forms.Textarea(attrs={"rows": 3}),
+            "negative_prompt": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "prompt": "Write {prompt} where your prompt goes; without it, your prompt "
+            "comes first and the style after a comma.",
+            "negative_prompt": "Put around the negative prompt the same way.",
+        }
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.owner = owner
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Give the style a name.")
+        if name.casefold() in BUILT_IN_NAMES:
+            raise forms.ValidationError(f"{name} is a built-in style: choose another name.")
+        taken = self.instance.owner.styles.exclude(pk=self.instance.pk)
+        if any(style.name.casefold() == name.casefold() for style in taken.only("name")):
+            raise forms.ValidationError(f"You already have a style named {name}.")
+        return name

@@ -27,7 +27,6 @@ GONE = (
     "The starting image is gone or no longer visible to you (deleted or made private "
     "since). Pick another starting image."
 )
-LOCAL_ONLY = "Image to image runs on the local engine only for now."
 CHANGED = "The starting image changed since the job was queued. Pick it again."
 UNREADABLE = "The starting image could not be read. Pick another starting image."
 

@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from . import limits
+
 
 class ModelPreset(models.Model):
     """A model a person can pick on the Generate page, with its defaults and bounds."""
@@ -118,3 +120,29 @@ class GeneratePreference(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.values.get('model', '')}"
+
+
+class Style(models.Model):
+    """A person's own style: a named prompt template (studio/styles.py)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="styles"
+    )
+    name = models.CharField(max_length=60)
+    prompt = models.TextField(blank=True, max_length=limits.PROMPT_MAX)
+    negative_prompt = models.TextField(blank=True, max_length=limits.NEGATIVE_PROMPT_MAX)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="style_owner_name_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def template(self):
+        from .styles import StyleTemplate
+
+        return StyleTemplate(self.name, self.prompt, self.negative_prompt)

@@ -15,18 +15,24 @@ from pathlib import PurePosixPath
 
 from .backends.base import BackendError
 from .backends.init_image import resize_mode_key
+from .backends.inpaint_mask import inpaint_area_key
 from .backends.samplers import canonical_sampler
 from .presets import enabled_presets
+from .styles import find_style, unexpand
+
+MASK_NOT_BROUGHT = "the mask (paint it again)"
 
 # Schedulers that the sampler's A1111 name already says (the Karras variant, or none).
 _FOLDED_SCHEDULERS = {"normal", "karras", "simple", "default", "automatic", ""}
 _MODEL_SUFFIXES = re.compile(r"\.(safetensors|ckpt|pt|bin|gguf)$", re.IGNORECASE)
 
 
-def map_remix(params: dict, fields) -> tuple[dict, list[str]]:
+def map_remix(params: dict, fields, user=None) -> tuple[dict, list[str]]:
     """The Generate form's initial values from a Remix query, and what it left out."""
     initial = {key: value for key, value in params.items() if key in fields}
     missing: list[str] = []
+    if "style" in initial:
+        _map_style(initial, user)
     if model := initial.get("model"):
         if preset := _preset_for(str(model)):
             initial["model"] = preset
@@ -41,6 +47,15 @@ def map_remix(params: dict, fields) -> tuple[dict, list[str]]:
             missing.append(f"the sampler “{sampler}”")
     if "init" in params and "init_image" in fields:  # "Use as starting image"
         initial["init_image"] = params["init"]
+    if "inpaint" in params and "init_image" in fields:  # "Inpaint": paint a mask over it
+        initial["init_image"] = params["inpaint"]
+    if "inpaint_area" in initial:  # a recipe names it as A1111 does
+        if key := inpaint_area_key(initial["inpaint_area"]):
+            initial["inpaint_area"] = key
+        else:
+            del initial["inpaint_area"]
+    if params.get("mask_sha256") and "mask" in fields:  # the mask itself is not in a recipe
+        missing.append(MASK_NOT_BROUGHT)
     if "resize_mode" in initial:  # a recipe names it as A1111 does
         if key := resize_mode_key(initial["resize_mode"]):
             initial["resize_mode"] = key
@@ -50,6 +65,19 @@ def map_remix(params: dict, fields) -> tuple[dict, list[str]]:
     if scheduler.lower() not in _FOLDED_SCHEDULERS:
         missing.append(f"the scheduler “{scheduler}”")
     return initial, missing
+
+
+def _map_style(initial: dict, user) -> None:
+    """A recipe's prompts are the style's expansion: with the style here, the
+    form gets the prompts as typed and the style; otherwise the expanded
+    prompts alone, which lose nothing."""
+    style = find_style(user, str(initial.pop("style")))
+    if style is None:
+        return
+    prompt = unexpand(style.prompt, str(initial.get("prompt", "")))
+    negative = unexpand(style.negative_prompt, str(initial.get("negative_prompt", "")))
+    if prompt is not None and negative is not None:
+        initial.update(prompt=prompt, negative_prompt=negative, style=style.name)
 
 
 def _preset_for(model: str) -> str | None:

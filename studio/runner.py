@@ -26,15 +26,18 @@ from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
 from notifications.notify import Kind, notify
 
-from .backends import get_backend
+from .backends import get_backend, image_to_image_refusal
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
 from .backends.init_image import DEFAULT_RESIZE_MODE, DEFAULT_STRENGTH
 from .backends.lora import recipe_hashes, resolve_extras
+from .batches import generate_batches
 from .checkpoints import MODELS_PREFIX, VAE, resolve, safe_name
 from .download_speed import DownloadSpeed
-from .init_images import LOCAL_ONLY, load_init_image
+from .init_images import load_init_image
+from .inpainting_models import inpainting_variant
 from .job_errors import ModelNotReady, hide_paths, split_error, unreachable
 from .jobs import queue_for
+from .masks import load_inpaint
 from .model_status import INSTALLED, status_of
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, resolve_model_id
@@ -78,10 +81,22 @@ def _run_job(job_id: str) -> None:
     try:
         request = build_request(job.request, preset)
         if job.request.get("init_image"):
-            if preset.backend != "diffusers":
-                raise BackendError(LOCAL_ONLY)
+            if refusal := image_to_image_refusal(preset.backend, preset.model_id):
+                raise BackendError(refusal)  # the preset changed since the job was queued
             owner = get_user_model().objects.filter(pk=job.owner_id).first()
-            request = dataclasses.replace(request, init_image=load_init_image(owner, job.request))
+            request = dataclasses.replace(
+                request,
+                init_image=load_init_image(owner, job.request),
+                inpaint=load_inpaint(job.request),
+            )
+            if request.inpaint is not None and (variant := inpainting_variant(preset)):
+                hide.update(hidden_paths(variant))  # its server path is not for everyone
+                request = dataclasses.replace(  # the model's inpainting variant is here
+                    request,
+                    model_id=resolve_model_id(variant.model_id),
+                    options=engine_options(job.request, variant),
+                    inpaint=dataclasses.replace(request.inpaint, model=variant.key),
+                )
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(
@@ -92,7 +107,8 @@ def _run_job(job_id: str) -> None:
         prepare_model(preset, tracker)  # before the engine loads (torch): a quick "no"
         backend = get_backend(preset.backend, settings.ATELIER_ENGINES.get(preset.backend))
         started = time.perf_counter()
-        results = backend.generate(request, tracker.report, tracker.should_cancel)
+        batches = job.request.get("batch_count", 1)
+        results = generate_batches(backend, request, batches, tracker.report, tracker.should_cancel)
         compute_seconds = time.perf_counter() - started
         images = [
             save_result(job, index, result.image, recipe_for(request, result, preset.backend))
@@ -195,6 +211,9 @@ def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
         init_image_sha256=data.get("init_image_sha256", ""),
         strength=data.get("denoising_strength", DEFAULT_STRENGTH),
         resize_mode=data.get("resize_mode", DEFAULT_RESIZE_MODE),
+        style=data.get("style", ""),
+        variation_seed=data.get("variation_seed") or 0,
+        variation_strength=data.get("variation_seed_strength") or 0.0,
     )
 
 
@@ -274,6 +293,7 @@ def save_result(job, index, picture, recipe):
         recipe=recipe,
         source_key=f"job:{job.pk}:{index}",
         visibility=job.request.get("visibility", "private"),
+        nsfw=job.request.get("nsfw") is True,
         topic=topic,
     )
 

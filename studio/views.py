@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -15,18 +15,26 @@ from atelier.rate_limits import (
     too_many_message,
 )
 from atelier.stored_files import file_response
-from gallery.editing import default_visibility
+from gallery.editing import default_visibility, postable_topics
 from gallery.permissions import viewable_images
+from gallery.templatetags.gallery_tags import remix_query
+from gallery.uploads import clean_recipe
+from imaging.recipes import read_file_recipe
 
 from .checkpoints import EMBEDDINGS, LORA, file_names
 from .form_memory import recall, remember
 from .forms import GenerationForm
 from .init_images import forget_upload, store_upload
 from .jobs import JobLimitReached, cancel_job, submit_job
+from .masks import mask_data_url, remixed_mask
 from .model_status import preferred_key, statuses_by_key
 from .models import GenerationJob
 from .presets import default_preset_key
-from .remix import map_remix
+from .queue_panel import panel_context
+from .remix import MASK_NOT_BROUGHT, map_remix
+
+# The Generate page's shape buttons (static/js/generate-page.js sizes them).
+ASPECTS = ("1:1", "4:3", "3:4", "3:2", "2:3", "16:9", "9:16", "21:9")
 
 
 def _own_job(request, job_id) -> GenerationJob:
@@ -45,7 +53,6 @@ def _generate_too_fast(request, wait):
 
 
 def _generate_page(request, form, status=200, **extra):
-    recent_jobs = GenerationJob.objects.filter(owner=request.user)[:8]
     found = getattr(form, "statuses", None)
     if found is None:
         found = statuses_by_key(form.presets.values())
@@ -53,14 +60,17 @@ def _generate_page(request, form, status=200, **extra):
     selected = found.get(str(form["model"].value() or ""))
     if "starting_image" not in extra:
         extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
+    if form.is_bound and getattr(form, "cleaned_data", {}).get("mask"):
+        extra["initial_mask"] = mask_data_url(form.cleaned_data["mask"])  # painted again
     context = {
         "form": form,
-        "recent_jobs": recent_jobs,
+        **panel_context(request.user),
         "hub_unreachable": any(s.hub and not s.usable for s in found.values()),
         "unusable": [s for s in found.values() if not s.usable],
         "model_note": selected.note if selected else "",
         "loras": file_names(LORA),
         "embeddings": file_names(EMBEDDINGS),
+        "aspects": ASPECTS,
         **extra,
     }
     return render(request, "studio/generate.html", context, status=status)
@@ -89,6 +99,8 @@ def generate(request):
                 form.add_error(None, str(exc))
             else:
                 remember(request.user, generation)
+                for note in form.notes:  # a mask stretched to the starting image
+                    messages.info(request, note)
                 return redirect("studio:job", job_id=job.pk)
         return _generate_page(request, form)
     return _new_generate_form(request)
@@ -97,7 +109,7 @@ def generate(request):
 def _new_generate_form(request):
     """The form as this person last left it, or as Remix or "Edit and try again"
     fill it in; a model that cannot be used now gives way to an installed one."""
-    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields)
+    carried, remix_missing = map_remix(request.GET.dict(), GenerationForm.base_fields, request.user)
     # A Remix whose model is not here keeps its settings on the model chosen.
     unmapped_model = "model" in request.GET and "model" not in carried
     # The person's default visibility (Settings), unless the form remembers a choice.
@@ -118,6 +130,9 @@ def _new_generate_form(request):
             initial = {**form.presets[chosen].defaults(), **initial}
         initial["model"] = chosen
     start = _starting_image(request.user, initial.get("init_image"))
+    initial_mask = remixed_mask(request.user, request.GET) if start else ""
+    if initial_mask and MASK_NOT_BROUGHT in remix_missing:
+        remix_missing.remove(MASK_NOT_BROUGHT)  # one's own inpainting: brought back
     if initial.get("init_image") and start is None:
         del initial["init_image"]
         remix_missing.append("the starting image (it is gone or not visible to you)")
@@ -131,6 +146,9 @@ def _new_generate_form(request):
         fixed_seed=seed,
         remix_missing=remix_missing,
         starting_image=start,
+        # "Inpaint" links (?inpaint=<image id>) and remixes of an inpainting open the painter.
+        inpaint_open=bool(start) and ("inpaint" in request.GET or "mask_sha256" in request.GET),
+        initial_mask=initial_mask,
     )
 
 
@@ -157,14 +175,21 @@ def _fixed_seed(value):
 @login_required
 def job_detail(request, job_id):
     job = _own_job(request, job_id)
-    return render(request, "studio/job.html", {"job": job})
+    context = {**_job_context(job), **panel_context(request.user, current=job.pk)}
+    return render(request, "studio/job.html", context)
 
 
 @login_required
 def job_status(request, job_id):
     """The live part of the job page, polled by htmx until the job finishes."""
     job = _own_job(request, job_id)
-    return render(request, "studio/_job_status.html", {"job": job})
+    return render(request, "studio/_job_status.html", _job_context(job))
+
+
+def _job_context(job) -> dict:
+    """The job, and once it succeeded the topics its images may move to."""
+    topics = postable_topics() if job.status == GenerationJob.Status.SUCCEEDED else ()
+    return {"job": job, "topics": topics}
 
 
 @login_required
@@ -207,3 +232,21 @@ def models_rescan(request):
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = "/models/"
     return redirect(back)
+
+
+@login_required
+@require_POST
+def recipe_from_file(request):
+    """The Generate page's query for the recipe in a dropped image file (any
+    tool's, as an upload reads it), for the form to load; 404 without one."""
+    file = request.FILES.get("file")
+    if file is None:
+        return JsonResponse({"error": "Drop an image file."}, status=400)
+    if file.size > settings.ATELIER_MAX_UPLOAD_BYTES:
+        return JsonResponse({"error": "This file is too large to read."}, status=400)
+    reading = read_file_recipe(file.read())
+    recipe = clean_recipe(reading.recipe)
+    if not recipe.get("prompt"):
+        answer = {"error": "This file carries no recipe.", "notes": reading.notes}
+        return JsonResponse(answer, status=404)
+    return JsonResponse({"query": remix_query(recipe), "source": recipe.get("source", "")})

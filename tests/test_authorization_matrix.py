@@ -37,7 +37,7 @@ from gallery import comments, likes
 from gallery.models import Comment, Follow, Image, Like, Subscription, Topic
 from moderation.models import Report
 from notifications.models import MutedKind, Notification
-from studio.models import GeneratePreference, GenerationJob, ModelPreset
+from studio.models import GeneratePreference, GenerationJob, ModelPreset, Style
 from tests.fixtures import PASSWORD, png_bytes
 
 PEOPLE = ("anonymous", "owner", "other", "staff")
@@ -116,6 +116,7 @@ def world(owner, other, staff, make_image, isolated_storage) -> World:
         "other_profile": Profile.objects.get(user=other),
         # The other person's like of the public image, as the owner is told.
         "note": Notification.objects.get(recipient=owner, kind="like", image=public),
+        "style": Style.objects.create(owner=owner, name="Teal", prompt="{prompt}, teal"),
     }
     for obj in objects.values():
         obj.refresh_from_db()
@@ -149,6 +150,7 @@ TRACKED = [
     Follow,
     Notification,
     MutedKind,
+    Style,
     Report,
 ]
 
@@ -379,6 +381,8 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /me/profile/", {"display_name": "New", "bio": "A bio"}),
     (r"POST /generate/", {**GENERATE, "topic": "{topic}", "visibility": "public"}),
     (r"POST /models/[\w-]+/enable/", {"enabled": "0"}),
+    (r"POST /jobs/[\w-]+/images/\w+/visibility/", {"visibility": "public"}),
+    (r"POST /jobs/[\w-]+/images/\w+/move/", {"topic": ""}),
     (r"POST /api/v1/generations/", GENERATE),
     (r"POST /api/v1/images/", upload_body(visibility="public")),
     (r"PATCH /api/v1/images/\w+/", {"title": "New"}),
@@ -391,6 +395,9 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /me/delete/", {"password": PASSWORD}),
     (r"POST /api/v1/profiles/me/delete/", {"password": PASSWORD}),
     (r"POST /api/v1/images/bulk/", {"action": "publish", "ids": ["{private}"]}),
+    (r"POST /styles/(\w+/)?", {"name": "New", "prompt": "new"}),
+    (r"POST /api/v1/styles/", {"name": "New", "prompt": "new"}),
+    (r"PATCH /api/v1/styles/\w+/", {"name": "New"}),
     (r"POST /report/\w+/\w+/", {"reason": "spam"}),
     (r"POST /api/v1/reports/", {"kind": "image", "target_id": "{public}", "reason": "spam"}),
     (r"POST /moderation/\w+/\w+/act/", {"action": "hide", "reason": "Off-topic"}),
@@ -561,6 +568,19 @@ PAGE_RULES = [
     rule("owner", "POST /jobs/{job}/cancel/", FOUND, CANCELLED),
     rule("other", "POST /jobs/{job}/cancel/", 404),
     rule("staff", "POST /jobs/{job}/cancel/", FOUND, CANCELLED),
+    # The job page's actions: its owner only (staff too get a 404: they would
+    # make jobs in the owner's name); an image of another job is a 404 as well.
+    *[
+        rule(who, f"POST /jobs/{{job}}/{action}", expect)
+        for action in (
+            "again/",
+            "images/{private}/visibility/",
+            "images/{private}/move/",
+            "images/{private}/more/",
+        )
+        for who, expect in (("anonymous", LOGIN), ("other", 404), ("staff", 404), ("owner", 404))
+        if not (action == "again/" and who == "owner")  # test_workbench: a new job
+    ],
     # Models: staff manage them (download, cancel, delete the files, turn off); no one else.
     *[
         rule(who, f"POST /models/{{preset}}/{action}/", expect)
@@ -606,6 +626,17 @@ PAGE_RULES = [
     rule("anonymous", "POST /me/delete/", LOGIN),
     rule("owner", "POST /me/delete/", FOUND, LEFT),
     rule("other", "POST /me/delete/", FOUND, LEFT),
+    # Styles: anyone signed in saves their own; only its owner changes or deletes one.
+    rule("anonymous", "POST /styles/", LOGIN),
+    rule("other", "POST /styles/", FOUND, added(Style, name="New")),
+    rule("anonymous", "POST /styles/{style}/", LOGIN),
+    rule("owner", "POST /styles/{style}/", FOUND, changed("style", name="New")),
+    rule("other", "POST /styles/{style}/", 404),
+    rule("staff", "POST /styles/{style}/", 404),
+    rule("anonymous", "POST /styles/{style}/delete/", LOGIN),
+    rule("owner", "POST /styles/{style}/delete/", FOUND, gone("style")),
+    rule("other", "POST /styles/{style}/delete/", 404),
+    rule("staff", "POST /styles/{style}/delete/", 404),
     # Reporting: anyone signed in, what they can see and is not theirs.
     rule("anonymous", "POST /report/image/{public}/", LOGIN),
     rule("owner", "POST /report/image/{public}/", 400),
@@ -740,6 +771,17 @@ API_RULES = [
     rule("owner", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
     rule("other", "POST /api/v1/images/bulk/", 404),  # another's private image
     rule("staff", "POST /api/v1/images/bulk/", 200, changed("private", visibility="public")),
+    # Styles.
+    rule("anonymous", "POST /api/v1/styles/", 401),
+    rule("other", "POST /api/v1/styles/", 201, added(Style, name="New")),
+    rule("anonymous", "PATCH /api/v1/styles/{style}/", 401),
+    rule("owner", "PATCH /api/v1/styles/{style}/", 200, changed("style", name="New")),
+    rule("other", "PATCH /api/v1/styles/{style}/", 404),
+    rule("staff", "PATCH /api/v1/styles/{style}/", 404),
+    rule("anonymous", "DELETE /api/v1/styles/{style}/", 401),
+    rule("owner", "DELETE /api/v1/styles/{style}/", 204, gone("style")),
+    rule("other", "DELETE /api/v1/styles/{style}/", 404),
+    rule("staff", "DELETE /api/v1/styles/{style}/", 404),
     # Reporting: anyone signed in, not their own.
     rule("anonymous", "POST /api/v1/reports/", 401),
     rule("owner", "POST /api/v1/reports/", 400),
@@ -802,6 +844,8 @@ READ_RULES = [
     rule("other", "GET /jobs/{job}/", 404),
     rule("other", "GET /jobs/{job}/status/", 404),
     rule("staff", "GET /jobs/{job}/", 200),
+    rule("anonymous", "GET /jobs/queue/", LOGIN),
+    rule("owner", "GET /jobs/queue/", 200),
     rule("anonymous", "GET /api/v1/generations/{job}/", 401),
     rule("owner", "GET /api/v1/generations/{job}/", 200),
     rule("other", "GET /api/v1/generations/{job}/", 404),

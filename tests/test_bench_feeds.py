@@ -27,6 +27,7 @@ def test_the_feeds_bench_prints_every_row_and_baseline(tmp_path):
     for line in [
         "  recent ",
         "  search 'axolotl'",
+        "  recent, NSFW hidden ",
         "  image page (",
         "  API /api/v1/images/ page 1 (token)",
         "First screen of the Recent feed",

@@ -111,7 +111,8 @@ def world(owner, make_image, settings, tiny_settings, monkeypatch):
 
 
 GENERATION = ["prompt", "negative_prompt", "model", "width", "height", "steps", "cfg_scale",
-              "seed", "sampler", "n", "topic", "visibility"]  # fmt: skip
+              "seed", "sampler", "n", "topic", "visibility", "style", "init_image", "mask",
+              "masked_content", "mask_blur", "inpaint_area", "masked_area_padding"]  # fmt: skip
 JSON_ENDPOINTS = [
     ("anonymous", "POST", "/api/v1/auth/token/", ["username", "password"]),
     ("token", "POST", "/api/v1/generations/", GENERATION),
@@ -121,6 +122,7 @@ JSON_ENDPOINTS = [
     ("token", "PATCH", "/api/v1/images/{image}/", ["title", "description", "topic", "visibility"]),
     ("token", "POST", "/api/v1/images/{image}/comments/", ["text"]),
     ("token", "PATCH", "/api/v1/comments/{comment}/", ["text"]),
+    ("token", "POST", "/api/v1/styles/", ["name", "prompt", "negative_prompt"]),
     (
         "basic",
         "POST",
@@ -136,6 +138,7 @@ JSON_ENDPOINTS = [
             "override_settings",
             "scheduler",
             "send_images",
+            "styles",
         ],
     ),  # fmt: skip
     ("token", "POST", "/api/v1/reports/", ["kind", "target_id", "reason", "text"]),
@@ -150,6 +153,7 @@ JSON_ENDPOINTS = [
 FORM_PAGES = [
     ("browser", "/generate/", GENERATION),
     ("browser", "/topics/new/", ["name", "slug", "description"]),
+    ("browser", "/styles/", ["name", "prompt", "negative_prompt"]),
     ("browser", "/topics/{slug}/edit/", ["name", "description"]),
     ("browser", "/me/profile/", ["display_name", "bio"]),
     ("browser", "/me/tokens/", ["name"]),

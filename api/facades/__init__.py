@@ -85,9 +85,10 @@ def timeout() -> float:
     return float(getattr(settings, "ATELIER_FACADE_TIMEOUT", DEFAULT_TIMEOUT))
 
 
-def validated_request(data: dict) -> dict:
-    """``data`` in GenerationForm's terms, validated; the first error raises FacadeError."""
-    form = GenerationForm(data)
+def validated_request(data: dict, user=None) -> dict:
+    """``data`` in GenerationForm's terms, validated for ``user`` (their own
+    styles); the first error raises FacadeError."""
+    form = GenerationForm(data, user=user)
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
         raise FacadeError(str(errors[0]), field=None if name == "__all__" else name)
@@ -96,7 +97,9 @@ def validated_request(data: dict) -> dict:
 
 def submit(user, data: dict) -> GenerationJob:
     """Validate and queue. Raises FacadeError or JobLimitReached."""
-    return submit_job(user, validated_request(data), max_active=settings.ATELIER_MAX_QUEUED_JOBS)
+    return submit_job(
+        user, validated_request(data, user), max_active=settings.ATELIER_MAX_QUEUED_JOBS
+    )
 
 
 def released(function):

@@ -28,6 +28,7 @@ from studio.backends.samplers import SAMPLER_ALIASES, SAMPLERS, canonical_sample
 from studio.jobs import active_jobs, cancel_job
 from studio.models import GenerationJob
 from studio.presets import default_preset_key, enabled_presets, get_preset
+from studio.styles import find_style, styles_for
 
 from . import (
     FacadeError,
@@ -44,7 +45,13 @@ from .waiting import AwaitingJob
 CHECKPOINT_SETTING = "a1111_checkpoint"
 
 # Our form's field names, as A1111 calls them in error locations.
-A1111_FIELDS = {"sampler": "sampler_name", "n": "batch_size", "model": "override_settings"}
+A1111_FIELDS = {
+    "sampler": "sampler_name",
+    "n": "batch_size",
+    "model": "override_settings",
+    "variation_seed": "subseed",
+    "variation_seed_strength": "subseed_strength",
+}
 
 
 # --- Checkpoints -------------------------------------------------------------------------
@@ -161,9 +168,22 @@ def _refuse_non_finite(body: dict) -> None:
             raise FacadeError("Input should be a finite number", field=name) from error
 
 
+def _style(user, styles) -> str:
+    """A1111's ``styles``, a list of names. As A1111 does, a name it does not
+    know is left out; of those it knows, Atelier applies one per image."""
+    if styles in (None, []):
+        return ""
+    if not isinstance(styles, list) or not all(isinstance(name, str) for name in styles):
+        raise FacadeError("Input should be a valid list of style names", field="styles")
+    known = [style for name in styles if (style := find_style(user, name))]
+    if len(known) > 1:
+        raise FacadeError("Atelier applies one style per generation: name one", field="styles")
+    return known[0].name if known else ""
+
+
 def form_data(user, body: dict) -> dict:
-    """An A1111 txt2img body as GenerationForm data. Unknown keys, styles,
-    scripts and hires-fix settings are ignored."""
+    """An A1111 txt2img body as GenerationForm data. Unknown keys, scripts and
+    hires-fix settings are ignored; ``styles`` names one style (studio.styles)."""
     _refuse_non_finite(body)
     for name in ("prompt", "negative_prompt"):
         if body.get(name) is not None and not isinstance(body[name], str):
@@ -192,9 +212,14 @@ def form_data(user, body: dict) -> dict:
     }
     if body.get("negative_prompt") is not None:
         data["negative_prompt"] = body["negative_prompt"]
+    if style := _style(user, body.get("styles")):
+        data["style"] = style
     for name in ("steps", "cfg_scale", "width", "height", "seed"):
         if body.get(name) is not None:
             data[name] = body[name]
+    if body.get("subseed_strength"):  # A1111's variation seed (clients send 0 by default)
+        data["variation_seed_strength"] = body["subseed_strength"]
+        data["variation_seed"] = -1 if body.get("subseed") is None else body["subseed"]
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -205,6 +230,9 @@ def txt2img(body: dict, outcome: Outcome) -> dict:
     request, images = finished.request, finished.images
     recipes = [image.recipe for image in images]
     seeds = [recipe.get("seed", request["seed"]) for recipe in recipes] or [request["seed"]]
+    # A1111's subseeds: each image's variation seed, else (none used) its seed.
+    pairs = zip(recipes, seeds, strict=False)  # no recipes: the request's seed alone
+    subseeds = [recipe.get("variation_seed", seed) for recipe, seed in pairs] or seeds
     width = recipes[0].get("width", request["width"]) if recipes else request["width"]
     height = recipes[0].get("height", request["height"]) if recipes else request["height"]
     count = max(len(images), 1)
@@ -215,9 +243,9 @@ def txt2img(body: dict, outcome: Outcome) -> dict:
         "all_negative_prompts": [request["negative_prompt"]] * count,
         "seed": seeds[0],
         "all_seeds": seeds,
-        "subseed": seeds[0],
-        "all_subseeds": seeds,
-        "subseed_strength": 0,
+        "subseed": subseeds[0],
+        "all_subseeds": subseeds,
+        "subseed_strength": request.get("variation_seed_strength", 0),
         "width": width,
         "height": height,
         "sampler_name": request["sampler"],
@@ -418,6 +446,18 @@ class SdModels(A1111View):
 class Samplers(A1111View):
     def get(self, request):
         return Response(samplers())
+
+
+class PromptStyles(A1111View):
+    """The styles this person may name in ``styles``, as A1111 lists its own."""
+
+    def get(self, request):
+        return Response(
+            [
+                {"name": s.name, "prompt": s.prompt, "negative_prompt": s.negative_prompt}
+                for s in styles_for(request.user)
+            ]
+        )
 
 
 class Options(A1111View):

@@ -11,6 +11,7 @@ a1111_urlpatterns = [
     path("interrupt", a1111.Interrupt.as_view(), name="a1111-interrupt"),
     path("sd-models", a1111.SdModels.as_view(), name="a1111-sd-models"),
     path("samplers", a1111.Samplers.as_view(), name="a1111-samplers"),
+    path("prompt-styles", a1111.PromptStyles.as_view(), name="a1111-prompt-styles"),
     path("options", a1111.Options.as_view(), name="a1111-options"),
     path("scripts", a1111.Scripts.as_view(), name="a1111-scripts"),
 ]

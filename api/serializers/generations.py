@@ -7,6 +7,12 @@ from rest_framework import serializers
 from gallery.models import Image
 from studio import limits
 from studio.backends.init_image import RESIZE_MODES
+from studio.backends.inpaint_mask import (
+    INPAINT_AREAS,
+    MASK_BLUR_MAX,
+    MASKED_CONTENT,
+    PADDING_MAX,
+)
 from studio.backends.samplers import sampler_names
 from studio.models import GenerationJob
 
@@ -44,9 +50,30 @@ class GenerationCreateSerializer(serializers.Serializer):
         required=False, min_value=limits.SEED_MIN, max_value=limits.SEED_MAX
     )
     sampler = serializers.ChoiceField(choices=sampler_names(), required=False, allow_blank=True)
-    n = serializers.IntegerField(required=False, min_value=limits.N_MIN, max_value=limits.N_MAX)
+    n = serializers.IntegerField(
+        required=False,
+        min_value=limits.N_MIN,
+        max_value=limits.N_MAX,
+        help_text="Images made at once (a batch).",
+    )
+    batch_count = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=limits.BATCH_COUNT_MAX,
+        help_text="Batches run one after another; seeds go on from batch to batch. "
+        f"n x batch_count is at most {limits.IMAGES_PER_JOB_MAX}.",
+    )
+    style = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A style's name (see /api/v1/styles/): the prompts are put into its "
+        "templates, and the recipe keeps the style's name and the expanded prompts.",
+    )
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
     topic = serializers.CharField(required=False, allow_blank=True, help_text="A topic's slug.")
+    nsfw = serializers.BooleanField(
+        required=False, help_text="Flag the images NSFW (not safe for work)."
+    )
     remix_of = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -59,8 +86,8 @@ class GenerationCreateSerializer(serializers.Serializer):
         allow_null=True,
         min_value=1,
         max_value=2**63 - 1,
-        help_text="Image to image (local engine only): the id of an image you may see "
-        "(upload one first through /api/v1/images/) to start from instead of noise.",
+        help_text="Image to image (not every engine: a 400 names those that can): the id of an "
+        "image you may see (upload one first through /api/v1/images/) to start from.",
     )
     denoising_strength = serializers.FloatField(
         required=False,
@@ -74,6 +101,53 @@ class GenerationCreateSerializer(serializers.Serializer):
         required=False,
         help_text="With init_image: how it is brought to the size — crop (A1111's "
         "'Crop and resize', the default), fit ('Resize and fill') or stretch ('Just resize').",
+    )
+    mask = serializers.CharField(
+        required=False,
+        help_text="Inpainting, with init_image: a PNG, white where the image is repainted and "
+        "black where it is kept, as base64 (a data: URL is fine) in JSON or as a file in "
+        "multipart. A mask of another size than the image is stretched to it; an empty "
+        "(all black) or full (all white) mask is refused.",
+    )
+    masked_content = serializers.ChoiceField(
+        choices=list(MASKED_CONTENT),
+        required=False,
+        help_text="With mask: what the model starts from under it — original (the default) "
+        "or fill (the colours around it), as A1111.",
+    )
+    mask_blur = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MASK_BLUR_MAX,
+        help_text="With mask: the blur of its edge in pixels (default 4).",
+    )
+    inpaint_area = serializers.ChoiceField(
+        choices=list(INPAINT_AREAS),
+        required=False,
+        help_text="With mask: whole (A1111's 'Whole picture', the default) or masked "
+        "('Only masked': the masked part at the model's size, pasted back).",
+    )
+    masked_area_padding = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=PADDING_MAX,
+        help_text="With inpaint_area=masked: pixels around the mask the model sees (default 32).",
+    )
+
+    variation_seed = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=limits.SEED_MIN,
+        max_value=limits.SEED_MAX,
+        help_text="A1111's variation seed (its 'subseed'; local engine, text to image): "
+        "-1 or absent picks one. Used when variation_seed_strength is above 0.",
+    )
+    variation_seed_strength = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="A1111's 'subseed_strength': each image's starting noise is the slerp "
+        "from its seed's noise towards its variation seed's (0, the default: the seed alone).",
     )
 
 

@@ -61,6 +61,7 @@ class ImageSerializer(FieldsOnceModelSerializer):
             "liked",
             "recipe",
             "share_without_recipe",
+            "nsfw",
             "hidden",
             "hidden_reason",
             "created",
@@ -156,6 +157,11 @@ class ImageFieldsSerializer(serializers.Serializer):
         help_text="A topic's slug; empty or null for none. Any existing topic.",
     )
     visibility = serializers.ChoiceField(choices=Image.Visibility.choices, required=False)
+    nsfw = serializers.BooleanField(
+        required=False,
+        help_text="Not safe for work: blurred for visitors and people who blur such images, "
+        "left out of the lists of people who hide them.",
+    )
 
 
 class ImageChangeSerializer(ImageFieldsSerializer):

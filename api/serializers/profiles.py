@@ -41,6 +41,20 @@ class ProfileSerializer(serializers.Serializer):
         )
 
 
+NSFW_PREFERENCE_HELP = (
+    "How images flagged NSFW reach you: `show` them, `blur` them (the default; "
+    "visitors get it too), or `hide` them from the lists (`?nsfw=` overrides it per request)."
+)
+
+
+class MyProfileSerializer(ProfileSerializer):
+    """One's own profile: the public one and the settings only its person sees."""
+
+    nsfw_preference = serializers.ChoiceField(
+        choices=["show", "blur", "hide"], help_text=NSFW_PREFERENCE_HELP
+    )
+
+
 class ProfileUpdateSerializer(serializers.Serializer):
     """Null clears a field, as an empty string does."""
 
@@ -48,3 +62,9 @@ class ProfileUpdateSerializer(serializers.Serializer):
         max_length=60, required=False, allow_blank=True, allow_null=True
     )
     bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)
+    nsfw_preference = serializers.ChoiceField(
+        choices=["show", "blur", "hide"],
+        required=False,
+        allow_null=True,
+        help_text=f"{NSFW_PREFERENCE_HELP} Null or left out: unchanged.",
+    )

@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from atelier.text import ApiTextField
-from gallery.comments import MAX_LENGTH
+from gallery.comments import DELETED_AUTHOR, MAX_LENGTH
 from gallery.models import Comment
 
 from .base import FieldsOnceModelSerializer
@@ -26,7 +26,12 @@ class CommentTextSerializer(serializers.Serializer):
 
 class CommentSerializer(FieldsOnceModelSerializer):
     image = serializers.IntegerField(source="image_id", read_only=True)
-    user = serializers.CharField(source="user.username", read_only=True)
+    user = serializers.CharField(
+        source="user.username",
+        read_only=True,
+        allow_null=True,
+        help_text="The author's username; null once they deleted their account.",
+    )
     display_name = serializers.SerializerMethodField()
     avatar_url = serializers.SerializerMethodField()
     edited = serializers.DateTimeField(
@@ -41,6 +46,9 @@ class CommentSerializer(FieldsOnceModelSerializer):
         return getattr(comment.user, "profile", None)
 
     def get_display_name(self, comment) -> str:
+        """The author's name, or "deleted user" once they deleted their account."""
+        if comment.user is None:
+            return DELETED_AUTHOR
         profile = self._profile(comment)
         return profile.name if profile else comment.user.get_username()
 

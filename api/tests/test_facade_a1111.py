@@ -64,7 +64,7 @@ def test_txt2img_answers_with_base64_pngs_parameters_and_info(sdapi, owner, work
         "seed": 7,
         "batch_size": 2,
         "n_iter": 1,
-        "styles": ["cinematic"],
+        "styles": ["a style this server does not have"],  # left out, as A1111 does
         "enable_hr": False,
         "restore_faces": False,
         "override_settings": {},
@@ -94,6 +94,19 @@ def test_txt2img_answers_with_base64_pngs_parameters_and_info(sdapi, owner, work
     assert Image.objects.filter(owner=owner).count() == 2
 
 
+def test_txt2img_takes_a_variation_seed(sdapi, worker_in_process):
+    body = {"prompt": "a lighthouse", "steps": 2, "width": 64, "height": 64, "seed": 7}
+    body |= {"batch_size": 2, "subseed": 99, "subseed_strength": 0.3}
+    response = sdapi.post("/sdapi/v1/txt2img", body, format="json")
+    assert response.status_code == 200, response.content
+    info = json.loads(response.json()["info"])
+    assert info["subseed"] == 99 and info["all_subseeds"] == [99, 100]
+    assert info["subseed_strength"] == 0.3
+    assert "Variation seed: 99, Variation seed strength: 0.3" in info["infotexts"][0]
+    request = GenerationJob.objects.get().request
+    assert request["variation_seed"] == 99 and request["variation_seed_strength"] == 0.3
+
+
 @pytest.mark.parametrize(
     "body, field",
     [
@@ -115,6 +128,8 @@ def test_txt2img_answers_with_base64_pngs_parameters_and_info(sdapi, owner, work
             {"prompt": "a", "override_settings": {"sd_model_checkpoint": "nope"}},
             "override_settings",
         ),
+        ({"prompt": "a", "subseed_strength": 2}, "subseed_strength"),
+        ({"prompt": "a", "subseed_strength": 0.5, "subseed": 2**40}, "subseed"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field_and_queues_nothing(sdapi, body, field):

@@ -1,5 +1,5 @@
-"""Bulk actions over the API: publish, unlist, make private, move to a topic
-or delete many images at once. The rules are gallery.bulk_actions' (My
+"""Bulk actions over the API: publish, unlist, make private, mark or unmark
+NSFW, move to a topic or delete many images at once. The rules are gallery.bulk_actions' (My
 images' selection calls the same function): all or nothing, each refused
 image named, at most MAX_IDS ids."""
 

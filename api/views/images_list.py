@@ -17,6 +17,7 @@ from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from atelier.rate_limits import UploadThrottle
+from gallery import nsfw
 from gallery.feeds import PUBLIC_FEEDS, WINDOWS, FeedError, LoginRequired, load_page, parse_request
 
 from ..errors import ErrorSerializer
@@ -43,6 +44,14 @@ FEED_PARAMETERS = [
     OpenApiParameter("user", OpenApiTypes.STR, description="The owner's username."),
     OpenApiParameter(
         "q", OpenApiTypes.STR, description="Search the prompt, title, description and topic."
+    ),
+    OpenApiParameter(
+        "nsfw",
+        OpenApiTypes.STR,
+        enum=["", *nsfw.FILTERS],  # empty: the default
+        description="Images flagged NSFW: include them, exclude them, or only them. "
+        "Default (or empty): your NSFW preference (Settings) decides — excluded if it is "
+        "`hide`, included otherwise (visitors: included, each with `nsfw: true`).",
     ),
     OpenApiParameter(
         "cursor", OpenApiTypes.STR, description="From the previous page's `next` link."

@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 
 from accounts.forms import ProfileForm
 from accounts.models import Profile
+from gallery import nsfw
 from gallery.profiles import public_person
 
 from ..errors import form_errors
-from ..serializers.profiles import ProfileSerializer, ProfileUpdateSerializer
+from ..serializers.profiles import MyProfileSerializer, ProfileSerializer, ProfileUpdateSerializer
 from .topics import text_input
 
 
@@ -39,26 +40,35 @@ class MyProfile(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="My profile", responses={200: ProfileSerializer})
+    @extend_schema(summary="My profile", responses={200: MyProfileSerializer})
     def get(self, request):
-        Profile.objects.get_or_create(user=request.user)
-        return Response(_profile_body(request, request.user.username))
+        profile, _ = Profile.objects.get_or_create(user=request.user)
+        return Response(_my_profile_body(request, profile))
 
     @extend_schema(
         summary="Edit my profile",
         request=ProfileUpdateSerializer,
         responses={
-            200: ProfileSerializer,
+            200: MyProfileSerializer,
             400: OpenApiResponse(description="Bad input: `{field: [message…]}`."),
         },
     )
     def patch(self, request):
         profile, _ = Profile.objects.get_or_create(user=request.user)
-        given = text_input(request, ("display_name", "bio"))
+        given = text_input(request, ("display_name", "bio", "nsfw_preference"))
         form = ProfileForm(
             {"display_name": profile.display_name, "bio": profile.bio, **given}, instance=profile
         )
         if not form.is_valid():
             return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
         form.save()
-        return Response(_profile_body(request, request.user.username))
+        nsfw.remember(request.user, profile.nsfw_preference)
+        return Response(_my_profile_body(request, profile))
+
+
+def _my_profile_body(request, profile) -> dict:
+    """The public profile with the settings only its person sees."""
+    return {
+        **_profile_body(request, request.user.username),
+        "nsfw_preference": profile.nsfw_preference,
+    }

@@ -61,7 +61,7 @@ class AccountDeletionSerializer(serializers.Serializer):
         400: OpenApiResponse(description="`{password: [why]}`: nothing was deleted."),
         429: ErrorSerializer,
     },
-    summary="Delete my account, my images and their files, topics, comments and likes",
+    summary="Delete my account, my images and their files, topics and likes",
     tags=["profiles"],
 )
 @api_view(["POST"])

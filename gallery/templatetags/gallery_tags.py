@@ -1,6 +1,22 @@
 from django import template
 
+from ..bulk_actions import MAX_IDS
+from ..editing import postable_topics
+
 register = template.Library()
+
+
+@register.inclusion_tag("gallery/_bulk_bar.html", takes_context=True)
+def bulk_bar(context, back: str = ""):
+    """``{% bulk_bar back %}``: the selection bar of a page of images (My
+    images, a topic, a job's results); after the change the person comes
+    back to ``back`` (a path on this site), else to My images."""
+    return {
+        "csrf_token": context.get("csrf_token"),
+        "bulk_topics": postable_topics().only("slug", "name"),
+        "bulk_max": MAX_IDS,
+        "bulk_back": back,
+    }
 
 
 REMIX_FIELDS = (
@@ -18,6 +34,17 @@ REMIX_FIELDS = (
     "init_image",
     "denoising_strength",
     "resize_mode",
+    # Inpainting: the options (the mask itself is not in a recipe, only its sha256).
+    "mask_sha256",
+    "masked_content",
+    "mask_blur",
+    "inpaint_area",
+    "masked_area_padding",
+    # A style: its name; the prompts are the expanded ones (studio.styles).
+    "style",
+    # A1111's variation seed (the local engine).
+    "variation_seed",
+    "variation_seed_strength",
 )
 
 

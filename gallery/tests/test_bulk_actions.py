@@ -119,3 +119,77 @@ def test_a_visitor_is_sent_to_log_in(owner, make_image):
 def test_my_images_has_the_selection_bar(owner_client):
     html = owner_client.get("/me/images/").text
     assert "data-bulk-form" in html and "Select all on page" in html
+
+
+def tile_of(html: str, pk: int) -> str:
+    """The opening tag of the tile that links to image ``pk``."""
+    link = html.index(f'href="/images/{pk}/"')
+    return html[html.rindex("<figure", 0, link) : link]
+
+
+def test_a_topic_page_offers_the_selection_to_those_with_images_in_it(
+    owner, other, owner_client, other_client, make_image
+):
+    topic = create_topic(other, name="Kites")
+    mine = make_image(owner, topic=topic, visibility="public")
+    theirs = make_image(other, topic=topic, visibility="public")
+    page = owner_client.get("/topics/kites/").text
+    assert "data-bulk-form" in page and 'name="next" value="/topics/kites/"' in page
+    tiles = owner_client.get("/feed/?topic=kites").text
+    assert "data-mine" in tile_of(tiles, mine.pk)
+    assert "data-mine" not in tile_of(tiles, theirs.pk)
+    # The topic's owner has no image of their own among those shown here
+    # (their private ones are not shown): no bar; a visitor none either.
+    make_image(other, topic=topic, visibility="private")
+    theirs.delete()
+    assert "data-bulk-form" not in other_client.get("/topics/kites/").text
+    assert "data-bulk-form" not in Client().get("/topics/kites/").text
+    assert "data-mine" not in Client().get("/feed/?topic=kites").text
+
+
+def test_changing_from_a_topic_page_comes_back_to_it(owner, owner_client, make_image):
+    topic = create_topic(owner, name="Kites")
+    images = [make_image(owner, topic=topic, visibility="public") for _ in range(2)]
+    ids = [i.pk for i in images]
+    body = {"action": "make_private", "ids": ids, "next": "/topics/kites/"}
+    asked = owner_client.post("/me/images/bulk/", body)
+    assert "Make private 2 images?" in asked.text
+    assert 'name="next" value="/topics/kites/"' in asked.text
+    done = owner_client.post("/me/images/bulk/", {**body, "confirmed": "1"}, follow=True)
+    assert done.redirect_chain[-1][0] == "/topics/kites/"
+    assert "Made private 2 images." in done.text
+    assert visibilities(images) == ["private"] * 2
+    # The topic no longer shows them.
+    assert not any(f"/images/{pk}/" in Client().get("/feed/?topic=kites").text for pk in ids)
+
+
+def test_only_a_path_on_this_site_is_gone_back_to(owner, owner_client, make_image):
+    image = make_image(owner)
+    for back in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)", "%ED%A0%80"):
+        response = owner_client.post(
+            "/me/images/bulk/",
+            f"action=unlist&ids={image.pk}&confirmed=1&next={back}",
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code == 302 and response.url == "/me/images/", back
+
+
+def test_others_images_sent_from_a_topic_page_change_nothing(
+    owner, other, owner_client, make_image
+):
+    topic = create_topic(other, name="Kites")
+    mine = make_image(owner, topic=topic, visibility="public")
+    theirs = make_image(other, topic=topic, visibility="public")
+    response = owner_client.post(
+        "/me/images/bulk/",
+        {
+            "action": "delete",
+            "ids": [mine.pk, theirs.pk],
+            "confirmed": "1",
+            "next": "/topics/kites/",
+        },
+    )
+    assert response.status_code == 403
+    assert f"Image #{theirs.pk}: Not yours to change." in response.text
+    assert 'href="/topics/kites/"' in response.text
+    assert Image.objects.filter(pk__in=[mine.pk, theirs.pk]).count() == 2

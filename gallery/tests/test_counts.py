@@ -1,5 +1,6 @@
 """like_count and comment_count stay equal to their rows when a person or an
-image is deleted, and recount repairs counts written around the services."""
+image is deleted (a deleted person's comments stay, by "deleted user"), and
+recount repairs counts written around the services."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -38,11 +39,12 @@ def busy(owner, other, staff, make_image):
     return images
 
 
-def test_deleting_a_person_lowers_the_counts_of_what_they_liked_and_commented(owner, other, busy):
+def test_deleting_a_person_lowers_the_likes_and_keeps_their_comments(owner, other, busy):
     other.delete()
     first, second = Image.objects.filter(pk__in=[busy[0].pk, busy[1].pk]).order_by("pk")
-    assert (first.like_count, first.comment_count) == (2, 4)
-    assert (second.like_count, second.comment_count) == (2, 2)
+    assert (first.like_count, first.comment_count) == (2, 6)
+    assert (second.like_count, second.comment_count) == (2, 3)
+    assert Comment.objects.filter(image=first, user=None).count() == 2  # by "deleted user"
     assert not Image.objects.filter(pk=busy[2].pk).exists()  # their own image went with them
     assert_counts_exact()
 
@@ -50,7 +52,7 @@ def test_deleting_a_person_lowers_the_counts_of_what_they_liked_and_commented(ow
 def test_deleting_people_in_bulk_keeps_every_count_exact(busy):
     User.objects.filter(username__in=["other", "staff"]).delete()
     image = Image.objects.get(pk=busy[0].pk)
-    assert (image.like_count, image.comment_count) == (1, 2)
+    assert (image.like_count, image.comment_count) == (1, 6)
     assert_counts_exact()
 
 

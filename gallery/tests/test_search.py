@@ -170,8 +170,17 @@ def test_the_fallback_matches_every_word_in_any_field(owner, foxes):
     [a] = add_images(owner, 1, prompt="a red boat", topic=foxes)
     [b] = add_images(owner, 1, prompt="a red kite", title="Woodland kite")
     add_images(owner, 1, prompt="a blue boat")
-    fallback = search_module._icontains(Image.objects.all(), ["red", "woodland"])
+    hidden = search_module.prompt_hidden(None)
+    fallback = search_module._icontains(Image.objects.all(), ["red", "woodland"], hidden)
     assert sorted(ids(fallback)) == sorted([a.pk, b.pk])
+
+
+def test_the_fallback_hides_a_prompt_shared_without_its_recipe(owner, other):
+    [image] = add_images(owner, 1, prompt="a red boat", share_without_recipe=True, title="Boat")
+    for viewer, expected in ((other, []), (None, []), (owner, [image.pk])):
+        hidden = search_module.prompt_hidden(viewer)
+        assert ids(search_module._icontains(Image.objects.all(), ["red"], hidden)) == expected
+        assert ids(search_module._icontains(Image.objects.all(), ["boat"], hidden)) == [image.pk]
 
 
 @on_sqlite
@@ -229,3 +238,52 @@ def test_both_ways_of_finding_matches_agree(owner, foxes, many, monkeypatch):
 def test_words_joined_by_underscores_are_searched_as_words(owner):
     [image] = add_images(owner, 1, prompt="a snake_case lighthouse")
     assert found("snake_case") == [image.pk]
+
+
+def test_a_prompt_shared_without_its_recipe_is_found_by_its_owner_only(owner, other, foxes):
+    [hidden] = add_images(
+        owner, 1, prompt="a secret lighthouse", share_without_recipe=True, topic=foxes
+    )
+    [titled] = add_images(
+        owner, 1, prompt="a secret lighthouse", share_without_recipe=True, title="Quiet harbour"
+    )
+    [shared] = add_images(other, 1, prompt="a lighthouse in fog")
+    everything = Image.objects.all()
+    for viewer in (other, ANONYMOUS, None):
+        assert sorted(ids(search(everything, "lighthouse", viewer))) == [shared.pk], viewer
+        assert ids(search(everything, "secret", viewer)) == []
+        # What is shown still finds them: title, description, topic name.
+        assert ids(search(everything, "harbour", viewer)) == [titled.pk]
+        assert ids(search(everything, "woodland", viewer)) == [hidden.pk]
+        # Every word must be in what is shown: one from the prompt is not enough.
+        assert ids(search(everything, "quiet lighthouse", viewer)) == []
+    assert sorted(ids(search(everything, "lighthouse", owner))) == sorted(
+        [hidden.pk, titled.pk, shared.pk]
+    )
+    assert sorted(ids(search(everything, "secret harbour", owner))) == [titled.pk]
+
+
+def test_the_feeds_search_hides_the_prompt_from_others(owner, other):
+    [image] = add_images(owner, 1, prompt="a secret lighthouse", share_without_recipe=True)
+    request = FeedRequest(feed="recent", q="lighthouse")
+    assert load_page(other, request).items == []
+    assert load_page(ANONYMOUS, request).items == []
+    assert [i.id for i in load_page(owner, request).items] == [image.pk]
+    assert [i.id for i in load_page(owner, FeedRequest(feed="mine", q="secret")).items] == [
+        image.pk
+    ]
+    edit_image(image, share_without_recipe=False)
+    assert [i.id for i in load_page(other, request).items] == [image.pk]
+
+
+@on_sqlite
+def test_many_matches_walk_the_index_and_still_hide_prompts(owner, other, settings):
+    add_images(other, 3, prompt="a lighthouse")
+    [hidden] = add_images(owner, 1, prompt="a lighthouse", share_without_recipe=True)
+    settings_few = search_module.SQLITE_FEW_MATCHES
+    search_module.SQLITE_FEW_MATCHES = 2  # the many-matches branch
+    try:
+        assert hidden.pk not in ids(search(Image.objects.all(), "lighthouse", other))
+        assert hidden.pk in ids(search(Image.objects.all(), "lighthouse", owner))
+    finally:
+        search_module.SQLITE_FEW_MATCHES = settings_few

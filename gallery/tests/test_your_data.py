@@ -110,7 +110,8 @@ def test_the_confirmation_names_what_will_go(owner, other, owner_client, make_im
     world(owner, other, make_image)
     page = owner_client.get("/me/delete/").text
     assert "2 images and their files" in page
-    assert "1 topic you made" in page and "1 comment" in page
+    assert "1 topic you made" in page
+    assert "Your 1 comment on others’ images stays in their threads" in page
     assert 'type="password"' in page
 
 
@@ -149,11 +150,44 @@ def test_leaving_deletes_me_and_my_files_and_nobody_elses(
     assert not Image.objects.filter(owner_id=owner.pk).exists()
     assert not Topic.objects.filter(owner_id=owner.pk).exists()
     assert not Comment.objects.filter(user_id=owner.pk).exists()
+    assert not Comment.objects.filter(text="Theirs, on mine").exists()  # went with my image
     assert not Like.objects.filter(user_id=owner.pk).exists()
     assert not ApiToken.objects.filter(user_id=owner.pk).exists()
-    # The other person's image, its file and counts: there, and exact.
+    # The other person's image, its file and counts: there, and exact; my
+    # comment on it stays, by "deleted user".
     theirs.refresh_from_db()
     assert default_storage.exists(theirs.file.name)
-    assert (theirs.like_count, theirs.comment_count) == (0, 0)
+    assert (theirs.like_count, theirs.comment_count) == (0, 1)
+    assert Comment.objects.get(image=theirs).user is None
     assert theirs.topic is None  # the topic was the leaver's
     assert type(other).objects.filter(pk=other.pk).exists()
+
+
+def test_my_comments_stay_readable_in_others_threads_as_deleted_user(
+    owner, other, owner_client, other_client, make_image
+):
+    theirs = make_image(other, visibility="public")
+    comments.add(owner, theirs, "Mine, on theirs")
+    comments.add(other, theirs, "Thanks!")
+    owner_client.post("/me/delete/", {"password": PASSWORD})
+    for client in (other_client, Client()):
+        for page in (f"/images/{theirs.pk}/", f"/images/{theirs.pk}/panel/"):
+            html = client.get(page).text
+            assert "Mine, on theirs" in html and "Thanks!" in html, page
+            assert "deleted user" in html and "/u/owner/" not in html, page
+    listed = other_client.get(f"/api/v1/images/{theirs.pk}/comments/").json()
+    by_text = {c["text"]: c for c in listed["results"]}
+    assert by_text["Mine, on theirs"]["user"] is None
+    assert by_text["Mine, on theirs"]["display_name"] == "deleted user"
+    assert by_text["Mine, on theirs"]["avatar_url"] is None
+    assert by_text["Thanks!"]["user"] == "other"
+    assert other_client.get(f"/api/v1/images/{theirs.pk}/").json()["comment_count"] == 2
+    # No one may edit it any more; the image's owner may still delete it.
+    kept = Comment.objects.get(text="Mine, on theirs")
+    edit = other_client.patch(
+        f"/api/v1/comments/{kept.pk}/", {"text": "hijacked"}, content_type="application/json"
+    )
+    assert edit.status_code in (403, 404)
+    assert other_client.delete(f"/api/v1/comments/{kept.pk}/").status_code == 204
+    theirs.refresh_from_db()
+    assert theirs.comment_count == 1

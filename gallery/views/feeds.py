@@ -9,8 +9,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from ..bulk_actions import MAX_IDS
-from ..editing import postable_topics
 from ..feeds import (
     FEEDS,
     PUBLIC_FEEDS,
@@ -49,8 +47,7 @@ def explore(request):
 @login_required
 @require_GET
 def mine(request):
-    extra = {"bulk_topics": postable_topics().only("slug", "name"), "bulk_max": MAX_IDS}
-    return _feed_view(request, "gallery/mine.html", request.GET, feeds=("mine",), extra=extra)
+    return _feed_view(request, "gallery/mine.html", request.GET, feeds=("mine",))
 
 
 @require_GET
@@ -66,7 +63,7 @@ def feed_page(request):
     return render(request, "gallery/_feed_page.html", _page_context(page, request.user))
 
 
-def _feed_view(request, template, query, *, feeds, extra=None):
+def _feed_view(request, template, query, *, feeds):
     """Render ``template`` over the first feed of ``feeds`` (or the one asked for)."""
     try:
         feed_request = parse_request(query, feeds=feeds, default=feeds[0])
@@ -91,7 +88,6 @@ def _feed_view(request, template, query, *, feeds, extra=None):
         context["person"] = (
             get_user_model().objects.filter(username=feed_request.user).only("username").first()
         )
-    context.update(extra or {})
     return render(request, template, context)
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atelier import rate_limits
 
 from .. import comments as comment_service
-from .. import follows, likes
+from .. import follows, likes, nsfw
 from ..forms import CommentForm
 from ..models import Image
 from ..permissions import can_change, viewable_images
@@ -88,6 +88,7 @@ def _detail_context(request, image, *, comment_form=None) -> dict:
         "show_follow": others,
         "following": others and follows.is_following(user, image.owner),
         "image": image,
+        "nsfw_blurred": nsfw.blurs(user, image),
         "can_change": can_change(user, image),
         "shows_recipe": shows_recipe(user, image),
         "liked": likes.is_liked(user, image),

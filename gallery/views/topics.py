@@ -84,6 +84,9 @@ def topic_detail(request, slug):
         "topic": topic,
         "subscribed": topic.subscribed,
         "can_change": topics.can_change_topic(request.user, topic),
+        # The selection bar, for someone with images of their own shown here.
+        "has_own_images": request.user.is_authenticated
+        and listed_images().filter(topic=topic, owner=request.user).exists(),
         # Only read if the feeds' partial view is missing (see the template).
         "images": listed_images().filter(topic=topic)[:FALLBACK_IMAGES],
     }

@@ -242,3 +242,16 @@ def test_a_comment_offers_report_to_others_only(owner, other, owner_client, othe
     assert f"/report/comment/{mine.pk}/" not in as_owner
     assert f"/report/comment/{mine.pk}/" in as_other
     assert f"/report/comment/{theirs.pk}/" not in as_other
+
+
+def test_a_comment_kept_after_its_author_left_is_not_reported(owner, other_client, public):
+    from tests.fixtures import make_user
+
+    leaver = make_user("leaver")
+    comment = add(leaver, public, "Bye")
+    leaver.delete()
+    page = other_client.get(f"/images/{public.pk}/").content.decode()
+    assert f"/report/comment/{comment.pk}/" not in page
+    response = other_client.post(f"/report/comment/{comment.pk}/", {"reason": "spam"})
+    assert response.status_code == 400 and "deleted their account" in response.content.decode()
+    assert not Report.objects.exists()

@@ -1,8 +1,11 @@
 /*
- * My images' selection ([data-bulk-form] over [data-bulk-feed]): "Select"
- * turns a click on a tile into selecting it, shift-click selects the range
- * from the last one clicked, "Select all on page" takes every tile loaded.
- * Submitting asks once, naming how many images, then posts their ids.
+ * The selection of a page of images (My images, a topic, a job's results):
+ * [data-bulk-form] over the [data-bulk-feed] that follows it. "Select"
+ * turns a click on one of the viewer's own tiles ([data-mine]) into
+ * selecting it, shift-click selects the range from the last one clicked,
+ * "Select all on page" takes every one of theirs loaded; others' tiles are
+ * not selectable. Submitting asks once, naming how many images, then posts
+ * their ids. Bars that arrive later (a job finishing) start on htmx:load.
  */
 (function () {
   "use strict";
@@ -21,11 +24,20 @@
     return match ? match[1] : null;
   }
 
+  function feedOf(form) {
+    var next = form.nextElementSibling;
+    while (next && !next.hasAttribute("data-bulk-feed")) {
+      next = next.nextElementSibling;
+    }
+    return next || document.querySelector("[data-bulk-feed]");
+  }
+
   function init(form) {
-    var feed = document.querySelector("[data-bulk-feed]");
-    if (!feed) {
+    var feed = feedOf(form);
+    if (!feed || form.hasAttribute("data-bulk-ready")) {
       return;
     }
+    form.setAttribute("data-bulk-ready", "");
     var selecting = false;
     var last = null;
     var toggle = form.querySelector("[data-bulk-toggle]");
@@ -33,7 +45,7 @@
     var counter = form.querySelector("[data-bulk-count]");
 
     function tiles() {
-      return Array.prototype.slice.call(feed.querySelectorAll(".tile"));
+      return Array.prototype.slice.call(feed.querySelectorAll(".tile[data-mine]"));
     }
     function selected() {
       return tiles().filter(function (t) { return t.classList.contains("is-selected"); });
@@ -74,6 +86,10 @@
         return;
       }
       event.preventDefault();
+      if (!tile.hasAttribute("data-mine")) {
+        counter.textContent = "Only your own images can be selected";
+        return;
+      }
       var all = tiles();
       if (event.shiftKey && last && all.indexOf(last) >= 0) {
         var a = all.indexOf(last);
@@ -118,7 +134,19 @@
     });
   }
 
+  function initWithin(root) {
+    if (root.matches && root.matches("[data-bulk-form]")) {
+      init(root);
+    }
+    if (root.querySelectorAll) {
+      root.querySelectorAll("[data-bulk-form]").forEach(init);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-bulk-form]").forEach(init);
+    initWithin(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    initWithin(event.target);
   });
 })();

@@ -59,6 +59,7 @@
       zoom(!stage.classList.contains("is-zoomed"));
     });
     dialog.querySelector("[data-lightbox-fullscreen]").addEventListener("click", fullScreen);
+    document.addEventListener("fullscreenchange", fit); // the stage's room changed
     /* A backdrop click (outside the stage's image and the panel) closes. */
     view.addEventListener("click", function (event) {
       if (event.target === view && !stage.classList.contains("is-zoomed")) {
@@ -124,6 +125,8 @@
     /* The thumbnail (already loaded) at once, the full image when it is here. */
     img.src = thumb ? thumb.currentSrc || thumb.src : link.getAttribute("data-full");
     img.setAttribute("data-id", link.getAttribute("data-lightbox"));
+    /* An NSFW tile still blurred is shown blurred (js/nsfw.js reveals it). */
+    dialog.classList.toggle("is-blurred", !!link.closest(".tile.is-blurred"));
     fit();
     fullImage(link).then(function (src) {
       if (current === link) {
@@ -461,11 +464,13 @@
     });
   }
 
+  /* The stage (image, arrows, toolbar) goes full screen: a <dialog> itself
+     may not (the Fullscreen API refuses dialog elements). */
   function fullScreen() {
     if (document.fullscreenElement) {
       document.exitFullscreen();
-    } else if (dialog.requestFullscreen) {
-      dialog.requestFullscreen().catch(function () {});
+    } else if (stage.requestFullscreen) {
+      stage.requestFullscreen().catch(function () {});
     }
   }
 

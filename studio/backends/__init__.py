@@ -3,8 +3,10 @@
 Each module has ``create_backend(config: dict) -> Backend`` and
 ``is_configured(config: dict) -> bool``; ``config`` is that engine's entry of
 ``settings.ATELIER_ENGINES`` (URLs, credentials, timeouts from the
-environment). Modules are imported on first use, so a web process that never
-runs a local engine never imports torch.
+environment). A remote engine's module also has
+``image_to_image_refusal(model_id)`` (remote.RemoteEngine): why it cannot
+start from a picture, "" when it can. Modules are imported on first use, so a
+web process that never runs a local engine never imports torch.
 """
 
 from functools import cache
@@ -20,6 +22,11 @@ ENGINES = {
     "a1111": "studio.backends.a1111",
     "comfyui": "studio.backends.comfyui",
 }
+
+# Who can start from a picture, for the message of one that cannot.
+IMAGE_TO_IMAGE_ENGINES = (
+    "the local engine, AUTOMATIC1111, ComfyUI, Hugging Face and OpenAI's GPT Image models"
+)
 
 _instances: dict[str, Backend] = {}
 
@@ -44,6 +51,21 @@ def is_configured(name: str, config: dict | None = None) -> bool:
     if name == "diffusers":
         return _local_engine_installed()
     return engine_module(name).is_configured(config or {})
+
+
+def image_to_image_refusal(name: str, model_id: str = "") -> str:
+    """Why the engine ``name`` cannot start from a picture with ``model_id`` (a
+    preset's), naming the engine and the ones that can; "" when it can."""
+    if name == "diffusers":
+        return ""  # the local engine always can (and is not imported for asking)
+    refusal = (
+        engine_module(name).image_to_image_refusal(model_id)
+        if name in ENGINES
+        else (f"The engine {name!r} cannot start from an image.")
+    )
+    if not refusal:
+        return ""
+    return f"{refusal} Image to image runs on {IMAGE_TO_IMAGE_ENGINES}: pick one of their models."
 
 
 @cache

@@ -14,9 +14,13 @@ A job goes through these stages, in the order of this file:
               seeds are seed, seed+1, ... as in the recipe. A combined sampler
               name such as "DPM++ 2M Karras" is split into sampler "DPM++ 2M"
               and scheduler "Karras" when the server lists schedulers (A1111
-              1.9+); older servers get the name as given;
-4. run        ``POST /sdapi/v1/txt2img`` blocks until the images are made, so
-              it runs in a thread while this one polls ``/sdapi/v1/progress``
+              1.9+); older servers get the name as given. With a starting
+              image, A1111's img2img request instead: the same fields and
+              ``init_images`` (the picture as base64 PNG), ``denoising_strength``
+              and ``resize_mode`` (A1111's number for crop / fit / stretch;
+              A1111 itself brings the picture to the size);
+4. run        ``POST /sdapi/v1/txt2img`` (or ``/img2img``) blocks until the
+              images are made, so it runs in a thread while this one polls ``/sdapi/v1/progress``
               for the step and live preview and checks for cancellation
               (``POST /sdapi/v1/interrupt``; the partial result is dropped);
 5. images     the base64 PNGs decoded, paired with info's ``all_seeds``.
@@ -70,12 +74,17 @@ log = logging.getLogger(__name__)
 
 PROGRESS_TIMEOUT = 5.0  # seconds; a slow progress poll must not delay a cancel for long
 TXT2IMG = "/sdapi/v1/txt2img"
+IMG2IMG = "/sdapi/v1/img2img"
+# Atelier's resize mode → A1111's img2img ``resize_mode`` (modules/images.py resize_image).
+RESIZE_MODE_NUMBERS = {"stretch": 0, "crop": 1, "fit": 2}
 CANCEL_GRACE = 5.0  # seconds to let the interrupted txt2img call return before leaving it
 
 
 class A1111Backend(RemoteEngine):
     name = "a1111"
+    label = "AUTOMATIC1111"
     required_setting = "url"
+    image_to_image = True
     retry_policy = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 
     def __init__(self, config: dict, **pacing):
@@ -114,10 +123,13 @@ class A1111Backend(RemoteEngine):
         checkpoint = retried(lambda: find_checkpoint(server, request.model_id))
         sampler, scheduler = retried(lambda: self.sampler_and_scheduler(server, request))
         body = txt2img_body(request, checkpoint, sampler, scheduler)
+        path = TXT2IMG
+        if request.init_image is not None:
+            body, path = img2img_body(body, request), IMG2IMG
         if should_cancel():
             raise Cancelled()
         on_progress(Progress(phase="loading", message=f"Sent to {server.display}"))
-        data = retried(lambda: self.run(server, body, on_progress, should_cancel))
+        data = retried(lambda: self.run(server, path, body, on_progress, should_cancel))
         return decode_images(data, request, server)
 
     # 1. Server ----------------------------------------------------------------
@@ -158,16 +170,18 @@ class A1111Backend(RemoteEngine):
     def run(
         self,
         server: Server,
+        path: str,
         body: dict,
         on_progress: ProgressCallback,
         should_cancel: CancelCheck,
     ) -> dict:
-        """POST txt2img in a thread; meanwhile poll progress and watch for a cancel."""
+        """POST txt2img (or img2img) in a thread; meanwhile poll progress and watch
+        for a cancel."""
         result: Future = Future()
 
         def post() -> None:
             try:
-                result.set_result(server.txt2img(body, self.generation_timeout))
+                result.set_result(server.generate(path, body, self.generation_timeout))
             except BaseException as exc:  # handed to the waiting thread
                 result.set_exception(exc)
 
@@ -193,6 +207,7 @@ class A1111Backend(RemoteEngine):
 
 create_backend = A1111Backend
 is_configured = A1111Backend.is_configured
+image_to_image_refusal = A1111Backend.image_to_image_refusal
 
 
 @dataclass
@@ -212,8 +227,9 @@ class Server:
     def get_json(self, path: str, **params):
         return parse_json(self.call("GET", path, params=params or None), self)
 
-    def txt2img(self, body: dict, timeout: httpx2.Timeout) -> dict:
-        response = self.call("POST", TXT2IMG, json=body, timeout=timeout)
+    def generate(self, path: str, body: dict, timeout: httpx2.Timeout) -> dict:
+        """POST txt2img or img2img: blocks until the images are made."""
+        response = self.call("POST", path, json=body, timeout=timeout)
         return parse_json(response, self)
 
     def progress(self) -> dict:
@@ -249,7 +265,7 @@ class Server:
                 retryable=True,
             ) from None
         except httpx2.ReadTimeout:
-            if path == TXT2IMG:
+            if path in (TXT2IMG, IMG2IMG):
                 raise GenerationTimeout(
                     f"The AUTOMATIC1111 server at {self.display} did not finish within "
                     f"{kwargs['timeout'].read:g} s; it was interrupted. Try fewer steps or a "
@@ -280,7 +296,7 @@ class NoSuchEndpoint(BackendError):
 
 
 class GenerationTimeout(BackendError):
-    """txt2img did not answer within the generation timeout."""
+    """txt2img (or img2img) did not answer within the generation timeout."""
 
 
 def error_for(response: httpx2.Response, server: Server, path: str) -> BackendError:
@@ -439,12 +455,28 @@ def txt2img_body(
     }
     if scheduler:
         body["scheduler"] = scheduler
+    if request.varies:  # A1111 numbers each image's subseed as it does its seed
+        body["subseed"] = request.variation_seed
+        body["subseed_strength"] = request.variation_strength
     overrides = dict(request.options.get("override_settings") or {})
     if checkpoint:
         overrides["sd_model_checkpoint"] = checkpoint
     if overrides:
         body["override_settings"] = overrides
     return body
+
+
+def img2img_body(body: dict, request: GenerationRequest) -> dict:
+    """A1111's StableDiffusionImg2ImgProcessingAPI body: the txt2img ``body`` and
+    the starting picture, as it is (A1111 resizes it per ``resize_mode``)."""
+    buffer = io.BytesIO()
+    request.init_image.convert("RGB").save(buffer, format="PNG")
+    return {
+        **body,
+        "init_images": [base64.b64encode(buffer.getvalue()).decode("ascii")],
+        "denoising_strength": request.strength,
+        "resize_mode": RESIZE_MODE_NUMBERS.get(request.resize_mode, RESIZE_MODE_NUMBERS["crop"]),
+    }
 
 
 # 4. Progress ------------------------------------------------------------------

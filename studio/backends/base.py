@@ -15,6 +15,7 @@ from typing import Protocol
 from PIL import Image
 
 from .init_image import RESIZE_MODES
+from .inpaint_mask import InpaintOptions
 
 
 @dataclass(frozen=True)
@@ -38,26 +39,51 @@ class GenerationRequest:
     init_image_sha256: str = ""
     strength: float = 0.6
     resize_mode: str = "crop"  # a key of init_image.RESIZE_MODES
+    inpaint: InpaintOptions | None = None  # with init_image: repaint only the mask's white
+    style: str = ""  # the style's name; prompt and negative_prompt are already expanded
+    # A1111's variation seed ("subseed"): each image's starting noise is the
+    # slerp from its seed's noise towards its variation seed's by
+    # ``variation_strength`` (0: the seed alone). Text to image only.
+    variation_seed: int = 0
+    variation_strength: float = 0.0
 
     def seeds(self) -> list[int]:
         """One seed per image, A1111 style: seed, seed+1, ..."""
         return [self.seed + i for i in range(self.n)]
 
+    def variation_seeds(self) -> list[int]:
+        """One variation seed per image, following the seeds as A1111 does."""
+        return [self.variation_seed + i for i in range(self.n)]
+
+    @property
+    def varies(self) -> bool:
+        """Whether the variation seed takes part (text to image, strength above 0)."""
+        return self.variation_strength > 0 and self.init_image is None
+
     def recipe(self, seed: int, backend: str) -> dict:
         """What is stored with each image and embedded in its PNG."""
-        data = asdict(dataclasses.replace(self, init_image=None))
-        for key in ("options", "n", "model_id", "init_image", "init_image_id"):
+        data = asdict(dataclasses.replace(self, init_image=None, inpaint=None))
+        for key in ("options", "n", "model_id", "init_image", "init_image_id", "inpaint"):
             data.pop(key)
         for key in ("init_image_sha256", "strength", "resize_mode"):
             data.pop(key)
+        data.pop("variation_seed"), data.pop("variation_strength")
         data["seed"] = seed
         data["backend"] = backend
+        if not self.style:
+            data.pop("style")
         if self.init_image is not None:
             # A1111 writes "Denoising strength" and "Resize mode" (its own names).
             data["init_image"] = self.init_image_id
             data["init_image_sha256"] = self.init_image_sha256
             data["denoising_strength"] = self.strength
             data["resize_mode"] = RESIZE_MODES.get(self.resize_mode, self.resize_mode)
+        if self.varies:
+            # A1111 writes "Variation seed" and "Variation seed strength".
+            data["variation_seed"] = self.variation_seed + (seed - self.seed)
+            data["variation_seed_strength"] = self.variation_strength
+        if self.init_image is not None and self.inpaint is not None:
+            data.update(self.inpaint.recipe())
         return data
 
 

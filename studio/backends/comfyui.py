@@ -1,5 +1,5 @@
-"""The ComfyUI engine: a txt2img workflow run through ComfyUI's HTTP and
-websocket API.
+"""The ComfyUI engine: a txt2img (or img2img) workflow run through ComfyUI's
+HTTP and websocket API.
 
 A job goes through these stages, in the order of this file:
 
@@ -8,7 +8,13 @@ A job goes through these stages, in the order of this file:
              ``"{{name}}"`` strings are filled from the recipe; see
              ``PLACEHOLDERS``. One prompt per image, with seeds seed,
              seed+1, ...: the images of a ComfyUI batch share one seed, so
-             they could not be made again from their recipes;
+             they could not be made again from their recipes. With a starting
+             image: ``comfyui_img2img.json`` (or ``options["img2img_workflow"]``),
+             LoadImage → VAEEncode → KSampler with ``denoise`` = strength; the
+             picture is first brought to the job's size here, per the resize
+             mode (``init_image.fit_to_size``: ComfyUI's ImageScale has no
+             "Resize and fill"), then uploaded with ``POST /upload/image``
+             under a name made of its sha256;
 2. submit    the websocket ``/ws?clientId=…`` opens first, so that no message
              about the job is missed, then each prompt is queued with
              ``POST /prompt`` under that client id (a workflow ComfyUI finds
@@ -37,6 +43,7 @@ overrides the one implied by the sampler).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import logging
@@ -63,12 +70,14 @@ from .base import (
     Progress,
     ProgressCallback,
 )
+from .init_image import fit_to_size
 from .remote import RemoteEngine
 from .retrying import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("comfyui_txt2img.json")
+IMG2IMG_TEMPLATE = Path(__file__).with_name("comfyui_img2img.json")
 WAIT = 0.25  # seconds between cancellation checks while no message comes
 CLOSE_TIMEOUT = 2.0  # seconds to wait for ComfyUI's side of a websocket close
 MAX_MESSAGE = 16 * 2**20  # bytes; previews are small, but a large one must not drop the socket
@@ -120,12 +129,16 @@ PLACEHOLDERS = (
     "scheduler",
     "batch_size",
     "filename_prefix",
+    "image",
+    "denoise",
 )
 
 
 class ComfyUIBackend(RemoteEngine):
     name = "comfyui"
+    label = "ComfyUI"
     required_setting = "url"
+    image_to_image = True
     retry_policy = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 
     def __init__(self, config: dict, **pacing):
@@ -159,14 +172,25 @@ class ComfyUIBackend(RemoteEngine):
         should_cancel: CancelCheck,
     ) -> list[GeneratedImage]:
         server = self.server(request.options)
-        template = load_workflow(request.options, self.config)
+        starting = request.init_image is not None
+        template = load_workflow(request.options, self.config, img2img=starting)
         sampler, scheduler = comfy_sampler(request.sampler, request.options)
-        workflows = [
-            fill_workflow(template, request, seed, sampler, scheduler) for seed in request.seeds()
-        ]
 
         retried = self.retrier(should_cancel, on_progress)
 
+        image = ""
+        if starting:
+            picture = fit_to_size(
+                request.init_image, request.width, request.height, request.resize_mode
+            )
+            content = png_bytes(picture)
+            image = retried(lambda: server.upload_image(content))
+        workflows = [
+            fill_workflow(template, request, seed, sampler, scheduler, image)
+            for seed in request.seeds()
+        ]
+        if should_cancel():
+            raise Cancelled()
         return retried(
             lambda: self.run(server, workflows, request, on_progress, should_cancel, retried)
         )
@@ -193,16 +217,19 @@ class ComfyUIBackend(RemoteEngine):
 
 create_backend = ComfyUIBackend
 is_configured = ComfyUIBackend.is_configured
+image_to_image_refusal = ComfyUIBackend.image_to_image_refusal
 
 
 # 1. Workflow ------------------------------------------------------------------
 
 
-def load_workflow(options: dict, config: dict) -> dict:
-    """The preset's workflow file (or ours), in ComfyUI's API format."""
-    path = TEMPLATE
-    if options.get("workflow"):
-        path = Path(options["workflow"])
+def load_workflow(options: dict, config: dict, img2img: bool = False) -> dict:
+    """The preset's workflow file (or ours), in ComfyUI's API format: its
+    "workflow", or with a starting image its "img2img_workflow"."""
+    path = IMG2IMG_TEMPLATE if img2img else TEMPLATE
+    key = "img2img_workflow" if img2img else "workflow"
+    if options.get(key):
+        path = Path(options[key])
         if not path.is_absolute():
             path = Path(config.get("workflow_dir") or TEMPLATE.parent) / path
     try:
@@ -239,7 +266,12 @@ def comfy_sampler(name: str, options: dict) -> tuple[str, str]:
 
 
 def fill_workflow(
-    template: dict, request: GenerationRequest, seed: int, sampler: str, scheduler: str
+    template: dict,
+    request: GenerationRequest,
+    seed: int,
+    sampler: str,
+    scheduler: str,
+    image: str = "",
 ) -> dict:
     """The template with each "{{name}}" filled in.
 
@@ -260,6 +292,8 @@ def fill_workflow(
         "scheduler": scheduler,
         "batch_size": 1,
         "filename_prefix": "atelier",
+        "image": image,  # the uploaded starting image's name (img2img)
+        "denoise": request.strength if image else 1.0,
     }
 
     def value(name: str):
@@ -270,6 +304,11 @@ def fill_workflow(
             )
         if name == "model" and not values["model"]:
             raise BackendError("This ComfyUI preset names no checkpoint: set its model id.")
+        if name == "image" and not image:
+            raise BackendError(
+                "This ComfyUI workflow loads a starting image ({{image}}), but the job has "
+                "none: use it as the preset's img2img_workflow, not its workflow."
+            )
         return values[name]
 
     def fill(node):
@@ -358,6 +397,25 @@ class Server:
         if not isinstance(data, dict) or not isinstance(data.get("prompt_id"), str):
             raise BackendError(f"ComfyUI at {self.display} queued the prompt without an id.")
         return data["prompt_id"]
+
+    def upload_image(self, content: bytes) -> str:
+        """POST /upload/image (multipart, as ComfyUI's own page sends it) → the name
+        LoadImage takes. Named by the bytes' sha256: the same picture again
+        overwrites itself, and no job's picture replaces another's."""
+        name = f"atelier-{hashlib.sha256(content).hexdigest()[:32]}.png"
+        response = self.call(
+            "POST",
+            "/upload/image",
+            files={"image": (name, content, "image/png")},
+            data={"type": "input", "overwrite": "true"},
+        )
+        data = parse_json(response, self)
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise BackendError(
+                f"ComfyUI at {self.display} stored the starting image without a name."
+            )
+        subfolder = data.get("subfolder") or ""
+        return f"{subfolder}/{data['name']}" if subfolder else data["name"]
 
     def image_of(self, prompt_id: str) -> Image.Image:
         """The first image a finished prompt saved."""
@@ -530,6 +588,12 @@ def output_images(entry: dict) -> list[dict]:
         if isinstance(image, dict) and image.get("filename")
     ]
     return sorted(found, key=lambda image: image.get("type") != "output")
+
+
+def png_bytes(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def decode_image(data: bytes) -> Image.Image:

@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import gc
 import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -46,6 +47,7 @@ from pathlib import Path
 import torch
 from diffusers import (
     AutoPipelineForImage2Image,
+    AutoPipelineForInpainting,
     AutoPipelineForText2Image,
     DiffusionPipeline,
     StableDiffusionPipeline,
@@ -357,11 +359,23 @@ def _load_single_file(path: str, dtype: torch.dtype, options: dict):
     if kind not in classes:
         raise BackendError(f"Unknown pipeline {kind!r} for a checkpoint. Choose 'sd' or 'sdxl'.")
     kwargs = {"dtype": dtype}
-    if options.get("config"):
-        kwargs["config"] = options["config"]  # a local folder or hub id with the same layout
     if kind == "sd":
         kwargs |= {"safety_checker": None, "requires_safety_checker": False}
-    return classes[kind].from_single_file(path, **kwargs)
+    if options.get("config"):
+        # staff's choice: a local folder or hub id with the same layout
+        return classes[kind].from_single_file(path, config=options["config"], **kwargs)
+    # The bundled base configs, fitted to the file: nothing is fetched.
+    from .checkpoint_configs import checkpoint_shapes, write_config_folder
+
+    with tempfile.TemporaryDirectory(prefix="atelier-checkpoint-config-") as folder:
+        config = write_config_folder(
+            checkpoint_shapes(path),
+            Path(folder),  # the architecture read from the file itself, as the scan does
+            prediction_type=options.get("prediction_type"),
+        )
+        return classes[kind].from_single_file(
+            path, config=str(config), local_files_only=True, **kwargs
+        )
 
 
 def _guess_single_file_kind(path: str) -> str:
@@ -383,6 +397,8 @@ def explain_load_error(model_id: str, exc: BaseException, *, single_file: bool) 
     from huggingface_hub import errors as hub
     from safetensors import SafetensorError
 
+    from .checkpoint_configs import CheckpointLayoutError
+
     chain = _exception_chain(exc)
 
     def find(*types):
@@ -391,9 +407,15 @@ def explain_load_error(model_id: str, exc: BaseException, *, single_file: bool) 
     name = f"Checkpoint '{model_id}'" if single_file else f"Model '{model_id}'"
     if single_file and find(hub.OfflineModeIsEnabled, hub.LocalEntryNotFoundError):
         return ModelUnavailable(
-            f"{name} needs its base configuration from the Hugging Face hub, which cannot be "
-            "reached. Set the preset option 'config' to a local diffusers folder of the same "
+            f"{name} is set to take its configuration (preset option 'config') from a Hugging "
+            "Face hub repository, which cannot be reached. Remove the option to use Atelier's "
+            "bundled configuration, point it to a local diffusers folder of the same "
             "architecture, or pre-download that repository into the cache (HF_HOME)."
+        )
+    if layout := find(CheckpointLayoutError):
+        return ModelUnavailable(
+            f"{name} is not a complete Stable Diffusion checkpoint ({_detail(layout)}); "
+            "it may be another kind of file, or damaged."
         )
     if explained := explain_hub_error(model_id, exc, name):  # offline, gated, not found, ...
         return explained
@@ -533,7 +555,22 @@ def run(
 ) -> list[Image.Image]:
     generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in request.seeds()]
     reporter = StepReporter(on_progress, should_cancel, sdxl, tiny_decoder)
-    if request.init_image is not None:
+    inpainting = None
+    if request.inpaint is not None and request.init_image is not None:
+        inpainting = request.inpaint.prepare(
+            request.init_image, request.width, request.height, request.resize_mode
+        )
+        if denoising_steps(request) < 1:
+            return [inpainting.paste_back(inpainting.image) for _ in range(request.n)]
+        pipe = inpaint_pipeline(pipe)
+        start = {"image": inpainting.image, "mask_image": inpainting.mask}
+        start.update(strength=request.strength, width=request.width, height=request.height)
+    elif is_inpainting_model(pipe):  # text to image on an inpainting model: all repainted
+        pipe = inpaint_pipeline(pipe)
+        start = {"image": Image.new("RGB", (request.width, request.height), (127, 127, 127))}
+        start.update(mask_image=Image.new("L", (request.width, request.height), 255))
+        start.update(strength=1.0, width=request.width, height=request.height)
+    elif request.init_image is not None:
         source = fit_to_size(request.init_image, request.width, request.height, request.resize_mode)
         if denoising_steps(request) < 1:
             return [source.copy() for _ in range(request.n)]  # nothing to repaint
@@ -567,6 +604,8 @@ def run(
         raise BackendError(f"The pipeline refused this request: {_detail(exc)}") from exc
     if reporter.cancelled:
         raise Cancelled()
+    if inpainting is not None:  # the original kept outside the mask, as A1111 does
+        return [inpainting.paste_back(image) for image in output.images]
     return output.images
 
 
@@ -582,6 +621,21 @@ def image_to_image(pipe):
     img2img = AutoPipelineForImage2Image.from_pipe(pipe)
     img2img.set_progress_bar_config(disable=True)
     return img2img
+
+
+def is_inpainting_model(pipe) -> bool:
+    """An inpainting model (its UNet takes the mask and the masked picture
+    besides the latents: 9 channels in, not 4), such as sd-v1-5-inpainting."""
+    return pipe.unet.config.in_channels == 9
+
+
+def inpaint_pipeline(pipe):
+    """The inpainting pipeline of the loaded one, sharing its components: an
+    inpainting model's 9-channel UNet gets the mask itself, a normal model's
+    latents are blended with the original's outside the mask at every step."""
+    inpaint = AutoPipelineForInpainting.from_pipe(pipe)
+    inpaint.set_progress_bar_config(disable=True)
+    return inpaint
 
 
 # Noise in float32 ---------------------------------------------------------------
@@ -601,7 +655,31 @@ def initial_noise(pipe, request: GenerationRequest, generators) -> torch.Tensor:
     factor = pipe.vae_scale_factor
     shape = (1, pipe.unet.config.in_channels, request.height // factor, request.width // factor)
     noise = torch.cat([torch.randn(shape, generator=g, dtype=torch.float32) for g in generators])
+    if request.varies:
+        # Drawn from generators of their own: the seeds' generators go on
+        # drawing each step's noise exactly as without a variation seed.
+        varied = [torch.Generator(device="cpu").manual_seed(s) for s in request.variation_seeds()]
+        other = torch.cat([torch.randn(shape, generator=g, dtype=torch.float32) for g in varied])
+        strength = request.variation_strength
+        noise = torch.stack([slerp(strength, a, b) for a, b in zip(noise, other, strict=True)])
     return noise.to(device=pipe.device, dtype=pipe.unet.dtype)
+
+
+def slerp(strength: float, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """A1111's spherical interpolation of one image's noise (channels, h, w)
+    from ``low`` (the seed's) towards ``high`` (the variation seed's), as its
+    ``processing.slerp`` computes it (norms over dim 1), so a recipe means the
+    same noise here as in A1111 with its RNG set to CPU."""
+    low_norm = low / torch.norm(low, dim=1, keepdim=True)
+    high_norm = high / torch.norm(high, dim=1, keepdim=True)
+    dot = (low_norm * high_norm).sum(1)
+    if dot.mean() > 0.9995:
+        return low * strength + high * (1 - strength)  # A1111's own (nearly parallel) case
+    omega = torch.acos(dot)
+    so = torch.sin(omega)
+    return (torch.sin((1.0 - strength) * omega) / so).unsqueeze(1) * low + (
+        torch.sin(strength * omega) / so
+    ).unsqueeze(1) * high
 
 
 def draw_step_noise_in_float32(scheduler, dtype: torch.dtype):

@@ -6,7 +6,13 @@ A job goes through four stages, in the order of this file:
              the configured ``base_url``, or an Inference Endpoint URL given as
              the model id) and the diffusers parameters of one image;
 2. call      ``InferenceClient.text_to_image`` once per image, with the seeds
-             ``request.seeds()``: the API makes one image per call;
+             ``request.seeds()``: the API makes one image per call. With a
+             starting image, ``InferenceClient.image_to_image`` (the
+             image-to-image task) instead: the picture brought to the job's
+             size here per the resize mode, sent as the inputs, with
+             ``strength`` and ``seed`` among the parameters (the serving
+             toolkit hands them to the diffusers img2img pipeline; a provider
+             or model without the task answers with an error that is shown);
 3. retry     a model that is loading (503 with ``estimated_time``), a rate limit
              (429 with ``Retry-After``), a timeout or a dropped connection waits
              and tries again (``retrying.call_with_retries``), reporting the
@@ -33,6 +39,9 @@ from __future__ import annotations
 # own InferenceTimeoutError but lets a refused or dropped connection through as
 # httpx2's TransportError, which no huggingface_hub.errors type covers
 # (docs/decisions.md, "HTTP clients").
+import functools
+import io
+
 import httpx2
 from huggingface_hub import InferenceClient, InferenceTimeoutError
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
@@ -48,6 +57,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
+from .init_image import fit_to_size
 from .remote import RemoteEngine
 from .retrying import parse_retry_after
 
@@ -57,8 +67,10 @@ DEFAULT_MODELS = ["stabilityai/stable-diffusion-xl-base-1.0"]
 
 class HuggingFaceBackend(RemoteEngine):
     name = "huggingface"
+    label = "Hugging Face"
     required_setting = "token"  # HF_TOKEN
     read_timeout = 120.0  # SDXL at 1024² and 30 steps takes 5–60 s when warm
+    image_to_image = True  # the image-to-image task, where the provider offers it
 
     def models(self) -> list[str]:
         return list(self.config.get("models") or DEFAULT_MODELS)
@@ -87,6 +99,12 @@ class HuggingFaceBackend(RemoteEngine):
             timeout=self.timeout.read,
         )
         secret = self.config.get("token") or ""
+        call = text_to_image
+        if request.init_image is not None:
+            picture = fit_to_size(
+                request.init_image, request.width, request.height, request.resize_mode
+            )
+            call = functools.partial(image_to_image, starting=png_bytes(picture))
         total = request.n
         on_progress(Progress(phase="sampling", step=0, total=total))
         results = []
@@ -94,7 +112,7 @@ class HuggingFaceBackend(RemoteEngine):
             if should_cancel():
                 raise Cancelled()
             retried = self.retrier(should_cancel, on_progress, step=done, total=total)
-            image = retried(lambda seed=seed: text_to_image(client, target, request, seed, secret))
+            image = retried(lambda seed=seed: call(client, target, request, seed, secret))
             results.append(GeneratedImage(image, seed))
             on_progress(Progress(phase="sampling", step=done + 1, total=total))
         if should_cancel():
@@ -104,6 +122,7 @@ class HuggingFaceBackend(RemoteEngine):
 
 create_backend = HuggingFaceBackend
 is_configured = HuggingFaceBackend.is_configured
+image_to_image_refusal = HuggingFaceBackend.image_to_image_refusal
 
 # 1. Request ------------------------------------------------------------------
 
@@ -136,6 +155,25 @@ def parameters(request: GenerationRequest, seed: int) -> dict:
     }
 
 
+def image_parameters(request: GenerationRequest, seed: int) -> dict:
+    """The image-to-image task's parameters (the size as its ``target_size``) and
+    the diffusers img2img pipeline's ``strength`` and ``seed``."""
+    return {
+        "negative_prompt": request.negative_prompt or None,
+        "target_size": {"width": request.width, "height": request.height},
+        "num_inference_steps": request.steps,
+        "guidance_scale": request.cfg_scale,
+        "strength": request.strength,
+        "seed": seed,
+    }
+
+
+def png_bytes(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 # 2. Call ---------------------------------------------------------------------
 
 
@@ -143,8 +181,36 @@ def text_to_image(
     client: InferenceClient, target: str, request: GenerationRequest, seed: int, secret: str
 ) -> Image.Image:
     """One image, or a ``BackendError`` that says whether trying again may help."""
+    return answered_image(
+        lambda: client.text_to_image(request.prompt, model=target, **parameters(request, seed)),
+        request,
+        secret,
+    )
+
+
+def image_to_image(
+    client: InferenceClient,
+    target: str,
+    request: GenerationRequest,
+    seed: int,
+    secret: str,
+    *,
+    starting: bytes,
+) -> Image.Image:
+    """One image made from ``starting`` (PNG bytes), as ``text_to_image``."""
+    return answered_image(
+        lambda: client.image_to_image(
+            starting, request.prompt, model=target, **image_parameters(request, seed)
+        ),
+        request,
+        secret,
+    )
+
+
+def answered_image(ask, request: GenerationRequest, secret: str) -> Image.Image:
+    """The image ``ask()`` returns, loaded; the client's failures as ``BackendError``."""
     try:
-        image = client.text_to_image(request.prompt, model=target, **parameters(request, seed))
+        image = ask()
         image.load()  # the client opens lazily; a truncated image fails here, not in the runner
     except InferenceTimeoutError as error:
         raise BackendError("Hugging Face did not answer in time.", retryable=True) from error

@@ -1,4 +1,5 @@
-"""OpenAI Images: ``images.generate`` through the official ``openai`` client.
+"""OpenAI Images: ``images.generate`` (and ``images.edit`` for a starting
+image) through the official ``openai`` client.
 
 A job goes through four stages, in the order of this file:
 
@@ -26,6 +27,14 @@ A job goes through four stages, in the order of this file:
 
 OpenAI takes no negative prompt, seed, steps, guidance or sampler: they are not
 sent, and the seeds recorded with the images do not reproduce them.
+
+Image to image: GPT Image models only, through ``images.edit`` (``POST
+{base_url}/images/edits``, multipart, the picture as ``image``), the picture
+first brought to the size OpenAI makes per the resize mode. The edit endpoint
+has no denoising strength: the strength is not sent (the job page says so while
+it runs; the recipe keeps what was asked). dall-e-2 edits only the transparent
+part of a picture (inpainting with a mask) and dall-e-3 has no edits, so both
+refuse a starting image, at the form (``image_to_image_refusal``).
 
 Config (``settings.ATELIER_ENGINES["openai"]``): "api_key" (required),
 "base_url" (required; the settings entry gives https://api.openai.com/v1),
@@ -60,10 +69,17 @@ from .base import (
     Progress,
     ProgressCallback,
 )
+from .init_image import fit_to_size
 from .remote import RemoteEngine
 from .retrying import parse_retry_after
 
 PASSED_THROUGH = ("quality", "style", "background", "moderation", "output_format")
+# What images.edit takes of those (it has no "style" nor "moderation").
+EDIT_PASSED_THROUGH = ("quality", "background", "output_format", "input_fidelity")
+NO_STRENGTH = (
+    "OpenAI's image edits take no denoising strength: the picture is reworked as the "
+    "model sees fit."
+)
 
 
 @dataclass(frozen=True)
@@ -84,9 +100,21 @@ OTHER_MODEL = ModelRules((), 10, True)
 
 class OpenAIImagesBackend(RemoteEngine):
     name = "openai"
+    label = "OpenAI"
     required_setting = "api_key"  # OPENAI_API_KEY
     read_timeout = 180.0  # gpt-image-1 at high quality can take more than a minute
     connect_timeout = 10.0
+
+    @classmethod
+    def image_to_image_refusal(cls, model_id: str) -> str:
+        """GPT Image models edit a whole picture; dall-e-2 only its transparent
+        part (with a mask), dall-e-3 not at all."""
+        if model_id.startswith("gpt-image"):
+            return ""
+        return (
+            f"OpenAI's {model_id or 'model'} cannot start from an image "
+            "(its image edits take GPT Image models only)."
+        )
 
     def models(self) -> list[str]:
         return list(MODELS)
@@ -112,22 +140,29 @@ class OpenAIImagesBackend(RemoteEngine):
             raise BackendError("The OpenAI base URL is not set. Set OPENAI_BASE_URL.")
         rules = rules_for(request.model_id)
         size = pick_size(rules, request.width, request.height)
-        on_progress(
-            Progress(phase="sampling", step=0, total=request.n, message=size_note(request, size))
-        )
+        note = size_note(request, size)
+        starting = None
+        if request.init_image is not None:
+            if refusal := self.image_to_image_refusal(request.model_id):
+                raise BackendError(refusal)
+            starting = png_bytes(fit_to_size(request.init_image, *size, request.resize_mode))
+            note = " ".join(part for part in (note, NO_STRENGTH) if part)
+        on_progress(Progress(phase="sampling", step=0, total=request.n, message=note))
         secret = self.config.get("api_key") or ""
         images: list[Image.Image] = []
         with self._client(base_url, secret) as client:
             for count in batches(request.n, rules.per_call):
                 if should_cancel():
                     raise Cancelled()
-                body = request_body(request, rules, size, count)
+                body = request_body(request, rules, size, count, starting)
                 retried = self.retrier(
                     should_cancel, on_progress, step=len(images), total=request.n
                 )
                 answer = retried(lambda body=body: generate_images(client, body, secret))
                 images.extend(decode_images(answer, count))
-                on_progress(Progress(phase="sampling", step=len(images), total=request.n))
+                on_progress(
+                    Progress(phase="sampling", step=len(images), total=request.n, message=note)
+                )
         if should_cancel():
             raise Cancelled()
         return [
@@ -152,6 +187,7 @@ class OpenAIImagesBackend(RemoteEngine):
 
 create_backend = OpenAIImagesBackend
 is_configured = OpenAIImagesBackend.is_configured
+image_to_image_refusal = OpenAIImagesBackend.image_to_image_refusal
 
 # 1. Request ------------------------------------------------------------------
 
@@ -191,16 +227,21 @@ def batches(n: int, per_call: int) -> list[int]:
     return [min(per_call, n - start) for start in range(0, n, per_call)]
 
 
-def request_body(request: GenerationRequest, rules: ModelRules, size, count: int) -> dict:
+def request_body(
+    request: GenerationRequest, rules: ModelRules, size, count: int, image: bytes | None = None
+) -> dict:
+    """images.generate's arguments; with ``image`` (a PNG), images.edit's."""
     body = {
         "model": request.model_id,
         "prompt": request.prompt,
         "n": count,
         "size": f"{size[0]}x{size[1]}",
     }
+    if image is not None:
+        body["image"] = ("start.png", image, "image/png")
     if rules.response_format:
         body["response_format"] = "b64_json"
-    for key in PASSED_THROUGH:
+    for key in PASSED_THROUGH if image is None else EDIT_PASSED_THROUGH:
         if request.options.get(key):
             body[key] = request.options[key]
     return body
@@ -212,7 +253,7 @@ def request_body(request: GenerationRequest, rules: ModelRules, size, count: int
 def generate_images(client: OpenAI, body: dict, secret: str):
     """One call: the client's answer, or a ``BackendError`` that says whether to try again."""
     try:
-        answer = client.images.generate(**body)
+        answer = client.images.edit(**body) if "image" in body else client.images.generate(**body)
     except APITimeoutError as error:
         raise BackendError("OpenAI did not answer in time.", retryable=True) from error
     except APIConnectionError as error:
@@ -323,6 +364,12 @@ def decode_images(answer, count: int) -> list[Image.Image]:
     if len(items) != count:
         raise BackendError(f"OpenAI returned {len(items)} of the {count} images asked for.")
     return [decode_image(item.b64_json) for item in items]
+
+
+def png_bytes(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def decode_image(data) -> Image.Image:

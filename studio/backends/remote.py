@@ -16,6 +16,11 @@ with ``server_address`` and calls it through ``http_client()``, an httpx2 client
 with those timeouts and no default headers (basic auth goes with each request).
 OpenAI and Hugging Face go through their official clients (``openai``,
 ``huggingface_hub``), given the same seconds and no retries of their own.
+
+Image to image: an engine that can start from a picture sets ``image_to_image``
+(or answers ``image_to_image_refusal`` per model) and its module exposes
+``image_to_image_refusal = TheEngine.image_to_image_refusal``; the registry's
+``image_to_image_refusal`` asks it, so the form refuses before a job exists.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ T = TypeVar("T")
 
 class RemoteEngine:
     name: str
+    label: str  # the engine as people know it, for messages ("AUTOMATIC1111")
     required_setting: str  # the config key without which the engine cannot run
+    image_to_image = False  # whether it can start from a picture (GenerationRequest.init_image)
     read_timeout: float = 30.0  # seconds, unless the config says "timeout"
     connect_timeout: float = 5.0  # seconds, unless the config says "connect_timeout"
     retry_policy = RetryPolicy()  # its pacing; "max_retry_seconds" bounds the total
@@ -61,6 +68,14 @@ class RemoteEngine:
     @classmethod
     def is_configured(cls, config: dict) -> bool:
         return bool(config.get(cls.required_setting))
+
+    @classmethod
+    def image_to_image_refusal(cls, model_id: str) -> str:
+        """Why this engine cannot start from a picture with the model ``model_id``;
+        "" when it can. Asked by the Generate form and the worker, without a server."""
+        if cls.image_to_image:
+            return ""
+        return f"{cls.label} cannot start from an image."
 
     def http_client(self) -> httpx2.Client:
         """A client for the engine's server: this engine's timeouts, no default headers."""

@@ -162,7 +162,9 @@ def make_tokenizer() -> CLIPTokenizer:
     """A CLIP byte-level BPE tokenizer over a small generated vocabulary."""
     from transformers import CLIPTokenizer
 
-    alphabet = _byte_alphabet()
+    from .clip_vocab import byte_alphabet
+
+    alphabet = byte_alphabet()
     vocab: dict[str, int] = {}
     for token in alphabet + [ch + "</w>" for ch in alphabet]:
         vocab.setdefault(token, len(vocab))
@@ -183,19 +185,6 @@ def make_tokenizer() -> CLIPTokenizer:
     vocab[BOS] = len(vocab)
     vocab[EOS] = len(vocab)
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=MAX_TOKENS)
-
-
-def _byte_alphabet() -> list[str]:
-    """GPT-2/CLIP's reversible map of the 256 bytes onto printable characters."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAC + 1), *range(0xAE, 0xFF + 1)]
-    chars = list(printable)
-    extra = 0
-    for byte in range(256):
-        if byte not in printable:
-            printable.append(byte)
-            chars.append(256 + extra)
-            extra += 1
-    return [chr(c) for c in chars]
 
 
 def _text_config(tokenizer: CLIPTokenizer) -> CLIPTextConfig:

@@ -8,7 +8,7 @@ import pytest
 
 from gallery.models import Image
 from imaging.png_metadata import read_recipe
-from studio.init_images import GONE, LOCAL_ONLY
+from studio.init_images import GONE
 from studio.models import GenerationJob
 from studio.runner import run_job
 from tests.fixtures import api_for, picture, png_bytes
@@ -180,20 +180,6 @@ def test_a_deleted_source_fails_the_job_clearly(owner_client, owner, make_image,
     source.delete()
     job = finished(GenerationJob.objects.get())
     assert job.status == "failed" and job.error == GONE
-
-
-def test_a_remote_engine_refuses_a_starting_image(
-    owner_client, owner, make_image, settings, tiny_settings
-):
-    settings.ATELIER_ENGINES = {
-        **settings.ATELIER_ENGINES,
-        "a1111": {"url": "http://127.0.0.1:9", "timeout": 5},
-    }
-    source = make_image(owner)
-    page = owner_client.post("/generate/", {**FORM, "model": "a1111-sd15", "init_image": source.pk})
-    assert page.status_code == 200
-    assert LOCAL_ONLY in page.context["form"].errors["model"]
-    assert not GenerationJob.objects.exists()
 
 
 def test_the_api_takes_an_init_image_id(owner, other, make_image, tiny_settings):

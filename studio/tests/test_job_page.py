@@ -80,3 +80,31 @@ def test_a_finished_job_says_where_its_images_went_and_who_sees_them(
     html = owner_client.get(f"/jobs/{job.pk}/").text
     assert 'In <a href="/me/images/">My images</a>' in html
     assert "Public: anyone can see them in Recent and on your profile." in html
+
+
+def test_a_jobs_results_can_be_changed_together(owner, owner_client, staff_client, make_image):
+    job = make_job(owner, status="succeeded")
+    images = [make_image(owner, visibility="private") for _ in range(3)]
+    job.images.set(images)
+    for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/status/"):
+        html = owner_client.get(url).text
+        assert "data-bulk-form" in html and f'name="next" value="/jobs/{job.pk}/"' in html
+        assert html.count('<figure class="tile" data-mine>') == 3
+    # Staff may look at the job, but the selection is its owner's.
+    assert "data-bulk-form" not in staff_client.get(f"/jobs/{job.pk}/").text
+
+    ids = [i.pk for i in images[:2]]
+    done = owner_client.post(
+        "/me/images/bulk/",
+        {"action": "publish", "ids": ids, "confirmed": "1", "next": f"/jobs/{job.pk}/"},
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == f"/jobs/{job.pk}/"
+    assert "Published 2 images." in done.text
+    visibilities = [i.visibility for i in job.images.order_by("pk")]
+    assert visibilities == ["public", "public", "private"]
+
+
+def test_a_job_without_images_left_has_no_selection(owner, owner_client):
+    job = make_job(owner, status="succeeded")
+    assert "data-bulk-form" not in owner_client.get(f"/jobs/{job.pk}/").text

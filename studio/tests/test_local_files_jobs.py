@@ -17,7 +17,12 @@ from imaging.png_metadata import read_png_text
 from studio.checkpoints import scan_models
 from studio.models import GenerationJob, ModelPreset
 from studio.runner import run_job
-from studio.tests.tiny_files import write_tiny_checkpoint, write_tiny_embedding, write_tiny_lora
+from studio.tests.tiny_files import (
+    write_tiny_checkpoint,
+    write_tiny_embedding,
+    write_tiny_lora,
+    write_tiny_sdxl_checkpoint,
+)
 
 BASE = {
     "negative_prompt": "",
@@ -301,3 +306,77 @@ def test_sdxl_in_half_precision_decodes_with_the_fp16_fix_vae(owner, models, tin
         assert job.status == "succeeded", job.error
     assert pixels(after_half) != pixels(before_half)  # the fix decodes in float16
     assert pixels(after_full) == pixels(before_full)  # float32 keeps the model's own VAE
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No hub at all, as HF_HUB_OFFLINE=1 at start-up would have it: any fetch fails."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert constants.is_offline_mode()
+
+
+@pytest.fixture
+def sdxl_checkpoint(models):
+    """A tiny SDXL checkpoint whose text encoders have different widths (32, 48)."""
+    return write_tiny_sdxl_checkpoint(models / "Stable-diffusion" / "tiny-xl.safetensors")
+
+
+def test_an_sdxl_checkpoint_makes_a_picture_offline_with_the_bundled_configs(
+    owner, sdxl_checkpoint, offline
+):
+    report = scan_models()
+    assert "Stable-diffusion/tiny-xl.safetensors" in report.added
+    preset = ModelPreset.objects.get(key="ckpt-tiny-xl")
+    assert preset.label == "tiny-xl (SDXL)"
+    assert "config" not in preset.options  # nothing set by staff: the bundled configs
+    preset.min_size = 64  # the tiny model is quick at 64 px
+    preset.save()
+    job = run(owner, preset, steps=2, sampler="Euler")
+    assert job.status == "succeeded", (job.error, job.error_details)
+    with job.images.get().file.open("rb") as f:
+        picture = PILImage.open(io.BytesIO(f.read()))
+        assert (picture.format, picture.size) == ("PNG", (64, 64))
+    assert "Model: ckpt-tiny-xl" in png_text(job)["parameters"]
+
+
+def test_each_sdxl_text_encoder_loads_from_its_own_embedder(sdxl_checkpoint, offline):
+    import torch
+    from safetensors.torch import load_file
+
+    from studio.backends.diffusers_local import load_pipeline
+
+    pipe = load_pipeline(str(sdxl_checkpoint), "cpu", torch.float32, {"architecture": "sdxl"})
+    state = load_file(sdxl_checkpoint)
+    first = state[
+        "conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight"
+    ]
+    second = state["conditioner.embedders.1.model.token_embedding.weight"]
+    assert first.shape[1] == 32 and second.shape[1] == 48
+    assert torch.equal(pipe.text_encoder.get_input_embeddings().weight, first)
+    assert torch.equal(pipe.text_encoder_2.get_input_embeddings().weight, second)
+    projection = state["conditioner.embedders.1.model.text_projection"]
+    assert torch.equal(pipe.text_encoder_2.text_projection.weight, projection.T)
+    pooled_and_sizes = state["model.diffusion_model.label_emb.0.0.weight"]
+    assert torch.equal(pipe.unet.add_embedding.linear_1.weight, pooled_and_sizes)
+    assert pipe.tokenizer_2.pad_token == "!" and pipe.tokenizer.pad_token == "<|endoftext|>"
+
+
+def test_a_checkpoint_without_its_vae_fails_the_job_clearly(owner, sdxl_checkpoint, offline):
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(sdxl_checkpoint)
+    save_file(
+        {k: v for k, v in state.items() if not k.startswith("first_stage_model.")}, sdxl_checkpoint
+    )
+    scan_models()
+    preset = ModelPreset.objects.get(key="ckpt-tiny-xl")
+    preset.min_size = 64
+    preset.save()
+    job = run(owner, preset)
+    assert job.status == "failed"
+    assert "is not a complete Stable Diffusion checkpoint" in job.error
+    assert str(sdxl_checkpoint.parent) not in job.error
+    assert ModelPreset.objects.get(key="ckpt-tiny-ckpt").enabled  # the others stay usable

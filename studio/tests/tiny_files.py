@@ -14,22 +14,196 @@ from safetensors.torch import load_file, save_file
 def write_tiny_checkpoint(pipeline_folder: Path, target: Path) -> Path:
     """The tiny SD pipeline's weights as one original-layout .safetensors file."""
     folder = Path(pipeline_folder)
+    state = unet_to_original(
+        load_file(folder / "unet" / "diffusion_pytorch_model.safetensors"),
+        _config(folder / "unet"),
+    )
+    state |= vae_to_original(
+        load_file(folder / "vae" / "diffusion_pytorch_model.safetensors"),
+        _config(folder / "vae"),
+    )
+    text = load_file(folder / "text_encoder" / "model.safetensors")
+    state |= clip_to_original(text, "cond_stage_model.transformer.")
+    return _save(state, target)
+
+
+def write_tiny_sdxl_checkpoint(target: Path, *, widths: tuple[int, int] = (32, 48)) -> Path:
+    """A tiny SDXL checkpoint in the original SDXL layout, random weights (seeded):
+    a CLIP text encoder (``conditioner.embedders.0``) and an OpenCLIP one
+    (``conditioner.embedders.1``) of different widths, as CLIP-L (768) and
+    OpenCLIP-G (1280) are, both over CLIP's full 49,408-token vocabulary so
+    that the real tokenizer's ids fit; a UNet conditioned on both (their
+    widths side by side) and on the second's pooled projection."""
+    import torch
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    first, second = widths
+    time_dim = 8
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(11)
+        unet = _tiny_unet(
+            cross_attention_dim=first + second,
+            transformer_layers_per_block=(1, 2),
+            use_linear_projection=True,
+            addition_embed_type="text_time",
+            addition_time_embed_dim=time_dim,
+            projection_class_embeddings_input_dim=second + 6 * time_dim,
+        )
+        vae = _tiny_vae(scaling_factor=0.13025)
+        clip = CLIPTextModel(_tiny_text_config(first, "quick_gelu"))
+        openclip = CLIPTextModelWithProjection(_tiny_text_config(second, "gelu"))
+    state = unet_to_original(unet.state_dict(), dict(unet.config))
+    state |= vae_to_original(vae.state_dict(), dict(vae.config))
+    state |= clip_to_original(clip.state_dict(), "conditioner.embedders.0.transformer.")
+    state |= openclip_to_original(openclip.state_dict(), "conditioner.embedders.1.model.")
+    return _save(state, target)
+
+
+def write_tiny_sd_checkpoint(target: Path, *, architecture: str = "sd15", width: int = 32) -> Path:
+    """A tiny SD 1.5 (CLIP text encoder in transformers' names) or SD 2.x
+    (OpenCLIP in open_clip's names, one layer more than SD 2 uses, as the
+    real file has) checkpoint over CLIP's full vocabulary, random weights."""
+    import torch
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    sd2 = architecture == "sd2"
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(12)
+        unet = _tiny_unet(cross_attention_dim=width, use_linear_projection=sd2)
+        vae = _tiny_vae(scaling_factor=0.18215)
+        if sd2:
+            text = CLIPTextModelWithProjection(_tiny_text_config(width, "gelu", layers=4))
+        else:
+            text = CLIPTextModel(_tiny_text_config(width, "quick_gelu"))
+    state = unet_to_original(unet.state_dict(), dict(unet.config))
+    state |= vae_to_original(vae.state_dict(), dict(vae.config))
+    if sd2:
+        state |= openclip_to_original(text.state_dict(), "cond_stage_model.model.")
+    else:
+        state |= clip_to_original(text.state_dict(), "cond_stage_model.transformer.")
+    return _save(state, target)
+
+
+def _tiny_text_config(width: int, act: str, *, layers: int = 3):
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        vocab_size=49408,
+        hidden_size=width,
+        intermediate_size=2 * width,
+        num_hidden_layers=layers,
+        num_attention_heads=1,
+        max_position_embeddings=77,
+        projection_dim=width,
+        hidden_act=act,
+        bos_token_id=0,
+        eos_token_id=2,
+        pad_token_id=1,
+    )
+
+
+def _tiny_unet(**extra):
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
+        sample_size=32,
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(1, 1),
+        norm_num_groups=32,
+        **extra,
+    )
+
+
+def _tiny_vae(*, scaling_factor: float):
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        block_out_channels=(32, 64),
+        latent_channels=4,
+        norm_num_groups=32,
+        scaling_factor=scaling_factor,
+    )
+
+
+def unet_to_original(unet: dict, config: dict) -> dict:
+    layout = {
+        "layers": config["layers_per_block"],
+        "down": config["down_block_types"],
+        "up": config["up_block_types"],
+    }
+    return {"model.diffusion_model." + _unet_key(k, layout): v for k, v in unet.items()}
+
+
+def vae_to_original(vae: dict, config: dict) -> dict:
+    blocks = len(config["block_out_channels"])
     state = {}
-    unet = load_file(folder / "unet" / "diffusion_pytorch_model.safetensors")
-    for key, value in unet.items():
-        state["model.diffusion_model." + _unet_key(key, _unet_layout(folder))] = value
-    vae = load_file(folder / "vae" / "diffusion_pytorch_model.safetensors")
-    blocks = len(_config(folder / "vae")["block_out_channels"])
     for key, value in vae.items():
         name = _vae_key(key, blocks)
         if ".mid.attn_1." in f".{name}" and name.endswith("weight") and value.ndim == 2:
             value = value[:, :, None, None]  # the original VAE's attention is 1x1 convolutions
         state["first_stage_model." + name] = value
-    text = load_file(folder / "text_encoder" / "model.safetensors")
+    return state
+
+
+def clip_to_original(text: dict, prefix: str) -> dict:
+    """A transformers CLIP text model's weights under ``prefix``, as SD keeps them."""
+    state = {}
     for key, value in text.items():
+        if key.endswith("position_ids"):
+            continue
         # transformers 5.6+ saves CLIPTextModel without its "text_model." level
         name = key if key.startswith("text_model.") else "text_model." + key
-        state["cond_stage_model.transformer." + name] = value
+        state[prefix + name] = value
+    return state
+
+
+_OPENCLIP = [
+    ("self_attn.out_proj.", "attn.out_proj."),
+    ("layer_norm1.", "ln_1."),
+    ("layer_norm2.", "ln_2."),
+    ("mlp.fc1.", "mlp.c_fc."),
+    ("mlp.fc2.", "mlp.c_proj."),
+]
+
+
+def openclip_to_original(text: dict, prefix: str) -> dict:
+    """A transformers CLIP text model with projection in open_clip's names:
+    one in_proj for q, k and v, a (width, projection) text_projection."""
+    import torch
+
+    text = {k.removeprefix("text_model."): v for k, v in text.items()}
+    state = {
+        prefix + "token_embedding.weight": text.pop("embeddings.token_embedding.weight"),
+        prefix + "positional_embedding": text.pop("embeddings.position_embedding.weight"),
+        prefix + "ln_final.weight": text.pop("final_layer_norm.weight"),
+        prefix + "ln_final.bias": text.pop("final_layer_norm.bias"),
+    }
+    if "text_projection.weight" in text:
+        state[prefix + "text_projection"] = text.pop("text_projection.weight").T
+    layers = {int(k.split(".")[2]) for k in text if k.startswith("encoder.layers.")}
+    for layer in sorted(layers):
+        old = f"encoder.layers.{layer}."
+        new = f"{prefix}transformer.resblocks.{layer}."
+        for kind in ("weight", "bias"):
+            qkv = [text.pop(f"{old}self_attn.{p}_proj.{kind}") for p in "qkv"]
+            state[f"{new}attn.in_proj_{kind}"] = torch.cat(qkv)
+        for key in [k for k in text if k.startswith(old)]:
+            name = key[len(old) :]
+            for diffusers_name, original in _OPENCLIP:
+                name = name.replace(diffusers_name, original)
+            state[new + name] = text.pop(key)
+    leftover = [k for k in text if not k.endswith("position_ids")]
+    if leftover:
+        raise ValueError(f"no open_clip name for {leftover[:3]}")
+    return state
+
+
+def _save(state: dict, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in state.items()}, target)
     return target
@@ -41,15 +215,6 @@ def _config(folder: Path) -> dict:
     return json.loads((folder / "config.json").read_text())
 
 
-def _unet_layout(folder: Path) -> dict:
-    config = _config(folder / "unet")
-    return {
-        "layers": config["layers_per_block"],
-        "down": config["down_block_types"],
-        "up": config["up_block_types"],
-    }
-
-
 _RESNET = [
     ("norm1", "in_layers.0"),
     ("conv1", "in_layers.2"),
@@ -59,6 +224,8 @@ _RESNET = [
     ("conv_shortcut", "skip_connection"),
 ]
 _UNET_TOP = {
+    "add_embedding.linear_1": "label_emb.0.0",
+    "add_embedding.linear_2": "label_emb.0.2",
     "time_embedding.linear_1": "time_embed.0",
     "time_embedding.linear_2": "time_embed.2",
     "conv_in": "input_blocks.0.0",

@@ -98,3 +98,64 @@ def test_bulk_publish_then_a_like_is_notified(stack, open_page, tmp_path):
     expect(ada.get_by_text(re.compile(r"bob\s+liked"))).to_be_visible()
     expect(ada.get_by_text(re.compile(r"bob\s+followed you"))).to_be_visible()
     screenshot(ada, "notifications")
+
+
+def upload(page, tmp_path, name: str, seeds, topic: str) -> None:
+    """Upload one photo-like PNG per seed, public, into ``topic``."""
+    files = []
+    for seed in seeds:
+        path = tmp_path / f"{name}-{seed}.png"
+        path.write_bytes(png_bytes(photo_like(64, 48, seed=seed)))
+        files.append(str(path))
+    page.goto("/upload/")
+    page.get_by_label("Images").set_input_files(files)
+    page.get_by_label("Topic").select_option(label=topic)
+    page.get_by_label("Visibility").select_option("public")
+    page.get_by_role("main").get_by_role("button", name="Upload").click()
+    expect(page.get_by_text(re.compile(r"images? (was|were) uploaded"))).to_be_visible()
+
+
+def test_bulk_changes_from_a_topic_page_take_only_your_own(stack, open_page, tmp_path):
+    # Dan makes a topic with one image; Cleo adds three of hers to it.
+    dan = open_page(stack.url)
+    dan.goto("/")
+    sign_up(dan, "dan")
+    dan.goto("/topics/new/")
+    dan.get_by_label("Name", exact=True).fill("Kites")
+    dan.get_by_role("main").get_by_role("button", name=re.compile("Create")).click()
+    expect(dan.get_by_role("heading", name="Kites")).to_be_visible()
+    upload(dan, tmp_path, "dan", [10], "Kites")
+    cleo = open_page(stack.url)
+    cleo.goto("/")
+    sign_up(cleo, "cleo")
+    upload(cleo, tmp_path, "cleo", [11, 12, 13], "Kites")
+
+    # On the topic's page Cleo selects: Dan's tile is not hers to take;
+    # a click then a shift-click takes the range of hers.
+    cleo.goto("/topics/kites/")
+    tiles = cleo.get_by_role("main").locator("figure.tile")
+    expect(tiles).to_have_count(4)
+    cleo.get_by_role("button", name="Select", exact=True).click()
+    cleo.get_by_role("main").locator("figure.tile:not([data-mine])").click()
+    expect(cleo.get_by_text("Only your own images can be selected")).to_be_visible()
+    expect(cleo).to_have_url(re.compile(r"/topics/kites/$"))  # no lightbox opened
+    mine = cleo.get_by_role("main").locator("figure.tile[data-mine]")
+    expect(mine).to_have_count(3)
+    mine.first.click()
+    mine.last.click(modifiers=["Shift"])
+    expect(cleo.get_by_text("3 selected")).to_be_visible()
+    asked = []
+
+    def accept(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    cleo.once("dialog", accept)
+    cleo.get_by_role("button", name="Make private", exact=True).click()
+    expect(cleo.get_by_text("Made private 3 images.")).to_be_visible()
+    assert asked == ["Make private 3 images?"]
+    expect(cleo).to_have_url(re.compile(r"/topics/kites/$"))
+    # The topic now shows Dan's image only, to him as to her.
+    expect(tiles).to_have_count(1)
+    dan.goto("/topics/kites/")
+    expect(dan.get_by_role("main").locator("figure.tile")).to_have_count(1)

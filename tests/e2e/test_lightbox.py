@@ -249,3 +249,51 @@ def test_without_javascript_the_grid_reads_in_rows_and_a_tile_opens_its_page(gal
     page.locator("main .masonry a.tile-link").first.click()
     expect(page).to_have_url(re.compile(rf"/images/{tiles[0][0]}/$"))
     expect(page.locator("main .viewer-img")).to_be_visible()
+
+
+def test_full_screen_and_following_the_author_from_the_lightbox(gallery, open_page):
+    stack, users, password = gallery
+    page = open_page(stack.url)
+    page.goto("/accounts/login/")
+    page.get_by_label("Login").fill(users[0])
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("button", name=users[0])
+    ).to_be_visible()
+    page.goto("/explore/")
+    mark_page(page)
+    # Someone else's image (theirs carry no data-mine).
+    tile = page.locator("main figure.tile:not([data-mine])").first
+    author = tile.locator(".tile-owner").get_attribute("href")
+    tile.locator("a.tile-link").click()
+    dialog = page.get_by_role("dialog", name="Image viewer")
+    expect(dialog.get_by_role("heading", level=1)).to_be_visible()
+    image_url = page.url
+
+    # Full screen, and back.
+    dialog.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => document.fullscreenElement !== null")
+    # The stage fills the screen: the image and its toolbar, nothing of the page.
+    assert page.evaluate(
+        "() => document.fullscreenElement.matches('[data-lightbox-dialog] .lightbox-stage')"
+    )
+    expect(dialog.get_by_role("button", name="Close")).to_be_visible()
+    dialog.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => document.fullscreenElement === null")
+    expect(dialog).to_be_visible()
+
+    # Follow the author without leaving the image.
+    dialog.get_by_role("button", name="Follow", exact=True).click()
+    expect(dialog.get_by_role("button", name="Following")).to_be_visible()
+    assert page.url == image_url and not page_was_reloaded(page)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    # Their profile says so after a fresh load.
+    page.goto(author)
+    expect(page.get_by_role("main").get_by_role("button", name="Following")).to_be_visible()
+    # Unfollow again, so the module's other tests see the gallery as it was.
+    page.get_by_role("main").get_by_role("button", name="Following").click()
+    expect(
+        page.get_by_role("main").get_by_role("button", name="Follow", exact=True)
+    ).to_be_visible()

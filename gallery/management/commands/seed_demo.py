@@ -19,7 +19,8 @@ per-row signals, no per-row saves):
   a prompt made from a word list (so search finds things: "detailed" is in
   about 70 % of prompts, "axolotl" in about 0.05 %), a recipe shaped like the
   studio's, sometimes a title or a description; about 90 % are public, 6 %
-  unlisted, 4 % private;
+  unlisted, 4 % private; with ``--nsfw-every N``, one in N is flagged NSFW
+  (bench/feeds.py: 20);
 - likes (long-tailed: most images have none, a few have hundreds) and
   comments (roughly one per eight likes), never on private images, with
   ``like_count`` and ``comment_count`` counted while they are made, so they
@@ -209,6 +210,9 @@ class Command(BaseCommand):
         parser.add_argument("--topics", type=int, default=200)
         parser.add_argument("--files", type=int, default=len(FILE_SIZES), help="real pictures")
         parser.add_argument("--seed", type=int, default=1, help="same seed, same data")
+        parser.add_argument(
+            "--nsfw-every", type=int, default=0, help="flag one image in this many NSFW (0: none)"
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--append", action="store_true", help="add to a database that has images already"
@@ -249,6 +253,7 @@ class Command(BaseCommand):
             files=files,
             seed=options["seed"],
             step=self.step,
+            nsfw_every=max(0, options["nsfw_every"]),
         )
         seeder.run()
         total = time.perf_counter() - started
@@ -275,8 +280,9 @@ class Command(BaseCommand):
 
 
 class Seeder:
-    def __init__(self, *, images, users, topics, files, seed, step):
+    def __init__(self, *, images, users, topics, files, seed, step, nsfw_every=0):
         self.n_images, self.n_users, self.n_topics, self.n_files = images, users, topics, files
+        self.nsfw_every = nsfw_every
         self.random = random.Random(seed)
         self.numpy = np.random.default_rng(seed)
         self.step = step
@@ -498,6 +504,9 @@ class Seeder:
             sha256=template.sha256,
             content_type=template.content_type,
             visibility=visibility,
+            # Spread evenly, drawing no random number: the rest of the demo
+            # is the same with or without flags.
+            nsfw=bool(self.nsfw_every) and index % self.nsfw_every == self.nsfw_every // 2,
             source=Image.Source.GENERATED,
             recipe=self.recipe(template.width, template.height, model, steps, cfg),
             like_count=len(likers),

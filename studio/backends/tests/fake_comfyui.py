@@ -12,11 +12,19 @@ after the first; SaveImage stores a real PNG whose colour encodes the seed
 that step until it is interrupted), ``failures`` (class_type → exception),
 ``routes`` (replace an HTTP route), ``credentials`` (demand basic auth),
 ``drop_websocket_at_step``.
+
+Image to image: ``POST /upload/image`` takes the multipart form ComfyUI's page
+sends (``image`` file, ``type``, ``subfolder``, ``overwrite``) into its input
+folder (``uploads``) and answers ``{name, subfolder, type}``; LoadImage refuses
+a file not there as ComfyUI's VALIDATE_INPUTS does ("Invalid image file"), and
+a workflow without EmptyLatentImage saves a picture the size of its LoadImage.
 """
 
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import io
 import json
 import socket
@@ -68,6 +76,8 @@ NODE_CLASSES = {
     "VAEDecode",
     "SaveImage",
     "PreviewImage",
+    "LoadImage",
+    "VAEEncode",
 }
 OUTPUT_NODES = {"SaveImage": "output", "PreviewImage": "temp"}
 
@@ -106,6 +116,8 @@ class FakeComfyUI:
         self.handshakes: list[dict] = []  # websocket handshake headers
         self.interrupts: list[dict] = []  # bodies of POST /interrupt
         self.deleted: list[str] = []  # prompt ids POST /queue removed
+        self.uploads: dict[str, bytes] = {}  # the input folder: "subfolder/name" → bytes
+        self.upload_forms: list[dict] = []  # the text fields of each POST /upload/image
         # State.
         self.lock = threading.Condition()
         self.queue: list[tuple] = []  # (number, prompt_id, prompt, extra_data, outputs)
@@ -213,6 +225,8 @@ class FakeComfyUI:
             return route({"query": query, "body": body})
         if method == "POST" and path == "/prompt":
             return self.post_prompt(json.loads(body))
+        if method == "POST" and path == "/upload/image":
+            return self.upload_image(headers.get("Content-Type", ""), body)
         if method == "POST" and path == "/interrupt":
             return self.post_interrupt(json.loads(body or b"{}"))
         if method == "POST" and path == "/queue":
@@ -239,6 +253,29 @@ class FakeComfyUI:
         if method == "GET" and path == "/models/checkpoints":
             return json_answer(self.checkpoints)
         return 404, b"404: Not Found", "text/plain"
+
+    def upload_image(self, content_type: str, body: bytes):
+        """server.py's ``image_upload``: the file under its own name, into ``type``'s folder."""
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        if not message.is_multipart():
+            return 400, b"", "text/plain"
+        fields, file = {}, None
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if part.get_filename() is not None and name == "image":
+                file = (part.get_filename(), part.get_payload(decode=True))
+            elif name:
+                fields[name] = part.get_content().strip()
+        if file is None or not file[0]:
+            return 400, b"", "text/plain"
+        subfolder = fields.get("subfolder", "")
+        with self.lock:
+            self.upload_forms.append(fields)
+            self.uploads[f"{subfolder}/{file[0]}" if subfolder else file[0]] = file[1]
+        kind = fields.get("type") or "input"
+        return json_answer({"name": file[0], "subfolder": subfolder, "type": kind})
 
     def post_prompt(self, data: dict):
         if "prompt" not in data:
@@ -302,6 +339,16 @@ class FakeComfyUI:
                             },
                         }
                     )
+            image = node["inputs"].get("image")
+            if node["class_type"] == "LoadImage" and image not in self.uploads:
+                errors.append(
+                    {
+                        "type": "custom_validation_failed",
+                        "message": "Custom validation failed for node",
+                        "details": f"image - Invalid image file: {image}",
+                        "extra_info": {},
+                    }
+                )
             if errors:
                 node_errors[node_id] = {
                     "errors": errors,
@@ -446,10 +493,15 @@ class FakeComfyUI:
                         self.lock.wait()
 
     def save(self, prompt: dict, node: dict) -> dict:
-        """A real PNG the size of the latent, coloured by the sampler's seed."""
-        latent = next(n for n in prompt.values() if n["class_type"] == "EmptyLatentImage")
+        """A real PNG the size of the latent (or of the loaded image), coloured by
+        the sampler's seed."""
         sampler = next(n for n in prompt.values() if n["class_type"] == "KSampler")
-        size = (latent["inputs"]["width"], latent["inputs"]["height"])
+        latent = next((n for n in prompt.values() if n["class_type"] == "EmptyLatentImage"), None)
+        if latent is not None:
+            size = (latent["inputs"]["width"], latent["inputs"]["height"])
+        else:
+            loader = next(n for n in prompt.values() if n["class_type"] == "LoadImage")
+            size = Image.open(io.BytesIO(self.uploads[loader["inputs"]["image"]])).size
         out = io.BytesIO()
         Image.new("RGB", size, color_for(sampler["inputs"]["seed"])).save(out, format="PNG")
         kind = OUTPUT_NODES[node["class_type"]]

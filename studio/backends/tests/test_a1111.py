@@ -245,6 +245,21 @@ def test_it_sends_a1111s_txt2img_body_and_returns_the_images_with_their_seeds(a1
     assert [r.image.getpixel((0, 0)) for r in results] == [color_for(1234), color_for(1235)]
 
 
+def test_a_variation_seed_is_sent_as_a1111s_subseed(a1111):
+    serve_basics(a1111)
+    serve_txt2img(a1111)
+    request = make_request(n=2, variation_seed=99, variation_strength=0.25)
+    results = generate(make_config(a1111), request)
+    body = sent_body(a1111)
+    assert (body["subseed"], body["subseed_strength"]) == (99, 0.25)
+    recipe = request.recipe(results[1].seed, "a1111")
+    assert (recipe["variation_seed"], recipe["variation_seed_strength"]) == (100, 0.25)
+
+    a1111.clear_log()
+    generate(make_config(a1111), make_request(variation_seed=99, variation_strength=0))
+    assert "subseed" not in sent_body(a1111) and "subseed_strength" not in sent_body(a1111)
+
+
 def test_it_splits_a_combined_sampler_name_when_the_server_lists_schedulers(a1111):
     serve_basics(a1111)
     serve_txt2img(a1111)

@@ -1,0 +1,102 @@
+"""Two uploads of the same file by one person at the same instant: both
+look for a copy before either is stored, yet only one is stored (the
+database keeps one upload of a file per owner) and the other is answered
+"already in your gallery" with it, leaving no file behind. Old galleries
+that hold such copies already migrate without failing."""
+
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connections
+
+from gallery import uploads
+from gallery.models import Image
+from gallery.tests.test_upload import stored_files
+from gallery.tests.test_upload_duplicates import png, upload
+
+
+def test_a_copy_stored_between_the_lookup_and_the_insert_is_answered_as_a_duplicate(
+    owner, owner_client, isolated_storage, monkeypatch
+):
+    owner_client.post("/upload/", {"file": upload(png(), "one.png")})
+    first = Image.objects.get()
+    files_before = stored_files(isolated_storage)
+    real = uploads.find_duplicate
+    calls = []
+
+    def looked_too_early(person, sha256):
+        """The first lookup misses, as if the other upload had not committed yet."""
+        calls.append(sha256)
+        return None if len(calls) == 1 else real(person, sha256)
+
+    monkeypatch.setattr(uploads, "find_duplicate", looked_too_early)
+    response = owner_client.post("/upload/", {"file": upload(png(), "again.png")})
+    assert len(calls) == 2  # missed, then asked again after the database said no
+    assert response.status_code == 200 and "already in your gallery" in response.text
+    assert f'href="/images/{first.pk}/"' in response.text
+    assert Image.objects.count() == 1
+    assert stored_files(isolated_storage) == files_before  # no orphan file
+
+
+def test_generated_images_may_share_their_bytes(owner, make_image):
+    # The same recipe and seed twice make the same bytes: both are kept.
+    a, b = make_image(owner), make_image(owner)
+    assert a.sha256 == b.sha256 and a.pk != b.pk
+    assert a.upload_sha256 is None and b.upload_sha256 is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_uploads_store_one_copy(owner, isolated_storage, monkeypatch):
+    real = uploads.find_duplicate
+    both_looked = threading.Barrier(2, timeout=30)
+    local = threading.local()
+
+    def find_then_wait(person, sha256):
+        found = real(person, sha256)
+        if not getattr(local, "waited", False):  # the first lookup: wait for the other's
+            local.waited = True
+            both_looked.wait()
+        return found
+
+    monkeypatch.setattr(uploads, "find_duplicate", find_then_wait)
+    content = png()
+    results = [None, None]
+
+    def send(index):
+        try:
+            file = SimpleUploadedFile(f"{index}.png", content, content_type="image/png")
+            results[index] = uploads.upload_file(owner, file)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(r is not None for r in results), "an upload failed"
+    [image] = Image.objects.all()
+    assert sorted(r.duplicate for r in results) == [False, True]
+    assert {r.image.pk for r in results} == {image.pk}
+    # The original and its thumbnail, nothing else.
+    assert [p.name for p in stored_files(isolated_storage)] == sorted(
+        [image.file.name.rsplit("/", 1)[1], image.thumbnail.name.rsplit("/", 1)[1]]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_old_copies_and_makes_the_first_unique(owner, other, make_image):
+    call_command("migrate", "gallery", "0010_image_upload_sha256", verbosity=0)
+    try:
+        # As an older gallery holds them: the same file uploaded twice by
+        # owner, once by other, and a generated image with the same bytes.
+        kept = [make_image(owner) for _ in range(3)] + [make_image(other)]
+        Image.objects.filter(pk__in=[i.pk for i in kept]).update(upload_sha256=None)
+        Image.objects.filter(pk__in=[i.pk for i in kept[1:]]).update(source="uploaded")
+    finally:
+        call_command("migrate", verbosity=0)
+    rows = dict(Image.objects.order_by("pk").values_list("pk", "upload_sha256"))
+    sha = kept[0].sha256
+    assert rows == {kept[0].pk: None, kept[1].pk: sha, kept[2].pk: None, kept[3].pk: sha}

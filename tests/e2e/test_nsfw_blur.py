@@ -1,0 +1,117 @@
+"""A visitor sees NSFW tiles blurred in a real browser: the first click on
+one reveals it without opening the lightbox, the next opens it; the lightbox
+shows a blurred neighbour blurred until it is clicked, which reveals its tile
+too; the image page blurs the picture until clicked. The gallery is
+``manage.py seed_demo --nsfw-every 4``'s; no worker is needed. A screenshot
+of the grid goes to /tmp/atelier-nsfw/."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import require_chromium
+
+pytestmark = pytest.mark.e2e
+
+BLURRED = "main .masonry figure.tile.is-blurred"
+SHOTS = Path("/tmp/atelier-nsfw")
+
+
+@pytest.fixture(scope="module")
+def gallery(request, django_db_blocker):
+    from tests.stack import Stack
+
+    require_chromium()
+    with django_db_blocker.unblock():
+        stack = Stack(database="sqlite", broker="sqlite", tiny_model=Path("/nonexistent"))
+    failures = request.session.testsfailed
+    try:
+        stack.start(worker=False)
+        stack.manage(
+            "seed_demo", "--images", "30", "--users", "2", "--topics", "1", "--files", "3",
+            "--nsfw-every", "4",
+        )  # fmt: skip
+        yield stack
+    finally:
+        if request.session.testsfailed > failures:
+            print(f"----- web log -----\n{stack.log('web')}")
+        stack.stop()
+
+
+BLUR = re.compile(r"blur\(")
+
+
+def expect_blurred(image, blurred: bool = True) -> None:
+    """The picture's computed filter, waited for (a tile's filter is animated)."""
+    if blurred:
+        expect(image).to_have_css("filter", BLUR)
+    else:
+        expect(image).to_have_css("filter", "none")
+
+
+def test_a_visitor_reveals_a_blurred_tile_by_clicking_it(gallery, open_page):
+    page = open_page(gallery.url)
+    page.goto("/explore/?feed=recent")
+    blurred = page.locator(BLURRED)
+    assert blurred.count() >= 2
+    image_id = blurred.first.locator("a.tile-link").get_attribute("data-lightbox")
+    tile = page.locator(f'main figure.tile:has(a[data-lightbox="{image_id}"])')
+    expect_blurred(tile.locator("img.tile-img"))
+    expect(tile.locator(".nsfw-cover")).to_be_visible()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "grid.png"))
+
+    tile.locator("a.tile-link").click()
+    dialog = page.get_by_role("dialog", name="Image viewer")
+    expect(tile).not_to_have_class(re.compile(r"\bis-blurred\b"))
+    expect_blurred(tile.locator("img.tile-img"), False)
+    expect(dialog).to_be_hidden()  # the first click only revealed it
+    assert page.url.endswith("/explore/?feed=recent")
+
+    tile.locator("a.tile-link").click()  # the second opens it
+    expect(dialog).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/images/{image_id}/$"))
+    expect_blurred(dialog.locator(".lightbox-img"), False)
+
+
+def test_the_lightbox_blurs_a_blurred_neighbour_until_clicked(gallery, open_page):
+    page = open_page(gallery.url)
+    page.goto("/explore/?feed=recent")
+    links = page.locator("main .masonry a.tile-link")
+    ids = links.evaluate_all("ls => ls.map(a => a.dataset.lightbox)")
+    flagged = page.locator(f"{BLURRED} a.tile-link").evaluate_all(
+        "ls => ls.map(a => a.dataset.lightbox)"
+    )
+    # Open the plain tile just before a blurred one, then step onto it.
+    index = next(i for i, pk in enumerate(ids) if i > 0 and pk in flagged) - 1
+    assert ids[index] not in flagged
+    links.nth(index).click()
+    dialog = page.get_by_role("dialog", name="Image viewer")
+    expect(dialog).to_be_visible()
+    expect(dialog).not_to_have_class(re.compile(r"\bis-blurred\b"))
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(rf"/images/{ids[index + 1]}/$"))
+    expect(dialog).to_have_class(re.compile(r"\bis-blurred\b"))
+    image = dialog.locator(".lightbox-img")
+    expect_blurred(image)
+    image.click()
+    expect(dialog).not_to_have_class(re.compile(r"\bis-blurred\b"))
+    expect_blurred(image, False)
+    tile = page.locator(f'main figure.tile:has(a[data-lightbox="{ids[index + 1]}"])')
+    expect(tile).not_to_have_class(re.compile(r"\bis-blurred\b"))
+
+
+def test_the_image_page_blurs_until_clicked(gallery, open_page):
+    page = open_page(gallery.url)
+    page.goto("/explore/?feed=recent")
+    image_id = page.locator(f"{BLURRED} a.tile-link").first.get_attribute("data-lightbox")
+    page.goto(f"/images/{image_id}/")
+    frame = page.locator(".viewer-stage a.nsfw-frame")
+    expect(frame).to_have_class(re.compile(r"\bis-blurred\b"))
+    expect_blurred(frame.locator("img"))
+    frame.click()
+    expect(frame).not_to_have_class(re.compile(r"\bis-blurred\b"))
+    expect_blurred(frame.locator("img"), False)
+    expect(page).to_have_url(re.compile(rf"/images/{image_id}/$"))  # revealed, not followed
