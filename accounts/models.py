@@ -32,6 +32,11 @@ class Profile(models.Model):
     )
     # Per-person settings kept by the API facades (e.g. the A1111 checkpoint).
     settings = models.JSONField(default=dict, blank=True)
+    # Set while staff have suspended the account (the moderation app): it
+    # cannot log in (User.is_active is off too) nor use its tokens, and is
+    # told this reason.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=500, blank=True, default="")
 
     def __str__(self):
         return self.name

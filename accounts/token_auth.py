@@ -10,6 +10,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from . import tokens
+from .suspension import suspension_message
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -34,7 +35,9 @@ class ApiTokenAuthentication(BaseAuthentication):
     def authenticate_credentials(self, plaintext):
         token = tokens.find_token(plaintext)
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            owner = tokens.inactive_owner(plaintext)
+            message = suspension_message(owner) if owner is not None else None
+            raise exceptions.AuthenticationFailed(message or "Invalid token.")
         return token.user, token
 
     def authenticate_header(self, request):

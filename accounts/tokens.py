@@ -59,6 +59,19 @@ def find_token(plaintext: str) -> ApiToken | None:
     return token
 
 
+def inactive_owner(plaintext: str):
+    """The inactive (e.g. suspended) owner of this live token, or None: what
+    ``find_token`` refused, so that the refusal can say why."""
+    if not plaintext or len(plaintext) > MAX_TOKEN_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(plaintext), revoked_at__isnull=True, user__is_active=False)
+        .first()
+    )
+    return token.user if token else None
+
+
 def authenticate(plaintext: str):
     """The user this token belongs to, or None (unknown, revoked, inactive)."""
     token = find_token(plaintext)

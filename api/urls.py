@@ -7,6 +7,7 @@ from .views import (
     images_detail,
     images_list,
     models,
+    moderation,
     notifications,
     profiles,
     social,
@@ -57,6 +58,11 @@ urlpatterns = [
     path("v1/profiles/<str:username>/", profiles.ProfileDetail.as_view(), name="profile"),
     path("v1/profiles/<str:username>/follow/", follows.profile_follow, name="profile-follow"),
     # Notifications.
+    path("v1/reports/", moderation.report_create, name="report-create"),
+    path("v1/moderation/reports/", moderation.report_queue, name="moderation-queue"),
+    path(
+        "v1/moderation/<str:kind>/<str:target_id>/", moderation.moderate, name="moderation-action"
+    ),
     path("v1/notifications/", notifications.notification_list, name="notification-list"),
     path("v1/notifications/unread/", notifications.unread_count, name="notification-unread"),
     path("v1/notifications/read/", notifications.mark_read, name="notification-read"),

@@ -73,6 +73,7 @@ COMMENTS = Limit("comments", "ATELIER_RATE_COMMENTS", "user")
 UPLOADS = Limit("uploads", "ATELIER_RATE_UPLOADS", "user")
 EXPORTS = Limit("exports", "ATELIER_RATE_EXPORTS", "user")
 ACCOUNT_DELETION = Limit("account-deletion", "ATELIER_RATE_ACCOUNT_DELETION", "user")
+REPORTS = Limit("reports", "ATELIER_RATE_REPORTS", "user")
 
 
 def client_ip(request) -> str:
@@ -240,6 +241,10 @@ class ExportThrottle(LimitThrottle):
 
 class AccountDeletionThrottle(LimitThrottle):
     limits = (ACCOUNT_DELETION,)
+
+
+class ReportThrottle(LimitThrottle):
+    limits = (REPORTS,)
 
 
 # ---- django-allauth's own limits (signup, login, failed logins) --------------

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "gallery",
+    "moderation",
     "studio",
     "api",
 ]
@@ -275,6 +276,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets named "kind" (notifications' and reports'): each its own name.
+    "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "moderation.models.Report.Kind"},
 }
 
 # --- Cache: rate-limit counters (and allauth's) shared by every web process.
@@ -305,6 +308,7 @@ ATELIER_RATE_COMMENTS = env("ATELIER_RATE_COMMENTS", "20/m")  # per person
 ATELIER_RATE_UPLOADS = env("ATELIER_RATE_UPLOADS", "20/m")  # upload requests per person
 ATELIER_RATE_EXPORTS = env("ATELIER_RATE_EXPORTS", "3/h")  # "Download my data" per person
 ATELIER_RATE_ACCOUNT_DELETION = env("ATELIER_RATE_ACCOUNT_DELETION", "5/h")  # password tries
+ATELIER_RATE_REPORTS = env("ATELIER_RATE_REPORTS", "20/h")  # reports to the moderators per person
 
 # --- Jobs (Celery). The embedded default needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"atelier-sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("gallery.urls")),
+    path("", include("moderation.urls")),
     path("", include("studio.urls")),
     path("api/", include("api.urls")),
     path("", include("api.facades.urls")),  # sdapi/v1/ (A1111) and v1/ (OpenAI)

@@ -6,18 +6,22 @@ Anyone who can see an image may comment on it. The author edits their own
 comment; the author, the image's owner (moderating their own page) and staff
 delete it. Pages and the API both call these functions. When an author
 deletes their account their comments stay, by ``DELETED_AUTHOR``: no one
-can edit them any more; the image's owner and staff still delete them."""
+can edit them any more; the image's owner and staff still delete them.
+
+A hidden comment (moderation) is seen by its author and staff only, and
+``comment_count`` counts the comments others see: hiding lowers it, restoring
+raises it again."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 
 from notifications.notify import Kind, notify
 
 from .models import Comment, Image
-from .permissions import can_view
+from .permissions import can_view, sees_hidden
 
 MAX_LENGTH = 5000
 # Who wrote a comment whose author has since deleted their account (the
@@ -56,10 +60,21 @@ def can_delete(user, comment: Comment, image: Image | None = None) -> bool:
     return user.pk in (comment.user_id, image.owner_id) or user.is_staff
 
 
+def shown_to(user, comments):
+    """The ``comments`` that ``user`` sees: hidden ones only for their author and staff."""
+    if user.is_authenticated and user.is_staff:
+        return comments
+    if user.is_authenticated:
+        return comments.filter(Q(hidden_at__isnull=True) | Q(user=user))
+    return comments.filter(hidden_at__isnull=True)
+
+
 def get_visible(user, comment_id) -> Comment:
-    """The comment if ``user`` may see its image; Http404 otherwise."""
+    """The comment if ``user`` may see it and its image; Http404 otherwise."""
     comment = Comment.objects.select_related("image", "user__profile").filter(pk=comment_id).first()
     if comment is None or not can_view(user, comment.image):
+        raise Http404("No such comment.")
+    if comment.is_hidden and not sees_hidden(user, comment.user_id):
         raise Http404("No such comment.")
     return comment
 
@@ -69,6 +84,7 @@ def with_permissions(user, comments, image: Image):
     for comment in comments:
         comment.can_edit = can_edit(user, comment)
         comment.can_delete = can_delete(user, comment, image)
+        comment.can_report = user.is_authenticated and comment.user_id not in (None, user.pk)
     return comments
 
 
@@ -76,7 +92,7 @@ def page(user, image: Image, *, before=None, limit=PAGE_SIZE) -> tuple[list[Comm
     """Up to ``limit`` comments on ``image``, oldest first, that come before the
     comment ``before`` (the newest ones without it), and the id to pass as
     ``before`` for the page of earlier ones (None when there are none). One query."""
-    comments = Comment.objects.filter(image=image).select_related("user__profile")
+    comments = shown_to(user, Comment.objects.filter(image=image)).select_related("user__profile")
     if before is not None:
         comments = comments.filter(pk__lt=before)
     newest_first = list(comments.order_by("-pk")[: limit + 1])
@@ -116,9 +132,12 @@ def delete(user, comment: Comment) -> None:
     if not can_delete(user, comment):
         raise PermissionDenied("You can't delete this comment.")
     with transaction.atomic():
-        deleted, _ = Comment.objects.filter(pk=comment.pk).delete()
-        if deleted:
+        # A hidden comment is not in the count.
+        counted, _ = Comment.objects.filter(pk=comment.pk, hidden_at__isnull=True).delete()
+        if counted:
             Image.objects.filter(pk=comment.image_id).update(comment_count=F("comment_count") - 1)
+        else:
+            Comment.objects.filter(pk=comment.pk).delete()
 
 
 def current_count(image: Image) -> int:

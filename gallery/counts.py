@@ -15,6 +15,9 @@ make from another session meanwhile either finishes before the counts are
 read or fails (its user is gone). Their comments stay, by "deleted user"
 (``Comment.user`` is SET_NULL), so comment counts keep counting them.
 
+A hidden comment (moderation) is not counted: hiding and restoring change
+``comment_count`` (moderation.actions), and what is counted here leaves it out.
+
 Deleting an image needs nothing: its likes and comments go with it, and no
 other image counts them. ``recount`` repairs counts written around the
 services (bulk imports, manual SQL)."""
@@ -49,7 +52,7 @@ def recount(images=None) -> int:
     images = Image.objects.all() if images is None else images
     return images.update(
         like_count=total(Like.objects.filter(image=OuterRef("pk"))),
-        comment_count=total(Comment.objects.filter(image=OuterRef("pk"))),
+        comment_count=total(Comment.objects.filter(image=OuterRef("pk"), hidden_at__isnull=True)),
     )
 
 

@@ -241,7 +241,8 @@ PAGE_ROWS_SQL = """
 SELECT image.id, image.title, image.description, image.width, image.height,
        image.thumb_width, image.thumb_height, image.thumbhash, image.visibility,
        image.recipe, image.like_count, image.comment_count, image.created,
-       image.owner_id, image.share_without_recipe, image.nsfw,
+       image.owner_id, image.share_without_recipe, image.nsfw, image.hidden_at,
+       image.hidden_reason,
        owner.username AS owner_username,
        profile.display_name AS owner_display_name,
        topic.slug AS topic_slug,
@@ -294,6 +295,9 @@ class FeedImage:
     owner_id: int = 0
     share_without_recipe: bool = False
     nsfw: bool = False
+    # Hidden by moderators: only in its owner's own feeds (and staff's).
+    hidden_at: datetime | None = None
+    hidden_reason: str | None = None
 
     @classmethod
     def from_row(cls, row) -> "FeedImage":
@@ -318,6 +322,8 @@ class FeedImage:
             row.owner_id,
             bool(row.share_without_recipe),
             bool(row.nsfw),
+            row.hidden_at,
+            row.hidden_reason,
         )
 
     @property

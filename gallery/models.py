@@ -2,8 +2,39 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# The condition of the partial indexes that feeds walk: public and not hidden.
+# Queries repeat it literally (permissions.listed_images) so that every
+# database can use them.
+LISTED = Q(visibility="public", hidden_at__isnull=True)
 
-class Topic(models.Model):
+
+class Hideable(models.Model):
+    """Content that moderators can hide (the moderation app): hidden, it is
+    gone for everyone but its owner (who sees why) and staff, and restored it
+    is back as it was. ``hidden_by`` says who hid it: moderators, or the
+    suspension of its owner (lifted with the suspension). Nullable, so that
+    SQLite adds the columns without rebuilding the table (which would drop
+    the search triggers)."""
+
+    class HiddenBy(models.TextChoices):
+        MODERATORS = "moderators", "Moderators"
+        SUSPENSION = "suspension", "Suspension of its owner"
+
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.CharField(  # noqa: DJ001
+        max_length=10, choices=HiddenBy.choices, null=True, blank=True
+    )
+    hidden_reason = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class Topic(Hideable):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=80)
     description = models.TextField(max_length=5000, blank=True)
@@ -36,7 +67,7 @@ class Subscription(models.Model):
         return f"{self.user} → {self.topic}"
 
 
-class Image(models.Model):
+class Image(Hideable):
     class Visibility(models.TextChoices):
         PUBLIC = "public", "Public"
         UNLISTED = "unlisted", "Unlisted"
@@ -111,26 +142,26 @@ class Image(models.Model):
             models.Index(
                 fields=["-created", "-id", "nsfw"],
                 name="image_public_recent",
-                condition=Q(visibility="public"),
+                condition=LISTED,
                 include=["like_count"],
             ),
             # Feeds (gallery/feeds.py): Popular, and Recent within one topic.
             models.Index(
                 fields=["-like_count", "-id", "nsfw"],
                 name="image_public_popular",
-                condition=Q(visibility="public"),
+                condition=LISTED,
             ),
             models.Index(
                 fields=["topic", "-created", "-id", "nsfw"],
                 name="image_topic_recent",
-                condition=Q(visibility="public"),
+                condition=LISTED,
             ),
             # A profile's counts (gallery/profiles.py): public images and their
             # likes, answered from the index alone.
             models.Index(
                 fields=["owner", "like_count"],
                 name="image_public_owner_likes",
-                condition=Q(visibility="public"),
+                condition=LISTED,
             ),
         ]
 
@@ -166,7 +197,7 @@ class Like(models.Model):
         return f"{self.user} ♥ {self.image_id}"
 
 
-class Comment(models.Model):
+class Comment(Hideable):
     # None once its author deleted their account: others' threads stay
     # readable, the comment shown as by "deleted user" (gallery.comments).
     user = models.ForeignKey(

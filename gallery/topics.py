@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_unicode_slug
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Subquery, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.text import slugify
@@ -26,8 +26,8 @@ from imaging.thumbnails import make_thumbnail
 from notifications.notify import Kind, notify
 
 from .counts import total
-from .models import Image, Subscription, Topic
-from .permissions import PUBLIC
+from .models import Subscription, Topic
+from .permissions import listed_images
 from .quick_urls import id_url, text_url
 
 NAME_MAX = 80
@@ -72,12 +72,16 @@ def topics_for(user):
     """Topics with ``image_count`` (public images only), ``subscriber_count``
     and whether ``user`` is ``subscribed``, each a subquery (no row fan-out).
     Their owners are not loaded: a card does not show them (select_related
-    where the owner is shown)."""
+    where the owner is shown). Hidden topics only for their owner and staff."""
+    shown = _topics_with_counts()
     if user.is_authenticated:
         subscribed = Exists(Subscription.objects.filter(topic=OuterRef("pk"), user=user))
+        if not user.is_staff:
+            shown = shown.filter(Q(hidden_at__isnull=True) | Q(owner=user))
     else:
         subscribed = Value(False, output_field=BooleanField())
-    return _topics_with_counts().annotate(subscribed=subscribed)
+        shown = shown.filter(hidden_at__isnull=True)
+    return shown.annotate(subscribed=subscribed)
 
 
 LATEST_SHOWN = 3  # images on a card without a cover
@@ -91,11 +95,9 @@ def _topics_with_counts():
     Django's generic views do with their ``queryset``."""
     # A card shows them to everyone, whatever their NSFW preference: never an
     # NSFW one (gallery.nsfw).
-    newest = Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC, nsfw=False).order_by(
-        "-created", "-id"
-    )
+    newest = listed_images().filter(topic=OuterRef("pk"), nsfw=False).order_by("-created", "-id")
     return Topic.objects.annotate(
-        image_count=total(Image.objects.filter(topic=OuterRef("pk"), visibility=PUBLIC)),
+        image_count=total(listed_images().filter(topic=OuterRef("pk"))),
         subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"))),
         # The newest public images, which a card without a cover shows: each a
         # seek in the (topic, -created, -id, nsfw) index.

@@ -35,6 +35,7 @@ from accounts.models import ApiToken, Profile
 from accounts.tokens import create_token
 from gallery import comments, likes
 from gallery.models import Comment, Follow, Image, Like, Subscription, Topic
+from moderation.models import Report
 from notifications.models import MutedKind, Notification
 from studio.models import GeneratePreference, GenerationJob, ModelPreset, Style
 from tests.fixtures import PASSWORD, png_bytes
@@ -150,6 +151,7 @@ TRACKED = [
     Notification,
     MutedKind,
     Style,
+    Report,
 ]
 
 
@@ -188,10 +190,11 @@ def snapshot(media: Path) -> Snapshot:
 
 
 def assert_counts_exact(state: Snapshot) -> None:
-    """Every image's like and comment counts equal its rows."""
+    """Every image's like and comment counts equal its rows (comments that
+    others see: a hidden one is not counted)."""
     for image in state.rows(Image).values():
         likes_ = len(state.matching(Like, {"image": image["id"]}))
-        comments_ = len(state.matching(Comment, {"image": image["id"]}))
+        comments_ = len(state.matching(Comment, {"image": image["id"], "hidden_at": None}))
         assert (image["like_count"], image["comment_count"]) == (likes_, comments_), image["id"]
 
 
@@ -256,7 +259,7 @@ class Removed:
 def _owner_field(model) -> str:
     return next(
         n
-        for n in ("user", "owner", "follower", "recipient")
+        for n in ("user", "owner", "follower", "recipient", "reporter")
         if any(f.name == n for f in model._meta.fields)
     )
 
@@ -395,6 +398,10 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /styles/(\w+/)?", {"name": "New", "prompt": "new"}),
     (r"POST /api/v1/styles/", {"name": "New", "prompt": "new"}),
     (r"PATCH /api/v1/styles/\w+/", {"name": "New"}),
+    (r"POST /report/\w+/\w+/", {"reason": "spam"}),
+    (r"POST /api/v1/reports/", {"kind": "image", "target_id": "{public}", "reason": "spam"}),
+    (r"POST /moderation/\w+/\w+/act/", {"action": "hide", "reason": "Off-topic"}),
+    (r"POST /api/v1/moderation/\w+/\w+/", {"action": "hide", "reason": "Off-topic"}),
 ]
 
 
@@ -642,6 +649,32 @@ PAGE_RULES = [
     rule("owner", "POST /styles/{style}/delete/", FOUND, gone("style")),
     rule("other", "POST /styles/{style}/delete/", 404),
     rule("staff", "POST /styles/{style}/delete/", 404),
+    # Reporting: anyone signed in, what they can see and is not theirs.
+    rule("anonymous", "POST /report/image/{public}/", LOGIN),
+    rule("owner", "POST /report/image/{public}/", 400),
+    rule("other", "POST /report/image/{public}/", FOUND, added(Report, target_id="public")),
+    rule("other", "POST /report/image/{private}/", 404),
+    rule("other", "POST /report/comment/{private_comment}/", 404),
+    rule("other", "POST /report/profile/{owner}/", FOUND, added(Report, kind="profile")),
+    rule("owner", "POST /report/profile/{owner}/", 400),
+    rule("staff", "POST /report/comment/{reply}/", FOUND, added(Report, target_id="reply")),
+    # Moderating: staff only; a 403 for anyone else signed in. (Topics are
+    # named by id here, not slug: moderation/tests cover them.)
+    rule("anonymous", "POST /moderation/image/{public}/act/", LOGIN),
+    rule("owner", "POST /moderation/image/{public}/act/", 403),
+    rule("other", "POST /moderation/image/{public}/act/", 403),
+    rule(
+        "staff",
+        "POST /moderation/image/{public}/act/",
+        FOUND,
+        changed("public", hidden_by="moderators"),
+    ),
+    rule(
+        "staff",
+        "POST /moderation/comment/{reply}/act/",
+        FOUND,
+        changed("reply", hidden_by="moderators"),
+    ),
 ]
 
 API_RULES = [
@@ -761,6 +794,28 @@ API_RULES = [
     rule("owner", "DELETE /api/v1/styles/{style}/", 204, gone("style")),
     rule("other", "DELETE /api/v1/styles/{style}/", 404),
     rule("staff", "DELETE /api/v1/styles/{style}/", 404),
+    # Reporting: anyone signed in, not their own.
+    rule("anonymous", "POST /api/v1/reports/", 401),
+    rule("owner", "POST /api/v1/reports/", 400),
+    rule("other", "POST /api/v1/reports/", 201, added(Report, target_id="public")),
+    rule("staff", "POST /api/v1/reports/", 201, added(Report, target_id="public")),
+    # Moderating: staff only.
+    rule("anonymous", "POST /api/v1/moderation/image/{public}/", 401),
+    rule("owner", "POST /api/v1/moderation/image/{public}/", 403),
+    rule("other", "POST /api/v1/moderation/image/{public}/", 403),
+    rule("other", "POST /api/v1/moderation/image/{private}/", 403),
+    rule(
+        "staff",
+        "POST /api/v1/moderation/image/{public}/",
+        200,
+        changed("public", hidden_by="moderators"),
+    ),
+    rule(
+        "staff",
+        "POST /api/v1/moderation/comment/{reply}/",
+        200,
+        changed("reply", hidden_by="moderators"),
+    ),
 ]
 
 # Reading a private image and what hangs off it. Reads change nothing either.
@@ -826,6 +881,15 @@ READ_RULES = [
         for path in ("/notifications/", "/notifications/settings/", "/explore/?feed=following")
         for who in PEOPLE
     ],
+    # The moderation queue is staff's.
+    rule("anonymous", "GET /moderation/", LOGIN),
+    rule("owner", "GET /moderation/", 403),
+    rule("other", "GET /moderation/", 403),
+    rule("staff", "GET /moderation/", 200),
+    rule("anonymous", "GET /api/v1/moderation/reports/", 401),
+    rule("owner", "GET /api/v1/moderation/reports/", 403),
+    rule("other", "GET /api/v1/moderation/reports/", 403),
+    rule("staff", "GET /api/v1/moderation/reports/", 200),
 ]
 
 

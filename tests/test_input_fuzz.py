@@ -88,7 +88,7 @@ def world(owner, make_image, settings, tiny_settings, monkeypatch):
     settings.ATELIER_MAX_QUEUED_JOBS = 10**6
     # A facade would wait for a worker; here the job is cancelled at once.
     monkeypatch.setattr(api.facades, "wait_for_job", lambda job, seconds: cancel_job(job))
-    make_user("second")
+    second = make_user("second")
     topic = topics.create_topic(owner, name="Foxes")
     image = make_image(owner, visibility="public", topic=topic)
     comment = comments.add(owner, image, "Nice fox")
@@ -106,6 +106,7 @@ def world(owner, make_image, settings, tiny_settings, monkeypatch):
         "image": image.pk,
         "comment": comment.pk,
         "slug": topic.slug,
+        "second": second.pk,
     }
 
 
@@ -140,6 +141,7 @@ JSON_ENDPOINTS = [
             "styles",
         ],
     ),  # fmt: skip
+    ("token", "POST", "/api/v1/reports/", ["kind", "target_id", "reason", "text"]),
     ("basic", "POST", "/sdapi/v1/options", ["sd_model_checkpoint"]),
     (
         "bearer",
@@ -157,6 +159,7 @@ FORM_PAGES = [
     ("browser", "/me/tokens/", ["name"]),
     ("browser", "/images/{image}/comments/", ["text"]),
     ("browser", "/comments/{comment}/edit/", ["text"]),
+    ("browser", "/report/profile/{second}/", ["reason", "text"]),
     ("browser", "/images/{image}/edit/", ["title", "description", "topic", "visibility"]),
     ("anonymous", "/accounts/signup/", ["username", "email", "password1", "password2"]),
     ("anonymous", "/accounts/login/", ["login", "password"]),

@@ -35,6 +35,12 @@ class ImageSerializer(FieldsOnceModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     topic = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     liked = serializers.SerializerMethodField()
+    hidden = serializers.SerializerMethodField(
+        help_text="Hidden by the moderators (only its owner and staff see it)."
+    )
+    hidden_reason = serializers.SerializerMethodField(
+        help_text="Why the moderators hid it; null when it is not hidden."
+    )
 
     class Meta:
         model = Image
@@ -56,6 +62,8 @@ class ImageSerializer(FieldsOnceModelSerializer):
             "recipe",
             "share_without_recipe",
             "nsfw",
+            "hidden",
+            "hidden_reason",
             "created",
         ]
 
@@ -76,6 +84,12 @@ class ImageSerializer(FieldsOnceModelSerializer):
     def get_thumbnail_url(self, image) -> str:
         return self._absolute("gallery:thumbnail", image, self._key(image))
 
+    def get_hidden(self, image) -> bool:
+        return image.hidden_at is not None
+
+    def get_hidden_reason(self, image) -> str | None:
+        return (image.hidden_reason or "") if image.hidden_at is not None else None
+
     def get_liked(self, image) -> bool:
         liked_ids = self.context.get("liked_ids")
         return liked_ids is not None and image.pk in liked_ids
@@ -91,6 +105,8 @@ class ImageSerializer(FieldsOnceModelSerializer):
             "owner": image.owner.username,
             "topic": image.topic.slug if image.topic is not None else None,
             "liked": self.get_liked(image),
+            "hidden": self.get_hidden(image),
+            "hidden_reason": self.get_hidden_reason(image),
             "created": _MOMENT.to_representation(image.created),
         }
         if not shows_recipe(self.context["request"].user, image):

@@ -48,6 +48,8 @@ STATE_ERRORS = {
     # Names the fuzzer made before, or a built-in style's.
     "POST /api/v1/styles/": ("You already have a style named", "is a built-in style"),
     "PATCH /api/v1/styles/{style_id}/": ("You already have a style named", "is a built-in style"),
+    # The fuzzer reports the owner's own content (the world's), refused.
+    "POST /api/v1/reports/": "You can't report your own",
 }
 
 

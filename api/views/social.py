@@ -130,7 +130,8 @@ def image_comments(request, image_id):
         body = CommentSerializer(comment, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
     paginator = CommentPagination()
-    rows = Comment.objects.filter(image=image).select_related("user__profile")
+    rows = comments.shown_to(request.user, Comment.objects.filter(image=image))
+    rows = rows.select_related("user__profile")
     page = paginator.paginate_queryset(rows, request)
     body = CommentSerializer(page, many=True, context={"request": request}).data
     return paginator.get_paginated_response(body)

@@ -1,0 +1,60 @@
+"""Reports and the staff's moderation queue over the API. The rules are
+moderation's (the pages call the same functions); these describe the bodies."""
+
+from rest_framework import serializers
+
+from atelier.text import ApiTextField
+from moderation.forms import ACTIONS, REASON_MAX_LENGTH
+from moderation.models import Report
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Report.Kind.choices)
+    target_id = serializers.IntegerField(
+        help_text="The image's, comment's or topic's id; for a profile, the person's user id."
+    )
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    text = ApiTextField(required=False, allow_blank=True, max_length=Report.TEXT_MAX_LENGTH)
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Report
+        fields = ["id", "kind", "target_id", "reason", "text", "created"]
+
+
+class QueueReportSerializer(serializers.ModelSerializer):
+    reporter = serializers.CharField(source="reporter.username")
+
+    class Meta:
+        model = Report
+        fields = ["id", "reporter", "reason", "text", "created"]
+
+
+class CaseSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    target_id = serializers.IntegerField()
+    owner = serializers.CharField(source="owner.username", help_text="Whose content it is.")
+    owner_suspended = serializers.BooleanField()
+    exists = serializers.SerializerMethodField(help_text="False once the content is deleted.")
+    hidden = serializers.SerializerMethodField()
+    reports = QueueReportSerializer(many=True)
+
+    def get_exists(self, case) -> bool:
+        return case.target is not None
+
+    def get_hidden(self, case) -> bool:
+        return getattr(case.target, "hidden_at", None) is not None
+
+
+class QueueSerializer(serializers.Serializer):
+    results = CaseSerializer(many=True)
+
+
+class ActionRequestSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(ACTIONS.items()))
+    reason = ApiTextField(required=False, allow_blank=True, max_length=REASON_MAX_LENGTH)
+
+
+class ActionDoneSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What was done.")

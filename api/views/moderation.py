@@ -1,0 +1,99 @@
+"""Reporting, and the staff's moderation queue, over the API: the same
+functions as the pages (moderation.reports, moderation.actions). The queue
+and its actions are staff's: a 403 for anyone else signed in."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+
+from atelier.rate_limits import ReportThrottle
+from moderation import actions, queue, reports
+from moderation.targets import any_target, visible_target
+
+from ..errors import TOO_MANY, ErrorSerializer
+from ..serializers.moderation import (
+    ActionDoneSerializer,
+    ActionRequestSerializer,
+    QueueSerializer,
+    ReportRequestSerializer,
+    ReportSerializer,
+)
+
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such content, or not yours to see.")
+STAFF_ONLY = OpenApiResponse(ErrorSerializer, description="Only staff moderate.")
+
+
+@extend_schema(
+    request=ReportRequestSerializer,
+    responses={
+        201: ReportSerializer,
+        400: OpenApiResponse(
+            description="Bad fields, your own content, or already reported by you: `{detail}`."
+        ),
+        404: NOT_FOUND,
+        429: TOO_MANY,
+    },
+    summary="Report content to the moderators",
+    description="An image, a comment, a topic or a profile, with one of the reasons. "
+    "One open report per person and target; your own content cannot be reported.",
+    tags=["moderation"],
+)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+@throttle_classes([ReportThrottle])
+def report_create(request):
+    body = ReportRequestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    target = visible_target(request.user, data["kind"], data["target_id"])
+    try:
+        made = reports.report(request.user, target, data["reason"], data.get("text", ""))
+    except reports.ReportRefused as refused:
+        raise ValidationError({"detail": refused.message}) from refused
+    return Response(ReportSerializer(made).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    responses={200: QueueSerializer, 403: STAFF_ONLY},
+    summary="Open reports, grouped by what they report (staff)",
+    description="The target reported first comes first, at most "
+    f"{queue.CASES_SHOWN} targets a call; each with every open report.",
+    tags=["moderation"],
+)
+@api_view(["GET"])
+@permission_classes([IsAdminUser])
+def report_queue(request):
+    return Response(QueueSerializer({"results": queue.open_cases()}).data)
+
+
+@extend_schema(
+    request=ActionRequestSerializer,
+    responses={
+        200: ActionDoneSerializer,
+        400: OpenApiResponse(description="Bad fields, or an action refused: `{detail}`."),
+        403: STAFF_ONLY,
+        404: NOT_FOUND,
+    },
+    summary="Moderate content (staff)",
+    description="`hide` / `restore` / `delete` the content, `dismiss` its reports, "
+    "`suspend` / `unsuspend` its owner's account (a profile's: the person). `reason` is "
+    "shown to the person. Every open report of the target is resolved.",
+    tags=["moderation"],
+)
+@api_view(["POST"])
+@permission_classes([IsAdminUser])
+def moderate(request, kind, target_id):
+    target = any_target(kind, target_id)
+    if target is None:
+        raise NotFound(f"This {kind} is gone.")
+    body = ActionRequestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    try:
+        done = actions.apply(request.user, data["action"], target, data.get("reason", ""))
+    except actions.ActionRefused as refused:
+        raise ValidationError({"detail": refused.message}) from refused
+    return Response({"detail": done})
