@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -106,6 +106,7 @@ class ModelStatus:
     usable: bool = True
     hub: bool = False  # a hub model: it can be downloaded, cancelled, deleted
     for_job: bool = False  # downloading for a generation (the job's cancel stops it)
+    workers: list = field(default_factory=list)  # the live workers that have it (Models page)
 
     @property
     def key(self) -> str:
@@ -248,6 +249,37 @@ def status_of(preset: ModelPreset, *, reachable: bool | None = None) -> ModelSta
         reachable = hub_reachable()
     status.usable = reachable
     return status
+
+
+def is_hub_model(preset: ModelPreset) -> bool:
+    """A local engine's model that is fetched from the hub (not a path on one machine)."""
+    if preset.backend != "diffusers" or preset.model_id == TINY_MODEL:
+        return False
+    return _local_path(resolve_model_id(preset.model_id)) is None
+
+
+def installed_here(preset: ModelPreset) -> bool:
+    """Whether a local model's weights are on this machine: what a worker's
+    heartbeat says it has. Cheap (a few file reads, no sizes), so that it can
+    run on every beat."""
+    from .model_checks import wants_fp16
+
+    if preset.backend != "diffusers":
+        return False
+    model_id = resolve_model_id(preset.model_id)
+    if preset.model_id == TINY_MODEL:
+        from .backends.tiny_model import is_current_build
+
+        return is_current_build(model_id)
+    local = _local_path(model_id)
+    if local is not None:
+        return local.exists()
+    from .backends.model_download import CachedRepo
+
+    cached = CachedRepo(model_id)
+    if cached.complete("main", wants_fp16(preset.options)) is not None:
+        return True
+    return cached.local_snapshot("main") is not None
 
 
 def _local_path(model_id: str) -> Path | None:

@@ -81,7 +81,7 @@ def generate(request):
                     request.user,
                     generation,
                     max_active=settings.ATELIER_MAX_QUEUED_JOBS,
-                    backend=form.preset.backend,
+                    preset=form.preset,
                 )
             except JobLimitReached as exc:
                 if upload is not None:
