@@ -172,3 +172,14 @@ def test_the_reaper_sends_a_forgotten_job_where_its_model_is_now(local_models, o
     job.refresh_from_db()
     assert sent == ["gpu.elsewhere"] and job.message == ""
 
+
+def test_staff_see_which_workers_have_each_model(local_models, staff_client, owner_client):
+    live("gpu-1@box-a", "gpu,gpu.here", ["here"], hostname="box-a", gpu="NVIDIA L4")
+    live("gpu-1@box-b", "gpu,gpu.here", ["here"], hostname="box-b", gpu="CPU")
+    page = staff_client.get("/models/").content.decode()
+    row = page[page.index('id="model-here"') :]
+    row = row[: row.index("</li>")]
+    assert "box-a (NVIDIA L4)" in row and "box-b (CPU)" in row
+    other = page[page.index('id="model-elsewhere"') :]
+    assert "no live worker has it" in other[: other.index("</li>")]
+    assert "NVIDIA L4" not in owner_client.get("/models/").content.decode()
