@@ -21,6 +21,7 @@ from django.db.models import Max
 
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, engine_ready, resolve_model_id
+from .routing import live_model_keys
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,9 @@ def format_size(count: int | None) -> str:
 
 
 def statuses(presets=None, *, reachable: bool | None = None) -> list[ModelStatus]:
-    """The status of each preset given (by default: all)."""
+    """The status of each preset given (by default: all), as people see it:
+    a local model that a live GPU worker has is installed, wherever that
+    worker runs (``status_of`` is this machine's own view, the worker's)."""
     presets = list(ModelPreset.objects.all() if presets is None else presets)
     last = dict(
         GenerationJob.objects.filter(model__in=[p.key for p in presets])
@@ -189,8 +192,14 @@ def statuses(presets=None, *, reachable: bool | None = None) -> list[ModelStatus
             model__in=[s.key for s in found if s.hub and s.state != INSTALLED],
         ).values_list("model", "progress")
     )
+    on_workers = live_model_keys()
     for status in found:
         status.last_used = last.get(status.key)
+        if status.key in on_workers and status.state in (NOT_INSTALLED, FAILED):
+            # Not on this machine, but on a GPU worker's (a fleet: studio/routing.py):
+            # its jobs run there.
+            status.state, status.usable = INSTALLED, True
+            status.error = status.error_details = ""
         if status.key in jobs_downloading and status.state != DOWNLOADING:
             # A job's worker is fetching it: its share done, in bytes where the size is known.
             status.state, status.usable, status.for_job = DOWNLOADING, True, True

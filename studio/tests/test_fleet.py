@@ -183,3 +183,31 @@ def test_staff_see_which_workers_have_each_model(local_models, staff_client, own
     other = page[page.index('id="model-elsewhere"') :]
     assert "no live worker has it" in other[: other.index("</li>")]
     assert "NVIDIA L4" not in owner_client.get("/models/").content.decode()
+
+
+def test_a_model_on_a_workers_machine_is_installed_for_people_on_the_web(
+    local_models, owner_client
+):
+    live("gpu-1@box-b", "gpu,gpu.elsewhere", ["elsewhere"])
+    page = owner_client.get("/generate/").content.decode()
+    option = page[page.index('value="elsewhere"') :]
+    option = option[: option.index(">")]
+    assert 'data-status="installed"' in option and "disabled" not in option
+
+
+def test_a_scan_keeps_a_checkpoint_that_a_worker_has_on_its_machine(db, tmp_path, settings):
+    from studio.checkpoints import scan_models
+
+    settings.ATELIER_MODELS_DIR = tmp_path / "models"
+    (tmp_path / "models" / "Stable-diffusion").mkdir(parents=True)  # this machine's: empty
+    for key in ("ckpt-on-b", "ckpt-gone"):
+        ModelPreset.objects.create(
+            key=key,
+            label=key,
+            backend="diffusers",
+            model_id=f"@models/Stable-diffusion/{key}.safetensors",
+        )
+    live("gpu-1@box-b", "gpu,gpu.ckpt-on-b", ["ckpt-on-b"])
+    assert scan_models().missing == ["Stable-diffusion/ckpt-gone.safetensors"]
+    assert ModelPreset.objects.get(key="ckpt-on-b").enabled
+    assert not ModelPreset.objects.get(key="ckpt-gone").enabled
