@@ -17,10 +17,12 @@ from tests.stack import Browser, Stack, wait_for
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def stack(tiny_model_path, django_db_blocker):
+@pytest.fixture(params=["sqlite", "redis"])
+def stack(request, tiny_model_path, django_db_blocker):
+    """On both brokers: the worker changes its queues on the embedded broker's
+    polling loop and on Redis' event loop alike."""
     with django_db_blocker.unblock():
-        running = Stack(tiny_model=tiny_model_path)
+        running = Stack(broker=request.param, tiny_model=tiny_model_path)
     try:
         running.start(worker=False)
         yield running
