@@ -211,3 +211,18 @@ def test_a_scan_keeps_a_checkpoint_that_a_worker_has_on_its_machine(db, tmp_path
     assert scan_models().missing == ["Stable-diffusion/ckpt-gone.safetensors"]
     assert ModelPreset.objects.get(key="ckpt-on-b").enabled
     assert not ModelPreset.objects.get(key="ckpt-gone").enabled
+
+
+def test_the_api_says_what_a_job_waits_for(local_models, owner):
+    from tests.fixtures import api_for
+
+    job = GenerationJob.objects.create(
+        owner=owner,
+        model="elsewhere",
+        request={"prompt": "p"},
+        queue="gpu.elsewhere",
+        message="Waiting for a worker that has Elsewhere XL.",
+    )
+    answer = api_for(owner).get(f"/api/v1/generations/{job.pk}/").json()
+    assert answer["status"] == "queued"
+    assert answer["message"] == "Waiting for a worker that has Elsewhere XL."
