@@ -5,9 +5,10 @@ web server take requests (a load balancer's or Kubernetes' readiness probe).
 ``status`` is ``ok`` (200), ``error`` (503) when the database or the queue
 cannot be reached, or ``degraded`` (503) when jobs would wait for ever: no
 worker alive at all, or jobs waiting on a queue that no live worker serves.
-``workers`` counts the live workers of each queue, across every machine
-(``gpu.<model key>``: those that have the model, studio/routing.py); /readyz's
-``fleet`` lists them with what each offers (GPU, free memory, models)."""
+``workers`` counts the live workers of each engine's queue (``gpu``,
+``remote``), across every machine; /readyz's ``fleet`` lists them with what
+each offers (GPU, free memory, the models whose ``gpu.<key>`` queues they
+take, studio/routing.py)."""
 
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
-from studio.workers import fleet, live_workers, starved_queues, unserved_queues
+from studio.workers import engine_queues, fleet, live_workers, starved_queues, unserved_queues
 
 from .celery import app
 from .stored_files import is_local
@@ -69,7 +70,7 @@ def healthz(request):
         status = "degraded"
     else:
         status = "ok"
-    body = {"status": status, **body, "workers": workers}
+    body = {"status": status, **body, "workers": engine_queues(workers)}
     return JsonResponse(body, status=200 if status == "ok" else 503)
 
 
@@ -86,7 +87,8 @@ def readyz(request):
     workers = live_workers() if checks["database"] else {}
     starved = starved_queues(workers) if checks["database"] else []
     ready = all(checks.values()) and not starved
-    body = {"status": "ready" if ready else "not ready", **body, "workers": workers}
+    body = {"status": "ready" if ready else "not ready", **body}
+    body["workers"] = engine_queues(workers)
     body["starved"] = starved
     body["fleet"] = [worker_json(w) for w in fleet()] if checks["database"] else []
     return JsonResponse(body, status=200 if ready else 503)

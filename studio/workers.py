@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from .capabilities import describe
 from .models import GenerationJob, ModelPreset, Worker
-from .routing import GPU, queue_for
+from .routing import GPU, is_model_queue, queue_for
 from .runner import heartbeat_every, stale_after
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,12 @@ def live_workers(now=None) -> dict[str, int]:
         for queue in queues.split(","):
             counts[queue] = counts.get(queue, 0) + 1
     return counts
+
+
+def engine_queues(counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` without the models' queues (``gpu.<key>``): what /healthz
+    and /readyz count; /readyz's fleet says which worker has which model."""
+    return {queue: count for queue, count in counts.items() if not is_model_queue(queue)}
 
 
 def queue_depth() -> dict[str, int]:
