@@ -129,7 +129,7 @@ class Heartbeat:
     """The worker process's beating thread. Given the Celery consumer, it
     makes it consume each model's queue while the model is on this machine."""
 
-    ASK_AGAIN_AFTER = 60.0  # seconds: a change the consumer has not made yet is asked again
+    ASK_AGAIN_AFTER = 10.0  # seconds: a change the consumer has not made yet is asked again
 
     def __init__(self):
         self._stop = threading.Event()
