@@ -5,7 +5,10 @@ web server take requests (a load balancer's or Kubernetes' readiness probe).
 ``status`` is ``ok`` (200), ``error`` (503) when the database or the queue
 cannot be reached, or ``degraded`` (503) when jobs would wait for ever: no
 worker alive at all, or jobs waiting on a queue that no live worker serves.
-``workers`` counts the live workers of each queue, across every machine."""
+``workers`` counts the live workers of each engine's queue (``gpu``,
+``remote``), across every machine; /readyz's ``fleet`` lists them with what
+each offers (GPU, free memory, the models whose ``gpu.<key>`` queues they
+take, studio/routing.py)."""
 
 import os
 from pathlib import Path
@@ -16,7 +19,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
-from studio.workers import live_workers, starved_queues, unserved_queues
+from studio.workers import engine_queues, fleet, live_workers, starved_queues, unserved_queues
 
 from .celery import app
 from .stored_files import is_local
@@ -67,7 +70,7 @@ def healthz(request):
         status = "degraded"
     else:
         status = "ok"
-    body = {"status": status, **body, "workers": workers}
+    body = {"status": status, **body, "workers": engine_queues(workers)}
     return JsonResponse(body, status=200 if status == "ok" else 503)
 
 
@@ -76,13 +79,29 @@ def readyz(request):
     """``ready`` (200) when the database, the job queue and the file storage
     answer and every queue with jobs waiting has a live worker; else 503, with
     ``error`` for a service that does not answer and ``starved`` naming the
-    queues whose jobs wait for a worker. No worker and no job waiting is
+    queues whose jobs wait for a worker (``gpu.<key>``: for a worker that has
+    that model); ``fleet`` lists the live workers. No worker and no job waiting is
     ready: the pages and the API serve, and a job's page says it waits."""
     checks = {"database": database_ok(), "queue": queue_ok(), "storage": storage_ok()}
     body = {name: "ok" if ok else "error" for name, ok in checks.items()}
     workers = live_workers() if checks["database"] else {}
     starved = starved_queues(workers) if checks["database"] else []
     ready = all(checks.values()) and not starved
-    body = {"status": "ready" if ready else "not ready", **body, "workers": workers}
+    body = {"status": "ready" if ready else "not ready", **body}
+    body["workers"] = engine_queues(workers)
     body["starved"] = starved
+    body["fleet"] = [worker_json(w) for w in fleet()] if checks["database"] else []
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def worker_json(worker) -> dict:
+    return {
+        "name": worker.name,
+        "hostname": worker.hostname,
+        "kind": worker.kind,
+        "gpu": worker.gpu,
+        "memory_total": worker.memory_total,
+        "memory_free": worker.memory_free,
+        "models": worker.model_keys,
+        "last_seen": worker.beat.isoformat(),
+    }

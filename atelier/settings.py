@@ -181,6 +181,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 # How long a presigned S3 URL opens its file, handed out after the permission check.
 ATELIER_S3_URL_SECONDS = env_int("ATELIER_S3_URL_SECONDS", 300)
+# Where the bucket's root is served publicly (a CDN's domain, or the bucket's
+# own URL): public images' thumbnails are copied to public/ with a public-read
+# ACL and served from there (gallery/public_thumbnails.py). Empty: presigned only.
+ATELIER_S3_PUBLIC_URL = env("ATELIER_S3_PUBLIC_URL", "")
+# The ACL of those copies; empty where the bucket refuses ACLs (AWS's default
+# for new buckets) and a bucket policy makes public/* readable instead.
+ATELIER_S3_PUBLIC_ACL = env("ATELIER_S3_PUBLIC_ACL", "public-read")
 if env("AWS_STORAGE_BUCKET_NAME"):
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from . import hot_pages
+from . import hot_pages, public_thumbnails
 from .models import Image, Topic
 from .permissions import can_change, viewable_images
 from .storing import delete_image
@@ -122,6 +122,7 @@ def apply(user, action: str, ids, *, topic: str = "") -> BulkResult:
         chosen = Image.objects.filter(pk__in=ids)
         if action in VISIBILITY_OF:
             chosen.update(visibility=VISIBILITY_OF[action])
+            public_thumbnails.sync_on_commit(ids)
         elif action in NSFW_OF:
             chosen.update(nsfw=NSFW_OF[action])
         elif action == "move":

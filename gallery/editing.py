@@ -11,7 +11,7 @@ owner curates the topic itself (name, description, cover), not who posts to it.
 
 from accounts.models import Profile
 
-from . import hot_pages
+from . import hot_pages, public_thumbnails
 from .models import Image, Topic
 
 TITLE_MAX = 200
@@ -49,4 +49,6 @@ def edit_image(image: Image, **changes) -> Image:
         setattr(image, field, value)
     image.save(update_fields=list(changes))
     hot_pages.changed()  # a title, topic or visibility the visitors' pages may show
+    if "visibility" in changes:
+        public_thumbnails.sync_on_commit([image.pk])
     return image

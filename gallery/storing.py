@@ -16,7 +16,7 @@ from imaging.perceptual_hash import dhash
 from imaging.thumbhash import image_to_thumbhash
 from imaging.thumbnails import make_thumbnail
 
-from . import hot_pages
+from . import hot_pages, public_thumbnails
 from .models import Image
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ def store_image(
             )
             if image.visibility == Image.Visibility.PUBLIC:
                 hot_pages.changed()
+                public_thumbnails.sync_on_commit([image.pk])
             return image
     except IntegrityError:
         _remove(written)
@@ -109,6 +110,8 @@ def store_image(
 def delete_image(image: Image) -> None:
     """Delete the row, then its files once the deletion is committed."""
     names = [image.file.name, image.thumbnail.name]
+    if public_thumbnails.enabled():
+        names.append(public_thumbnails.public_name(image.thumbnail.name))
     with transaction.atomic():
         image.delete()
         transaction.on_commit(lambda: _remove(names))

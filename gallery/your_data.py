@@ -21,6 +21,7 @@ from django.db import transaction
 
 from accounts.models import ApiToken, Profile
 
+from . import public_thumbnails
 from .files import download_name
 from .models import Comment, Follow, Image, Like, Subscription, Topic
 from .storing import _remove
@@ -174,6 +175,8 @@ def delete_account(user) -> None:
         names = []
         for file, thumbnail in Image.objects.filter(owner=user).values_list("file", "thumbnail"):
             names += [file, thumbnail]
+            if public_thumbnails.enabled():
+                names.append(public_thumbnails.public_name(thumbnail))
         names += [c for c in Topic.objects.filter(owner=user).values_list("cover", flat=True) if c]
         names += [
             a for a in Profile.objects.filter(user=user).values_list("avatar", flat=True) if a

@@ -194,8 +194,10 @@ def checkpoint_files() -> list[Path]:
 
 
 def scan_models() -> ScanReport:
-    """Make a preset of every usable checkpoint; disable those whose file is gone."""
+    """Make a preset of every usable checkpoint; disable those whose file is
+    gone, unless a live GPU worker has it (in its machine's models folder)."""
     from .models import ModelPreset
+    from .routing import live_model_keys
 
     report = ScanReport()
     seen: set[str] = set()
@@ -218,8 +220,11 @@ def scan_models() -> ScanReport:
         else:
             _refresh_preset(preset, architecture)
             report.updated.append(relative)
+    elsewhere = live_model_keys()  # on another machine's models folder: not missing
     for model_id, preset in known.items():
-        if model_id not in seen and not preset.options.get("missing"):
+        if model_id in seen or preset.key in elsewhere:
+            continue
+        if not preset.options.get("missing"):
             preset.options = {**preset.options, "missing": True}
             preset.enabled = False
             preset.save(update_fields=["options", "enabled"])

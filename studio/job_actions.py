@@ -155,7 +155,7 @@ def _rerun(request, job, changes: dict):
             request.user,
             form.generation_request(),
             max_active=settings.ATELIER_MAX_QUEUED_JOBS,
-            backend=form.preset.backend,
+            preset=form.preset,
         )
     except JobLimitReached as exc:
         messages.error(request, str(exc))

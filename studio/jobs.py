@@ -9,19 +9,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import GenerationJob, ModelPreset
+from .routing import LOCAL_BACKENDS, queue_for, route
 from .tasks import run_generation_job
 
-log = logging.getLogger(__name__)
+__all__ = ["LOCAL_BACKENDS", "queue_for"]  # where the deploy files' checks look
 
-LOCAL_BACKENDS = {"diffusers"}
+log = logging.getLogger(__name__)
 
 
 class JobLimitReached(Exception):
     pass
-
-
-def queue_for(backend: str) -> str:
-    return "gpu" if backend in LOCAL_BACKENDS else "remote"
 
 
 def active_jobs(owner):
@@ -29,35 +26,45 @@ def active_jobs(owner):
 
 
 def submit_job(
-    owner, request: dict, *, max_active: int, backend: str | None = None
+    owner, request: dict, *, max_active: int, preset: ModelPreset | None = None
 ) -> GenerationJob:
-    """Save the job and send its id to its queue. ``backend``: the preset's,
-    where the caller has the preset at hand (it spares a query)."""
+    """Save the job and send its id to its queue (studio/routing.py).
+    ``preset``: the job's, where the caller has it at hand (it spares a query)."""
     if active_jobs(owner).count() >= max_active:
         raise JobLimitReached(
             f"You already have {max_active} generations waiting or running. "
             "Wait for one to finish or cancel one, then try again."
         )
-    if backend is None:
-        backend = ModelPreset.objects.get(key=request["model"]).backend
+    if preset is None:
+        preset = ModelPreset.objects.get(key=request["model"])
+    where = route(preset)
     # One INSERT, committed on its own (no BEGIN/COMMIT round trips: under
     # load each round trip waits for the CPU); ``enqueued`` is stamped in it,
     # which spares an UPDATE. The id is sent once the row is committed: at
     # once, or when the caller's own transaction commits.
     job = GenerationJob.objects.create(
-        owner=owner, model=request["model"], request=request, enqueued=timezone.now()
+        owner=owner,
+        model=request["model"],
+        request=request,
+        enqueued=timezone.now(),
+        queue=where.queue,
+        message=where.note,
     )
     # robust: a broker hiccup must not turn a saved job into an error page;
     # the reaper sends jobs that stay queued too long again.
-    transaction.on_commit(lambda: send(job.pk, backend), robust=True)
+    transaction.on_commit(lambda: send(job.pk, where.queue), robust=True)
     return job
 
 
-def enqueue(job_id, backend: str) -> None:
-    """Stamp the job as sent now and send its id to its queue (the reaper's
-    way of sending a job again)."""
-    GenerationJob.objects.filter(pk=job_id).update(enqueued=timezone.now())
-    send(job_id, backend)
+def enqueue(job_id, preset: ModelPreset | None) -> None:
+    """Stamp the job as sent now and send its id to the queue its model has
+    now (the reaper's way of sending a job again: the workers that have the
+    model may have changed)."""
+    where = route(preset)
+    GenerationJob.objects.filter(pk=job_id).update(
+        enqueued=timezone.now(), queue=where.queue, message=where.note
+    )
+    send(job_id, where.queue)
 
 
 # Broker connections are kept and reused: opening one per send cost ~6.5 ms
@@ -95,8 +102,8 @@ def _close(connection) -> None:
         log.debug("closing a broken broker connection failed", exc_info=True)
 
 
-def send(job_id, backend: str) -> None:
-    """Send the job's id to its queue on a kept broker connection.
+def send(job_id, queue: str) -> None:
+    """Send the job's id to ``queue`` on a kept broker connection.
 
     kombu reconnects a connection that the broker dropped; if the send still
     fails, the connection is thrown away and the send tried once more on a new
@@ -105,9 +112,7 @@ def send(job_id, backend: str) -> None:
     for attempt in (1, 2):
         connection = _take_connection()
         try:
-            run_generation_job.apply_async(
-                args=[str(job_id)], queue=queue_for(backend), connection=connection
-            )
+            run_generation_job.apply_async(args=[str(job_id)], queue=queue, connection=connection)
         except Exception:
             _close(connection)
             if attempt == 2:

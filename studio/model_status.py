@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.db.models import Max
 
 from .models import GenerationJob, ModelPreset
 from .presets import TINY_MODEL, engine_ready, resolve_model_id
+from .routing import live_model_keys
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class ModelStatus:
     usable: bool = True
     hub: bool = False  # a hub model: it can be downloaded, cancelled, deleted
     for_job: bool = False  # downloading for a generation (the job's cancel stops it)
+    workers: list = field(default_factory=list)  # the live workers that have it (Models page)
 
     @property
     def key(self) -> str:
@@ -173,7 +175,9 @@ def format_size(count: int | None) -> str:
 
 
 def statuses(presets=None, *, reachable: bool | None = None) -> list[ModelStatus]:
-    """The status of each preset given (by default: all)."""
+    """The status of each preset given (by default: all), as people see it:
+    a local model that a live GPU worker has is installed, wherever that
+    worker runs (``status_of`` is this machine's own view, the worker's)."""
     presets = list(ModelPreset.objects.all() if presets is None else presets)
     last = dict(
         GenerationJob.objects.filter(model__in=[p.key for p in presets])
@@ -188,8 +192,14 @@ def statuses(presets=None, *, reachable: bool | None = None) -> list[ModelStatus
             model__in=[s.key for s in found if s.hub and s.state != INSTALLED],
         ).values_list("model", "progress")
     )
+    on_workers = live_model_keys()
     for status in found:
         status.last_used = last.get(status.key)
+        if status.key in on_workers and status.state in (NOT_INSTALLED, FAILED):
+            # Not on this machine, but on a GPU worker's (a fleet: studio/routing.py):
+            # its jobs run there.
+            status.state, status.usable = INSTALLED, True
+            status.error = status.error_details = ""
         if status.key in jobs_downloading and status.state != DOWNLOADING:
             # A job's worker is fetching it: its share done, in bytes where the size is known.
             status.state, status.usable, status.for_job = DOWNLOADING, True, True
@@ -248,6 +258,37 @@ def status_of(preset: ModelPreset, *, reachable: bool | None = None) -> ModelSta
         reachable = hub_reachable()
     status.usable = reachable
     return status
+
+
+def is_hub_model(preset: ModelPreset) -> bool:
+    """A local engine's model that is fetched from the hub (not a path on one machine)."""
+    if preset.backend != "diffusers" or preset.model_id == TINY_MODEL:
+        return False
+    return _local_path(resolve_model_id(preset.model_id)) is None
+
+
+def installed_here(preset: ModelPreset) -> bool:
+    """Whether a local model's weights are on this machine: what a worker's
+    heartbeat says it has. Cheap (a few file reads, no sizes), so that it can
+    run on every beat."""
+    from .model_checks import wants_fp16
+
+    if preset.backend != "diffusers":
+        return False
+    model_id = resolve_model_id(preset.model_id)
+    if preset.model_id == TINY_MODEL:
+        from .backends.tiny_model import is_current_build
+
+        return is_current_build(model_id)
+    local = _local_path(model_id)
+    if local is not None:
+        return local.exists()
+    from .backends.model_download import CachedRepo
+
+    cached = CachedRepo(model_id)
+    if cached.complete("main", wants_fp16(preset.options)) is not None:
+        return True
+    return cached.local_snapshot("main") is not None
 
 
 def _local_path(model_id: str) -> Path | None:

@@ -12,6 +12,7 @@ from . import model_actions
 from .model_status import DOWNLOADING, hub_reachable, settings_summary, statuses
 from .models import ModelPreset
 from .presets import enabled_presets
+from .workers import fleet, workers_by_model
 
 
 def _context(request) -> dict:
@@ -19,7 +20,12 @@ def _context(request) -> dict:
     presets = ModelPreset.objects.all() if staff else enabled_presets()
     reachable = hub_reachable()
     found = statuses(presets, reachable=reachable)
+    workers = fleet() if staff else []
+    having = workers_by_model(workers)
+    for status in found:  # which live workers have it (staff: where jobs for it run)
+        status.workers = having.get(status.key, [])
     return {
+        "fleet": workers,
         "statuses": found,
         "hub_reachable": reachable,
         "manage": staff,

@@ -78,6 +78,10 @@ class GenerationJob(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     compute_seconds = models.FloatField(null=True, blank=True)
+    # Where its id was last sent ("gpu", "gpu.<model key>", "remote": studio/routing.py)
+    # and the worker that ran it last (Celery's node name), for the fleet's operators.
+    queue = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
     images = models.ManyToManyField("gallery.Image", blank=True, related_name="generation_jobs")
 
     class Meta:
@@ -97,12 +101,20 @@ class GenerationJob(models.Model):
 
 
 class Worker(models.Model):
-    """A job worker's last sign of life (studio/workers.py). Rows live in the
-    database that web and workers share, so any web server sees every worker."""
+    """A job worker's last sign of life and what it offers (studio/workers.py,
+    studio/capabilities.py). Rows live in the database that web and workers
+    share, so any web server sees every worker of every machine."""
 
     name = models.CharField(max_length=255, unique=True)  # Celery's node name
-    queues = models.CharField(max_length=255)  # comma-separated: "gpu", "remote"
+    # comma-separated: "gpu", "remote", and "gpu.<model key>" for each model it has
+    queues = models.TextField()
     beat = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=20, blank=True)  # "gpu", "remote", "gpu+remote"
+    hostname = models.CharField(max_length=255, blank=True)
+    gpu = models.CharField(max_length=255, blank=True)  # "NVIDIA H100 80GB HBM3", or "CPU"
+    memory_total = models.BigIntegerField(null=True, blank=True)  # bytes: GPU's, or RAM on CPU
+    memory_free = models.BigIntegerField(null=True, blank=True)
+    model_keys = models.JSONField(default=list, blank=True)  # the local models it has
 
     def __str__(self):
         return f"{self.name} ({self.queues})"

@@ -65,5 +65,4 @@ def reap(now=None) -> dict:
 
 
 def _send(job):
-    preset = ModelPreset.objects.filter(key=job.model).first()
-    enqueue(job.pk, preset.backend if preset else "diffusers")
+    enqueue(job.pk, ModelPreset.objects.filter(key=job.model).first())

@@ -61,14 +61,15 @@ def heartbeat_every() -> float:
     return min(5.0, settings.ATELIER_JOB_STALE_SECONDS / 4)
 
 
-def run_job(job_id: str) -> None:
-    """Run the job; every line logged meanwhile carries its id (log_context)."""
+def run_job(job_id: str, worker: str = "") -> None:
+    """Run the job; every line logged meanwhile carries its id (log_context).
+    ``worker``: this worker's node name, kept on the job."""
     with job_context(job_id):
-        _run_job(job_id)
+        _run_job(job_id, worker)
 
 
-def _run_job(job_id: str) -> None:
-    job = claim(job_id)
+def _run_job(job_id: str, worker: str) -> None:
+    job = claim(job_id, worker)
     if job is None:
         return
     preset = ModelPreset.objects.filter(key=job.model).first()
@@ -170,9 +171,9 @@ def prepare_model(preset: ModelPreset, tracker) -> None:
         )
 
 
-def claim(job_id: str):
-    """Mark a queued job (or an orphaned running one) as running, once.
-    One whose cancellation was asked for meanwhile is cancelled instead."""
+def claim(job_id: str, worker: str = ""):
+    """Mark a queued job (or an orphaned running one) as running, once, by
+    ``worker``. One whose cancellation was asked for meanwhile is cancelled instead."""
     now = timezone.now()
     claimable = GenerationJob.objects.filter(
         Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat__lt=now - stale_after()),
@@ -185,6 +186,8 @@ def claim(job_id: str):
         heartbeat=now,
         attempts=F("attempts") + 1,
         phase="queued",
+        message="",  # what it said while waiting for a worker
+        worker=worker,
         error="",
         # A run that starts over shows nothing of a dead worker's run.
         progress=0.0,

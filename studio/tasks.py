@@ -18,9 +18,10 @@ def _configure_once():
 @shared_task(name="studio.run_generation_job", acks_late=True, ignore_result=True)
 def run_generation_job(job_id: str) -> None:
     from .runner import run_job
+    from .workers import heartbeat
 
     _configure_once()
-    run_job(job_id)
+    run_job(job_id, heartbeat.name)
 
 
 # The job id on Celery's own lines about the task too ("... succeeded in 2.1s");
@@ -42,10 +43,12 @@ def _job_id_off_log_lines(task_id, **kwargs):
 
 @worker_ready.connect
 def _start_heartbeat(sender, **kwargs):
-    """Tell /healthz this worker is alive (studio/workers.py)."""
+    """Tell /healthz this worker is alive and what it offers, and take the jobs
+    of the models on this machine (studio/workers.py, studio/routing.py)."""
     from .workers import heartbeat
 
-    heartbeat.start(sender.hostname, sorted(sender.app.amqp.queues.consume_from))
+    queues = sorted(sender.app.amqp.queues.consume_from)
+    heartbeat.start(sender.hostname, queues, consumer=sender)
 
 
 @worker_ready.connect

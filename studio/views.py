@@ -100,7 +100,7 @@ def _submit(request, form):
                 request.user,
                 generation,
                 max_active=settings.ATELIER_MAX_QUEUED_JOBS,
-                backend=form.preset.backend,
+                preset=form.preset,
             )
         except JobLimitReached as exc:
             if upload is not None:

@@ -86,6 +86,7 @@ def test_ready_without_workers_while_no_job_waits(client, db):
         "storage": "ok",
         "workers": {"gpu": 0, "remote": 0},
         "starved": [],
+        "fleet": [],
     }
 
 

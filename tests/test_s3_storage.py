@@ -153,3 +153,104 @@ def test_the_export_reads_the_originals_from_the_bucket(owner, make_image, bucke
     original = next(name for name in archive.namelist() if name.endswith(".png"))
     stored = bucket.get_object(Bucket=BUCKET, Key=image.file.name)["Body"].read()
     assert archive.read(original) == stored
+
+
+# ---- public thumbnails at a stable public URL, for a CDN (gallery/public_thumbnails.py) ----
+
+
+@pytest.fixture
+def public_bucket(bucket, s3_endpoint, settings):
+    """The bucket's root served at ATELIER_S3_PUBLIC_URL (here, the bucket's own URL)."""
+    settings.ATELIER_S3_PUBLIC_URL = f"{s3_endpoint}/{BUCKET}/"
+    return bucket
+
+
+def at_public_url(settings, image) -> httpx2.Response:
+    """The thumbnail's place under the public URL, asked without any signature."""
+    return httpx2.get(f"{settings.ATELIER_S3_PUBLIC_URL}public/{image.thumbnail.name}")
+
+
+def test_a_public_images_thumbnail_is_served_from_the_public_url_for_a_cdn(
+    owner, make_image, public_bucket, settings, django_capture_on_commit_callbacks
+):
+    from atelier.stored_files import PUBLIC_CACHE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        image = make_image(owner, visibility="public")
+    response = Client().get(f"/images/{image.pk}/thumb.webp")
+    assert response.status_code == 302
+    assert response.url == f"{settings.ATELIER_S3_PUBLIC_URL}public/{image.thumbnail.name}"
+    assert "X-Amz" not in response.url and response["Cache-Control"] == PUBLIC_CACHE
+    opened = httpx2.get(response.url)
+    assert opened.status_code == 200
+    assert opened.headers["cache-control"] == PUBLIC_CACHE
+    assert opened.headers["content-type"] == "image/webp"
+    stored = public_bucket.get_object(Bucket=BUCKET, Key=image.thumbnail.name)["Body"].read()
+    assert opened.content == stored
+    # The original stays private: presigned only.
+    assert httpx2.get(f"{settings.ATELIER_S3_PUBLIC_URL}{image.file.name}").status_code == 403
+
+
+def test_a_private_images_thumbnail_is_not_at_the_public_url(
+    owner, owner_client, make_image, public_bucket, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        image = make_image(owner, visibility="private")
+        unlisted = make_image(owner, visibility="unlisted")
+    for kept in (image, unlisted):
+        assert at_public_url(settings, kept).status_code in (403, 404)
+    assert keys(public_bucket) == {
+        image.file.name,
+        image.thumbnail.name,
+        unlisted.file.name,
+        unlisted.thumbnail.name,
+    }
+    response = owner_client.get(f"/images/{image.pk}/thumb.webp")
+    assert parse_qs(urlsplit(response.url).query)["X-Amz-Expires"]  # presigned, as before
+
+
+def test_making_an_image_private_withdraws_its_public_thumbnail(
+    owner, make_image, public_bucket, settings, django_capture_on_commit_callbacks
+):
+    from gallery.bulk_actions import apply
+    from gallery.editing import edit_image
+
+    with django_capture_on_commit_callbacks(execute=True):
+        image = make_image(owner, visibility="public")
+    assert at_public_url(settings, image).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        edit_image(image, visibility="private")
+    assert at_public_url(settings, image).status_code in (403, 404)
+    assert f"public/{image.thumbnail.name}" not in keys(public_bucket)
+    with django_capture_on_commit_callbacks(execute=True):
+        edit_image(image, visibility="public")
+    assert at_public_url(settings, image).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(owner, "make_private", [image.pk])
+    assert at_public_url(settings, image).status_code in (403, 404)
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(owner, "publish", [image.pk])
+    assert at_public_url(settings, image).status_code == 200
+
+
+def test_deleting_a_public_image_removes_its_public_thumbnail(
+    owner, make_image, public_bucket, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        image = make_image(owner, visibility="public")
+    assert f"public/{image.thumbnail.name}" in keys(public_bucket)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_image(image)
+    assert keys(public_bucket) == set()
+
+
+def test_deleting_an_account_removes_its_public_thumbnails(
+    owner, make_image, public_bucket, django_capture_on_commit_callbacks
+):
+    from gallery.your_data import delete_account
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_image(owner, visibility="public")
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_account(owner)
+    assert keys(public_bucket) == set()

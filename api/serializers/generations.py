@@ -211,6 +211,7 @@ class GenerationSerializer(FieldsOnceModelSerializer):
             "status",
             "progress",
             "phase",
+            "message",
             "step",
             "total_steps",
             "error",

@@ -69,7 +69,7 @@ def generation_create(request):
             request.user,
             form.generation_request(),
             max_active=settings.ATELIER_MAX_QUEUED_JOBS,
-            backend=form.preset.backend,
+            preset=form.preset,
         )
     except JobLimitReached as exc:
         raise Throttled(detail=str(exc)) from exc

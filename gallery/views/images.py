@@ -9,11 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.token_auth import accepts_api_token
-from atelier.stored_files import content_response, file_response
+from atelier.stored_files import PUBLIC_CACHE, content_response, file_response
 
 from ..files import download_name, link_opens
 from ..models import Image
 from ..permissions import can_change, viewable_images
+from ..public_thumbnails import public_url
 from ..recipe_sharing import shows_recipe, without_recipe
 from ..storing import delete_image
 
@@ -90,6 +91,11 @@ def download(request, image_id):
 @login_first
 def thumbnail(request, image_id):
     image = _viewable(request, image_id)
+    public = public_url(image)
+    if public is not None:  # the same URL for everyone: a CDN keeps it
+        response = redirect(public)
+        response["Cache-Control"] = PUBLIC_CACHE
+        return response
     return file_response(image.thumbnail.name, "image/webp", private=image.visibility != "public")
 
 

@@ -28,14 +28,14 @@ def sent(monkeypatch):
 
 
 def send_in_another_thread(job_id):
-    other = threading.Thread(target=jobs.send, args=(job_id, "diffusers"))
+    other = threading.Thread(target=jobs.send, args=(job_id, "gpu"))
     other.start()
     other.join()
 
 
 def test_later_sends_reuse_the_connection_whichever_thread_makes_them(sent):
-    jobs.send("a", "diffusers")
-    jobs.send("b", "diffusers")
+    jobs.send("a", "gpu")
+    jobs.send("b", "gpu")
     send_in_another_thread("c")
     first, second, third = sent["connections"]
     assert first is second is third
@@ -43,29 +43,29 @@ def test_later_sends_reuse_the_connection_whichever_thread_makes_them(sent):
 
 def test_two_sends_at_once_never_share_a_connection(sent):
     sent["meanwhile"].append(lambda: send_in_another_thread("b"))
-    jobs.send("a", "diffusers")
+    jobs.send("a", "gpu")
     first, meanwhile = sent["connections"]
     assert meanwhile is not first
 
 
 def test_a_failed_send_is_tried_again_on_a_new_connection(sent):
     sent["fail"].append(ConnectionError("broker went away"))
-    jobs.send("a", "diffusers")
+    jobs.send("a", "gpu")
     broken, fresh = sent["connections"]
     assert fresh is not broken
-    jobs.send("b", "diffusers")
+    jobs.send("b", "gpu")
     assert sent["connections"][-1] is fresh
 
 
 def test_two_failures_raise(sent):
     sent["fail"] += [ConnectionError("down"), ConnectionError("still down")]
     with pytest.raises(ConnectionError):
-        jobs.send("a", "diffusers")
+        jobs.send("a", "gpu")
 
 
 def test_a_forked_process_does_not_use_its_parents_connection(sent, monkeypatch):
-    jobs.send("a", "diffusers")
+    jobs.send("a", "gpu")
     parents = sent["connections"][0]
     monkeypatch.setattr(jobs.os, "getpid", lambda: -1)
-    jobs.send("b", "diffusers")
+    jobs.send("b", "gpu")
     assert sent["connections"][1] is not parents

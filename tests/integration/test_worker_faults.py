@@ -241,4 +241,6 @@ def redeliver_unacked(stack) -> int:
 
 def broker_is_empty(stack) -> bool:
     client = stack.redis.client
-    return client.llen("gpu") == 0 and client.zcard("unacked_index") == 0
+    # The tiny model's jobs go to its own queue (studio/routing.py).
+    waiting = client.llen("gpu") + client.llen("gpu.tiny")
+    return waiting == 0 and client.zcard("unacked_index") == 0
