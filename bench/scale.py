@@ -102,6 +102,9 @@ def start_stack(redis, a1111, jobs: int):
             "ATELIER_MAX_QUEUED_JOBS": str(jobs),
             "ATELIER_JOB_STALE_SECONDS": str(STALE_SECONDS),
             "ATELIER_JOB_RESEND_SECONDS": str(RESEND_SECONDS),
+            # 50 people sign up from one address in a few seconds.
+            "ATELIER_RATE_SIGNUP": "",
+            "ATELIER_RATE_LOGIN": "",
         },
     )
     stack.migrate()
