@@ -112,6 +112,37 @@ def sign_up(page, username: str, password: str = PASSWORD) -> None:
     expect(navbar.get_by_role("button", name=username)).to_be_visible()
 
 
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page; the navbar then names the person."""
+    from playwright.sync_api import expect
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Login").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    navbar = page.get_by_role("navigation", name="Main")
+    expect(navbar.get_by_role("button", name=username)).to_be_visible()
+
+
+@contextmanager
+def web_only_stack(request, django_db_blocker) -> Iterator[object]:
+    """A web server without a worker on a fresh SQLite database (``Stack``),
+    for one module's browser tests; its log is printed if one of them failed."""
+    from tests.stack import Stack
+
+    require_chromium()  # skip before starting anything
+    with django_db_blocker.unblock():
+        stack = Stack(database="sqlite", broker="sqlite", tiny_model=Path("/nonexistent"))
+    failures = request.session.testsfailed
+    try:
+        stack.start(worker=False)
+        yield stack
+    finally:
+        if request.session.testsfailed > failures:
+            print(f"----- web log -----\n{stack.log('web')}")
+        stack.stop()
+
+
 def mark_page(page) -> None:
     """Mark the loaded document; ``page_was_reloaded`` tells whether it was replaced since."""
     page.evaluate("window.__atelierMark = true")

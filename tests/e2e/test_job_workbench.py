@@ -5,12 +5,11 @@ seed" opens the Generate form with the image's seed. The job and its image
 are made in the stack's own database; no worker is needed."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import PASSWORD, mark_page, page_was_reloaded, require_chromium
+from tests.e2e.browser import PASSWORD, log_in, mark_page, page_was_reloaded, web_only_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -40,30 +39,9 @@ print(json.dumps([str(job.pk), image.pk]))
 
 @pytest.fixture(scope="module")
 def workbench(request, django_db_blocker):
-    from tests.stack import Stack
-
-    require_chromium()
-    with django_db_blocker.unblock():
-        stack = Stack(database="sqlite", broker="sqlite", tiny_model=Path("/nonexistent"))
-    failures = request.session.testsfailed
-    try:
-        stack.start(worker=False)
+    with web_only_stack(request, django_db_blocker) as stack:
         job_id, image_id = stack.shell(SETUP)
         yield stack, job_id, image_id
-    finally:
-        if request.session.testsfailed > failures:
-            print(f"----- web log -----\n{stack.log('web')}")
-        stack.stop()
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Login").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    expect(
-        page.get_by_role("navigation", name="Main").get_by_role("button", name=username)
-    ).to_be_visible()
 
 
 def test_publish_from_the_job_page_then_use_its_seed(workbench, open_page):

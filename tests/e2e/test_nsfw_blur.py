@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import require_chromium
+from tests.e2e.browser import web_only_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -21,23 +21,12 @@ SHOTS = Path("/tmp/atelier-nsfw")
 
 @pytest.fixture(scope="module")
 def gallery(request, django_db_blocker):
-    from tests.stack import Stack
-
-    require_chromium()
-    with django_db_blocker.unblock():
-        stack = Stack(database="sqlite", broker="sqlite", tiny_model=Path("/nonexistent"))
-    failures = request.session.testsfailed
-    try:
-        stack.start(worker=False)
+    with web_only_stack(request, django_db_blocker) as stack:
         stack.manage(
             "seed_demo", "--images", "30", "--users", "2", "--topics", "1", "--files", "3",
             "--nsfw-every", "4",
         )  # fmt: skip
         yield stack
-    finally:
-        if request.session.testsfailed > failures:
-            print(f"----- web log -----\n{stack.log('web')}")
-        stack.stop()
 
 
 BLUR = re.compile(r"blur\(")

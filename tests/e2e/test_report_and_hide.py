@@ -4,12 +4,11 @@ hiding it there takes it out of a third person's Recent feed at once. The
 gallery is ``manage.py seed_demo``'s; no worker is needed."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import require_chromium
+from tests.e2e.browser import log_in, web_only_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -19,14 +18,7 @@ MODERATOR_PASSWORD = "a-long-Passw0rd!"
 @pytest.fixture(scope="module")
 def site(request, django_db_blocker):
     """A web server over seed_demo's gallery (3 people) and a staff member."""
-    from tests.stack import Stack
-
-    require_chromium()
-    with django_db_blocker.unblock():
-        stack = Stack(database="sqlite", broker="sqlite", tiny_model=Path("/nonexistent"))
-    failures = request.session.testsfailed
-    try:
-        stack.start(worker=False)
+    with web_only_stack(request, django_db_blocker) as stack:
         out = stack.manage(
             "seed_demo", "--images", "12", "--users", "3", "--topics", "1", "--files", "2"
         ).stdout
@@ -39,19 +31,6 @@ def site(request, django_db_blocker):
             ".values_list('username', flat=True))))"
         )
         yield stack, users, password
-    finally:
-        if request.session.testsfailed > failures:
-            print(f"----- web log -----\n{stack.log('web')}")
-        stack.stop()
-
-
-def log_in(page, username, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Login").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    navbar = page.get_by_role("navigation", name="Main")
-    expect(navbar.get_by_role("button", name=username)).to_be_visible()
 
 
 def test_a_report_reaches_the_queue_and_hiding_empties_the_feed(site, open_page):
