@@ -42,7 +42,7 @@ WORKERS = {
 }
 IMAGES_PER_JOB = 1
 STALE_SECONDS = 10  # a killed worker's job goes back to the queue after this
-RESEND_SECONDS = 30  # a job queued this long is sent again (Redis forgot it)
+RESEND_SECONDS = 180  # a job queued this long is sent again (Redis forgot it)
 
 
 class OwnRedis:

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from studio.models import GenerationJob
@@ -60,3 +61,39 @@ def test_how_long_a_queued_job_waits_before_it_is_sent_again_is_a_setting(owner,
     job.refresh_from_db()
     waiting.refresh_from_db()
     assert job.enqueued > ago(5) and waiting.enqueued < ago(19)
+
+
+def test_a_repeating_reaper_outlives_a_round_that_fails(monkeypatch, caplog, db):
+    """The broker restarting made a round raise, and the reaper process died
+    with it: queued jobs whose messages Redis forgot were never sent again
+    (bench/scale.py found it). The next round now runs."""
+    from kombu.exceptions import OperationalError
+
+    from studio.management.commands import reap_jobs
+
+    rounds = []
+
+    def reap_once():
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        if len(rounds) == 3:
+            raise KeyboardInterrupt  # stops the loop, as Ctrl-C does
+        return {"requeued": 0, "failed": 0, "resent": 0}
+
+    monkeypatch.setattr(reap_jobs, "reap", reap_once)
+    monkeypatch.setattr(reap_jobs.time, "sleep", lambda seconds: None)
+    reap_jobs.Command().handle(every=1.0)
+    assert len(rounds) == 3
+    assert "reaping failed; trying again in 1.0 s" in caplog.text
+
+
+def test_a_single_reaper_round_that_fails_says_so(monkeypatch, db):
+    from studio.management.commands import reap_jobs
+
+    def broken():
+        raise RuntimeError("the broker is down")
+
+    monkeypatch.setattr(reap_jobs, "reap", broken)
+    with pytest.raises(RuntimeError):
+        reap_jobs.Command().handle(every=0)
