@@ -21,10 +21,6 @@ def token_of(user) -> str:
     return create_token(user, "script")[1]
 
 
-def body(response) -> bytes:
-    return served(response).content
-
-
 @pytest.mark.parametrize("scheme", ["Token", "Bearer"])
 @pytest.mark.parametrize("path", FILES)
 def test_the_owner_fetches_a_private_images_files_with_the_api_token(
@@ -33,10 +29,11 @@ def test_the_owner_fetches_a_private_images_files_with_the_api_token(
     image = make_image(owner)
     script = Client(headers={"authorization": f"{scheme} {token_of(owner)}"})
     response = script.get(path.format(image.pk))
-    assert served(response).status_code == 200
     assert response["Cache-Control"].startswith("private")
+    opened = served(response)
+    assert opened.status_code == 200
     name = image.thumbnail.name if "thumb" in path else image.file.name
-    assert body(response) == default_storage.open(name).read()
+    assert opened.content == default_storage.open(name).read()
 
 
 @pytest.mark.parametrize("path", FILES)
@@ -62,12 +59,12 @@ def test_a_private_images_urls_from_the_api_open_without_credentials_for_an_hour
     image, other_image = make_image(owner), make_image(owner)
     answer = api_for(owner).get(f"/api/v1/images/{image.pk}/").json()
     assert "key=" in answer["url"] and "key=" in answer["thumbnail_url"]
-    original = Client().get(answer["url"])
-    assert served(original).status_code == 200
-    assert body(original) == default_storage.open(image.file.name).read()
-    thumbnail = Client().get(answer["thumbnail_url"])
-    assert served(thumbnail).status_code == 200
-    assert body(thumbnail) == default_storage.open(image.thumbnail.name).read()
+    original = served(Client().get(answer["url"]))
+    assert original.status_code == 200
+    assert original.content == default_storage.open(image.file.name).read()
+    thumbnail = served(Client().get(answer["thumbnail_url"]))
+    assert thumbnail.status_code == 200
+    assert thumbnail.content == default_storage.open(image.thumbnail.name).read()
     # The key opens this image only, and only for an hour.
     key = answer["url"].split("key=")[1]
     assert Client().get(f"/images/{other_image.pk}/file?key={key}").status_code == 302
@@ -105,7 +102,7 @@ def test_a_jobs_preview_opens_with_the_owners_token_only(owner, other, make_imag
     job.preview.save("preview.webp", ContentFile(b"RIFF....WEBP"))
     path = f"/jobs/{job.pk}/preview.webp"
     script = Client(headers={"authorization": f"Bearer {token_of(owner)}"})
-    assert script.get(path).status_code == 200
+    assert served(script.get(path)).status_code == 200
     stranger = Client(headers={"authorization": f"Bearer {token_of(other)}"})
     assert stranger.get(path).status_code == 404
 
