@@ -12,6 +12,7 @@ the environment, which `tests/fixtures.py` reads:
 
 Without them, files go to a folder per test and the cache to files."""
 
+import logging
 import os
 
 S3_BUCKET = "atelier-tests"
@@ -37,6 +38,8 @@ def start_moto():
         from moto.server import ThreadedMotoServer
     except ImportError:
         return None
+    # One log line per request would bury the test output.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     return server
