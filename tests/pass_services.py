@@ -12,8 +12,10 @@ the environment, which `tests/fixtures.py` reads:
 
 Without them, files go to a folder per test and the cache to files."""
 
+import functools
 import logging
 import os
+import threading
 
 S3_BUCKET = "atelier-tests"
 S3_REGION = "us-east-1"
@@ -66,7 +68,7 @@ def s3_storage(endpoint: str, location: str, expire: int) -> dict:
     """The storage settings production uses (atelier/settings.py), on the
     test server, under ``location``."""
     return {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "tests.pass_services.PassS3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             "location": location,
@@ -79,3 +81,31 @@ def s3_storage(endpoint: str, location: str, expire: int) -> dict:
             **S3_KEYS,
         },
     }
+
+
+@functools.cache
+def _storage_class():
+    from storages.backends.s3 import S3Storage
+
+    class PassS3Storage(S3Storage):
+        """Production's S3 storage, but one boto3 connection per thread for
+        the whole pass: making one costs more than most tests (the same
+        endpoint and keys in every test)."""
+
+        @property
+        def connection(self):
+            shared = getattr(_connections, "s3", None)
+            if shared is None:
+                shared = _connections.s3 = super().connection
+            return shared
+
+    return PassS3Storage
+
+
+_connections = threading.local()
+
+
+def __getattr__(name):
+    if name == "PassS3Storage":  # storages is optional (the s3 extra): imported when used
+        return _storage_class()
+    raise AttributeError(name)
