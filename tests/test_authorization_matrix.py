@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -38,7 +37,7 @@ from gallery.models import Comment, Follow, Image, Like, Subscription, Topic
 from moderation.models import Report
 from notifications.models import MutedKind, Notification
 from studio.models import GeneratePreference, GenerationJob, ModelPreset, Style
-from tests.fixtures import PASSWORD, png_bytes
+from tests.fixtures import PASSWORD, png_bytes, stored_files
 
 PEOPLE = ("anonymous", "owner", "other", "staff")
 LOGIN = "login"  # pages: a redirect to the login page
@@ -52,7 +51,6 @@ FOUND = "redirect"  # pages: done, and a redirect somewhere other than the login
 class World:
     people: dict
     objects: dict
-    media: Path
     pages: dict = field(default_factory=dict)
     api: dict = field(default_factory=dict)
 
@@ -120,7 +118,7 @@ def world(owner, other, staff, make_image, isolated_storage) -> World:
     }
     for obj in objects.values():
         obj.refresh_from_db()
-    world = World(people=people, objects=objects, media=isolated_storage)
+    world = World(people=people, objects=objects)
     world.pages["anonymous"] = Client()
     world.api["anonymous"] = APIClient()
     for name, user in people.items():
@@ -171,7 +169,7 @@ def _matches(model, row: dict, lookup: dict) -> bool:
     return all(row[model._meta.get_field(name).attname] == value for name, value in lookup.items())
 
 
-def snapshot(media: Path) -> Snapshot:
+def snapshot() -> Snapshot:
     tables = {}
     for model in TRACKED:
         pk = model._meta.pk.attname
@@ -181,12 +179,7 @@ def snapshot(media: Path) -> Snapshot:
             row.pop("last_used", None)  # nor is using an API token
             rows[row[pk]] = row
         tables[model._meta.label] = rows
-    files = (
-        frozenset(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
-        if media.exists()
-        else frozenset()
-    )
-    return Snapshot(tables, files)
+    return Snapshot(tables, frozenset(stored_files()))
 
 
 def assert_counts_exact(state: Snapshot) -> None:
@@ -933,12 +926,12 @@ def assert_answer(response, expect) -> None:
 
 
 def check(world: World, rule: Rule, capture) -> None:
-    before = snapshot(world.media)
+    before = snapshot()
     body = body_for(world, rule.method, world.fill(rule.url))
     with capture(execute=True):  # files go once a deletion commits: let it
         response = send(world, rule.who, rule.method, rule.url, body)
     assert_answer(response, rule.expect)
-    after = snapshot(world.media)
+    after = snapshot()
     if rule.effects:
         for effect in rule.effects:
             effect.check(world, rule.who, before, after)
@@ -1016,11 +1009,11 @@ def test_a_get_to_a_mutating_url_changes_nothing(world, rule, django_capture_on_
     method = next(r.method for r in ALLOWED if (r.who, r.url) == (rule.who, rule.url))
     body = body_for(world, method, world.fill(rule.url))
     query = {k: v for k, v in body.items() if isinstance(v, str)}
-    before = snapshot(world.media)
+    before = snapshot()
     with django_capture_on_commit_callbacks(execute=True):
         response = send(world, rule.who, "GET", rule.url, query)
     assert response.status_code in (200, 302, 405), response.status_code
-    assert_unchanged(before, snapshot(world.media))
+    assert_unchanged(before, snapshot())
 
 
 def test_logging_out_takes_a_post(world):
@@ -1118,10 +1111,10 @@ def test_an_api_change_ignores_or_refuses_fields_that_are_not_editable(world, ru
     body = {k: world.fill(v) if isinstance(v, str) else v for k, v in SMUGGLED.items()}
     if "comments" in rule.url:
         body["text"] = world.objects["reply"].text
-    before = snapshot(world.media)
+    before = snapshot()
     response = send(world, rule.who, rule.method, rule.url, body)
     assert response.status_code in rule.expect, response.content[:500]
-    assert_unchanged(before, snapshot(world.media))
+    assert_unchanged(before, snapshot())
 
 
 # ---- htmx requests from a visitor ---------------------------------------------------
@@ -1138,12 +1131,12 @@ def test_an_api_change_ignores_or_refuses_fields_that_are_not_editable(world, ru
     ],
 )
 def test_an_htmx_request_from_a_visitor_is_sent_to_log_in_and_changes_nothing(world, method, url):
-    before = snapshot(world.media)
+    before = snapshot()
     body = body_for(world, method, world.fill(url))
     response = send(world, "anonymous", method, url, body, HTTP_HX_REQUEST="true")
     assert response.status_code in (204, 401)
     assert response["HX-Redirect"].startswith(reverse("account_login"))
-    assert_unchanged(before, snapshot(world.media))
+    assert_unchanged(before, snapshot())
 
 
 # ---- Feeds, search and counts never show a private image ---------------------------

@@ -20,9 +20,9 @@ from atelier.celery import app
 @pytest.fixture
 def embedded_broker(tmp_path):
     path = tmp_path / "broker.sqlite3"
-    app.conf.broker_url = f"atelier-sqla+sqlite:///{path}"
+    kept, app.conf.broker_url = app.conf.broker_url, f"atelier-sqla+sqlite:///{path}"
     yield path
-    app.conf.broker_url = "memory://"
+    app.conf.broker_url = kept
 
 
 def rows(path) -> list[tuple[dict, int]]:

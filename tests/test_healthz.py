@@ -63,11 +63,11 @@ def test_it_reports_an_unreachable_queue(client, db):
     from atelier.celery import app
 
     worker("gpu-1@box", "gpu,remote")
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    kept, app.conf.broker_url = app.conf.broker_url, "redis://127.0.0.1:1/0"
     try:
         response = client.get("/healthz")
     finally:
-        app.conf.broker_url = "memory://"
+        app.conf.broker_url = kept
     assert response.status_code == 503
     assert response.json()["status"] == "error"
     assert response.json()["queue"] == "error"
@@ -101,7 +101,8 @@ def test_not_ready_when_a_job_waits_on_a_queue_no_worker_serves(client, owner):
     assert client.get("/readyz").status_code == 200
 
 
-def test_not_ready_when_files_cannot_be_stored(client, db, settings, tmp_path):
+def test_not_ready_when_files_cannot_be_stored(client, db, settings, tmp_path, local_storage):
+    """The local folder's check (local_storage: the S3 pass's bucket is writable)."""
     in_the_way = tmp_path / "a-file"
     in_the_way.write_text("not a folder")
     settings.MEDIA_ROOT = in_the_way / "media"
@@ -113,10 +114,10 @@ def test_not_ready_when_files_cannot_be_stored(client, db, settings, tmp_path):
 def test_not_ready_when_the_queue_is_unreachable(client, db):
     from atelier.celery import app
 
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    kept, app.conf.broker_url = app.conf.broker_url, "redis://127.0.0.1:1/0"
     try:
         response = client.get("/readyz")
     finally:
-        app.conf.broker_url = "memory://"
+        app.conf.broker_url = kept
     assert response.status_code == 503
     assert response.json()["queue"] == "error"

@@ -17,6 +17,7 @@ from accounts.tokens import create_token
 from gallery.models import Image
 from studio.models import GenerationJob
 from studio.runner import run_job
+from tests.fixtures import served
 
 
 @pytest.fixture
@@ -71,8 +72,8 @@ def test_it_answers_with_urls_that_open_without_a_session(openai, owner, worker_
     image = Image.objects.get(owner=owner)
     assert image.visibility == "private"
     assert item["url"].startswith(f"http://testserver/images/{image.pk}/file?key=")
-    opened = Client().get(item["url"])
-    assert opened.status_code == 200 and opened["Content-Type"] == "image/png"
+    opened = served(Client().get(item["url"]))
+    assert opened.status_code == 200 and opened.headers["Content-Type"] == "image/png"
     assert Client().get(f"/images/{image.pk}/file").status_code == 302  # the key is what opens it
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from gallery.files import LINK_SECONDS
 from studio.models import GenerationJob
-from tests.fixtures import api_for
+from tests.fixtures import api_for, served
 
 FILES = ["/images/{}/file", "/images/{}/thumb.webp", "/images/{}/download"]
 
@@ -21,10 +21,6 @@ def token_of(user) -> str:
     return create_token(user, "script")[1]
 
 
-def body(response) -> bytes:
-    return b"".join(response.streaming_content)
-
-
 @pytest.mark.parametrize("scheme", ["Token", "Bearer"])
 @pytest.mark.parametrize("path", FILES)
 def test_the_owner_fetches_a_private_images_files_with_the_api_token(
@@ -33,10 +29,11 @@ def test_the_owner_fetches_a_private_images_files_with_the_api_token(
     image = make_image(owner)
     script = Client(headers={"authorization": f"{scheme} {token_of(owner)}"})
     response = script.get(path.format(image.pk))
-    assert response.status_code == 200
     assert response["Cache-Control"].startswith("private")
+    opened = served(response)
+    assert opened.status_code == 200
     name = image.thumbnail.name if "thumb" in path else image.file.name
-    assert body(response) == default_storage.open(name).read()
+    assert opened.content == default_storage.open(name).read()
 
 
 @pytest.mark.parametrize("path", FILES)
@@ -62,12 +59,12 @@ def test_a_private_images_urls_from_the_api_open_without_credentials_for_an_hour
     image, other_image = make_image(owner), make_image(owner)
     answer = api_for(owner).get(f"/api/v1/images/{image.pk}/").json()
     assert "key=" in answer["url"] and "key=" in answer["thumbnail_url"]
-    original = Client().get(answer["url"])
+    original = served(Client().get(answer["url"]))
     assert original.status_code == 200
-    assert body(original) == default_storage.open(image.file.name).read()
-    thumbnail = Client().get(answer["thumbnail_url"])
+    assert original.content == default_storage.open(image.file.name).read()
+    thumbnail = served(Client().get(answer["thumbnail_url"]))
     assert thumbnail.status_code == 200
-    assert body(thumbnail) == default_storage.open(image.thumbnail.name).read()
+    assert thumbnail.content == default_storage.open(image.thumbnail.name).read()
     # The key opens this image only, and only for an hour.
     key = answer["url"].split("key=")[1]
     assert Client().get(f"/images/{other_image.pk}/file?key={key}").status_code == 302
@@ -83,7 +80,7 @@ def test_a_public_images_urls_carry_no_key(owner, make_image):
     answer = api_for().get(f"/api/v1/images/{image.pk}/").json()
     assert answer["url"] == f"http://testserver/images/{image.pk}/file"
     assert answer["thumbnail_url"] == f"http://testserver/images/{image.pk}/thumb.webp"
-    assert Client().get(answer["url"]).status_code == 200
+    assert served(Client().get(answer["url"])).status_code == 200
 
 
 def test_a_generations_images_open_from_the_urls_it_answers(owner, make_image):
@@ -94,8 +91,8 @@ def test_a_generations_images_open_from_the_urls_it_answers(owner, make_image):
     job.images.add(image)
     answer = api_for(owner).get(f"/api/v1/generations/{job.pk}/").json()
     [item] = answer["images"]
-    assert Client().get(item["url"]).status_code == 200
-    assert Client().get(item["thumbnail_url"]).status_code == 200
+    assert served(Client().get(item["url"])).status_code == 200
+    assert served(Client().get(item["thumbnail_url"])).status_code == 200
 
 
 def test_a_jobs_preview_opens_with_the_owners_token_only(owner, other, make_image):
@@ -105,7 +102,7 @@ def test_a_jobs_preview_opens_with_the_owners_token_only(owner, other, make_imag
     job.preview.save("preview.webp", ContentFile(b"RIFF....WEBP"))
     path = f"/jobs/{job.pk}/preview.webp"
     script = Client(headers={"authorization": f"Bearer {token_of(owner)}"})
-    assert script.get(path).status_code == 200
+    assert served(script.get(path)).status_code == 200
     stranger = Client(headers={"authorization": f"Bearer {token_of(other)}"})
     assert stranger.get(path).status_code == 404
 

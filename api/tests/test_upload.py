@@ -12,11 +12,10 @@ from gallery.tests.test_upload import (
     jpeg_with_gps_and_recipe,
     noise_png,
     png_with_json_recipe,
-    stored_files,
     upload,
 )
 from imaging.png_metadata import encode_png
-from tests.fixtures import api_for, picture
+from tests.fixtures import api_for, picture, stored_files
 
 URL = "/api/v1/images/"
 
@@ -96,7 +95,7 @@ def test_a_jpeg_keeps_its_recipe_and_loses_its_gps(owner_api):
 def test_anonymous_gets_401_and_nothing_is_stored(db, isolated_storage):
     response = post(api_for(), file=upload(image_bytes()))
     assert response.status_code == 401
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
@@ -105,7 +104,7 @@ def test_a_refused_file_is_a_400_with_the_reason(owner_api, isolated_storage, ca
     response = post(owner_api, file=upload(content))
     assert response.status_code == 400
     assert message in response.json()["file"][0]
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_a_recipe_with_unstorable_text_is_dropped_and_the_image_kept(owner_api, isolated_storage):
@@ -113,7 +112,7 @@ def test_a_recipe_with_unstorable_text_is_dropped_and_the_image_kept(owner_api, 
     response = post(owner_api, file=upload(content))
     assert response.status_code == 201
     image = Image.objects.get()
-    assert image.recipe == {} and len(stored_files(isolated_storage)) == 2
+    assert image.recipe == {} and len(stored_files()) == 2
 
 
 def test_a_file_over_the_size_limit_is_a_400(owner_api, settings, isolated_storage):
@@ -121,7 +120,7 @@ def test_a_file_over_the_size_limit_is_a_400(owner_api, settings, isolated_stora
     response = post(owner_api, file=upload(noise_png()))
     assert response.status_code == 400
     assert response.json() == {"file": ["The image is larger than 1000 bytes."]}
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_an_image_over_the_pixel_limit_is_a_400(owner_api, settings, isolated_storage):
@@ -129,7 +128,7 @@ def test_an_image_over_the_pixel_limit_is_a_400(owner_api, settings, isolated_st
     response = post(owner_api, file=upload(image_bytes(size=(1001, 1000))))
     assert response.status_code == 400
     assert response.json() == {"file": ["The image has too many pixels (max 1 megapixels)."]}
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_a_request_larger_than_the_limit_is_413(owner_api, settings, isolated_storage):
@@ -140,7 +139,7 @@ def test_a_request_larger_than_the_limit_is_413(owner_api, settings, isolated_st
     assert response.json() == {
         "detail": "The upload is too large: an image may be at most 1000 bytes."
     }
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_text_fields_over_djangos_limit_are_413(owner_api, settings, isolated_storage):
@@ -148,7 +147,7 @@ def test_text_fields_over_djangos_limit_are_413(owner_api, settings, isolated_st
     response = post(owner_api, file=upload(image_bytes()), description="x" * 2000)
     assert response.status_code == 413
     assert response.json() == {"detail": "The form's text fields are too large."}
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_two_files_in_one_request_are_a_400(owner_api, isolated_storage):
@@ -157,7 +156,7 @@ def test_two_files_in_one_request_are_a_400(owner_api, isolated_storage):
     )
     assert response.status_code == 400
     assert response.json() == {"file": ["Send one file per request."]}
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_no_file_is_a_400(owner_api):
@@ -183,4 +182,4 @@ def test_json_is_not_an_upload(owner_api):
 def test_bad_fields_are_a_400_and_store_nothing(owner_api, isolated_storage, field, value, message):
     response = post(owner_api, file=upload(image_bytes()), **{field: value})
     assert response.status_code == 400 and message in response.json()[field][0]
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []

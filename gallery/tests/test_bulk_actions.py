@@ -2,6 +2,7 @@
 the selection changes, or (with another person's image among them) none, each
 refused image named. The selection is bounded."""
 
+from django.core.files.storage import default_storage
 from django.test import Client
 
 from gallery.models import Image, Topic
@@ -54,8 +55,8 @@ def test_deleting_removes_rows_and_files(
     owner, owner_client, make_image, isolated_storage, django_capture_on_commit_callbacks
 ):
     images = [make_image(owner) for _ in range(2)]
-    files = [isolated_storage / i.file.name for i in images]
-    assert all(f.exists() for f in files)
+    files = [name for i in images for name in (i.file.name, i.thumbnail.name)]
+    assert all(default_storage.exists(name) for name in files)
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             "/me/images/bulk/",
@@ -64,7 +65,7 @@ def test_deleting_removes_rows_and_files(
         )
     assert "Deleted 2 images." in response.text
     assert not Image.objects.filter(pk__in=[i.pk for i in images]).exists()
-    assert not any(f.exists() for f in files)
+    assert not any(default_storage.exists(name) for name in files)
 
 
 def test_others_images_mixed_in_are_named_and_nothing_changes(

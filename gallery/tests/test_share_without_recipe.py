@@ -13,13 +13,15 @@ from gallery.models import Image
 from gallery.recipe_sharing import without_recipe
 from gallery.storing import store_image
 from imaging.validation import validate_image
-from tests.fixtures import api_for, picture
+from tests.fixtures import api_for, picture, served
 
 EDIT = {"title": "", "description": "", "topic": "", "visibility": "public"}
 
 
 def body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
+    opened = served(response)
+    assert opened.status_code == 200
+    return opened.content
 
 
 def text_chunks(content: bytes) -> dict:

@@ -6,11 +6,7 @@ from django.db import OperationalError
 
 from gallery.models import Image
 from gallery.storing import store_image
-from tests.fixtures import picture, png_bytes
-
-
-def stored_files(media_root):
-    return [p for p in media_root.rglob("*") if p.is_file()] if media_root.exists() else []
+from tests.fixtures import picture, png_bytes, stored_files
 
 
 def test_it_writes_the_original_the_thumbnail_and_the_row(owner, isolated_storage):
@@ -19,7 +15,7 @@ def test_it_writes_the_original_the_thumbnail_and_the_row(owner, isolated_storag
     assert (row.width, row.height) == (800, 600)
     assert row.thumb_width == 384 and row.thumb_height == 288
     assert default_storage.exists(row.file.name) and default_storage.exists(row.thumbnail.name)
-    assert len(stored_files(isolated_storage)) == 2
+    assert len(stored_files()) == 2
 
 
 def test_the_same_source_key_is_stored_once(owner, isolated_storage):
@@ -27,7 +23,7 @@ def test_the_same_source_key_is_stored_once(owner, isolated_storage):
     first = store_image(owner=owner, content=png_bytes(image), picture=image, source_key="job:1:0")
     again = store_image(owner=owner, content=png_bytes(image), picture=image, source_key="job:1:0")
     assert first.pk == again.pk
-    assert Image.objects.count() == 1 and len(stored_files(isolated_storage)) == 2
+    assert Image.objects.count() == 1 and len(stored_files()) == 2
 
 
 def test_a_failed_row_leaves_no_files(owner, isolated_storage, monkeypatch):
@@ -39,4 +35,4 @@ def test_a_failed_row_leaves_no_files(owner, isolated_storage, monkeypatch):
     with pytest.raises(OperationalError):
         store_image(owner=owner, content=png_bytes(image), picture=image)
     assert Image.objects.count() == 0
-    assert stored_files(isolated_storage) == []
+    assert stored_files() == []

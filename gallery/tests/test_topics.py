@@ -13,17 +13,11 @@ from PIL import Image as PILImage
 from gallery.models import Image, Subscription, Topic
 from gallery.topics import create_topic
 from imaging.tests.sample_images import TROUBLESOME_FILES
-from tests.fixtures import make_user, picture, png_bytes
+from tests.fixtures import make_user, picture, png_bytes, served, stored_files
 
 
 def cover_upload(width=800, height=450, name="cover.png"):
     return SimpleUploadedFile(name, png_bytes(picture(width, height)), content_type="image/png")
-
-
-def files_in(storage_root):
-    return (
-        sorted(p for p in storage_root.rglob("*") if p.is_file()) if storage_root.exists() else []
-    )
 
 
 @pytest.fixture
@@ -117,10 +111,10 @@ def test_the_cover_is_stored_as_webp_and_served(owner, owner_client):
     owner_client.post("/topics/new/", {"name": "Covers", "cover": cover_upload()})
     topic = Topic.objects.get()
     assert topic.cover.name.startswith("covers/") and topic.cover.name.endswith(".webp")
-    response = Client().get(f"/topics/{topic.slug}/cover.webp")
-    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
-    served = PILImage.open(io.BytesIO(b"".join(response.streaming_content)))
-    assert served.format == "WEBP" and served.size == (800, 450)
+    response = served(Client().get(f"/topics/{topic.slug}/cover.webp"))
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/webp"
+    cover = PILImage.open(io.BytesIO(response.content))
+    assert cover.format == "WEBP" and cover.size == (800, 450)
 
 
 def test_a_cover_that_is_not_an_image_is_a_form_error_and_leaves_no_file(
@@ -129,7 +123,7 @@ def test_a_cover_that_is_not_an_image_is_a_form_error_and_leaves_no_file(
     fake = SimpleUploadedFile("cover.png", b"#!/bin/sh\necho hi\n", content_type="image/png")
     response = owner_client.post("/topics/new/", {"name": "Covers", "cover": fake})
     assert response.status_code == 200 and response.context["form"].errors["cover"]
-    assert not Topic.objects.exists() and files_in(isolated_storage) == []
+    assert not Topic.objects.exists() and stored_files() == []
 
 
 def test_a_slug_clash_after_a_cover_was_written_leaves_no_file(
@@ -139,7 +133,7 @@ def test_a_slug_clash_after_a_cover_was_written_leaves_no_file(
         "/topics/new/", {"name": "x", "slug": "lighthouses", "cover": cover_upload()}
     )
     assert response.status_code == 200 and response.context["form"].errors["slug"]
-    assert Topic.objects.count() == 1 and files_in(isolated_storage) == []
+    assert Topic.objects.count() == 1 and stored_files() == []
 
 
 @pytest.mark.parametrize("name", sorted(TROUBLESOME_FILES))
@@ -318,7 +312,7 @@ def test_removing_the_cover_removes_its_file(
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post("/topics/lighthouses/edit/", {"name": "L", "remove_cover": "on"})
     topic.refresh_from_db()
-    assert not topic.cover and files_in(isolated_storage) == []
+    assert not topic.cover and stored_files() == []
 
 
 def test_a_non_image_cover_on_edit_keeps_the_old_cover(owner_client, topic):
@@ -373,7 +367,7 @@ def test_deleting_its_owner_removes_the_topic_and_its_cover_file(
     owner_client.post("/topics/lighthouses/edit/", {"name": "L", "cover": cover_upload()})
     with django_capture_on_commit_callbacks(execute=True):
         owner.delete()
-    assert not Topic.objects.exists() and not list(isolated_storage.rglob("covers/*"))
+    assert not Topic.objects.exists() and stored_files("covers/") == []
 
 
 def test_images_of_a_deleted_topic_stay_with_their_owner(owner, other, make_image, topic):

@@ -28,7 +28,7 @@ from imaging.png_metadata import (
     recipe_to_json,
 )
 from imaging.tests.sample_images import TROUBLESOME_FILES, png_header_claiming
-from tests.fixtures import picture
+from tests.fixtures import picture, stored_files
 
 RECIPE = {
     "prompt": "a fox in snow",
@@ -97,12 +97,6 @@ REFUSED = {
 }
 
 
-def stored_files(storage_root) -> list:
-    if not storage_root.exists():
-        return []
-    return sorted(path for path in storage_root.rglob("*") if path.is_file())
-
-
 @pytest.fixture
 def topic(owner):
     return Topic.objects.create(slug="foxes", name="Foxes", owner=owner)
@@ -136,7 +130,7 @@ def test_a_visitor_is_sent_to_log_in(db, isolated_storage):
         Client().post("/upload/", {"file": upload(image_bytes())}),
     ):
         assert response.status_code == 302 and response.url.startswith("/accounts/login/")
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 # --- Accepted files ---------------------------------------------------------------------
@@ -314,7 +308,7 @@ def test_a_batch_reports_every_file_even_one_that_fails_unexpectedly(
     assert "1 of 2 uploaded" in response.text and "bad.png" in response.text
     assert "This image could not be stored" in response.text
     [image] = Image.objects.all()
-    assert len(stored_files(isolated_storage)) == 2  # good.png and its thumbnail
+    assert len(stored_files()) == 2  # good.png and its thumbnail
 
 
 # --- Refused files ----------------------------------------------------------------------
@@ -327,7 +321,7 @@ def test_an_image_too_long_on_one_side_is_refused_before_decoding(owner_client, 
     assert response.status_code == 400
     assert "The image is too long on one side (max 16384 pixels a side)." in response.text
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - memory_before < 20 * 1024
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
@@ -337,7 +331,7 @@ def test_a_refused_file_leaves_no_row_and_no_file(owner_client, isolated_storage
     assert response.status_code == 400
     assert message in response.text and f"{case}.png" in response.text
     assert not Image.objects.exists()
-    assert stored_files(isolated_storage) == []
+    assert stored_files() == []
 
 
 def test_a_file_over_the_size_limit_is_refused(owner_client, settings, isolated_storage):
@@ -345,14 +339,14 @@ def test_a_file_over_the_size_limit_is_refused(owner_client, settings, isolated_
     response = owner_client.post("/upload/", {"file": upload(noise_png())})
     assert response.status_code == 400
     assert "The image is larger than 1000 bytes." in response.text
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_an_image_over_the_pixel_limit_is_refused(owner_client, settings, isolated_storage):
     settings.ATELIER_MAX_UPLOAD_PIXELS = 1000
     response = owner_client.post("/upload/", {"file": upload(image_bytes(size=(64, 48)))})
     assert response.status_code == 400 and "too many pixels" in response.text
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_a_batch_keeps_the_good_files_and_says_which_were_refused(owner_client):
@@ -384,7 +378,7 @@ def test_more_than_20_files_at_once_are_refused(owner_client, isolated_storage):
     response = owner_client.post("/upload/", {"file": files})
     assert response.status_code == 400
     assert "Upload at most 20 images at once (you chose 21)." in response.text
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 @pytest.mark.parametrize(
@@ -399,7 +393,7 @@ def test_more_than_20_files_at_once_are_refused(owner_client, isolated_storage):
 def test_bad_batch_fields_store_nothing(owner_client, isolated_storage, field, value, message):
     response = owner_client.post("/upload/", {"file": upload(image_bytes()), field: value})
     assert response.status_code == 400 and message in response.text
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 # --- How many, how often -----------------------------------------------------------------
@@ -430,7 +424,7 @@ def test_an_upload_waits_for_a_decode_slot_and_is_told_when_none_frees(
     assert page.status_code == 503 and "busy with other uploads" in page.text
     assert api.status_code == 503 and "busy with other uploads" in api.json()["detail"]
     assert page["Retry-After"] == api["Retry-After"] == "30"
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
     assert owner_client.post("/upload/", {"file": upload(image_bytes())}).status_code == 302
 
 
@@ -444,7 +438,7 @@ def test_a_request_larger_than_any_upload_is_413(owner_client, settings, isolate
     response = owner_client.post("/upload/", {"file": files})
     assert response.status_code == 413
     assert "The upload is too large" in response.text
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_text_fields_over_djangos_limit_are_413(owner_client, settings, isolated_storage):
@@ -454,7 +448,7 @@ def test_text_fields_over_djangos_limit_are_413(owner_client, settings, isolated
     )
     assert response.status_code == 413
     assert "The form&#x27;s text fields are too large." in response.text
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 def test_more_files_than_django_accepts_is_a_400(owner_client, settings, isolated_storage):
@@ -462,7 +456,7 @@ def test_more_files_than_django_accepts_is_a_400(owner_client, settings, isolate
     files = [upload(image_bytes(size=(8, 8)), f"{n}.png") for n in range(3)]
     response = owner_client.post("/upload/", {"file": files})
     assert response.status_code == 400
-    assert not Image.objects.exists() and stored_files(isolated_storage) == []
+    assert not Image.objects.exists() and stored_files() == []
 
 
 # --- Where the images went --------------------------------------------------------------

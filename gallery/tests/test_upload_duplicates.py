@@ -5,9 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gallery.models import Image
-from gallery.tests.test_upload import stored_files
 from imaging.tests import tool_files as files
-from tests.fixtures import api_for, isolated_storage  # noqa: F401
+from tests.fixtures import api_for, isolated_storage, stored_files  # noqa: F401
 
 
 def upload(content: bytes, name="a.png") -> SimpleUploadedFile:
@@ -31,10 +30,10 @@ def png(seed=0, size=(64, 48), texts=None) -> bytes:
 def test_the_same_file_twice_on_the_page_is_stored_once(owner_client, isolated_storage):  # noqa: F811
     first = owner_client.post("/upload/", {"file": upload(png(), "one.png")})
     image = Image.objects.get()
-    files_before = stored_files(isolated_storage)
+    files_before = stored_files()
     response = owner_client.post("/upload/", {"file": upload(png(), "again.png")})
     assert response.status_code == 200 and first.status_code == 302
-    assert Image.objects.count() == 1 and stored_files(isolated_storage) == files_before
+    assert Image.objects.count() == 1 and stored_files() == files_before
     assert "already in your gallery" in response.text
     assert f'href="/images/{image.pk}/"' in response.text
 
@@ -76,11 +75,11 @@ def test_the_api_answers_a_duplicate_with_the_existing_image(owner, isolated_sto
     api = api_for(owner)
     first = api.post("/api/v1/images/", {"file": upload(png())}, format="multipart")
     assert first.status_code == 201 and first.json()["upload"]["duplicate"] is False
-    files_before = stored_files(isolated_storage)
+    files_before = stored_files()
     again = api.post("/api/v1/images/", {"file": upload(png())}, format="multipart")
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["upload"]["duplicate"]
-    assert Image.objects.count() == 1 and stored_files(isolated_storage) == files_before
+    assert Image.objects.count() == 1 and stored_files() == files_before
 
 
 def test_the_api_flags_a_look_alike(owner):

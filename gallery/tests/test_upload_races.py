@@ -13,8 +13,8 @@ from django.db import connection, connections
 
 from gallery import uploads
 from gallery.models import Image
-from gallery.tests.test_upload import stored_files
 from gallery.tests.test_upload_duplicates import png, upload
+from tests.fixtures import stored_files
 
 
 def test_a_copy_stored_between_the_lookup_and_the_insert_is_answered_as_a_duplicate(
@@ -22,7 +22,7 @@ def test_a_copy_stored_between_the_lookup_and_the_insert_is_answered_as_a_duplic
 ):
     owner_client.post("/upload/", {"file": upload(png(), "one.png")})
     first = Image.objects.get()
-    files_before = stored_files(isolated_storage)
+    files_before = stored_files()
     real = uploads.find_duplicate
     calls = []
 
@@ -37,7 +37,7 @@ def test_a_copy_stored_between_the_lookup_and_the_insert_is_answered_as_a_duplic
     assert response.status_code == 200 and "already in your gallery" in response.text
     assert f'href="/images/{first.pk}/"' in response.text
     assert Image.objects.count() == 1
-    assert stored_files(isolated_storage) == files_before  # no orphan file
+    assert stored_files() == files_before  # no orphan file
 
 
 def test_generated_images_may_share_their_bytes(owner, make_image):
@@ -81,7 +81,7 @@ def test_two_simultaneous_uploads_store_one_copy(owner, isolated_storage, monkey
     assert sorted(r.duplicate for r in results) == [False, True]
     assert {r.image.pk for r in results} == {image.pk}
     # The original and its thumbnail, nothing else.
-    assert [p.name for p in stored_files(isolated_storage)] == sorted(
+    assert [name.rsplit("/", 1)[1] for name in stored_files()] == sorted(
         [image.file.name.rsplit("/", 1)[1], image.thumbnail.name.rsplit("/", 1)[1]]
     )
 
