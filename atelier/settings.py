@@ -283,8 +283,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two choice sets named "kind" (notifications' and reports'): each its own name.
-    "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "moderation.models.Report.Kind"},
+    # One name per choice set: two sets named "kind" (notifications' and reports'),
+    # and the upscalers that two fields of a generation list.
+    "ENUM_NAME_OVERRIDES": {
+        "ReportKindEnum": "moderation.models.Report.Kind",
+        "UpscalerEnum": "studio.backends.hires_fix.UPSCALERS",
+    },
 }
 
 # --- Cache: rate-limit counters (and allauth's) shared by every web process.
