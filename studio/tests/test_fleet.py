@@ -185,6 +185,7 @@ def test_staff_see_which_workers_have_each_model(local_models, staff_client, own
     assert "NVIDIA L4" not in owner_client.get("/models/").content.decode()
 
 
+@pytest.mark.local_engine  # the tiny preset exists where the local engine does
 def test_a_model_on_a_workers_machine_is_installed_for_people_on_the_web(
     local_models, owner_client
 ):

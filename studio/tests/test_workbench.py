@@ -126,6 +126,7 @@ def test_use_seed_fills_the_generate_form_with_the_image_seed(owner_client, fini
     assert form_page.context["form"]["prompt"].value() == "a red square"
 
 
+@pytest.mark.local_engine  # the tiny preset exists where the local engine does
 def test_generate_again_makes_a_job_with_the_recipe_and_a_new_seed(
     owner, owner_client, finished_job
 ):
@@ -139,6 +140,7 @@ def test_generate_again_makes_a_job_with_the_recipe_and_a_new_seed(
     assert "variation_seed" not in new.request
 
 
+@pytest.mark.local_engine  # the tiny preset exists where the local engine does
 def test_more_like_this_varies_the_image_seed_on_the_local_engine(owner_client, finished_job):
     image = finished_job.images.first()
     answer = owner_client.post(f"/jobs/{finished_job.pk}/images/{image.pk}/more/")
@@ -159,6 +161,7 @@ def test_a_rerun_that_cannot_run_says_why_and_makes_no_job(owner_client, finishe
     assert GenerationJob.objects.count() == 1
 
 
+@pytest.mark.local_engine  # the tiny preset exists where the local engine does
 def test_the_queue_limit_is_a_message(owner, owner_client, finished_job, settings):
     settings.ATELIER_MAX_QUEUED_JOBS = 1
     make_job(owner, status="queued")
