@@ -44,6 +44,12 @@ VARIATION_LOCAL_ONLY = "Variation seeds run on the local engine and AUTOMATIC111
 VARIATION_TEXT_ONLY = "Variation seeds work without a starting image only."
 
 
+def concrete_seed(seed: int) -> int:
+    """``seed``, or for -1 a random one that leaves room for the job's images
+    to count up from it (seed, seed+1, ... across every batch)."""
+    return secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX) if seed == -1 else seed
+
+
 class PresetSelect(forms.Select):
     """A <select> whose options carry the preset defaults for the page's JS and,
     on the Generate page, each model's status (``show_statuses``)."""
@@ -421,9 +427,7 @@ class GenerationForm(forms.Form):
         data = self.cleaned_data
         if not data["variation_seed_strength"]:
             return {}
-        seed = data["variation_seed"]
-        if seed == -1:
-            seed = secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
+        seed = concrete_seed(data["variation_seed"])
         return {"variation_seed": seed, "variation_seed_strength": data["variation_seed_strength"]}
 
     def clean_nsfw(self):
@@ -516,11 +520,7 @@ class GenerationForm(forms.Form):
         """The validated request as stored on the job, with a concrete seed;
         ``source``: the stored upload to start from (studio.init_images)."""
         data = self.cleaned_data
-        seed = (
-            data["seed"]
-            if data["seed"] != -1
-            else secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX)
-        )
+        seed = concrete_seed(data["seed"])
         styled = {}
         if self.style is not None:  # the engine gets the expanded prompts
             styled = {
