@@ -14,10 +14,9 @@ from gallery.models import Image
 from gallery.permissions import viewable_images
 
 from . import limits
-from .backends import image_to_image_refusal
+from .backends import refusal as engine_refusal
 from .backends.hires_fix import DEFAULT_STRENGTH as HIRES_STRENGTH
 from .backends.hires_fix import DEFAULT_UPSCALER, UPSCALERS, base_size, scaled_size
-from .backends.hires_fix import LOCAL_ONLY as HIRES_LOCAL_ONLY
 from .backends.init_image import (
     DEFAULT_RESIZE_MODE,
     DEFAULT_STRENGTH,
@@ -34,13 +33,11 @@ from .backends.inpaint_mask import (
     is_empty,
 )
 from .backends.samplers import sampler_names
-from .masks import EMPTY, LOCAL_ONLY, NEEDS_START, MaskField, MaskInput, fitted, mask_request
+from .masks import EMPTY, NEEDS_START, MaskField, MaskInput, fitted, mask_request
 from .models import Style
 from .presets import default_preset_key, enabled_presets
 from .styles import BUILT_IN_NAMES, expand, find_style, styles_for
 
-VARIATION_BACKENDS = {"diffusers", "a1111"}
-VARIATION_LOCAL_ONLY = "Variation seeds run on the local engine and AUTOMATIC1111 only for now."
 VARIATION_TEXT_ONLY = "Variation seeds work without a starting image only."
 
 
@@ -374,8 +371,8 @@ class GenerationForm(forms.Form):
         mask = data.get("mask")
         if mask is None or self.errors:
             return
-        if preset.backend != "diffusers":
-            self.add_error("mask", LOCAL_ONLY)
+        if reason := engine_refusal(preset.backend, "inpainting", preset.model_id):
+            self.add_error("mask", reason)
             return
         start = data.get("init_upload") or self.source
         if start is None:
@@ -415,8 +412,8 @@ class GenerationForm(forms.Form):
         if not data.get("variation_seed_strength"):
             data["variation_seed_strength"] = 0.0
             return
-        if preset.backend not in VARIATION_BACKENDS:
-            self.add_error("variation_seed_strength", VARIATION_LOCAL_ONLY)
+        if reason := engine_refusal(preset.backend, "variations", preset.model_id):
+            self.add_error("variation_seed_strength", reason)
         elif data.get("init_image") or data.get("init_upload"):
             self.add_error("variation_seed_strength", VARIATION_TEXT_ONLY)
         if data.get("variation_seed") in (None, ""):
@@ -442,8 +439,8 @@ class GenerationForm(forms.Form):
             data["denoising_strength"] = DEFAULT_STRENGTH
         if not (data.get("init_image") or data.get("init_upload")):
             return
-        if refusal := image_to_image_refusal(preset.backend, preset.model_id):
-            self.add_error("model", refusal)
+        if reason := engine_refusal(preset.backend, "image_to_image", preset.model_id):
+            self.add_error("model", reason)
             return
         if data.get("init_upload"):
             return  # stored by the view once everything else is valid
@@ -462,8 +459,8 @@ class GenerationForm(forms.Form):
         scale = data.get("hires_upscale")
         if not scale:
             return
-        if preset.backend != "diffusers":
-            self.add_error("hires_upscale", HIRES_LOCAL_ONLY)
+        if reason := engine_refusal(preset.backend, "hires_fix", preset.model_id):
+            self.add_error("hires_upscale", reason)
             return
         start = self.source or data.get("init_upload")
         if start is not None:  # the size asked for does not count: the picture's does

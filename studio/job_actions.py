@@ -22,7 +22,8 @@ from gallery.editing import edit_image, postable_topics
 from gallery.forms import TopicChoiceField
 from gallery.models import Image
 
-from .forms import VARIATION_BACKENDS, GenerationForm
+from .backends import refusal as engine_refusal
+from .forms import GenerationForm
 from .jobs import JobLimitReached, submit_job
 from .models import GenerationJob
 
@@ -124,7 +125,7 @@ def more_like_this_changes(job, image) -> dict:
     seed = image.recipe.get("seed") if isinstance(image.recipe, dict) else None
     if (
         preset is not None
-        and preset.backend in VARIATION_BACKENDS
+        and not engine_refusal(preset.backend, "variations", preset.model_id)
         and not job.request.get("init_image")
         and isinstance(seed, int)
     ):

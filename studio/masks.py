@@ -43,10 +43,6 @@ NOT_BASE64 = "The mask must be a PNG file, or its base64 (a data: URL is fine to
 EMPTY = "The mask is empty: paint over the part of the image to repaint."
 FULL = "The mask covers the whole image: to repaint all of it, start from the image without a mask."
 NEEDS_START = "A mask needs a starting image: choose or upload one."
-LOCAL_ONLY = (
-    "Inpainting runs on the local engine only for now: pick one of its models, "
-    "or leave the mask out to start from the whole picture."
-)
 UNREADABLE = "The job's mask could not be read. Paint it again."
 
 

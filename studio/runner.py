@@ -26,10 +26,10 @@ from imaging.png_metadata import encode_png
 from imaging.thumbnails import make_preview
 from notifications.notify import Kind, notify
 
-from .backends import get_backend, image_to_image_refusal
+from .backends import get_backend
+from .backends import refusal as engine_refusal
 from .backends.base import BackendError, Cancelled, GenerationRequest, ModelUnavailable, Progress
 from .backends.hires_fix import DEFAULT_UPSCALER
-from .backends.hires_fix import LOCAL_ONLY as HIRES_LOCAL_ONLY
 from .backends.init_image import DEFAULT_RESIZE_MODE, DEFAULT_STRENGTH
 from .backends.lora import recipe_hashes, resolve_extras
 from .batches import generate_batches
@@ -84,8 +84,8 @@ def _run_job(job_id: str, worker: str) -> None:
     try:
         request = build_request(job.request, preset)
         if job.request.get("init_image"):
-            if refusal := image_to_image_refusal(preset.backend, preset.model_id):
-                raise BackendError(refusal)  # the preset changed since the job was queued
+            if reason := engine_refusal(preset.backend, "image_to_image", preset.model_id):
+                raise BackendError(reason)  # the preset changed since the job was queued
             owner = get_user_model().objects.filter(pk=job.owner_id).first()
             request = dataclasses.replace(
                 request,
@@ -100,8 +100,13 @@ def _run_job(job_id: str, worker: str) -> None:
                     options=engine_options(job.request, variant),
                     inpaint=dataclasses.replace(request.inpaint, model=variant.key),
                 )
-        if request.hires_scale and preset.backend != "diffusers":
-            raise BackendError(HIRES_LOCAL_ONLY)
+        for operation, asked in (
+            ("inpainting", request.inpaint is not None),
+            ("hires_fix", bool(request.hires_scale)),
+            ("variations", request.varies),
+        ):
+            if asked and (reason := engine_refusal(preset.backend, operation, preset.model_id)):
+                raise BackendError(reason)
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(

@@ -3,9 +3,10 @@
 Each module has ``create_backend(config: dict) -> Backend`` and
 ``is_configured(config: dict) -> bool``; ``config`` is that engine's entry of
 ``settings.ATELIER_ENGINES`` (URLs, credentials, timeouts from the
-environment). A remote engine's module also has
-``image_to_image_refusal(model_id)`` (remote.RemoteEngine): why it cannot
-start from a picture, "" when it can. Modules are imported on first use, so a
+environment). A remote engine's module also has ``refusal(operation,
+model_id)`` and ``able_label(operation)`` (remote.RemoteEngine): why it cannot
+do one of base.OPERATIONS (start from a picture, inpaint, ...), "" when it can,
+and its name in the list of those that can. Modules are imported on first use, so a
 web process that never runs a local engine never imports torch.
 """
 
@@ -13,7 +14,7 @@ from functools import cache
 from importlib import import_module
 from importlib.util import find_spec
 
-from .base import Backend
+from .base import OPERATIONS, Backend
 
 ENGINES = {
     "diffusers": "studio.backends.diffusers_local",
@@ -22,11 +23,6 @@ ENGINES = {
     "a1111": "studio.backends.a1111",
     "comfyui": "studio.backends.comfyui",
 }
-
-# Who can start from a picture, for the message of one that cannot.
-IMAGE_TO_IMAGE_ENGINES = (
-    "the local engine, AUTOMATIC1111, ComfyUI, Hugging Face and OpenAI's GPT Image models"
-)
 
 _instances: dict[str, Backend] = {}
 
@@ -53,19 +49,32 @@ def is_configured(name: str, config: dict | None = None) -> bool:
     return engine_module(name).is_configured(config or {})
 
 
-def image_to_image_refusal(name: str, model_id: str = "") -> str:
-    """Why the engine ``name`` cannot start from a picture with ``model_id`` (a
-    preset's), naming the engine and the ones that can; "" when it can."""
+def refusal(name: str, operation: str, model_id: str = "") -> str:
+    """Why the engine ``name`` cannot do ``operation`` (a key of base.OPERATIONS)
+    with ``model_id`` (a preset's), naming the engines that can; "" when it can."""
     if name == "diffusers":
-        return ""  # the local engine always can (and is not imported for asking)
-    refusal = (
-        engine_module(name).image_to_image_refusal(model_id)
-        if name in ENGINES
-        else (f"The engine {name!r} cannot start from an image.")
-    )
-    if not refusal:
+        return ""  # the local engine does them all (and is not imported for asking)
+    if name in ENGINES:
+        reason = engine_module(name).refusal(operation, model_id)
+    else:
+        reason = f"The engine {name!r} cannot {OPERATIONS[operation]}."
+    if not reason:
         return ""
-    return f"{refusal} Image to image runs on {IMAGE_TO_IMAGE_ENGINES}: pick one of their models."
+    return f"{reason} {able_engines(operation)}"
+
+
+def able_engines(operation: str) -> str:
+    """Which engines can do ``operation``, as the end of a refusal says it."""
+    names = ["the local engine"]
+    names += [
+        label
+        for name in ENGINES
+        if name != "diffusers" and (label := engine_module(name).able_label(operation))
+    ]
+    if len(names) == 1:
+        return "Only the local engine can: pick one of its models."
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{listed[0].upper()}{listed[1:]} can: pick one of their models."
 
 
 @cache

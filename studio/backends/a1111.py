@@ -85,6 +85,7 @@ class A1111Backend(RemoteEngine):
     label = "AUTOMATIC1111"
     required_setting = "url"
     image_to_image = True
+    variations = True  # A1111's subseed and subseed_strength
     retry_policy = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 
     def __init__(self, config: dict, **pacing):
@@ -207,7 +208,8 @@ class A1111Backend(RemoteEngine):
 
 create_backend = A1111Backend
 is_configured = A1111Backend.is_configured
-image_to_image_refusal = A1111Backend.image_to_image_refusal
+refusal = A1111Backend.refusal
+able_label = A1111Backend.able_label
 
 
 @dataclass

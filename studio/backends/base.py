@@ -18,6 +18,15 @@ from .hires_fix import UPSCALERS
 from .init_image import RESIZE_MODES
 from .inpaint_mask import InpaintOptions
 
+# What an engine may be asked beyond text to image, as a refusal says it
+# ("ComfyUI cannot inpaint ...").
+OPERATIONS = {
+    "image_to_image": "start from an image",
+    "inpainting": "inpaint (repaint under a mask)",
+    "hires_fix": "run a hires fix or upscale",
+    "variations": "use a variation seed",
+}
+
 
 @dataclass(frozen=True)
 class GenerationRequest:

@@ -217,7 +217,8 @@ class ComfyUIBackend(RemoteEngine):
 
 create_backend = ComfyUIBackend
 is_configured = ComfyUIBackend.is_configured
-image_to_image_refusal = ComfyUIBackend.image_to_image_refusal
+refusal = ComfyUIBackend.refusal
+able_label = ComfyUIBackend.able_label
 
 
 # 1. Workflow ------------------------------------------------------------------

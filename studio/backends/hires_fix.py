@@ -19,7 +19,6 @@ DEFAULT_UPSCALER = "latent"
 DEFAULT_SCALE = 2.0
 DEFAULT_STRENGTH = 0.5  # the repainting pass's, when the form leaves it empty
 UPSCALE_STRENGTH = 0.35  # the "Upscale" action's: keep the picture, add detail
-LOCAL_ONLY = "Hires fix and upscaling run on the local engine only for now."
 
 
 def upscaler_key(value) -> str | None:

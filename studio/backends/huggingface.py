@@ -122,7 +122,8 @@ class HuggingFaceBackend(RemoteEngine):
 
 create_backend = HuggingFaceBackend
 is_configured = HuggingFaceBackend.is_configured
-image_to_image_refusal = HuggingFaceBackend.image_to_image_refusal
+refusal = HuggingFaceBackend.refusal
+able_label = HuggingFaceBackend.able_label
 
 # 1. Request ------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ first brought to the size OpenAI makes per the resize mode. The edit endpoint
 has no denoising strength: the strength is not sent (the job page says so while
 it runs; the recipe keeps what was asked). dall-e-2 edits only the transparent
 part of a picture (inpainting with a mask) and dall-e-3 has no edits, so both
-refuse a starting image, at the form (``image_to_image_refusal``).
+refuse a starting image, at the form (``refusal``).
 
 Config (``settings.ATELIER_ENGINES["openai"]``): "api_key" (required),
 "base_url" (required; the settings entry gives https://api.openai.com/v1),
@@ -105,16 +105,22 @@ class OpenAIImagesBackend(RemoteEngine):
     read_timeout = 180.0  # gpt-image-1 at high quality can take more than a minute
     connect_timeout = 10.0
 
+    image_to_image = True  # GPT Image models only: see refusal
+
     @classmethod
-    def image_to_image_refusal(cls, model_id: str) -> str:
+    def refusal(cls, operation: str, model_id: str) -> str:
         """GPT Image models edit a whole picture; dall-e-2 only its transparent
         part (with a mask), dall-e-3 not at all."""
-        if model_id.startswith("gpt-image"):
-            return ""
-        return (
-            f"OpenAI's {model_id or 'model'} cannot start from an image "
-            "(its image edits take GPT Image models only)."
-        )
+        if operation == "image_to_image" and not model_id.startswith("gpt-image"):
+            return (
+                f"OpenAI's {model_id or 'model'} cannot start from an image "
+                "(its image edits take GPT Image models only)."
+            )
+        return super().refusal(operation, model_id)
+
+    @classmethod
+    def able_label(cls, operation: str) -> str:
+        return "OpenAI's GPT Image models" if super().able_label(operation) else ""
 
     def models(self) -> list[str]:
         return list(MODELS)
@@ -143,7 +149,7 @@ class OpenAIImagesBackend(RemoteEngine):
         note = size_note(request, size)
         starting = None
         if request.init_image is not None:
-            if refusal := self.image_to_image_refusal(request.model_id):
+            if refusal := self.refusal("image_to_image", request.model_id):
                 raise BackendError(refusal)
             starting = png_bytes(fit_to_size(request.init_image, *size, request.resize_mode))
             note = " ".join(part for part in (note, NO_STRENGTH) if part)
@@ -187,7 +193,8 @@ class OpenAIImagesBackend(RemoteEngine):
 
 create_backend = OpenAIImagesBackend
 is_configured = OpenAIImagesBackend.is_configured
-image_to_image_refusal = OpenAIImagesBackend.image_to_image_refusal
+refusal = OpenAIImagesBackend.refusal
+able_label = OpenAIImagesBackend.able_label
 
 # 1. Request ------------------------------------------------------------------
 

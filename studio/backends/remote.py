@@ -17,10 +17,11 @@ with those timeouts and no default headers (basic auth goes with each request).
 OpenAI and Hugging Face go through their official clients (``openai``,
 ``huggingface_hub``), given the same seconds and no retries of their own.
 
-Image to image: an engine that can start from a picture sets ``image_to_image``
-(or answers ``image_to_image_refusal`` per model) and its module exposes
-``image_to_image_refusal = TheEngine.image_to_image_refusal``; the registry's
-``image_to_image_refusal`` asks it, so the form refuses before a job exists.
+Beyond text to image (base.OPERATIONS: image to image, inpainting, hires fix,
+variation seeds): an engine that can do one sets the class attribute of that
+name (or answers ``refusal`` per model, as OpenAI does), and its module exposes
+``refusal = TheEngine.refusal`` and ``able_label = TheEngine.able_label``; the
+registry's ``refusal`` asks it, so the form refuses before a job exists.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import TypeVar
 
 import httpx2
 
-from .base import BackendError, CancelCheck, ProgressCallback
+from .base import OPERATIONS, BackendError, CancelCheck, ProgressCallback
 from .engine_urls import without_credentials
 from .retrying import RetryPolicy, retrier
 
@@ -43,7 +44,11 @@ class RemoteEngine:
     name: str
     label: str  # the engine as people know it, for messages ("AUTOMATIC1111")
     required_setting: str  # the config key without which the engine cannot run
-    image_to_image = False  # whether it can start from a picture (GenerationRequest.init_image)
+    # What it can do beyond text to image (base.OPERATIONS), by the request's field:
+    image_to_image = False  # start from a picture (init_image)
+    inpainting = False  # repaint under a mask (inpaint, with init_image)
+    hires_fix = False  # upscale and repaint (hires_scale)
+    variations = False  # mix in a variation seed's noise (variation_strength)
     read_timeout: float = 30.0  # seconds, unless the config says "timeout"
     connect_timeout: float = 5.0  # seconds, unless the config says "connect_timeout"
     retry_policy = RetryPolicy()  # its pacing; "max_retry_seconds" bounds the total
@@ -70,12 +75,18 @@ class RemoteEngine:
         return bool(config.get(cls.required_setting))
 
     @classmethod
-    def image_to_image_refusal(cls, model_id: str) -> str:
-        """Why this engine cannot start from a picture with the model ``model_id``;
-        "" when it can. Asked by the Generate form and the worker, without a server."""
-        if cls.image_to_image:
+    def refusal(cls, operation: str, model_id: str) -> str:
+        """Why this engine cannot do ``operation`` (a key of base.OPERATIONS) with
+        the model ``model_id``; "" when it can. Asked by the Generate form and the
+        worker, without a server."""
+        if getattr(cls, operation):
             return ""
-        return f"{cls.label} cannot start from an image."
+        return f"{cls.label} cannot {OPERATIONS[operation]}."
+
+    @classmethod
+    def able_label(cls, operation: str) -> str:
+        """The engine as a list of those that can do ``operation`` names it; "" if it cannot."""
+        return cls.label if getattr(cls, operation) else ""
 
     def http_client(self) -> httpx2.Client:
         """A client for the engine's server: this engine's timeouts, no default headers."""

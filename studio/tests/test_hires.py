@@ -8,7 +8,6 @@ import pytest
 from PIL import Image as PILImage
 
 from imaging.png_metadata import read_recipe
-from studio.backends.hires_fix import LOCAL_ONLY
 from studio.models import GenerationJob
 from studio.runner import run_job
 from tests.fixtures import api_for
@@ -201,13 +200,15 @@ def test_a_hires_fix_still_needs_a_prompt_without_a_starting_image(owner_client,
     assert page.context["form"].errors["prompt"]
 
 
-def test_a_remote_engine_refuses_a_hires_fix(owner_client, settings, tiny_settings):
+def test_an_engine_without_hires_fix_refuses_it(owner_client, settings, tiny_settings):
     settings.ATELIER_ENGINES = {
         **settings.ATELIER_ENGINES,
-        "a1111": {"url": "http://127.0.0.1:9", "timeout": 5},
+        "huggingface": {"token": "hf_x", "timeout": 5},
     }
-    page = owner_client.post("/generate/", {**FORM, "model": "a1111-sd15", "hires_upscale": "2"})
-    assert LOCAL_ONLY in page.context["form"].errors["hires_upscale"]
+    page = owner_client.post("/generate/", {**FORM, "model": "sdxl-hf", "hires_upscale": "2"})
+    (error,) = page.context["form"].errors["hires_upscale"]
+    assert error.startswith("Hugging Face cannot run a hires fix or upscale.")
+    assert "local engine" in error
     assert not GenerationJob.objects.exists()
 
 

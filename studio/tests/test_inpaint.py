@@ -290,21 +290,21 @@ def test_the_openapi_schema_describes_the_mask(db):
     assert "base64" in body["mask"]["description"]
 
 
-def test_a_mask_for_a_remote_engine_is_refused_at_the_form(
+def test_a_mask_for_an_engine_that_cannot_inpaint_is_refused_at_the_form(
     owner_client, owner, make_image, settings
 ):
-    """Remote engines take a starting image but not a mask: the form says so
-    rather than sending them a plain image to image."""
+    """Hugging Face takes a starting image but not a mask: the form says so
+    rather than sending it a plain image to image."""
     settings.ATELIER_ENGINES = {
         **settings.ATELIER_ENGINES,
-        "a1111": {**settings.ATELIER_ENGINES.get("a1111", {}), "url": "http://127.0.0.1:9"},
+        "huggingface": {**settings.ATELIER_ENGINES.get("huggingface", {}), "token": "hf_x"},
     }
     source = make_image(owner)
     response = owner_client.post(
         "/generate/",
         {
             **FORM,
-            "model": "a1111-sd15",
+            "model": "sdxl-hf",
             "width": "512",
             "height": "512",
             "init_image": source.pk,
@@ -312,5 +312,6 @@ def test_a_mask_for_a_remote_engine_is_refused_at_the_form(
         },
     )
     assert response.status_code == 200
-    assert "Inpainting runs on the local engine only for now" in response.text
+    assert "Hugging Face cannot inpaint" in response.text
+    assert "local engine" in response.text
     assert not GenerationJob.objects.exists()

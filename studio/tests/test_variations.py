@@ -10,7 +10,7 @@ import pytest
 from PIL import Image as PILImage
 
 from studio.backends.base import GenerationRequest
-from studio.forms import VARIATION_LOCAL_ONLY, VARIATION_TEXT_ONLY
+from studio.forms import VARIATION_TEXT_ONLY
 from studio.models import GenerationJob
 from studio.runner import run_job
 from tests.fixtures import api_for
@@ -108,7 +108,11 @@ def test_bad_variation_input_is_refused(owner_client, owner, make_image, setting
         "comfyui": {"url": "http://127.0.0.1:9", "timeout": 5},
     }
     page = owner_client.post("/generate/", {**varied, "model": "comfyui-sdxl"})
-    assert VARIATION_LOCAL_ONLY in page.context["form"].errors["variation_seed_strength"]
+    (error,) = page.context["form"].errors["variation_seed_strength"]
+    assert error == (
+        "ComfyUI cannot use a variation seed. "
+        "The local engine and AUTOMATIC1111 can: pick one of their models."
+    )
     assert not GenerationJob.objects.exists()
 
 

@@ -13,7 +13,7 @@ import huggingface_hub.constants
 import pytest
 from PIL import Image, ImageChops
 
-from studio.backends import image_to_image_refusal
+from studio.backends import refusal
 from studio.backends.a1111 import A1111Backend
 from studio.backends.base import BackendError
 from studio.backends.comfyui import ComfyUIBackend
@@ -311,11 +311,26 @@ def test_a_model_without_the_task_is_hugging_faces_own_words(hf):
 
 
 def test_which_engines_start_from_a_picture():
-    assert image_to_image_refusal("diffusers", "stabilityai/sdxl-turbo") == ""
-    assert image_to_image_refusal("a1111", "v1-5-pruned-emaonly.safetensors") == ""
-    assert image_to_image_refusal("comfyui", "sd_xl_base_1.0.safetensors") == ""
-    assert image_to_image_refusal("huggingface", "stabilityai/stable-diffusion-xl-base-1.0") == ""
-    assert image_to_image_refusal("openai", "gpt-image-1") == ""
-    refusal = image_to_image_refusal("openai", "dall-e-3")
-    assert refusal.startswith("OpenAI's dall-e-3 cannot start from an image")
-    assert "the local engine, AUTOMATIC1111, ComfyUI, Hugging Face" in refusal
+    for engine, model_id in (
+        ("diffusers", "stabilityai/sdxl-turbo"),
+        ("a1111", "v1-5-pruned-emaonly.safetensors"),
+        ("comfyui", "sd_xl_base_1.0.safetensors"),
+        ("huggingface", "stabilityai/stable-diffusion-xl-base-1.0"),
+        ("openai", "gpt-image-1"),
+    ):
+        assert refusal(engine, "image_to_image", model_id) == ""
+    refused = refusal("openai", "image_to_image", "dall-e-3")
+    assert refused.startswith("OpenAI's dall-e-3 cannot start from an image")
+    assert refused.endswith(
+        "The local engine, Hugging Face, OpenAI's GPT Image models, AUTOMATIC1111 "
+        "and ComfyUI can: pick one of their models."
+    )
+
+
+def test_an_engine_that_cannot_names_the_ones_that_can():
+    refused = refusal("huggingface", "variations", "stabilityai/stable-diffusion-xl-base-1.0")
+    assert refused == (
+        "Hugging Face cannot use a variation seed. "
+        "The local engine and AUTOMATIC1111 can: pick one of their models."
+    )
+    assert refusal("a1111", "variations", "v1-5-pruned-emaonly.safetensors") == ""
