@@ -211,7 +211,7 @@ def test_a_model_that_cannot_start_from_a_picture_is_refused_at_the_form(
         assert page.status_code == 200
         (error,) = page.context["form"].errors["model"]
         assert error.startswith("OpenAI's dall-e-3 cannot start from an image")
-        assert "AUTOMATIC1111, ComfyUI, Hugging Face" in error
+        assert "Hugging Face, OpenAI's GPT Image models, AUTOMATIC1111 and ComfyUI can" in error
     assert not GenerationJob.objects.exists()
     assert Image.objects.count() == images  # the upload was not kept
 
@@ -223,7 +223,7 @@ def test_the_api_answers_400_naming_the_engines_that_can(owner, make_image, sett
     response = api_for(owner).post("/api/v1/generations/", body, format="json")
     assert response.status_code == 400
     assert "OpenAI's dall-e-3 cannot start from an image" in str(response.json())
-    assert "the local engine, AUTOMATIC1111, ComfyUI" in str(response.json())
+    assert "The local engine, Hugging Face" in str(response.json())
     assert not GenerationJob.objects.exists()
 
 
