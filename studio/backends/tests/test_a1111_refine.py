@@ -56,11 +56,17 @@ def a1111(server):
 
 
 def answer(request):
-    """A1111's answer, at the size it makes: width x height, times hr_scale
-    with a hires fix (A1111's ``int(width * hr_scale)``)."""
+    """A1111's answer, at the size it makes: width x height; times hr_scale
+    with a hires fix (A1111's ``int(width * hr_scale)``); the starting
+    picture's own size when only the masked area was inpainted (A1111 pastes
+    the result back into it)."""
     body = request.get_json()
-    scale = body.get("hr_scale", 1.0) if body.get("enable_hr") else 1.0
-    made = {**body, "width": int(body["width"] * scale), "height": int(body["height"] * scale)}
+    width, height = body["width"], body["height"]
+    if body.get("enable_hr"):
+        width, height = int(width * body["hr_scale"]), int(height * body["hr_scale"])
+    if body.get("mask") and body.get("inpaint_full_res"):
+        width, height = decoded(body["init_images"][0]).size
+    made = {**body, "width": width, "height": height}
     return test_a1111.json_response(test_a1111.txt2img_answer(made))
 
 
@@ -104,11 +110,11 @@ def sent(server, path):
 
 
 @pytest.mark.parametrize(
-    ("content", "fill", "area", "full_res"),
-    [("original", 1, "whole", False), ("fill", 0, "masked", True)],
+    ("content", "fill", "area", "full_res", "size"),
+    [("original", 1, "whole", False, (64, 48)), ("fill", 0, "masked", True, (96, 64))],
 )
 def test_an_inpaint_job_sends_the_mask_and_a1111s_inpaint_options(
-    a1111, content, fill, area, full_res
+    a1111, content, fill, area, full_res, size
 ):
     start, mask = starting_picture(), painted_mask()
     inpaint = InpaintOptions(
@@ -136,7 +142,7 @@ def test_an_inpaint_job_sends_the_mask_and_a1111s_inpaint_options(
         "inpainting_mask_invert": 0,
     }
     assert not test_a1111.calls_to(a1111, "/sdapi/v1/txt2img")
-    assert [(r.seed, r.image.size) for r in results] == [(1234, (64, 48))]
+    assert [(r.seed, r.image.size) for r in results] == [(1234, size)]
 
 
 def test_a_mask_of_another_size_is_sent_at_the_pictures(a1111):
