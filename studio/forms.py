@@ -358,8 +358,8 @@ class GenerationForm(forms.Form):
         return data
 
     def _clean_mask(self, data, preset) -> None:
-        """A mask goes with a starting image on the local engine, and is
-        brought to the image's size."""
+        """A mask goes with a starting image on an engine that can inpaint,
+        and is brought to the image's size."""
         for field, default in (
             ("masked_content", DEFAULT_MASKED_CONTENT),
             ("mask_blur", DEFAULT_MASK_BLUR),
@@ -452,7 +452,7 @@ class GenerationForm(forms.Form):
             )
 
     def _clean_hires(self, data, preset) -> None:
-        """A hires fix or an upscale: the local engine only, no bigger than
+        """A hires fix or an upscale: on an engine that has one, no bigger than
         the server makes. An upscale's base size is its starting image's own."""
         data["hires_upscaler"] = data.get("hires_upscaler") or DEFAULT_UPSCALER
         data["hires_steps"] = data.get("hires_steps") or 0

@@ -168,7 +168,8 @@ class GenerationCreateSerializer(serializers.Serializer):
         allow_null=True,
         min_value=limits.HIRES_SCALE_MIN,
         max_value=limits.HIRES_SCALE_MAX,
-        help_text="Hires fix (local engine only): make the picture at width x height, upscale "
+        help_text="Hires fix (an engine that has one, else 400 naming those that do): make the "
+        "picture at width x height, upscale "
         "it by this factor and repaint it at denoising_strength (default 0.5). With "
         "init_image, that image is upscaled from its own size and the prompt may be empty. "
         "The picture made may not exceed the server's pixel limit.",

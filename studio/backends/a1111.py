@@ -18,7 +18,13 @@ A job goes through these stages, in the order of this file:
               image, A1111's img2img request instead: the same fields and
               ``init_images`` (the picture as base64 PNG), ``denoising_strength``
               and ``resize_mode`` (A1111's number for crop / fit / stretch;
-              A1111 itself brings the picture to the size);
+              A1111 itself brings the picture to the size). With a mask, the
+              img2img request inpaints: ``mask`` (white is repainted) and
+              A1111's inpaint options; A1111 pastes the result back into the
+              original itself. A hires fix is txt2img's ``enable_hr`` (A1111
+              answers the upscaled size); the upscale of a finished picture is
+              an img2img at the upscaled size, the picture cropped to its base
+              size (and resized with Lanczos here, for that upscaler) first;
 4. run        ``POST /sdapi/v1/txt2img`` (or ``/img2img``) blocks until the
               images are made, so it runs in a thread while this one polls ``/sdapi/v1/progress``
               for the step and live preview and checks for cancellation
@@ -66,6 +72,9 @@ from .base import (
     Progress,
     ProgressCallback,
 )
+from .hires_fix import UPSCALERS, lanczos, scaled_size
+from .init_image import fit_to_size
+from .inpaint_mask import InpaintOptions, mask_to_size
 from .remote import RemoteEngine
 from .retrying import RetryPolicy, parse_retry_after
 from .samplers import sampler_names
@@ -77,6 +86,9 @@ TXT2IMG = "/sdapi/v1/txt2img"
 IMG2IMG = "/sdapi/v1/img2img"
 # Atelier's resize mode → A1111's img2img ``resize_mode`` (modules/images.py resize_image).
 RESIZE_MODE_NUMBERS = {"stretch": 0, "crop": 1, "fit": 2}
+# Atelier's masked content → A1111's ``inpainting_fill`` (its 2, "latent noise",
+# and 3, "latent nothing", have no Atelier key).
+INPAINTING_FILL = {"fill": 0, "original": 1}
 CANCEL_GRACE = 5.0  # seconds to let the interrupted txt2img call return before leaving it
 
 
@@ -85,6 +97,8 @@ class A1111Backend(RemoteEngine):
     label = "AUTOMATIC1111"
     required_setting = "url"
     image_to_image = True
+    inpainting = True  # img2img's mask and inpaint options
+    hires_fix = True  # txt2img's enable_hr; an upscale is an img2img at the upscaled size
     variations = True  # A1111's subseed and subseed_strength
     retry_policy = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 
@@ -125,8 +139,16 @@ class A1111Backend(RemoteEngine):
         sampler, scheduler = retried(lambda: self.sampler_and_scheduler(server, request))
         body = txt2img_body(request, checkpoint, sampler, scheduler)
         path = TXT2IMG
-        if request.init_image is not None:
+        if request.init_image is not None and request.hires_scale:
+            if request.hires_denoising_steps < 1:  # nothing to repaint, as the local engine
+                return upscaled_as_is(request)
+            body, path = upscale_body(body, request), IMG2IMG
+        elif request.init_image is not None:
             body, path = img2img_body(body, request), IMG2IMG
+            if request.inpaint is not None:
+                body.update(inpaint_fields(request.inpaint, request.init_image))
+        elif request.hires_scale:
+            body.update(hires_fields(request))
         if should_cancel():
             raise Cancelled()
         on_progress(Progress(phase="loading", message=f"Sent to {server.display}"))
@@ -471,14 +493,74 @@ def txt2img_body(
 def img2img_body(body: dict, request: GenerationRequest) -> dict:
     """A1111's StableDiffusionImg2ImgProcessingAPI body: the txt2img ``body`` and
     the starting picture, as it is (A1111 resizes it per ``resize_mode``)."""
-    buffer = io.BytesIO()
-    request.init_image.convert("RGB").save(buffer, format="PNG")
     return {
         **body,
-        "init_images": [base64.b64encode(buffer.getvalue()).decode("ascii")],
+        "init_images": [png_base64(request.init_image.convert("RGB"))],
         "denoising_strength": request.strength,
         "resize_mode": RESIZE_MODE_NUMBERS.get(request.resize_mode, RESIZE_MODE_NUMBERS["crop"]),
     }
+
+
+def inpaint_fields(inpaint: InpaintOptions, picture: Image.Image) -> dict:
+    """img2img's inpainting fields: the mask at the picture's size (A1111 crops
+    "only masked" from both alike) and A1111's options under its names."""
+    return {
+        "mask": png_base64(mask_to_size(inpaint.mask.convert("L"), picture.size)),
+        "inpainting_fill": INPAINTING_FILL.get(inpaint.masked_content, INPAINTING_FILL["original"]),
+        "mask_blur": inpaint.mask_blur,
+        "inpaint_full_res": inpaint.inpaint_area == "masked",  # A1111's default is True
+        "inpaint_full_res_padding": inpaint.padding,
+        "inpainting_mask_invert": 0,  # white is repainted
+    }
+
+
+def hires_fields(request: GenerationRequest) -> dict:
+    """txt2img's "Hires. fix": made at width x height, upscaled by ``hr_scale``
+    and repainted at ``denoising_strength`` in ``hr_second_pass_steps`` (0: steps)."""
+    return {
+        "enable_hr": True,
+        "hr_scale": request.hires_scale,
+        "hr_upscaler": UPSCALERS.get(request.hires_upscaler, UPSCALERS["latent"]),
+        "hr_second_pass_steps": request.hires_steps,
+        "denoising_strength": request.strength,
+    }
+
+
+def upscale_body(body: dict, request: GenerationRequest) -> dict:
+    """The upscale of a finished picture, as the local engine does it: the
+    picture cropped to the base size (width x height), upscaled, repainted at
+    ``strength``. A1111 has no hires fix for img2img, so this is a plain
+    img2img at the upscaled size: the picture resized here with Lanczos for
+    that upscaler, else sent at its base size for A1111 to stretch
+    (``resize_mode`` 0, with its img2img upscaler; a latent upscale of a
+    picture is not in its API)."""
+    width, height = scaled_size(request.width, request.height, request.hires_scale)
+    start = fit_to_size(request.init_image, request.width, request.height, "crop")
+    if request.hires_upscaler == "lanczos":
+        start = lanczos(start, (width, height))
+    return {
+        **body,
+        "width": width,
+        "height": height,
+        "steps": request.hires_steps or request.steps,
+        "init_images": [png_base64(start)],
+        "denoising_strength": request.strength,
+        "resize_mode": RESIZE_MODE_NUMBERS["stretch"],
+    }
+
+
+def upscaled_as_is(request: GenerationRequest) -> list[GeneratedImage]:
+    """An upscale with nothing to repaint (strength too low for one step): the
+    picture resized with Lanczos, as the local engine gives it; the server is not asked."""
+    size = scaled_size(request.width, request.height, request.hires_scale)
+    start = fit_to_size(request.init_image, request.width, request.height, "crop")
+    return [GeneratedImage(lanczos(start, size), seed) for seed in request.seeds()]
+
+
+def png_base64(picture: Image.Image) -> str:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 # 4. Progress ------------------------------------------------------------------
