@@ -17,7 +17,15 @@ Image to image: ``POST /upload/image`` takes the multipart form ComfyUI's page
 sends (``image`` file, ``type``, ``subfolder``, ``overwrite``) into its input
 folder (``uploads``) and answers ``{name, subfolder, type}``; LoadImage refuses
 a file not there as ComfyUI's VALIDATE_INPUTS does ("Invalid image file"), and
-a workflow without EmptyLatentImage saves a picture the size of its LoadImage.
+the saved picture's size follows the links from SaveImage (EmptyLatentImage's,
+LoadImage's, LatentUpscale's or ImageScale's width and height). Validation
+names unknown node classes, missing required inputs and links to no node;
+nodes run in the order of their links, not of the prompt's keys.
+
+Inpainting and hires fix: LoadImageMask (its upload checked as LoadImage's),
+VAEEncodeForInpaint, SetLatentNoiseMask, ImageCompositeMasked, LatentUpscale
+and ImageScale are known nodes; ``node_classes`` can leave some out (an older
+ComfyUI).
 """
 
 from __future__ import annotations
@@ -68,16 +76,43 @@ SCHEDULER_NAMES = [
     "beta",
     "normal",
 ]
+# class_type → its required inputs (nodes.py and comfy_extras/nodes_mask.py).
 NODE_CLASSES = {
-    "CheckpointLoaderSimple",
-    "CLIPTextEncode",
-    "EmptyLatentImage",
-    "KSampler",
-    "VAEDecode",
-    "SaveImage",
-    "PreviewImage",
-    "LoadImage",
-    "VAEEncode",
+    "CheckpointLoaderSimple": ("ckpt_name",),
+    "CLIPTextEncode": ("text", "clip"),
+    "EmptyLatentImage": ("width", "height", "batch_size"),
+    "KSampler": (
+        "model",
+        "seed",
+        "steps",
+        "cfg",
+        "sampler_name",
+        "scheduler",
+        "positive",
+        "negative",
+        "latent_image",
+        "denoise",
+    ),
+    "VAEDecode": ("samples", "vae"),
+    "SaveImage": ("images", "filename_prefix"),
+    "PreviewImage": ("images",),
+    "LoadImage": ("image",),
+    "VAEEncode": ("pixels", "vae"),
+    "LoadImageMask": ("image", "channel"),
+    "VAEEncodeForInpaint": ("pixels", "vae", "mask", "grow_mask_by"),
+    "SetLatentNoiseMask": ("samples", "mask"),
+    "ImageCompositeMasked": ("destination", "source", "x", "y", "resize_source"),
+    "LatentUpscale": ("samples", "upscale_method", "width", "height", "crop"),
+    "ImageScale": ("image", "upscale_method", "width", "height", "crop"),
+}
+# Where a node's picture size comes from: the input it follows, or its own width/height.
+SIZE_FROM = {
+    "KSampler": "latent_image",
+    "VAEDecode": "samples",
+    "VAEEncode": "pixels",
+    "VAEEncodeForInpaint": "pixels",
+    "SetLatentNoiseMask": "samples",
+    "ImageCompositeMasked": "destination",
 }
 OUTPUT_NODES = {"SaveImage": "output", "PreviewImage": "temp"}
 
@@ -100,6 +135,7 @@ class NodeFailure(Exception):
 class FakeComfyUI:
     def __init__(self, checkpoints=("sd_xl_base_1.0.safetensors",)):
         self.checkpoints = list(checkpoints)
+        self.node_classes = dict(NODE_CLASSES)
         self.pause_at_step: int | None = None
         self.drop_websocket_at_step: int | None = None
         self.failures: dict[str, tuple[str, str]] = {}
@@ -299,7 +335,7 @@ class FakeComfyUI:
     def validate(self, prompt: dict):
         """ComfyUI's answers for an unknown node, no output, or a value not in a list."""
         for node_id, node in prompt.items():
-            if node.get("class_type") not in NODE_CLASSES:
+            if node.get("class_type") not in self.node_classes:
                 error = {
                     "type": "invalid_prompt",
                     "message": f"Cannot execute because node {node.get('class_type')} does "
@@ -339,8 +375,29 @@ class FakeComfyUI:
                             },
                         }
                     )
+            for name in self.node_classes[node["class_type"]]:
+                value = node["inputs"].get(name)
+                if value is None:
+                    errors.append(
+                        {
+                            "type": "required_input_missing",
+                            "message": "Required input is missing",
+                            "details": name,
+                            "extra_info": {"input_name": name},
+                        }
+                    )
+                elif isinstance(value, list) and str(value[0]) not in prompt:
+                    errors.append(
+                        {
+                            "type": "bad_linked_input",
+                            "message": "Bad linked input, must be a length-2 list of [string, int]",
+                            "details": f"{name}: {value}",
+                            "extra_info": {"input_name": name},
+                        }
+                    )
             image = node["inputs"].get("image")
-            if node["class_type"] == "LoadImage" and image not in self.uploads:
+            loads = node["class_type"] in ("LoadImage", "LoadImageMask")
+            if loads and isinstance(image, str) and image not in self.uploads:
                 errors.append(
                     {
                         "type": "custom_validation_failed",
@@ -411,7 +468,8 @@ class FakeComfyUI:
         outputs = {}
         node_id = None
         try:
-            for node_id, node in prompt.items():
+            for node_id in in_link_order(prompt):
+                node = prompt[node_id]
                 self.send(
                     client_id,
                     "executing",
@@ -493,15 +551,9 @@ class FakeComfyUI:
                         self.lock.wait()
 
     def save(self, prompt: dict, node: dict) -> dict:
-        """A real PNG the size of the latent (or of the loaded image), coloured by
-        the sampler's seed."""
+        """A real PNG the size its images' links give, coloured by the sampler's seed."""
         sampler = next(n for n in prompt.values() if n["class_type"] == "KSampler")
-        latent = next((n for n in prompt.values() if n["class_type"] == "EmptyLatentImage"), None)
-        if latent is not None:
-            size = (latent["inputs"]["width"], latent["inputs"]["height"])
-        else:
-            loader = next(n for n in prompt.values() if n["class_type"] == "LoadImage")
-            size = Image.open(io.BytesIO(self.uploads[loader["inputs"]["image"]])).size
+        size = self.size_of(prompt, node["inputs"]["images"][0])
         out = io.BytesIO()
         Image.new("RGB", size, color_for(sampler["inputs"]["seed"])).save(out, format="PNG")
         kind = OUTPUT_NODES[node["class_type"]]
@@ -510,6 +562,33 @@ class FakeComfyUI:
             filename = f"{prefix}_{len(self.files) + 1:05}_.png"
             self.files[(kind, filename)] = out.getvalue()
         return {"filename": filename, "subfolder": "", "type": kind}
+
+    def size_of(self, prompt: dict, node_id: str) -> tuple[int, int]:
+        """The width and height of what a node makes, following its links."""
+        node = prompt[node_id]
+        inputs = node["inputs"]
+        if node["class_type"] in SIZE_FROM:
+            return self.size_of(prompt, inputs[SIZE_FROM[node["class_type"]]][0])
+        if node["class_type"] in ("LoadImage", "LoadImageMask"):
+            return Image.open(io.BytesIO(self.uploads[inputs["image"]])).size
+        return inputs["width"], inputs["height"]
+
+
+def in_link_order(prompt: dict) -> list[str]:
+    """The prompt's node ids, each after the nodes its inputs link to."""
+    ordered: list[str] = []
+
+    def visit(node_id: str) -> None:
+        if node_id in ordered:
+            return
+        for value in prompt[node_id]["inputs"].values():
+            if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
+                visit(str(value[0]))
+        ordered.append(node_id)
+
+    for node_id in sorted(prompt, key=lambda key: (len(key), key), reverse=True):
+        visit(node_id)
+    return ordered
 
 
 def json_answer(data, status: int = 200):
