@@ -356,6 +356,15 @@ class FakeComfyUI:
         lists = {
             "CheckpointLoaderSimple": {"ckpt_name": self.checkpoints},
             "KSampler": {"sampler_name": KSAMPLER_NAMES, "scheduler": SCHEDULER_NAMES},
+            "LoadImageMask": {"channel": ["alpha", "red", "green", "blue"]},
+            "LatentUpscale": {
+                "upscale_method": ["nearest-exact", "bilinear", "area", "bicubic", "bislerp"],
+                "crop": ["disabled", "center"],
+            },
+            "ImageScale": {
+                "upscale_method": ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"],
+                "crop": ["disabled", "center"],
+            },
         }
         node_errors = {}
         for node_id, node in prompt.items():
