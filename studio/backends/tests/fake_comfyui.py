@@ -19,7 +19,8 @@ folder (``uploads``) and answers ``{name, subfolder, type}``; LoadImage refuses
 a file not there as ComfyUI's VALIDATE_INPUTS does ("Invalid image file"), and
 the saved picture's size follows the links from SaveImage (EmptyLatentImage's,
 LoadImage's, LatentUpscale's or ImageScale's width and height). Validation
-names unknown node classes, missing required inputs and links to no node;
+names unknown node classes, missing required inputs, links to no node and
+links whose type is not the input's (a MASK input fed an IMAGE);
 nodes run in the order of their links, not of the prompt's keys.
 
 Inpainting and hires fix: LoadImageMask (its upload checked as LoadImage's),
@@ -76,35 +77,54 @@ SCHEDULER_NAMES = [
     "beta",
     "normal",
 ]
-# class_type → its required inputs (nodes.py and comfy_extras/nodes_mask.py).
+# class_type → (its required inputs: name → the type a link to it must carry,
+# None for a value; what its outputs carry), as nodes.py and
+# comfy_extras/nodes_mask.py declare them.
+LATENT, IMAGE, MASK, VAE = "LATENT", "IMAGE", "MASK", "VAE"
 NODE_CLASSES = {
-    "CheckpointLoaderSimple": ("ckpt_name",),
-    "CLIPTextEncode": ("text", "clip"),
-    "EmptyLatentImage": ("width", "height", "batch_size"),
+    "CheckpointLoaderSimple": ({"ckpt_name": None}, ("MODEL", "CLIP", VAE)),
+    "CLIPTextEncode": ({"text": None, "clip": "CLIP"}, ("CONDITIONING",)),
+    "EmptyLatentImage": ({"width": None, "height": None, "batch_size": None}, (LATENT,)),
     "KSampler": (
-        "model",
-        "seed",
-        "steps",
-        "cfg",
-        "sampler_name",
-        "scheduler",
-        "positive",
-        "negative",
-        "latent_image",
-        "denoise",
+        {
+            "model": "MODEL",
+            "seed": None,
+            "steps": None,
+            "cfg": None,
+            "sampler_name": None,
+            "scheduler": None,
+            "positive": "CONDITIONING",
+            "negative": "CONDITIONING",
+            "latent_image": LATENT,
+            "denoise": None,
+        },
+        (LATENT,),
     ),
-    "VAEDecode": ("samples", "vae"),
-    "SaveImage": ("images", "filename_prefix"),
-    "PreviewImage": ("images",),
-    "LoadImage": ("image",),
-    "VAEEncode": ("pixels", "vae"),
-    "LoadImageMask": ("image", "channel"),
-    "VAEEncodeForInpaint": ("pixels", "vae", "mask", "grow_mask_by"),
-    "SetLatentNoiseMask": ("samples", "mask"),
-    "ImageCompositeMasked": ("destination", "source", "x", "y", "resize_source"),
-    "LatentUpscale": ("samples", "upscale_method", "width", "height", "crop"),
-    "ImageScale": ("image", "upscale_method", "width", "height", "crop"),
+    "VAEDecode": ({"samples": LATENT, "vae": VAE}, (IMAGE,)),
+    "SaveImage": ({"images": IMAGE, "filename_prefix": None}, ()),
+    "PreviewImage": ({"images": IMAGE}, ()),
+    "LoadImage": ({"image": None}, (IMAGE, MASK)),
+    "VAEEncode": ({"pixels": IMAGE, "vae": VAE}, (LATENT,)),
+    "LoadImageMask": ({"image": None, "channel": None}, (MASK,)),
+    "VAEEncodeForInpaint": (
+        {"pixels": IMAGE, "vae": VAE, "mask": MASK, "grow_mask_by": None},
+        (LATENT,),
+    ),
+    "SetLatentNoiseMask": ({"samples": LATENT, "mask": MASK}, (LATENT,)),
+    "ImageCompositeMasked": (
+        {"destination": IMAGE, "source": IMAGE, "x": None, "y": None, "resize_source": None},
+        (IMAGE,),
+    ),
+    "LatentUpscale": (
+        {"samples": LATENT, "upscale_method": None, "width": None, "height": None, "crop": None},
+        (LATENT,),
+    ),
+    "ImageScale": (
+        {"image": IMAGE, "upscale_method": None, "width": None, "height": None, "crop": None},
+        (IMAGE,),
+    ),
 }
+OPTIONAL_INPUTS = {"ImageCompositeMasked": {"mask": MASK}}
 # Where a node's picture size comes from: the input it follows, or its own width/height.
 SIZE_FROM = {
     "KSampler": "latent_image",
@@ -384,9 +404,11 @@ class FakeComfyUI:
                             },
                         }
                     )
-            for name in self.node_classes[node["class_type"]]:
+            required, _ = self.node_classes[node["class_type"]]
+            optional = OPTIONAL_INPUTS.get(node["class_type"], {})
+            for name, wanted in {**required, **optional}.items():
                 value = node["inputs"].get(name)
-                if value is None:
+                if value is None and name in required:
                     errors.append(
                         {
                             "type": "required_input_missing",
@@ -404,6 +426,20 @@ class FakeComfyUI:
                             "extra_info": {"input_name": name},
                         }
                     )
+                elif isinstance(value, list):
+                    source = prompt[str(value[0])]["class_type"]
+                    outputs = self.node_classes.get(source, ({}, ()))[1]
+                    received = outputs[value[1]] if value[1] < len(outputs) else None
+                    if received != wanted:
+                        errors.append(
+                            {
+                                "type": "return_type_mismatch",
+                                "message": "Return type mismatch between linked nodes",
+                                "details": f"{name}, received_type({received}) mismatch "
+                                f"input_type({wanted})",
+                                "extra_info": {"input_name": name},
+                            }
+                        )
             image = node["inputs"].get("image")
             loads = node["class_type"] in ("LoadImage", "LoadImageMask")
             if loads and isinstance(image, str) and image not in self.uploads:

@@ -277,3 +277,20 @@ def test_a_mask_placeholder_in_a_text_to_image_workflow_is_a_clear_error(comfy, 
     (tmp_path / "odd.json").write_text(json.dumps(workflow))
     with pytest.raises(BackendError, match="loads a mask"):
         generate(make_config(comfy), make_request(options={"workflow": str(tmp_path / "odd.json")}))
+
+
+def test_a_miswired_workflow_is_refused_naming_the_node_and_the_types(comfy, tmp_path):
+    workflow = json.loads(WORKFLOWS["inpaint"][0].read_text())
+    composite_id = next(k for k, n in workflow.items() if n["class_type"] == "ImageCompositeMasked")
+    load_id = next(k for k, n in workflow.items() if n["class_type"] == "LoadImage")
+    workflow[composite_id]["inputs"]["mask"] = [load_id, 0]  # the picture, not its mask
+    (tmp_path / "inpaint.json").write_text(json.dumps(workflow))
+    config = make_config(comfy, workflow_dir=str(tmp_path))
+    request = dataclasses.replace(inpaint_request(), options={"inpaint_workflow": "inpaint.json"})
+    with pytest.raises(BackendError) as error:
+        generate(config, request)
+    assert (
+        f"ImageCompositeMasked (node {composite_id}): Return type mismatch between linked "
+        "nodes: mask, received_type(IMAGE) mismatch input_type(MASK)"
+    ) in error.value.message
+    assert not comfy.prompt_ids  # nothing was queued
