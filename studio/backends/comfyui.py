@@ -1,5 +1,5 @@
-"""The ComfyUI engine: a txt2img (or img2img) workflow run through ComfyUI's
-HTTP and websocket API.
+"""The ComfyUI engine: a txt2img (img2img, inpainting, hires fix) workflow
+run through ComfyUI's HTTP and websocket API.
 
 A job goes through these stages, in the order of this file:
 
@@ -14,7 +14,28 @@ A job goes through these stages, in the order of this file:
              picture is first brought to the job's size here, per the resize
              mode (``init_image.fit_to_size``: ComfyUI's ImageScale has no
              "Resize and fill"), then uploaded with ``POST /upload/image``
-             under a name made of its sha256;
+             under a name made of its sha256.
+             Inpainting: the picture and the mask as A1111 prepares them
+             (``InpaintOptions.prepare``, as the local engine: the mask blurred,
+             "fill" painted in, "only masked" cropped to its area), both
+             uploaded as PNGs; the mask is read by LoadImageMask's red channel
+             (white is repainted). ``comfyui_inpaint.json`` ("original"):
+             VAEEncode → SetLatentNoiseMask → KSampler at ``denoise`` =
+             strength; ``comfyui_inpaint_fill.json`` ("fill"):
+             VAEEncodeForInpaint (``grow_mask_by`` = twice the mask blur) →
+             KSampler at denoise 1.0, ComfyUI's idiom; then VAEDecode →
+             ImageCompositeMasked onto the loaded picture under the mask →
+             SaveImage. The result is pasted back into the original
+             (``Inpainting.paste_back``): outside the mask its pixels are
+             kept exactly, as on the local engine.
+             Hires fix (``with_hires``): the txt2img workflow's saved latent
+             goes through a second KSampler (same seed, ``denoise`` =
+             strength, ``hires_steps`` or ``steps``) after LatentUpscale
+             ("Latent", bilinear as A1111's) or VAEDecode → ImageScale
+             (lanczos) → VAEEncode ("Lanczos"), to exactly
+             ``hires_fix.scaled_size``. Upscale (``with_upscale``, a
+             starting image with ``hires_scale``): the img2img workflow with
+             ImageScale before its VAEEncode, or LatentUpscale after it;
 2. submit    the websocket ``/ws?clientId=…`` opens first, so that no message
              about the job is missed, then each prompt is queued with
              ``POST /prompt`` under that client id (a workflow ComfyUI finds
@@ -36,13 +57,15 @@ Config (``settings.ATELIER_ENGINES["comfyui"]``): ``url``, ``username`` and
 ``password`` (basic auth of a proxy in front of ComfyUI), ``connect_timeout``,
 ``timeout`` (short calls), ``generation_timeout``, ``workflow_dir`` (where a
 preset's relative workflow path is looked up), ``max_retry_seconds``.
-Preset options: ``base_url``, ``workflow``, ``scheduler`` (ComfyUI's name;
-overrides the one implied by the sampler).
+Preset options: ``base_url``, ``workflow``, ``img2img_workflow``,
+``inpaint_workflow``, ``inpaint_fill_workflow`` (see ``WORKFLOWS``),
+``scheduler`` (ComfyUI's name; overrides the one implied by the sampler).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import io
 import json
@@ -70,6 +93,7 @@ from .base import (
     Progress,
     ProgressCallback,
 )
+from .hires_fix import scaled_size
 from .init_image import fit_to_size
 from .remote import RemoteEngine
 from .retrying import RetryPolicy, parse_retry_after
@@ -77,7 +101,17 @@ from .retrying import RetryPolicy, parse_retry_after
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("comfyui_txt2img.json")
-IMG2IMG_TEMPLATE = Path(__file__).with_name("comfyui_img2img.json")
+# What a job does → our workflow for it, and the preset option that replaces it.
+WORKFLOWS = {
+    "txt2img": (TEMPLATE, "workflow"),
+    "img2img": (TEMPLATE.with_name("comfyui_img2img.json"), "img2img_workflow"),
+    "inpaint": (TEMPLATE.with_name("comfyui_inpaint.json"), "inpaint_workflow"),
+    "inpaint_fill": (TEMPLATE.with_name("comfyui_inpaint_fill.json"), "inpaint_fill_workflow"),
+}
+# hires_fix.UPSCALERS key → ComfyUI's upscale_method: A1111's "Latent" is bilinear.
+LATENT_UPSCALE_METHOD = "bilinear"
+IMAGE_UPSCALE_METHOD = "lanczos"
+GROW_MASK_MAX = 64  # VAEEncodeForInpaint's limit for grow_mask_by
 WAIT = 0.25  # seconds between cancellation checks while no message comes
 CLOSE_TIMEOUT = 2.0  # seconds to wait for ComfyUI's side of a websocket close
 MAX_MESSAGE = 16 * 2**20  # bytes; previews are small, but a large one must not drop the socket
@@ -130,6 +164,8 @@ PLACEHOLDERS = (
     "batch_size",
     "filename_prefix",
     "image",
+    "mask",
+    "grow_mask_by",
     "denoise",
 )
 
@@ -139,6 +175,8 @@ class ComfyUIBackend(RemoteEngine):
     label = "ComfyUI"
     required_setting = "url"
     image_to_image = True
+    inpainting = True
+    hires_fix = True
     retry_policy = RetryPolicy(base_delay=1.0, max_delay=10.0, max_total=60.0, max_attempts=4)
 
     def __init__(self, config: dict, **pacing):
@@ -172,28 +210,34 @@ class ComfyUIBackend(RemoteEngine):
         should_cancel: CancelCheck,
     ) -> list[GeneratedImage]:
         server = self.server(request.options)
-        starting = request.init_image is not None
-        template = load_workflow(request.options, self.config, img2img=starting)
         sampler, scheduler = comfy_sampler(request.sampler, request.options)
+        kind, picture, inpainting = prepared_pictures(request)
+        template = load_workflow(request.options, self.config, kind)
 
         retried = self.retrier(should_cancel, on_progress)
 
-        image = ""
-        if starting:
-            picture = fit_to_size(
-                request.init_image, request.width, request.height, request.resize_mode
-            )
+        image = mask = ""
+        if picture is not None:
             content = png_bytes(picture)
             image = retried(lambda: server.upload_image(content))
+        if inpainting is not None:
+            mask_content = png_bytes(inpainting.mask)
+            mask = retried(lambda: server.upload_image(mask_content))
         workflows = [
-            fill_workflow(template, request, seed, sampler, scheduler, image)
+            fill_workflow(template, request, seed, sampler, scheduler, image, mask)
             for seed in request.seeds()
         ]
+        if request.hires_scale:
+            extend = with_upscale if picture is not None else with_hires
+            workflows = [extend(workflow, request) for workflow in workflows]
         if should_cancel():
             raise Cancelled()
-        return retried(
+        results = retried(
             lambda: self.run(server, workflows, request, on_progress, should_cancel, retried)
         )
+        if inpainting is not None:  # the original kept outside the mask, as A1111 does
+            return [GeneratedImage(pasted_back(inpainting, r.image), r.seed) for r in results]
+        return results
 
     def server(self, options: dict) -> Server:
         url, credentials = self.server_address(
@@ -206,6 +250,7 @@ class ComfyUIBackend(RemoteEngine):
         client_id = uuid.uuid4().hex
         with server.open_websocket(client_id) as websocket:
             job = ComfyJob(server, websocket, client_id, on_progress, should_cancel)
+            job.passes = sampling_passes(workflows[0])
             job.submit(workflows, retried)
             job.follow(self.generation_timeout)
         pictures = [retried(lambda pid=pid: server.image_of(pid)) for pid in job.prompt_ids]
@@ -224,11 +269,37 @@ able_label = ComfyUIBackend.able_label
 # 1. Workflow ------------------------------------------------------------------
 
 
-def load_workflow(options: dict, config: dict, img2img: bool = False) -> dict:
-    """The preset's workflow file (or ours), in ComfyUI's API format: its
-    "workflow", or with a starting image its "img2img_workflow"."""
-    path = IMG2IMG_TEMPLATE if img2img else TEMPLATE
-    key = "img2img_workflow" if img2img else "workflow"
+def prepared_pictures(request: GenerationRequest):
+    """What the job does (a key of WORKFLOWS), the picture to upload (None for
+    text to image) and, for inpainting, how its result goes back into the
+    original. A hires fix or an upscale wins over a mask, as on the local engine."""
+    if request.init_image is None:
+        return "txt2img", None, None
+    if request.hires_scale:  # an upscale: the picture at its base size, as hires_local
+        picture = fit_to_size(request.init_image, request.width, request.height, "crop")
+        return "img2img", picture, None
+    if request.inpaint is not None:
+        inpainting = request.inpaint.prepare(
+            request.init_image, request.width, request.height, request.resize_mode
+        )
+        kind = "inpaint_fill" if request.inpaint.masked_content == "fill" else "inpaint"
+        return kind, inpainting.image, inpainting
+    picture = fit_to_size(request.init_image, request.width, request.height, request.resize_mode)
+    return "img2img", picture, None
+
+
+def pasted_back(inpainting, picture: Image.Image) -> Image.Image:
+    """ComfyUI's result in the original picture (``Inpainting.paste_back``),
+    brought to the size it was asked for first (a workflow may round it)."""
+    if picture.size != inpainting.image.size:
+        picture = picture.resize(inpainting.image.size, Image.Resampling.LANCZOS)
+    return inpainting.paste_back(picture)
+
+
+def load_workflow(options: dict, config: dict, kind: str = "txt2img") -> dict:
+    """The preset's workflow file for ``kind`` (a key of WORKFLOWS: its option
+    names it), else ours, in ComfyUI's API format."""
+    path, key = WORKFLOWS[kind]
     if options.get(key):
         path = Path(options[key])
         if not path.is_absolute():
@@ -273,6 +344,7 @@ def fill_workflow(
     sampler: str,
     scheduler: str,
     image: str = "",
+    mask: str = "",
 ) -> dict:
     """The template with each "{{name}}" filled in.
 
@@ -294,6 +366,10 @@ def fill_workflow(
         "batch_size": 1,
         "filename_prefix": "atelier",
         "image": image,  # the uploaded starting image's name (img2img)
+        "mask": mask,  # the uploaded mask's name (inpainting)
+        # VAEEncodeForInpaint dilates the mask by a square this wide: the
+        # repainted area reaches as far as the blurred seam.
+        "grow_mask_by": min(2 * request.inpaint.mask_blur, GROW_MASK_MAX) if mask else 0,
         "denoise": request.strength if image else 1.0,
     }
 
@@ -310,6 +386,11 @@ def fill_workflow(
                 "This ComfyUI workflow loads a starting image ({{image}}), but the job has "
                 "none: use it as the preset's img2img_workflow, not its workflow."
             )
+        if name == "mask" and not mask:
+            raise BackendError(
+                "This ComfyUI workflow loads a mask ({{mask}}), but the job has none: use it "
+                "as the preset's inpaint_workflow, not its workflow or img2img_workflow."
+            )
         return values[name]
 
     def fill(node):
@@ -325,6 +406,166 @@ def fill_workflow(
         return node
 
     return fill(template)
+
+
+# Hires fix and upscale: the workflow graph extended -------------------------------
+
+
+def with_hires(workflow: dict, request: GenerationRequest) -> dict:
+    """A text-to-image workflow with A1111's hires fix: the latent the saved
+    picture is decoded from is upscaled and repainted by a second KSampler
+    (the first one's inputs, at ``denoise`` = strength)."""
+    workflow = copy.deepcopy(workflow)
+    decode_id, sampler_id = saved_chain(workflow)
+    decode, sampler = workflow[decode_id], workflow[sampler_id]
+    width, height = scaled_size(request.width, request.height, request.hires_scale)
+    vae = decode["inputs"]["vae"]
+    if request.hires_upscaler == "lanczos":
+        pixels = add_node(workflow, "VAEDecode", {"samples": [sampler_id, 0], "vae": vae})
+        bigger = add_node(workflow, "ImageScale", image_scale([pixels, 0], width, height))
+        latent = add_node(workflow, "VAEEncode", {"pixels": [bigger, 0], "vae": vae})
+    else:
+        latent = add_node(workflow, "LatentUpscale", latent_scale([sampler_id, 0], width, height))
+    second = add_node(
+        workflow,
+        "KSampler",
+        {
+            **sampler["inputs"],
+            "steps": request.hires_steps or request.steps,
+            "denoise": request.strength,
+            "latent_image": [latent, 0],
+        },
+        title="Hires fix",
+    )
+    decode["inputs"]["samples"] = [second, 0]
+    return workflow
+
+
+def with_upscale(workflow: dict, request: GenerationRequest) -> dict:
+    """An image-to-image workflow as the Upscale action: its loaded picture
+    upscaled before its VAEEncode (Lanczos) or its latent after (Latent), and
+    repainted in ``hires_steps`` (0: ``steps``)."""
+    workflow = copy.deepcopy(workflow)
+    _, sampler_id = saved_chain(workflow)
+    sampler = workflow[sampler_id]
+    encode_id = link_source(workflow, sampler["inputs"].get("latent_image"))
+    if encode_id is None or workflow[encode_id]["class_type"] != "VAEEncode":
+        raise BackendError(
+            f"The ComfyUI workflow's KSampler (node {sampler_id}) does not start from a "
+            "VAEEncode of the loaded picture, which an upscale needs."
+        )
+    width, height = scaled_size(request.width, request.height, request.hires_scale)
+    encode = workflow[encode_id]
+    if request.hires_upscaler == "lanczos":
+        bigger = add_node(
+            workflow, "ImageScale", image_scale(encode["inputs"]["pixels"], width, height)
+        )
+        encode["inputs"]["pixels"] = [bigger, 0]
+    else:
+        bigger = add_node(workflow, "LatentUpscale", latent_scale([encode_id, 0], width, height))
+        sampler["inputs"]["latent_image"] = [bigger, 0]
+    sampler["inputs"]["steps"] = request.hires_steps or request.steps
+    return workflow
+
+
+def image_scale(image: list, width: int, height: int) -> dict:
+    """ImageScale's inputs: to exactly that size (ImageScaleBy rounds its own way)."""
+    return {
+        "image": image,
+        "upscale_method": IMAGE_UPSCALE_METHOD,
+        "width": width,
+        "height": height,
+        "crop": "disabled",
+    }
+
+
+def latent_scale(samples: list, width: int, height: int) -> dict:
+    """LatentUpscale's inputs (a size in pixels, as hires_fix.scaled_size gives it)."""
+    return {
+        "samples": samples,
+        "upscale_method": LATENT_UPSCALE_METHOD,
+        "width": width,
+        "height": height,
+        "crop": "disabled",
+    }
+
+
+def saved_chain(workflow: dict) -> tuple[str, str]:
+    """(VAEDecode, KSampler) ids of the chain KSampler → VAEDecode → … → SaveImage
+    (through any image nodes between, such as an ImageCompositeMasked)."""
+    for node in workflow.values():
+        if node["class_type"] != "SaveImage":
+            continue
+        decode_id = upstream(workflow, node["inputs"].get("images"), "VAEDecode")
+        if decode_id is None:
+            continue
+        sampler_id = link_source(workflow, workflow[decode_id]["inputs"].get("samples"))
+        if sampler_id is not None and workflow[sampler_id]["class_type"] == "KSampler":
+            return decode_id, sampler_id
+    raise BackendError(
+        "The ComfyUI workflow has no KSampler → VAEDecode → SaveImage chain for the hires "
+        "fix or upscale to extend."
+    )
+
+
+def upstream(workflow: dict, link, class_type: str) -> str | None:
+    """The nearest node of ``class_type`` up the chain of first image inputs from ``link``."""
+    seen = set()
+    node_id = link_source(workflow, link)
+    while node_id is not None and node_id not in seen:
+        seen.add(node_id)
+        node = workflow[node_id]
+        if node["class_type"] == class_type:
+            return node_id
+        inputs = node.get("inputs", {})
+        link = inputs.get("source") or inputs.get("images") or inputs.get("image")
+        node_id = link_source(workflow, link)
+    return None
+
+
+def link_source(workflow: dict, link) -> str | None:
+    """The id of the node a link (``[node_id, output]``) comes from; None if it is not one."""
+    if isinstance(link, list) and len(link) == 2 and str(link[0]) in workflow:
+        return str(link[0])
+    return None
+
+
+def add_node(workflow: dict, class_type: str, inputs: dict, title: str = "") -> str:
+    """A new node under the next free number; its id."""
+    node_id = str(max((int(key) for key in workflow if key.isdigit()), default=0) + 1)
+    workflow[node_id] = {"class_type": class_type, "inputs": inputs}
+    if title:
+        workflow[node_id]["_meta"] = {"title": title}
+    return node_id
+
+
+def sampling_passes(workflow: dict) -> dict[str, tuple[int, int]]:
+    """Each KSampler's (steps before it, steps in all) in one prompt, for the
+    progress: a hires fix's second pass goes on from the first one's end."""
+    samplers = {
+        node_id: node["inputs"]["steps"]
+        for node_id, node in workflow.items()
+        if node["class_type"] == "KSampler" and isinstance(node["inputs"].get("steps"), int)
+    }
+    total = sum(samplers.values())
+    return {
+        node_id: (
+            sum(samplers[other] for other in ancestors(workflow, node_id) & samplers.keys()),
+            total,
+        )
+        for node_id in samplers
+    }
+
+
+def ancestors(workflow: dict, node_id: str) -> set[str]:
+    found, todo = set(), [node_id]
+    while todo:
+        for value in workflow[todo.pop()].get("inputs", {}).values():
+            source = link_source(workflow, value)
+            if source is not None and source not in found:
+                found.add(source)
+                todo.append(source)
+    return found
 
 
 # 2-4. Server calls ------------------------------------------------------------
@@ -401,8 +642,9 @@ class Server:
 
     def upload_image(self, content: bytes) -> str:
         """POST /upload/image (multipart, as ComfyUI's own page sends it) → the name
-        LoadImage takes. Named by the bytes' sha256: the same picture again
-        overwrites itself, and no job's picture replaces another's."""
+        LoadImage (or LoadImageMask, for a mask) takes. Named by the bytes' sha256:
+        the same picture again overwrites itself, and no job's picture replaces
+        another's."""
         name = f"atelier-{hashlib.sha256(content).hexdigest()[:32]}.png"
         response = self.call(
             "POST",
@@ -413,7 +655,7 @@ class Server:
         data = parse_json(response, self)
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise BackendError(
-                f"ComfyUI at {self.display} stored the starting image without a name."
+                f"ComfyUI at {self.display} stored the uploaded picture without a name."
             )
         subfolder = data.get("subfolder") or ""
         return f"{subfolder}/{data['name']}" if subfolder else data["name"]
@@ -622,6 +864,8 @@ class ComfyJob:
         self.done: set[str] = set()
         self.running: str | None = None
         self.step, self.total = 0, 0
+        # KSampler id → (steps before it, steps in all) in each prompt (sampling_passes).
+        self.passes: dict[str, tuple[int, int]] = {}
 
     def submit(self, workflows: list[dict], retried) -> None:
         for workflow in workflows:
@@ -699,9 +943,10 @@ class ComfyJob:
         steps = int(data.get("max") or 0)
         if steps <= 0:
             return
+        before, per_prompt = self.passes.get(data.get("node"), (0, steps))
         index = self.prompt_ids.index(prompt_id)
-        self.step = index * steps + int(data.get("value") or 0)
-        self.total = len(self.prompt_ids) * steps
+        self.step = index * per_prompt + before + int(data.get("value") or 0)
+        self.total = len(self.prompt_ids) * per_prompt
         self.on_progress(Progress(phase="sampling", step=self.step, total=self.total))
 
     def preview(self, frame: bytes) -> None:

@@ -17,7 +17,16 @@ Image to image: ``POST /upload/image`` takes the multipart form ComfyUI's page
 sends (``image`` file, ``type``, ``subfolder``, ``overwrite``) into its input
 folder (``uploads``) and answers ``{name, subfolder, type}``; LoadImage refuses
 a file not there as ComfyUI's VALIDATE_INPUTS does ("Invalid image file"), and
-a workflow without EmptyLatentImage saves a picture the size of its LoadImage.
+the saved picture's size follows the links from SaveImage (EmptyLatentImage's,
+LoadImage's, LatentUpscale's or ImageScale's width and height). Validation
+names unknown node classes, missing required inputs, links to no node and
+links whose type is not the input's (a MASK input fed an IMAGE);
+nodes run in the order of their links, not of the prompt's keys.
+
+Inpainting and hires fix: LoadImageMask (its upload checked as LoadImage's),
+VAEEncodeForInpaint, SetLatentNoiseMask, ImageCompositeMasked, LatentUpscale
+and ImageScale are known nodes; ``node_classes`` can leave some out (an older
+ComfyUI).
 """
 
 from __future__ import annotations
@@ -68,16 +77,62 @@ SCHEDULER_NAMES = [
     "beta",
     "normal",
 ]
+# class_type → (its required inputs: name → the type a link to it must carry,
+# None for a value; what its outputs carry), as nodes.py and
+# comfy_extras/nodes_mask.py declare them.
+LATENT, IMAGE, MASK, VAE = "LATENT", "IMAGE", "MASK", "VAE"
 NODE_CLASSES = {
-    "CheckpointLoaderSimple",
-    "CLIPTextEncode",
-    "EmptyLatentImage",
-    "KSampler",
-    "VAEDecode",
-    "SaveImage",
-    "PreviewImage",
-    "LoadImage",
-    "VAEEncode",
+    "CheckpointLoaderSimple": ({"ckpt_name": None}, ("MODEL", "CLIP", VAE)),
+    "CLIPTextEncode": ({"text": None, "clip": "CLIP"}, ("CONDITIONING",)),
+    "EmptyLatentImage": ({"width": None, "height": None, "batch_size": None}, (LATENT,)),
+    "KSampler": (
+        {
+            "model": "MODEL",
+            "seed": None,
+            "steps": None,
+            "cfg": None,
+            "sampler_name": None,
+            "scheduler": None,
+            "positive": "CONDITIONING",
+            "negative": "CONDITIONING",
+            "latent_image": LATENT,
+            "denoise": None,
+        },
+        (LATENT,),
+    ),
+    "VAEDecode": ({"samples": LATENT, "vae": VAE}, (IMAGE,)),
+    "SaveImage": ({"images": IMAGE, "filename_prefix": None}, ()),
+    "PreviewImage": ({"images": IMAGE}, ()),
+    "LoadImage": ({"image": None}, (IMAGE, MASK)),
+    "VAEEncode": ({"pixels": IMAGE, "vae": VAE}, (LATENT,)),
+    "LoadImageMask": ({"image": None, "channel": None}, (MASK,)),
+    "VAEEncodeForInpaint": (
+        {"pixels": IMAGE, "vae": VAE, "mask": MASK, "grow_mask_by": None},
+        (LATENT,),
+    ),
+    "SetLatentNoiseMask": ({"samples": LATENT, "mask": MASK}, (LATENT,)),
+    "ImageCompositeMasked": (
+        {"destination": IMAGE, "source": IMAGE, "x": None, "y": None, "resize_source": None},
+        (IMAGE,),
+    ),
+    "LatentUpscale": (
+        {"samples": LATENT, "upscale_method": None, "width": None, "height": None, "crop": None},
+        (LATENT,),
+    ),
+    "ImageScale": (
+        {"image": IMAGE, "upscale_method": None, "width": None, "height": None, "crop": None},
+        (IMAGE,),
+    ),
+}
+OPTIONAL_INPUTS = {"ImageCompositeMasked": {"mask": MASK}}
+# Where a node's picture size comes from: the input it follows, or its own width/height.
+SIZE_FROM = {
+    "KSampler": "latent_image",
+    "VAEDecode": "samples",
+    "VAEEncode": "pixels",
+    "VAEEncodeForInpaint": "pixels",
+    "SetLatentNoiseMask": "samples",
+    "ImageCompositeMasked": "destination",
 }
 OUTPUT_NODES = {"SaveImage": "output", "PreviewImage": "temp"}
 
@@ -100,6 +155,7 @@ class NodeFailure(Exception):
 class FakeComfyUI:
     def __init__(self, checkpoints=("sd_xl_base_1.0.safetensors",)):
         self.checkpoints = list(checkpoints)
+        self.node_classes = dict(NODE_CLASSES)
         self.pause_at_step: int | None = None
         self.drop_websocket_at_step: int | None = None
         self.failures: dict[str, tuple[str, str]] = {}
@@ -299,7 +355,7 @@ class FakeComfyUI:
     def validate(self, prompt: dict):
         """ComfyUI's answers for an unknown node, no output, or a value not in a list."""
         for node_id, node in prompt.items():
-            if node.get("class_type") not in NODE_CLASSES:
+            if node.get("class_type") not in self.node_classes:
                 error = {
                     "type": "invalid_prompt",
                     "message": f"Cannot execute because node {node.get('class_type')} does "
@@ -320,6 +376,15 @@ class FakeComfyUI:
         lists = {
             "CheckpointLoaderSimple": {"ckpt_name": self.checkpoints},
             "KSampler": {"sampler_name": KSAMPLER_NAMES, "scheduler": SCHEDULER_NAMES},
+            "LoadImageMask": {"channel": ["alpha", "red", "green", "blue"]},
+            "LatentUpscale": {
+                "upscale_method": ["nearest-exact", "bilinear", "area", "bicubic", "bislerp"],
+                "crop": ["disabled", "center"],
+            },
+            "ImageScale": {
+                "upscale_method": ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"],
+                "crop": ["disabled", "center"],
+            },
         }
         node_errors = {}
         for node_id, node in prompt.items():
@@ -339,8 +404,45 @@ class FakeComfyUI:
                             },
                         }
                     )
+            required, _ = self.node_classes[node["class_type"]]
+            optional = OPTIONAL_INPUTS.get(node["class_type"], {})
+            for name, wanted in {**required, **optional}.items():
+                value = node["inputs"].get(name)
+                if value is None and name in required:
+                    errors.append(
+                        {
+                            "type": "required_input_missing",
+                            "message": "Required input is missing",
+                            "details": name,
+                            "extra_info": {"input_name": name},
+                        }
+                    )
+                elif isinstance(value, list) and str(value[0]) not in prompt:
+                    errors.append(
+                        {
+                            "type": "bad_linked_input",
+                            "message": "Bad linked input, must be a length-2 list of [string, int]",
+                            "details": f"{name}: {value}",
+                            "extra_info": {"input_name": name},
+                        }
+                    )
+                elif isinstance(value, list):
+                    source = prompt[str(value[0])]["class_type"]
+                    outputs = self.node_classes.get(source, ({}, ()))[1]
+                    received = outputs[value[1]] if value[1] < len(outputs) else None
+                    if received != wanted:
+                        errors.append(
+                            {
+                                "type": "return_type_mismatch",
+                                "message": "Return type mismatch between linked nodes",
+                                "details": f"{name}, received_type({received}) mismatch "
+                                f"input_type({wanted})",
+                                "extra_info": {"input_name": name},
+                            }
+                        )
             image = node["inputs"].get("image")
-            if node["class_type"] == "LoadImage" and image not in self.uploads:
+            loads = node["class_type"] in ("LoadImage", "LoadImageMask")
+            if loads and isinstance(image, str) and image not in self.uploads:
                 errors.append(
                     {
                         "type": "custom_validation_failed",
@@ -411,7 +513,8 @@ class FakeComfyUI:
         outputs = {}
         node_id = None
         try:
-            for node_id, node in prompt.items():
+            for node_id in in_link_order(prompt):
+                node = prompt[node_id]
                 self.send(
                     client_id,
                     "executing",
@@ -493,15 +596,9 @@ class FakeComfyUI:
                         self.lock.wait()
 
     def save(self, prompt: dict, node: dict) -> dict:
-        """A real PNG the size of the latent (or of the loaded image), coloured by
-        the sampler's seed."""
+        """A real PNG the size its images' links give, coloured by the sampler's seed."""
         sampler = next(n for n in prompt.values() if n["class_type"] == "KSampler")
-        latent = next((n for n in prompt.values() if n["class_type"] == "EmptyLatentImage"), None)
-        if latent is not None:
-            size = (latent["inputs"]["width"], latent["inputs"]["height"])
-        else:
-            loader = next(n for n in prompt.values() if n["class_type"] == "LoadImage")
-            size = Image.open(io.BytesIO(self.uploads[loader["inputs"]["image"]])).size
+        size = self.size_of(prompt, node["inputs"]["images"][0])
         out = io.BytesIO()
         Image.new("RGB", size, color_for(sampler["inputs"]["seed"])).save(out, format="PNG")
         kind = OUTPUT_NODES[node["class_type"]]
@@ -510,6 +607,33 @@ class FakeComfyUI:
             filename = f"{prefix}_{len(self.files) + 1:05}_.png"
             self.files[(kind, filename)] = out.getvalue()
         return {"filename": filename, "subfolder": "", "type": kind}
+
+    def size_of(self, prompt: dict, node_id: str) -> tuple[int, int]:
+        """The width and height of what a node makes, following its links."""
+        node = prompt[node_id]
+        inputs = node["inputs"]
+        if node["class_type"] in SIZE_FROM:
+            return self.size_of(prompt, inputs[SIZE_FROM[node["class_type"]]][0])
+        if node["class_type"] in ("LoadImage", "LoadImageMask"):
+            return Image.open(io.BytesIO(self.uploads[inputs["image"]])).size
+        return inputs["width"], inputs["height"]
+
+
+def in_link_order(prompt: dict) -> list[str]:
+    """The prompt's node ids, each after the nodes its inputs link to."""
+    ordered: list[str] = []
+
+    def visit(node_id: str) -> None:
+        if node_id in ordered:
+            return
+        for value in prompt[node_id]["inputs"].values():
+            if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
+                visit(str(value[0]))
+        ordered.append(node_id)
+
+    for node_id in sorted(prompt, key=lambda key: (len(key), key), reverse=True):
+        visit(node_id)
+    return ordered
 
 
 def json_answer(data, status: int = 200):
