@@ -339,3 +339,13 @@ def test_too_many_waiting_jobs_keeps_no_picture(openai, settings):
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "rate_limit_exceeded"
     assert Image.objects.count() == 0
+
+
+def test_a_body_over_the_upload_limit_is_a_413_before_it_is_parsed(openai, settings):
+    settings.ATELIER_MAX_UPLOAD_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    noise = PILImage.frombytes("RGB", (64, 64), np.random.default_rng(2).bytes(64 * 64 * 3))
+    response = openai.post("/v1/images/edits", edit(image=png_file(noise)), format="multipart")
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and "too large" in error["message"]
+    assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0
