@@ -26,7 +26,9 @@ pages_app = WSGIMiddleware(
 )
 
 # The facades' waiting views (api/facades/urls.py; a test checks they match).
-WAITING_PATHS = frozenset({"/sdapi/v1/txt2img", "/v1/images/generations"})
+WAITING_PATHS = frozenset(
+    {"/sdapi/v1/txt2img", "/v1/images/generations", "/v1/images/edits", "/v1/images/variations"}
+)
 
 
 async def application(scope, receive, send):

@@ -101,9 +101,10 @@ class UploadSlotMiddleware:
     its answer is made (a form's files are decoded while it is validated).
 
     It runs in an async chain too, as a pass-through: only the facades'
-    waiting endpoints are served by Django's ASGI handler (atelier/asgi.py),
-    and they take JSON, never files; a synchronous middleware there would
-    hold a thread for each request's whole wait."""
+    waiting endpoints are served by Django's ASGI handler (atelier/asgi.py);
+    a synchronous middleware there would hold a thread for each request's
+    whole wait. Those that take files (OpenAI's image edits and variations)
+    hold a slot in their view while they decode (api/facades/openai_edits.py)."""
 
     sync_capable = True
     async_capable = True

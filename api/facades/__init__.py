@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from studio.forms import GenerationForm
+from studio.init_images import forget_upload, store_upload
 from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
 
@@ -85,21 +86,43 @@ def timeout() -> float:
     return float(getattr(settings, "ATELIER_FACADE_TIMEOUT", DEFAULT_TIMEOUT))
 
 
-def validated_request(data: dict, user=None) -> dict:
-    """``data`` in GenerationForm's terms, validated for ``user`` (their own
-    styles); the first error raises FacadeError."""
-    form = GenerationForm(data, user=user)
+def validated_form(data: dict, files=None, user=None, *, prompt_required=True) -> GenerationForm:
+    """``data`` (and ``files``: a starting image as ``init_upload``) in
+    GenerationForm's terms, validated for ``user`` (their own styles); the
+    first error raises FacadeError. Without ``prompt_required`` an empty
+    prompt is fine (a variation of a picture that carries none)."""
+    form = GenerationForm(data, files, user=user)
+    if not prompt_required:
+        form.fields["prompt"].required = False
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
         raise FacadeError(str(errors[0]), field=None if name == "__all__" else name)
-    return form.generation_request()
+    return form
 
 
-def submit(user, data: dict) -> GenerationJob:
-    """Validate and queue. Raises FacadeError or JobLimitReached."""
-    return submit_job(
-        user, validated_request(data, user), max_active=settings.ATELIER_MAX_QUEUED_JOBS
-    )
+def validated_request(data: dict, user=None) -> dict:
+    return validated_form(data, user=user).generation_request()
+
+
+def submit(user, data: dict, files=None, *, prompt_required=True) -> GenerationJob:
+    """Validate and queue; a starting image sent as a file is kept as the
+    person's private image first, as the Generate page keeps it, and
+    forgotten again if the job is refused. Raises FacadeError or JobLimitReached."""
+    form = validated_form(data, files, user, prompt_required=prompt_required)
+    upload, created = None, False
+    if form.cleaned_data.get("init_upload"):
+        upload, created = store_upload(user, form.cleaned_data["init_upload"])
+    try:
+        return submit_job(
+            user,
+            form.generation_request(upload),
+            max_active=settings.ATELIER_MAX_QUEUED_JOBS,
+            preset=form.preset,
+        )
+    except JobLimitReached:
+        if upload is not None:
+            forget_upload(upload, created)
+        raise
 
 
 def released(function):

@@ -34,7 +34,7 @@ from .waiting import AwaitingJob
 
 RESPONSE_FORMATS = ("b64_json", "url")
 # Our form's field names, as OpenAI's request calls them.
-OPENAI_PARAMS = {"width": "size", "height": "size"}
+OPENAI_PARAMS = {"width": "size", "height": "size", "init_upload": "image"}
 
 
 class OpenAIError(Exception):
@@ -50,7 +50,7 @@ class OpenAIError(Exception):
         return Response({"error": body}, status=self.status_code)
 
 
-def _model(body: dict) -> str:
+def model_key(body: dict) -> str:
     model = body.get("model")
     if model is None:
         return default_preset_key()
@@ -68,7 +68,7 @@ def _model(body: dict) -> str:
     return model
 
 
-def _size(body: dict) -> dict:
+def size_fields(body: dict) -> dict:
     size = body.get("size")
     if size is None or size == "auto":
         return {}
@@ -91,7 +91,7 @@ def form_data(body: dict) -> dict:
     n = body.get("n")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int)):
         raise OpenAIError("Invalid type for 'n': expected an integer.", param="n")
-    data = {"prompt": prompt, "model": _model(body), **_size(body)}
+    data = {"prompt": prompt, "model": model_key(body), **size_fields(body)}
     if n is not None:
         data["n"] = n
     return data
@@ -111,8 +111,14 @@ def start_generation(user, body: dict):
     """Validate and queue the caller's request: its job. Raises OpenAIError."""
     data = form_data(body)
     response_format(body)
+    return queued(user, data)
+
+
+def queued(user, data: dict, files=None, *, prompt_required=True):
+    """``data`` (GenerationForm's terms, ``files`` its files) queued as the
+    caller's job. Raises OpenAIError, naming OpenAI's parameter."""
     try:
-        return submit(user, data)
+        return submit(user, data, files, prompt_required=prompt_required)
     except FacadeError as error:
         raise OpenAIError(
             error.message, param=OPENAI_PARAMS.get(error.field, error.field)
@@ -138,16 +144,15 @@ def generations(request, body: dict, outcome: Outcome) -> dict:
     if not finished.images:
         raise OpenAIError("The generation was cancelled.", code="generation_cancelled")
     prompt = finished.request["prompt"]
+    revised = {"revised_prompt": prompt} if prompt else {}  # none: a variation without one
     if wanted == "b64_json":
-        data = [
-            {"b64_json": image_base64(image), "revised_prompt": prompt} for image in finished.images
-        ]
+        data = [{"b64_json": image_base64(image), **revised} for image in finished.images]
     else:
         data = [
             {
                 # Opens without a session, for an hour (generated images are private).
                 "url": request.build_absolute_uri(file_link(image)),
-                "revised_prompt": prompt,
+                **revised,
             }
             for image in finished.images
         ]

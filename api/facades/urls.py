@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import a1111, openai
+from . import a1111, openai, openai_edits
 from .waiting import waiting_view
 
 a1111_urlpatterns = [
@@ -18,6 +18,12 @@ a1111_urlpatterns = [
 
 openai_urlpatterns = [
     path("images/generations", waiting_view(openai.ImageGenerations), name="openai-generations"),
+    path("images/edits", waiting_view(openai_edits.ImageEdits), name="openai-edits"),
+    path(
+        "images/variations",
+        waiting_view(openai_edits.ImageVariations),
+        name="openai-variations",
+    ),
     path("models", openai.Models.as_view(), name="openai-models"),
 ]
 

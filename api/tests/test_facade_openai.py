@@ -5,10 +5,13 @@ model (studio.runner.run_job) while the request waits for it."""
 import base64
 import io
 
+import numpy as np
 import pytest
 from asgiref.sync import sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image as PILImage
+from PIL import ImageDraw, PngImagePlugin
 from rest_framework.test import APIClient
 
 import api.facades.waiting
@@ -17,7 +20,7 @@ from accounts.tokens import create_token
 from gallery.models import Image
 from studio.models import GenerationJob
 from studio.runner import run_job
-from tests.fixtures import served
+from tests.fixtures import picture, served
 
 
 @pytest.fixture
@@ -153,3 +156,196 @@ def test_it_lists_the_models(openai):
     assert answer["object"] == "list"
     tiny = next(model for model in answer["data"] if model["id"] == "tiny")
     assert tiny["object"] == "model" and isinstance(tiny["created"], int) and tiny["owned_by"]
+
+
+# Image edits and variations: multipart, as the official SDK sends them.
+
+BOX = (16, 16, 40, 40)  # the part of the 64x64 picture an edit repaints
+
+
+def png_file(image, name="image.png", **info):
+    chunks = PngImagePlugin.PngInfo()
+    for key, value in info.items():
+        chunks.add_text(key, value)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", pnginfo=chunks)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def openai_mask(size=(64, 64), box=BOX, mode="RGBA"):
+    """OpenAI's convention: opaque where the picture is kept, transparent (alpha 0) in ``box``."""
+    mask = PILImage.new(mode, size, (0, 0, 0, 255) if mode == "RGBA" else 0)
+    if box:
+        ImageDraw.Draw(mask).rectangle(box, fill=(0, 0, 0, 0) if mode == "RGBA" else 255)
+    return png_file(mask, "mask.png")
+
+
+def decoded(item) -> np.ndarray:
+    return np.asarray(PILImage.open(io.BytesIO(base64.b64decode(item["b64_json"]))).convert("RGB"))
+
+
+def test_an_edit_with_a_mask_repaints_only_the_transparent_part(openai, owner, worker_in_process):
+    source = picture(64, 64)
+    response = openai.post(
+        "/v1/images/edits",
+        {
+            "image": png_file(source),
+            "mask": openai_mask(),
+            "prompt": "a lighthouse",
+            "model": "tiny",
+            "response_format": "b64_json",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    [item] = response.json()["data"]
+    assert item["revised_prompt"] == "a lighthouse"
+    after, before = decoded(item), np.asarray(source)
+    assert after.shape == before.shape
+    edited = np.zeros((64, 64), bool)
+    edited[BOX[1] : BOX[3] + 1, BOX[0] : BOX[2] + 1] = True
+    assert (after[~edited] == before[~edited]).all()  # every opaque pixel kept
+    assert (after[edited] != before[edited]).any()
+    job = GenerationJob.objects.get()
+    assert job.request["denoising_strength"] == 1.0 and job.request["mask_blur"] == 0
+    assert job.request["init_image"]  # the picture is kept, private, as its source
+    assert Image.objects.filter(owner=owner, visibility="private").count() == 2
+
+
+def test_an_edit_without_a_mask_starts_from_the_picture_at_its_size(
+    openai, owner, worker_in_process
+):
+    response = openai.post(
+        "/v1/images/edits",
+        {"image[]": png_file(picture(48, 40)), "prompt": "at night", "n": "2"},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert len(answer["data"]) == 2
+    opened = served(Client().get(answer["data"][0]["url"]))  # url is the default
+    assert PILImage.open(io.BytesIO(opened.content)).size == (48, 40)
+    request = GenerationJob.objects.get().request
+    assert (request["width"], request["height"]) == (48, 40)
+    assert request["denoising_strength"] == 0.75 and "mask" not in request
+
+
+def test_a_variation_takes_its_prompt_from_the_pictures_recipe(openai, owner, worker_in_process):
+    parameters = (
+        "a lighthouse at dawn\nNegative prompt: fog\n"
+        "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 64x64"
+    )
+    response = openai.post(
+        "/v1/images/variations",
+        {
+            "image": png_file(picture(64, 64), parameters=parameters),
+            "n": "2",
+            "response_format": "b64_json",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert [item["revised_prompt"] for item in data] == ["a lighthouse at dawn"] * 2
+    job = GenerationJob.objects.get()
+    assert job.request["negative_prompt"] == "fog" and job.request["seed"] != 5
+    assert job.request["denoising_strength"] == 0.6
+    seeds = {image.recipe["seed"] for image in job.images.all()}
+    assert len(seeds) == 2
+
+
+def test_a_variation_of_a_picture_without_a_recipe_has_no_prompt(openai, worker_in_process):
+    response = openai.post(
+        "/v1/images/variations",
+        {"image": png_file(picture(64, 64)), "response_format": "b64_json"},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    [item] = response.json()["data"]
+    assert "revised_prompt" not in item and decoded(item).shape == (64, 64, 3)
+    assert GenerationJob.objects.get().request["prompt"] == ""
+
+
+def not_a_picture():
+    return SimpleUploadedFile("image.png", b"not a picture", content_type="image/png")
+
+
+def edit(**fields):
+    return {"image": png_file(picture(64, 64)), "prompt": "a lighthouse", **fields}
+
+
+@pytest.mark.parametrize(
+    "path, body, status, param, message",
+    [
+        ("edits", lambda: edit(image=not_a_picture()), 400, "image", ""),
+        ("edits", lambda: {"prompt": "a lighthouse"}, 400, "image", "Missing"),
+        ("edits", lambda: edit(prompt=""), 400, "prompt", "Missing"),
+        ("edits", lambda: edit(mask=not_a_picture()), 400, "mask", ""),
+        ("edits", lambda: edit(mask=openai_mask(mode="L")), 400, "mask", "alpha channel"),
+        ("edits", lambda: edit(mask=openai_mask(size=(32, 32))), 400, "mask", "same dimensions"),
+        ("edits", lambda: edit(mask=openai_mask(box=None)), 400, "mask", "no transparent"),
+        ("edits", lambda: edit(mask=openai_mask(box=(0, 0, 64, 64))), 400, "mask", "everywhere"),
+        ("edits", lambda: edit(size="big"), 400, "size", ""),
+        ("edits", lambda: edit(size="4096x4096"), 400, "size", ""),
+        ("edits", lambda: edit(n="9"), 400, "n", ""),
+        ("edits", lambda: edit(n="two"), 400, "n", ""),
+        ("edits", lambda: edit(response_format="jpeg"), 400, "response_format", ""),
+        ("edits", lambda: edit(stream="true"), 400, "stream", ""),
+        ("edits", lambda: edit(model="no-such-model"), 404, "model", "does not exist"),
+        ("variations", lambda: {"image": not_a_picture()}, 400, "image", ""),
+        ("variations", lambda: {}, 400, "image", "Missing"),
+        ("variations", lambda: edit(n="0"), 400, "n", ""),
+    ],
+)
+def test_a_bad_edit_or_variation_is_an_openai_error_and_queues_nothing(
+    openai, path, body, status, param, message
+):
+    response = openai.post(f"/v1/images/{path}", body(), format="multipart")
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert message in error["message"] and error["message"]
+    assert GenerationJob.objects.count() == 0
+    assert Image.objects.count() == 0  # nor is the picture kept
+
+
+def test_a_model_that_cannot_start_from_a_picture_is_refused(openai, settings):
+    settings.ATELIER_ENGINES = {**settings.ATELIER_ENGINES, "openai": {"api_key": "sk-test"}}
+    for path in ("edits", "variations"):
+        body = edit(model="dall-e-3")
+        response = openai.post(f"/v1/images/{path}", body, format="multipart")
+        assert response.status_code == 400, response.content
+        error = response.json()["error"]
+        assert error["param"] == "model" and "cannot start from an image" in error["message"]
+    assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0
+
+
+def test_a_picture_over_the_upload_limit_is_a_413(openai, settings):
+    settings.ATELIER_MAX_UPLOAD_BYTES = 1000
+    noise = PILImage.frombytes("RGB", (64, 64), np.random.default_rng(1).bytes(64 * 64 * 3))
+    for path in ("edits", "variations"):
+        response = openai.post(
+            f"/v1/images/{path}", edit(image=png_file(noise)), format="multipart"
+        )
+        assert response.status_code == 413
+        error = response.json()["error"]
+        assert error["param"] == "image" and "larger than" in error["message"]
+    assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0
+
+
+def test_too_many_waiting_jobs_keeps_no_picture(openai, settings):
+    settings.ATELIER_MAX_QUEUED_JOBS = 0
+    response = openai.post("/v1/images/edits", edit(), format="multipart")
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limit_exceeded"
+    assert Image.objects.count() == 0
+
+
+def test_a_body_over_the_upload_limit_is_a_413_before_it_is_parsed(openai, settings):
+    settings.ATELIER_MAX_UPLOAD_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    noise = PILImage.frombytes("RGB", (64, 64), np.random.default_rng(2).bytes(64 * 64 * 3))
+    response = openai.post("/v1/images/edits", edit(image=png_file(noise)), format="multipart")
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and "too large" in error["message"]
+    assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0

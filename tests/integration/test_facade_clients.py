@@ -12,6 +12,7 @@ import openai
 import pytest
 import webuiapi
 from PIL import Image as PILImage
+from PIL import ImageDraw
 
 from tests.stack import Stack, api_client
 
@@ -102,3 +103,50 @@ def test_the_openai_client_generates_with_a_bearer_token(stack):
     assert missing.value.code == "model_not_found"
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=stack.url + "/v1", api_key="wrong", max_retries=0).models.list()
+
+
+def png(image) -> tuple[str, bytes, str]:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return ("picture.png", buffer.getvalue(), "image/png")
+
+
+def test_the_openai_client_edits_inside_the_mask_only(stack):
+    http = api_client(stack, "hedy")
+    client = openai.OpenAI(base_url=stack.url + "/v1", api_key=token_of(http), max_retries=0)
+    source = PILImage.new("RGB", (64, 64), (200, 80, 40))
+    ImageDraw.Draw(source).line((0, 0, 63, 63), fill=(20, 160, 220), width=3)
+    mask = PILImage.new("RGBA", (64, 64), (0, 0, 0, 255))  # opaque: kept
+    ImageDraw.Draw(mask).rectangle((8, 24, 55, 39), fill=(0, 0, 0, 0))  # transparent: edited
+
+    answer = client.images.edit(
+        image=png(source), mask=png(mask), prompt="a boat", model="tiny", response_format="b64_json"
+    )
+
+    [item] = answer.data
+    assert item.revised_prompt == "a boat"
+    after = PILImage.open(io.BytesIO(base64.b64decode(item.b64_json))).convert("RGB")
+    assert after.size == (64, 64)
+    kept = [(x, y) for x in range(64) for y in range(64) if not 24 <= y <= 39]
+    assert all(after.getpixel(xy) == source.getpixel(xy) for xy in kept)
+    assert any(after.getpixel((x, 32)) != source.getpixel((x, 32)) for x in range(8, 56))
+    assert gallery_size(stack, "hedy") == 2  # the picture (private) and the edit
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.images.edit(image=png(source), mask=png(source), prompt="a boat", model="tiny")
+    assert refused.value.param == "mask" and "alpha" in refused.value.message
+
+
+@pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the SDK's, for OpenAI's own
+def test_the_openai_client_makes_variations(stack):
+    http = api_client(stack, "alan")
+    client = openai.OpenAI(base_url=stack.url + "/v1", api_key=token_of(http), max_retries=0)
+    source = PILImage.new("RGB", (64, 64), (40, 120, 60))
+
+    answer = client.images.create_variation(
+        image=png(source), model="tiny", n=2, response_format="b64_json"
+    )
+
+    pictures = [PILImage.open(io.BytesIO(base64.b64decode(item.b64_json))) for item in answer.data]
+    assert [picture.size for picture in pictures] == [(64, 64), (64, 64)]
+    assert pictures[0].tobytes() != pictures[1].tobytes()  # each from a seed of its own
