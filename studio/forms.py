@@ -439,7 +439,11 @@ class GenerationForm(forms.Form):
             data["denoising_strength"] = DEFAULT_STRENGTH
         if not (data.get("init_image") or data.get("init_upload")):
             return
-        if reason := engine_refusal(preset.backend, "image_to_image", preset.model_id):
+        # With a mask it is an inpainting, which _clean_mask asks of the engine
+        # (dall-e-2 edits only under a mask).
+        if data.get("mask") is None and (
+            reason := engine_refusal(preset.backend, "image_to_image", preset.model_id)
+        ):
             self.add_error("model", reason)
             return
         if data.get("init_upload"):

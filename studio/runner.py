@@ -84,7 +84,9 @@ def _run_job(job_id: str, worker: str) -> None:
     try:
         request = build_request(job.request, preset)
         if job.request.get("init_image"):
-            if reason := engine_refusal(preset.backend, "image_to_image", preset.model_id):
+            # With a mask it is an inpainting (dall-e-2 edits only under a mask).
+            operation = "inpainting" if job.request.get("mask") else "image_to_image"
+            if reason := engine_refusal(preset.backend, operation, preset.model_id):
                 raise BackendError(reason)  # the preset changed since the job was queued
             owner = get_user_model().objects.filter(pk=job.owner_id).first()
             request = dataclasses.replace(

@@ -32,9 +32,19 @@ Image to image: GPT Image models only, through ``images.edit`` (``POST
 {base_url}/images/edits``, multipart, the picture as ``image``), the picture
 first brought to the size OpenAI makes per the resize mode. The edit endpoint
 has no denoising strength: the strength is not sent (the job page says so while
-it runs; the recipe keeps what was asked). dall-e-2 edits only the transparent
-part of a picture (inpainting with a mask) and dall-e-3 has no edits, so both
-refuse a starting image, at the form (``refusal``).
+it runs; the recipe keeps what was asked). dall-e-2 edits only under a mask
+and dall-e-3 has no edits, so both refuse a starting image without a mask, at
+the form (``refusal``).
+
+Inpainting: GPT Image models and dall-e-2, through ``images.edit`` with a
+``mask``: a PNG of the picture's size, transparent (alpha 0) where it is
+repainted and opaque elsewhere, made from Atelier's mask (white: repaint)
+brought to OpenAI's size by the same resize mode as the picture. OpenAI has no
+mask blur, no "masked content" and no "only masked area": they are not sent,
+the mask is used as painted, and the job page says so while it runs. The
+answer goes under the original outside the mask (``Inpainting.paste_back``, as
+on the local engine): GPT Image models rework the whole picture, so only the
+masked part of what OpenAI made is kept.
 
 Config (``settings.ATELIER_ENGINES["openai"]``): "api_key" (required),
 "base_url" (required; the settings entry gives https://api.openai.com/v1),
@@ -57,7 +67,7 @@ from dataclasses import dataclass
 
 from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI, OpenAIError, Timeout
 from openai.types import Image as ImageItem
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .base import (
     BackendError,
@@ -70,6 +80,7 @@ from .base import (
     ProgressCallback,
 )
 from .init_image import fit_to_size
+from .inpaint_mask import DEFAULT_MASKED_CONTENT, Inpainting, InpaintOptions, prepare
 from .remote import RemoteEngine
 from .retrying import parse_retry_after
 
@@ -80,6 +91,7 @@ NO_STRENGTH = (
     "OpenAI's image edits take no denoising strength: the picture is reworked as the "
     "model sees fit."
 )
+NO_MASK_OPTIONS = "OpenAI's edits take the mask as painted: {ignored} not used."
 
 
 @dataclass(frozen=True)
@@ -106,20 +118,34 @@ class OpenAIImagesBackend(RemoteEngine):
     connect_timeout = 10.0
 
     image_to_image = True  # GPT Image models only: see refusal
+    inpainting = True  # GPT Image models and dall-e-2
 
     @classmethod
     def refusal(cls, operation: str, model_id: str) -> str:
-        """GPT Image models edit a whole picture; dall-e-2 only its transparent
-        part (with a mask), dall-e-3 not at all."""
-        if operation == "image_to_image" and not model_id.startswith("gpt-image"):
+        """GPT Image models edit a whole picture or under a mask; dall-e-2 only
+        under a mask, dall-e-3 (and another server's model) not at all."""
+        model = model_id or "model"
+        if operation == "image_to_image" and not is_gpt_image(model_id):
+            if model_id == "dall-e-2":
+                return (
+                    "OpenAI's dall-e-2 cannot start from an image without a mask "
+                    "(it edits only under one: paint it under Inpaint)."
+                )
             return (
-                f"OpenAI's {model_id or 'model'} cannot start from an image "
+                f"OpenAI's {model} cannot start from an image "
                 "(its image edits take GPT Image models only)."
+            )
+        if operation == "inpainting" and not (is_gpt_image(model_id) or model_id == "dall-e-2"):
+            return (
+                f"OpenAI's {model} cannot inpaint "
+                "(its image edits take GPT Image models and dall-e-2 only)."
             )
         return super().refusal(operation, model_id)
 
     @classmethod
     def able_label(cls, operation: str) -> str:
+        if operation == "inpainting":
+            return "OpenAI's GPT Image and dall-e-2 models"
         return "OpenAI's GPT Image models" if super().able_label(operation) else ""
 
     def models(self) -> list[str]:
@@ -147,12 +173,19 @@ class OpenAIImagesBackend(RemoteEngine):
         rules = rules_for(request.model_id)
         size = pick_size(rules, request.width, request.height)
         note = size_note(request, size)
-        starting = None
+        starting = mask = inpainting = None
         if request.init_image is not None:
-            if refusal := self.refusal("image_to_image", request.model_id):
+            operation = "image_to_image" if request.inpaint is None else "inpainting"
+            if refusal := self.refusal(operation, request.model_id):
                 raise BackendError(refusal)
-            starting = png_bytes(fit_to_size(request.init_image, *size, request.resize_mode))
-            note = " ".join(part for part in (note, NO_STRENGTH) if part)
+            if request.inpaint is None:
+                picture = fit_to_size(request.init_image, *size, request.resize_mode)
+            else:
+                inpainting = mask_as_painted(request, size)
+                picture, mask = inpainting.image, png_bytes(openai_mask(inpainting.mask))
+            starting = png_bytes(picture)
+            ignored = ignored_mask_options(request.inpaint) if request.inpaint else ""
+            note = " ".join(part for part in (note, NO_STRENGTH, ignored) if part)
         on_progress(Progress(phase="sampling", step=0, total=request.n, message=note))
         secret = self.config.get("api_key") or ""
         images: list[Image.Image] = []
@@ -160,7 +193,7 @@ class OpenAIImagesBackend(RemoteEngine):
             for count in batches(request.n, rules.per_call):
                 if should_cancel():
                     raise Cancelled()
-                body = request_body(request, rules, size, count, starting)
+                body = request_body(request, rules, size, count, starting, mask)
                 retried = self.retrier(
                     should_cancel, on_progress, step=len(images), total=request.n
                 )
@@ -171,6 +204,8 @@ class OpenAIImagesBackend(RemoteEngine):
                 )
         if should_cancel():
             raise Cancelled()
+        if inpainting is not None:  # the original kept outside the mask
+            images = [inpainting.paste_back(fitted(image, size)) for image in images]
         return [
             GeneratedImage(image, seed) for image, seed in zip(images, request.seeds(), strict=True)
         ]
@@ -199,10 +234,14 @@ able_label = OpenAIImagesBackend.able_label
 # 1. Request ------------------------------------------------------------------
 
 
+def is_gpt_image(model: str) -> bool:
+    return model.startswith("gpt-image")
+
+
 def rules_for(model: str) -> ModelRules:
     if model in MODELS:
         return MODELS[model]
-    if model.startswith("gpt-image"):  # gpt-image-1-mini and later share gpt-image-1's rules
+    if is_gpt_image(model):  # gpt-image-1-mini and later share gpt-image-1's rules
         return MODELS["gpt-image-1"]
     return OTHER_MODEL
 
@@ -234,10 +273,61 @@ def batches(n: int, per_call: int) -> list[int]:
     return [min(per_call, n - start) for start in range(0, n, per_call)]
 
 
+def mask_as_painted(request: GenerationRequest, size) -> Inpainting:
+    """The picture and mask at OpenAI's ``size`` (the picture's resize mode for
+    both), and the original to lay over the answer: A1111's preparation
+    without the options OpenAI has no equivalent for (no blur, the picture as
+    it is under the mask, the whole picture)."""
+    return prepare(
+        request.init_image,
+        request.inpaint.mask,
+        *size,
+        resize_mode=request.resize_mode,
+        masked_content=DEFAULT_MASKED_CONTENT,
+        mask_blur=0,
+    )
+
+
+def openai_mask(mask: Image.Image) -> Image.Image:
+    """Atelier's mask (white: repaint) as OpenAI's: transparent where it is
+    repainted, opaque black elsewhere."""
+    opaque = mask.convert("L").point(lambda value: 0 if value >= 128 else 255)
+    picture = Image.new("RGBA", mask.size, (0, 0, 0, 255))
+    picture.putalpha(opaque)
+    return picture
+
+
+def ignored_mask_options(options: InpaintOptions) -> str:
+    """The note for what was asked of the mask that OpenAI cannot do; "" for none."""
+    ignored = []
+    if options.mask_blur:
+        ignored.append(f"the mask blur ({options.mask_blur} px)")
+    if options.masked_content != DEFAULT_MASKED_CONTENT:
+        ignored.append(f"“{options.masked_content}” for the masked content")
+    if options.inpaint_area == "masked":
+        ignored.append("“only masked area”")
+    if not ignored:
+        return ""
+    listed = ", ".join(ignored[:-1]) + " and " + ignored[-1] if len(ignored) > 1 else ignored[0]
+    verb = "are" if len(ignored) > 1 else "is"
+    return NO_MASK_OPTIONS.format(ignored=f"{listed} {verb}")
+
+
+def fitted(image: Image.Image, size) -> Image.Image:
+    """An answer at OpenAI's ``size`` (another server may make another)."""
+    return image if image.size == tuple(size) else ImageOps.fit(image.convert("RGB"), size)
+
+
 def request_body(
-    request: GenerationRequest, rules: ModelRules, size, count: int, image: bytes | None = None
+    request: GenerationRequest,
+    rules: ModelRules,
+    size,
+    count: int,
+    image: bytes | None = None,
+    mask: bytes | None = None,
 ) -> dict:
-    """images.generate's arguments; with ``image`` (a PNG), images.edit's."""
+    """images.generate's arguments; with ``image`` (a PNG), images.edit's, and
+    with ``mask`` (OpenAI's: transparent where to repaint) an inpainting."""
     body = {
         "model": request.model_id,
         "prompt": request.prompt,
@@ -246,6 +336,8 @@ def request_body(
     }
     if image is not None:
         body["image"] = ("start.png", image, "image/png")
+    if mask is not None:
+        body["mask"] = ("mask.png", mask, "image/png")
     if rules.response_format:
         body["response_format"] = "b64_json"
     for key in PASSED_THROUGH if image is None else EDIT_PASSED_THROUGH:
