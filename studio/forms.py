@@ -15,6 +15,7 @@ from gallery.permissions import viewable_images
 
 from . import limits
 from .backends import refusal as engine_refusal
+from .backends.base import OPERATIONS
 from .backends.hires_fix import DEFAULT_STRENGTH as HIRES_STRENGTH
 from .backends.hires_fix import DEFAULT_UPSCALER, UPSCALERS, base_size, scaled_size
 from .backends.init_image import (
@@ -47,15 +48,31 @@ def concrete_seed(seed: int) -> int:
     return secrets.randbelow(2**32 - limits.IMAGES_PER_JOB_MAX) if seed == -1 else seed
 
 
+def preset_refusals(presets) -> dict[str, dict[str, str]]:
+    """Per preset key, what its engine cannot do with its model: an operation
+    of base.OPERATIONS -> the refusal the form would give (none where it can).
+    Asked of each engine's class, without a server and without torch."""
+    return {
+        preset.key: {
+            operation: reason
+            for operation in OPERATIONS
+            if (reason := engine_refusal(preset.backend, operation, preset.model_id))
+        }
+        for preset in presets
+    }
+
+
 class PresetSelect(forms.Select):
     """A <select> whose options carry the preset defaults for the page's JS and,
-    on the Generate page, each model's status (``show_statuses``)."""
+    on the Generate page, each model's status (``show_statuses``) and what it
+    cannot do (``show_refusals``: data-refuses-inpainting="ComfyUI cannot ...")."""
 
     def __init__(self, *args, presets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.defaults = {p.key: json.dumps(p.defaults()) for p in presets}
         self.bounds = {p.key: (p.min_size, p.max_size) for p in presets}
         self.statuses = {}
+        self.refusals = {}
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
@@ -69,6 +86,8 @@ class PresetSelect(forms.Select):
             option["attrs"]["data-note"] = status.note
             if not status.usable:
                 option["attrs"]["disabled"] = True
+        for operation, reason in self.refusals.get(str(value), {}).items():
+            option["attrs"]["data-refuses-" + operation.replace("_", "-")] = reason
         return option
 
 
@@ -302,6 +321,12 @@ class GenerationForm(forms.Form):
             (key, statuses[key].picker_label() if key in statuses else preset.label)
             for key, preset in self.presets.items()
         ]
+
+    def show_refusals(self) -> None:
+        """Mark each model's option with what it cannot do (start from an image,
+        inpaint, hires fix, variation seed), for the page's script to grey out
+        those controls (static/js/generate-page.js). Once a page: not on the API."""
+        self.fields["model"].widget.refusals = preset_refusals(self.presets.values())
 
     def clean_model(self):
         return self.cleaned_data.get("model") or default_preset_key()

@@ -59,6 +59,7 @@ def _generate_page(request, form, status=200, **extra):
     if found is None:
         found = statuses_by_key(form.presets.values())
         form.show_statuses(found)
+    form.show_refusals()
     selected = found.get(str(form["model"].value() or ""))
     if "starting_image" not in extra:
         extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
