@@ -9,6 +9,13 @@
  *   Dropping an image file on the form: a file with a recipe (any tool's, read
  *     by the server at [data-recipe-url]) loads it, as Remix does; one without
  *     becomes the starting image. [data-drop-note] says which.
+ *   What the chosen model cannot do: its option's data-refuses-<operation>
+ *     (inpainting, image-to-image, hires-fix, variations; the server's
+ *     refusal, naming the engines that can) greys out and disables each
+ *     [data-ability="operation ..."] (usable when the model can do any one of
+ *     those listed) and shows the refusal in [data-ability-note="operation"].
+ *     With a starting image or a mask chosen, the models that cannot take it
+ *     say so in their option ("(cannot inpaint)"). The form still refuses them.
  */
 (function () {
   "use strict";
@@ -133,8 +140,65 @@
       });
   }
 
+  var SHORT = {
+    image_to_image: "cannot start from an image",
+    inpainting: "cannot inpaint",
+  };
+
+  function refusal(option, operation) {
+    return option ? option.getAttribute("data-refuses-" + operation.replace(/_/g, "-")) : null;
+  }
+
+  function chosen(form, name) {
+    var field = form.elements.namedItem(name);
+    if (!field) {
+      return false;
+    }
+    return field.type === "file" ? field.files.length > 0 : Boolean(field.value);
+  }
+
+  function setUsable(element, usable) {
+    element.classList.toggle("is-unavailable", !usable);
+    element.setAttribute("aria-disabled", usable ? "false" : "true");
+    var controls = element.matches("fieldset") ? [element] : element.querySelectorAll("input, select, textarea, button");
+    Array.prototype.forEach.call(controls, function (control) {
+      control.disabled = !usable;
+    });
+  }
+
+  /* The chosen model's abilities on the controls; the others' on their options. */
+  function showAbilities(form) {
+    var option = modelOption(form);
+    form.querySelectorAll("[data-ability]").forEach(function (element) {
+      var operations = element.getAttribute("data-ability").split(" ");
+      setUsable(
+        element,
+        operations.some(function (operation) {
+          return !refusal(option, operation);
+        })
+      );
+    });
+    form.querySelectorAll("[data-ability-note]").forEach(function (note) {
+      var reason = refusal(option, note.getAttribute("data-ability-note"));
+      note.textContent = reason || "";
+      note.hidden = !reason;
+    });
+    var masked = chosen(form, "mask");
+    var started = masked || chosen(form, "init_image") || chosen(form, "init_upload");
+    var needed = masked ? "inpainting" : started ? "image_to_image" : null;
+    var select = form.elements.namedItem("model");
+    Array.prototype.forEach.call((select && select.options) || [], function (each) {
+      if (!each.hasAttribute("data-label")) {
+        each.setAttribute("data-label", each.textContent);
+      }
+      var cannot = needed && refusal(each, needed);
+      each.textContent = each.getAttribute("data-label") + (cannot ? " (" + SHORT[needed] + ")" : "");
+    });
+  }
+
   function init(form) {
     markShape(form);
+    showAbilities(form);
     form.addEventListener("click", function (event) {
       var button = event.target.closest("[data-aspect]");
       if (button) {
@@ -146,6 +210,9 @@
       var name = event.target.name;
       if (name === "width" || name === "height" || name === "model") {
         markShape(form);
+      }
+      if (name === "model" || name === "mask" || name === "init_upload") {
+        showAbilities(form);
       }
     });
     form.addEventListener("keydown", function (event) {

@@ -187,6 +187,8 @@
       });
       maskInput.files = transfer.files;
       root.dataset.maskReady = files.length ? "true" : "false";
+      // As a chosen file would: the page's script marks the models that cannot inpaint.
+      maskInput.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
     if (uploadInput) {

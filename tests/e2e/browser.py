@@ -125,14 +125,20 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
 
 
 @contextmanager
-def web_only_stack(request, django_db_blocker) -> Iterator[object]:
+def web_only_stack(request, django_db_blocker, extra_env=None) -> Iterator[object]:
     """A web server without a worker on a fresh SQLite database (``Stack``),
-    for one module's browser tests; its log is printed if one of them failed."""
+    for one module's browser tests; its log is printed if one of them failed.
+    ``extra_env``: added to the server's environment (an engine's settings)."""
     from tests.stack import Stack
 
     require_chromium()  # skip before starting anything
     with django_db_blocker.unblock():
-        stack = Stack(database="sqlite", broker="sqlite", tiny_model=Path("/nonexistent"))
+        stack = Stack(
+            database="sqlite",
+            broker="sqlite",
+            tiny_model=Path("/nonexistent"),
+            extra_env=extra_env,
+        )
     failures = request.session.testsfailed
     try:
         stack.start(worker=False)
