@@ -13,7 +13,9 @@ def bulk_bar(context, back: str = ""):
     back to ``back`` (a path on this site), else to My images."""
     return {
         "csrf_token": context.get("csrf_token"),
-        "bulk_topics": postable_topics().only("slug", "name"),
+        # Plain rows: a template reads a dict's keys faster than a model's
+        # attributes, and every topic is an <option>.
+        "bulk_topics": postable_topics().values("slug", "name"),
         "bulk_max": MAX_IDS,
         "bulk_back": back,
     }
