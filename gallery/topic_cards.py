@@ -26,5 +26,5 @@ def topic_cards(topics, viewer: Viewer, *, back: str):
 
 
 def topic_options(topics):
-    """An ``<option>`` for each topic (rows with ``slug`` and ``name``)."""
+    """An ``<option>`` for each topic, given as ``(slug, name)`` pairs."""
     return _macros().topic_options(topics)

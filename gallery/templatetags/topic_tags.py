@@ -36,5 +36,5 @@ def subscribe_button(context, topic, subscribed):
 
 @register.simple_tag
 def topic_options(topics):
-    """``{% topic_options topics %}``: an ``<option>`` for each topic, its slug the value."""
+    """``{% topic_options pairs %}``: an ``<option>`` for each (slug, name) pair."""
     return topic_cards.topic_options(topics)
