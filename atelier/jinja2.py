@@ -1,7 +1,8 @@
 """The Jinja2 environment of the few partials rendered many times a page
-(gallery/jinja2/: tiles, like buttons, topic cards). Django templates render
-every other page. Autoescape is on (Django's Jinja2 backend default); these
-globals are plain functions that return text, never markup."""
+(gallery/jinja2/: tiles, like buttons, topic cards, a select's topics).
+Django templates render every other page. Autoescape is on (Django's Jinja2
+backend default); these globals are plain functions that return text, never
+markup."""
 
 from django.utils.text import Truncator
 from jinja2 import Environment

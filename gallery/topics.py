@@ -73,15 +73,25 @@ def topics_for(user):
     and whether ``user`` is ``subscribed``, each a subquery (no row fan-out).
     Their owners are not loaded: a card does not show them (select_related
     where the owner is shown). Hidden topics only for their owner and staff."""
-    shown = _topics_with_counts()
+    return _shown_to(user, _topics_with_counts())
+
+
+def topics_for_cards(user):
+    """``topics_for`` with the ids of each topic's newest public images
+    (``latest_0``, ``latest_1``…), which a card without a cover shows; a
+    topic's own page and the API do without them."""
+    return _shown_to(user, _topics_with_newest_images())
+
+
+def _shown_to(user, topics):
     if user.is_authenticated:
         subscribed = Exists(Subscription.objects.filter(topic=OuterRef("pk"), user=user))
         if not user.is_staff:
-            shown = shown.filter(Q(hidden_at__isnull=True) | Q(owner=user))
+            topics = topics.filter(Q(hidden_at__isnull=True) | Q(owner=user))
     else:
         subscribed = Value(False, output_field=BooleanField())
-        shown = shown.filter(hidden_at__isnull=True)
-    return shown.annotate(subscribed=subscribed)
+        topics = topics.filter(hidden_at__isnull=True)
+    return topics.annotate(subscribed=subscribed)
 
 
 LATEST_SHOWN = 3  # images on a card without a cover
@@ -93,21 +103,28 @@ def _topics_with_counts():
     the two subqueries was half of a topic page's ORM work. Each request
     annotates and filters a copy (a queryset is never changed in place), as
     Django's generic views do with their ``queryset``."""
-    # A card shows them to everyone, whatever their NSFW preference: never an
-    # NSFW one (gallery.nsfw).
-    newest = listed_images().filter(topic=OuterRef("pk"), nsfw=False).order_by("-created", "-id")
     return Topic.objects.annotate(
         image_count=total(listed_images().filter(topic=OuterRef("pk"))),
         subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"))),
-        # The newest public images, which a card without a cover shows: each a
-        # seek in the (topic, -created, -id, nsfw) index.
+    )
+
+
+@cache
+def _topics_with_newest_images():
+    """``_topics_with_counts`` and the newest public images, built once a
+    process likewise."""
+    # A card shows them to everyone, whatever their NSFW preference: never an
+    # NSFW one (gallery.nsfw).
+    newest = listed_images().filter(topic=OuterRef("pk"), nsfw=False).order_by("-created", "-id")
+    return _topics_with_counts().annotate(
+        # Each a seek in the (topic, -created, -id, nsfw) index.
         **{f"latest_{n}": Subquery(newest.values("id")[n : n + 1]) for n in range(LATEST_SHOWN)},
     )
 
 
 def latest_thumbnails(topic) -> list[str]:
     """The thumbnails of the topic's newest public images that are not NSFW, newest first, from
-    ``topics_for``'s annotations (none on a topic loaded otherwise)."""
+    ``topics_for_cards``'s annotations (none on a topic loaded otherwise)."""
     ids = (getattr(topic, f"latest_{n}", None) for n in range(LATEST_SHOWN))
     return [id_url(pk, "gallery:thumbnail") for pk in ids if pk is not None]
 

@@ -13,7 +13,8 @@ def bulk_bar(context, back: str = ""):
     back to ``back`` (a path on this site), else to My images."""
     return {
         "csrf_token": context.get("csrf_token"),
-        "bulk_topics": postable_topics().only("slug", "name"),
+        # (slug, name) pairs, not models: every topic is an <option>.
+        "bulk_topics": postable_topics().values_list("slug", "name"),
         "bulk_max": MAX_IDS,
         "bulk_back": back,
     }

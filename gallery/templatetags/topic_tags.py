@@ -1,4 +1,5 @@
-"""Topic cards and subscribe buttons (markup in gallery/jinja2/gallery/topic_cards.html)."""
+"""Topic cards, subscribe buttons and a select's topics (markup in
+gallery/jinja2/gallery/topic_cards.html)."""
 
 from django import template
 
@@ -31,3 +32,9 @@ def subscribe_button(context, topic, subscribed):
     """``{% subscribe_button topic subscribed %}``: the topic's subscribe button."""
     viewer = Viewer.from_context(context)
     return topic_cards.subscribe_button(topic, bool(subscribed), viewer, back=_back(context))
+
+
+@register.simple_tag
+def topic_options(topics):
+    """``{% topic_options pairs %}``: an ``<option>`` for each (slug, name) pair."""
+    return topic_cards.topic_options(topics)

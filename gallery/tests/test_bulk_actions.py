@@ -2,6 +2,8 @@
 the selection changes, or (with another person's image among them) none, each
 refused image named. The selection is bounded."""
 
+import re
+
 from django.core.files.storage import default_storage
 from django.test import Client
 
@@ -120,6 +122,18 @@ def test_a_visitor_is_sent_to_log_in(owner, make_image):
 def test_my_images_has_the_selection_bar(owner_client):
     html = owner_client.get("/me/images/").text
     assert "data-bulk-form" in html and "Select all on page" in html
+
+
+def test_the_bar_offers_every_topic_to_move_into_by_name(owner, other, owner_client):
+    create_topic(owner, name="Kites")
+    anchors = create_topic(other, name="<b>Anchors</b>")
+    html = owner_client.get("/me/images/").text
+    select = html[html.index('id="bulk-topic"') : html.index("</select>")]
+    assert re.findall(r'<option value="([^"]*)">([^<]*)</option>', select) == [
+        ("", "No topic"),
+        (anchors.slug, "&lt;b&gt;Anchors&lt;/b&gt;"),
+        ("kites", "Kites"),
+    ]
 
 
 def tile_of(html: str, pk: int) -> str:

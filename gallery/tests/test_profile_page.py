@@ -81,6 +81,17 @@ def test_it_lists_the_topics_they_own(owner, other, client):
     assert "/topics/lighthouses/" in page and "/topics/harbours/" not in page
 
 
+def test_a_topic_card_without_a_cover_shows_the_topics_newest_public_image(
+    owner, client, make_image
+):
+    topic = create_topic(owner, name="Lighthouses")
+    shown = make_image(owner, visibility="public", topic=topic)
+    make_image(owner, visibility="private", topic=topic)
+    page = client.get("/u/owner/").text
+    assert "topic-mosaic topic-mosaic-1" in page
+    assert f'<img src="/images/{shown.pk}/thumb.webp"' in page
+
+
 def test_one_sees_a_my_page_link_on_ones_own_page_only(owner_client, other_client, owner):
     def main(client):
         return client.get("/u/owner/").text.split("<main", 1)[1]

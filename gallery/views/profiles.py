@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import follows
 from ..profiles import public_person
-from ..topics import topics_for
+from ..topics import topics_for_cards
 
 TOPICS_SHOWN = 24
 
@@ -27,7 +27,7 @@ def profile(request, username):
         "following": person.followed,
         "is_me": request.user.pk == person.pk,
         "topics": list(
-            topics_for(request.user).filter(owner=person).order_by("-id")[:TOPICS_SHOWN]
+            topics_for_cards(request.user).filter(owner=person).order_by("-id")[:TOPICS_SHOWN]
         ),
     }
     return render(request, "gallery/profiles/detail.html", context)

@@ -42,7 +42,7 @@ def _apply_error(form, error: topics.TopicError) -> None:
 
 @require_GET
 def topic_list(request):
-    page = topics.topics_for(request.user).order_by("-id")
+    page = topics.topics_for_cards(request.user).order_by("-id")
     before = request.GET.get("before", "")
     if before.isdigit():
         page = page.filter(id__lt=int(before))

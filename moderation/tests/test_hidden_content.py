@@ -9,7 +9,7 @@ from gallery import likes, topics
 from gallery.comments import add
 from gallery.models import Image
 from gallery.profiles import public_person
-from gallery.topics import topics_for
+from gallery.topics import topics_for_cards
 from moderation import actions
 from moderation.targets import any_target
 from tests.fixtures import api_for, logged_in, make_user
@@ -39,7 +39,7 @@ def seen_by(user, world) -> dict:
     api = api_for(user)
     zebra, topic = world["zebra"], world["topic"]
     counts = public_person("owner", with_counts=True).counts
-    shown_topic = topics_for(user or _visitor()).filter(pk=topic.pk).first()
+    shown_topic = topics_for_cards(user or _visitor()).filter(pk=topic.pk).first()
     detail = api.get(f"/api/v1/images/{zebra.pk}/")
     comments = api.get(f"/api/v1/images/{world['second'].pk}/comments/")
     return {
