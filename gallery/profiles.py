@@ -30,17 +30,25 @@ def _of_person(queryset, owner_field: str):
 def _counts():
     """The counts as annotations of a person, each a subquery answered
     from an index (image_public_owner_likes for the first two, the follow
-    constraints' for the last two)."""
+    constraints' for the last two). People count while active: a suspended
+    person's follows and subscriptions leave the counts and come back with them."""
     images = _of_person(listed_images(), "owner")
     return {
         "count_images": total(images),
         "count_likes": total(images, "SUM", "like_count"),
         "count_topics": total(_of_person(Topic.objects.all(), "owner")),
         "count_subscribers": total(
-            _of_person(Subscription.objects.all(), "topic__owner"), "COUNT", "user", distinct=True
+            _of_person(Subscription.objects.filter(user__is_active=True), "topic__owner"),
+            "COUNT",
+            "user",
+            distinct=True,
         ),
-        "count_followers": total(_of_person(Follow.objects.all(), "followed")),
-        "count_following": total(_of_person(Follow.objects.all(), "follower")),
+        "count_followers": total(
+            _of_person(Follow.objects.filter(follower__is_active=True), "followed")
+        ),
+        "count_following": total(
+            _of_person(Follow.objects.filter(followed__is_active=True), "follower")
+        ),
     }
 
 

@@ -39,6 +39,9 @@ RESERVED_SLUGS = frozenset({"new"})
 SLUG_TAKEN = "A topic already has this address. Choose another one."
 SLUG_INVALID = "Use letters, numbers, hyphens or underscores only."
 SLUG_RESERVED = "This address is reserved. Choose another one."
+# Subscribers count while active: a suspended person's subscriptions leave
+# the counts and come back when the suspension is lifted (moderation.actions).
+ACTIVE = {"user__is_active": True}
 
 
 class TopicError(ValueError):
@@ -69,7 +72,7 @@ def can_change_topic(user, topic: Topic) -> bool:
 
 
 def topics_for(user):
-    """Topics with ``image_count`` (public images only), ``subscriber_count``
+    """Topics with ``image_count`` (public images only), ``subscriber_count`` (active people)
     and whether ``user`` is ``subscribed``, each a subquery (no row fan-out).
     Their owners are not loaded: a card does not show them (select_related
     where the owner is shown). Hidden topics only for their owner and staff."""
@@ -98,7 +101,7 @@ def _topics_with_counts():
     newest = listed_images().filter(topic=OuterRef("pk"), nsfw=False).order_by("-created", "-id")
     return Topic.objects.annotate(
         image_count=total(listed_images().filter(topic=OuterRef("pk"))),
-        subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"))),
+        subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"), **ACTIVE)),
         # The newest public images, which a card without a cover shows: each a
         # seek in the (topic, -created, -id, nsfw) index.
         **{f"latest_{n}": Subquery(newest.values("id")[n : n + 1]) for n in range(LATEST_SHOWN)},
@@ -122,7 +125,7 @@ def cover_url(topic: Topic) -> str:
 
 
 def subscriber_count(topic: Topic) -> int:
-    return Subscription.objects.filter(topic=topic).count()
+    return Subscription.objects.filter(topic=topic, **ACTIVE).count()
 
 
 def is_subscribed(user, topic: Topic) -> bool:

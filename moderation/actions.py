@@ -11,9 +11,12 @@ restoring clears the three ``hidden_*`` fields and nothing else. Only
 comments others see.
 
 A suspension turns the account's ``is_active`` off (no login, no session,
-no token: accounts.suspension says why) and hides its visible content with
-``hidden_by = suspension``; lifting it restores exactly that content, not
-what moderators hid on their own."""
+no token: accounts.suspension says why), hides its visible content with
+``hidden_by = suspension`` and takes its likes out of every like count
+(gallery.counts.withdraw_likes); lifting it restores exactly that content,
+not what moderators hid on their own, and puts the likes back. Follows and
+subscriptions need nothing here: their counts are counted when shown, from
+active accounts only (gallery.follows, gallery.profiles, gallery.topics)."""
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -23,7 +26,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from gallery import comments as gallery_comments
 from gallery import hot_pages
-from gallery.counts import total
+from gallery.counts import return_likes, total, withdraw_likes
 from gallery.models import Comment, Hideable, Image, Topic
 from gallery.storing import delete_image
 from gallery.topics import delete_topic
@@ -152,9 +155,9 @@ def suspend(staff, person, reason: str) -> None:
     if person.is_staff or person.is_superuser:
         raise ActionRefused("A staff account is not suspended here: remove its staff status first.")
     with transaction.atomic():
-        type(person)._default_manager.select_for_update().filter(pk=person.pk).update(
-            is_active=False
-        )
+        if _lock(person):
+            withdraw_likes(person)  # once: suspending again changes no count
+        type(person)._default_manager.filter(pk=person.pk).update(is_active=False)
         now = timezone.now()
         profile, _ = Profile.objects.get_or_create(user=person)
         if profile.suspended_at is None:
@@ -176,9 +179,9 @@ def suspend(staff, person, reason: str) -> None:
 
 def unsuspend(staff, person) -> None:
     with transaction.atomic():
-        type(person)._default_manager.select_for_update().filter(pk=person.pk).update(
-            is_active=True
-        )
+        if not _lock(person):
+            return_likes(person)
+        type(person)._default_manager.filter(pk=person.pk).update(is_active=True)
         Profile.objects.filter(user=person).update(suspended_at=None, suspension_reason="")
         shown = {"hidden_at": None, "hidden_by": None, "hidden_reason": None}
         back = Comment.objects.filter(user=person, hidden_by=HiddenBy.SUSPENSION)
@@ -190,3 +193,10 @@ def unsuspend(staff, person) -> None:
         Topic.objects.filter(owner=person, hidden_by=HiddenBy.SUSPENSION).update(**shown)
         hot_pages.changed()
     person.is_active = True
+
+
+def _lock(person) -> bool:
+    """Lock the person's row (a like of theirs waits, then finds them
+    suspended: gallery.likes); whether they are active now."""
+    people = type(person)._default_manager.select_for_update()
+    return bool(people.filter(pk=person.pk).values_list("is_active", flat=True).first())
