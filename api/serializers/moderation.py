@@ -36,6 +36,9 @@ class CaseSerializer(serializers.Serializer):
     target_id = serializers.IntegerField()
     owner = serializers.CharField(source="owner.username", help_text="Whose content it is.")
     owner_suspended = serializers.BooleanField()
+    report_count = serializers.IntegerField(
+        help_text="Its open reports, of which `reports` lists the first."
+    )
     exists = serializers.SerializerMethodField(help_text="False once the content is deleted.")
     hidden = serializers.SerializerMethodField()
     reports = QueueReportSerializer(many=True)
@@ -49,6 +52,7 @@ class CaseSerializer(serializers.Serializer):
 
 class QueueSerializer(serializers.Serializer):
     results = CaseSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
 
 
 class ActionRequestSerializer(serializers.Serializer):

@@ -2,7 +2,10 @@
 functions as the pages (moderation.reports, moderation.actions). The queue
 and its actions are staff's: a 403 for anyone else signed in."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.urls import reverse
+from django.utils.http import urlencode
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.exceptions import NotFound, ValidationError
@@ -24,6 +27,7 @@ from ..serializers.moderation import (
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such content, or not yours to see.")
 STAFF_ONLY = OpenApiResponse(ErrorSerializer, description="Only staff moderate.")
+BAD_CURSOR = OpenApiResponse(ErrorSerializer, description="A `cursor` this queue did not make.")
 
 
 @extend_schema(
@@ -57,16 +61,30 @@ def report_create(request):
 
 
 @extend_schema(
-    responses={200: QueueSerializer, 403: STAFF_ONLY},
-    summary="Open reports, grouped by what they report (staff)",
-    description="The target reported first comes first, at most "
-    f"{queue.CASES_SHOWN} targets a call; each with every open report.",
+    parameters=[
+        OpenApiParameter(
+            "cursor", OpenApiTypes.STR, description="From the previous page's `next` link."
+        )
+    ],
+    responses={200: QueueSerializer, 403: STAFF_ONLY, 404: BAD_CURSOR},
+    summary="Open reports, grouped by what they report (staff; keyset pages)",
+    description=f"The target reported first comes first, {queue.CASES_SHOWN} targets a page; "
+    f"each with how many open reports it has and the first {queue.REPORTS_SHOWN} of them. "
+    "`next` links to the following page (null on the last).",
     tags=["moderation"],
 )
 @api_view(["GET"])
 @permission_classes([IsAdminUser])
 def report_queue(request):
-    return Response(QueueSerializer({"results": queue.open_cases()}).data)
+    try:
+        cases, later = queue.open_cases(request.query_params.get("cursor") or None)
+    except queue.InvalidCursor as error:
+        raise NotFound("Invalid cursor.") from error
+    next_url = None
+    if later:
+        query = urlencode({"cursor": later})
+        next_url = request.build_absolute_uri(f"{reverse('api:moderation-queue')}?{query}")
+    return Response(QueueSerializer({"results": cases, "next": next_url}).data)
 
 
 @extend_schema(
