@@ -16,11 +16,11 @@ from atelier import rate_limits
 
 from . import actions, queue, reports
 from .forms import ActionForm, ReportForm
-from .targets import any_target, visible_target
+from .targets import any_target, named_target
 
 
 def _report_again(request, wait, kind, target_id):
-    target = visible_target(request.user, kind, target_id)
+    target = named_target(request.user, kind, target_id)
     form = ReportForm(request.POST)
     form.is_valid()
     form.add_error(None, rate_limits.too_many_message(wait))
@@ -31,7 +31,7 @@ def _report_again(request, wait, kind, target_id):
 @require_http_methods(["GET", "POST"])
 @rate_limits.rate_limit_page(rate_limits.REPORTS, respond=_report_again)
 def report(request, kind, target_id):
-    target = visible_target(request.user, kind, target_id)
+    target = named_target(request.user, kind, target_id)
     form = ReportForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":

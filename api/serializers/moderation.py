@@ -10,11 +10,23 @@ from moderation.models import Report
 
 class ReportRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Report.Kind.choices)
+    target = serializers.CharField(
+        required=False,
+        max_length=150,
+        help_text="What is reported, as its URLs name it: the image's or comment's id, "
+        "the topic's slug, the person's username. Give this or `target_id`.",
+    )
     target_id = serializers.IntegerField(
-        help_text="The image's, comment's or topic's id; for a profile, the person's user id."
+        required=False,
+        help_text="The image's, comment's or topic's id; for a profile, the person's user id.",
     )
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
     text = ApiTextField(required=False, allow_blank=True, max_length=Report.TEXT_MAX_LENGTH)
+
+    def validate(self, data):
+        if ("target" in data) == ("target_id" in data):
+            raise serializers.ValidationError({"target": "Give either target or target_id."})
+        return data
 
 
 class ReportSerializer(serializers.ModelSerializer):

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from atelier.rate_limits import ReportThrottle
 from moderation import actions, queue, reports
-from moderation.targets import any_target, visible_target
+from moderation.targets import any_target, named_target, visible_target
 
 from ..errors import TOO_MANY, ErrorSerializer
 from ..serializers.moderation import (
@@ -41,7 +41,8 @@ BAD_CURSOR = OpenApiResponse(ErrorSerializer, description="A `cursor` this queue
         429: TOO_MANY,
     },
     summary="Report content to the moderators",
-    description="An image, a comment, a topic or a profile, with one of the reasons. "
+    description="An image, a comment, a topic or a profile, with one of the reasons; "
+    "named by `target` as its URLs name it (id, topic slug, username) or by `target_id`. "
     "One open report per person and target; your own content cannot be reported.",
     tags=["moderation"],
 )
@@ -52,7 +53,10 @@ def report_create(request):
     body = ReportRequestSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
-    target = visible_target(request.user, data["kind"], data["target_id"])
+    if "target" in data:
+        target = named_target(request.user, data["kind"], data["target"])
+    else:
+        target = visible_target(request.user, data["kind"], data["target_id"])
     try:
         made = reports.report(request.user, target, data["reason"], data.get("text", ""))
     except reports.ReportRefused as refused:
