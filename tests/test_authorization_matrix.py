@@ -651,7 +651,7 @@ PAGE_RULES = [
     # A topic by its slug, a person by username, as their pages' addresses.
     rule("other", "POST /report/profile/owner/", FOUND, added(Report, kind="profile")),
     rule("owner", "POST /report/profile/owner/", 400),
-    rule("other", "POST /report/topic/{topic}/", FOUND, added(Report, kind="topic")),
+    rule("other", "POST /report/topic/{topic}/", FOUND, added(Report, target_id="topic")),
     rule("owner", "POST /report/topic/{topic}/", 400),
     rule("staff", "POST /report/comment/{reply}/", FOUND, added(Report, target_id="reply")),
     # Moderating: staff only; a 403 for anyone else signed in. (The action
