@@ -7,15 +7,11 @@ from django.db.models import Exists, OuterRef
 
 from notifications.notify import Kind, notify
 
-from .counts import total
+from .counts import unsuspended_total
 from .models import Follow
 from .permissions import listed_images
 
 SUGGESTIONS = 6
-# Counts count active people only: a suspended person's follows leave them
-# at once and come back when the suspension is lifted (moderation.actions).
-ACTIVE_FOLLOWER = {"follower__is_active": True}
-ACTIVE_FOLLOWED = {"followed__is_active": True}
 
 
 class FollowError(ValueError):
@@ -46,13 +42,18 @@ def is_following(user, person) -> bool:
 
 
 def follow_counts(person) -> tuple[int, int]:
-    """(followers, following) of ``person`` among active people, in one query."""
+    """(followers, following) of ``person`` among active people (a suspended
+    person's follows leave the counts: gallery.counts), in one query."""
     counts = (
         get_user_model()
         .objects.filter(pk=person.pk)
         .annotate(
-            n_followers=total(Follow.objects.filter(followed=OuterRef("pk"), **ACTIVE_FOLLOWER)),
-            n_following=total(Follow.objects.filter(follower=OuterRef("pk"), **ACTIVE_FOLLOWED)),
+            n_followers=unsuspended_total(
+                Follow.objects.filter(followed=OuterRef("pk")), "follower"
+            ),
+            n_following=unsuspended_total(
+                Follow.objects.filter(follower=OuterRef("pk")), "followed"
+            ),
         )
         .values_list("n_followers", "n_following")
         .first()
@@ -71,7 +72,9 @@ def suggestions(user, limit: int = SUGGESTIONS) -> list:
     return list(
         people.filter(Exists(listed_images().filter(owner=OuterRef("pk"))))
         .annotate(
-            n_followers=total(Follow.objects.filter(followed=OuterRef("pk"), **ACTIVE_FOLLOWER))
+            n_followers=unsuspended_total(
+                Follow.objects.filter(followed=OuterRef("pk")), "follower"
+            )
         )
         .select_related("profile")
         .order_by("-n_followers", "username")[:limit]

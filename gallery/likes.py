@@ -1,5 +1,5 @@
 """Liking an image. ``Image.like_count`` always equals the number of ``Like``
-rows of active accounts: each change to the rows and the count happens in one
+rows of people not suspended: each change to the rows and the count happens in one
 transaction, and the unique (user, image) constraint decides races between
 concurrent likes. A suspension takes the person's likes out of the counts
 and lifting it puts them back (moderation.actions, gallery.counts); a like

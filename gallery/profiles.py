@@ -7,7 +7,7 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 
-from .counts import total
+from .counts import total, unsuspended_total
 from .models import Follow, Subscription, Topic
 from .permissions import listed_images
 
@@ -37,17 +37,18 @@ def _counts():
         "count_images": total(images),
         "count_likes": total(images, "SUM", "like_count"),
         "count_topics": total(_of_person(Topic.objects.all(), "owner")),
-        "count_subscribers": total(
-            _of_person(Subscription.objects.filter(user__is_active=True), "topic__owner"),
+        "count_subscribers": unsuspended_total(
+            _of_person(Subscription.objects.all(), "topic__owner"),
+            "user",
             "COUNT",
             "user",
             distinct=True,
         ),
-        "count_followers": total(
-            _of_person(Follow.objects.filter(follower__is_active=True), "followed")
+        "count_followers": unsuspended_total(
+            _of_person(Follow.objects.all(), "followed"), "follower"
         ),
-        "count_following": total(
-            _of_person(Follow.objects.filter(followed__is_active=True), "follower")
+        "count_following": unsuspended_total(
+            _of_person(Follow.objects.all(), "follower"), "followed"
         ),
     }
 

@@ -25,7 +25,7 @@ from django.utils.text import slugify
 from imaging.thumbnails import make_thumbnail
 from notifications.notify import Kind, notify
 
-from .counts import total
+from .counts import suspended_people, total, unsuspended_total
 from .models import Subscription, Topic
 from .permissions import listed_images
 from .quick_urls import id_url, text_url
@@ -39,9 +39,6 @@ RESERVED_SLUGS = frozenset({"new"})
 SLUG_TAKEN = "A topic already has this address. Choose another one."
 SLUG_INVALID = "Use letters, numbers, hyphens or underscores only."
 SLUG_RESERVED = "This address is reserved. Choose another one."
-# Subscribers count while active: a suspended person's subscriptions leave
-# the counts and come back when the suspension is lifted (moderation.actions).
-ACTIVE = {"user__is_active": True}
 
 
 class TopicError(ValueError):
@@ -101,7 +98,9 @@ def _topics_with_counts():
     newest = listed_images().filter(topic=OuterRef("pk"), nsfw=False).order_by("-created", "-id")
     return Topic.objects.annotate(
         image_count=total(listed_images().filter(topic=OuterRef("pk"))),
-        subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"), **ACTIVE)),
+        subscriber_count=unsuspended_total(
+            Subscription.objects.filter(topic=OuterRef("pk")), "user"
+        ),
         # The newest public images, which a card without a cover shows: each a
         # seek in the (topic, -created, -id, nsfw) index.
         **{f"latest_{n}": Subquery(newest.values("id")[n : n + 1]) for n in range(LATEST_SHOWN)},
@@ -125,7 +124,11 @@ def cover_url(topic: Topic) -> str:
 
 
 def subscriber_count(topic: Topic) -> int:
-    return Subscription.objects.filter(topic=topic, **ACTIVE).count()
+    return (
+        Subscription.objects.filter(topic=topic)
+        .exclude(user__in=suspended_people().values("user"))
+        .count()
+    )
 
 
 def is_subscribed(user, topic: Topic) -> bool:

@@ -15,8 +15,8 @@ no token: accounts.suspension says why), hides its visible content with
 ``hidden_by = suspension`` and takes its likes out of every like count
 (gallery.counts.withdraw_likes); lifting it restores exactly that content,
 not what moderators hid on their own, and puts the likes back. Follows and
-subscriptions need nothing here: their counts are counted when shown, from
-active accounts only (gallery.follows, gallery.profiles, gallery.topics)."""
+subscriptions need nothing here: their counts are counted when shown and
+leave out suspended people (gallery.counts.unsuspended_total)."""
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -155,12 +155,12 @@ def suspend(staff, person, reason: str) -> None:
     if person.is_staff or person.is_superuser:
         raise ActionRefused("A staff account is not suspended here: remove its staff status first.")
     with transaction.atomic():
-        if _lock(person):
-            withdraw_likes(person)  # once: suspending again changes no count
+        _lock(person)
         type(person)._default_manager.filter(pk=person.pk).update(is_active=False)
         now = timezone.now()
         profile, _ = Profile.objects.get_or_create(user=person)
-        if profile.suspended_at is None:
+        if profile.suspended_at is None:  # once: suspending again changes no count
+            withdraw_likes(person)
             profile.suspended_at = now
         profile.suspension_reason = reason
         profile.save(update_fields=["suspended_at", "suspension_reason"])
@@ -179,10 +179,11 @@ def suspend(staff, person, reason: str) -> None:
 
 def unsuspend(staff, person) -> None:
     with transaction.atomic():
-        if not _lock(person):
-            return_likes(person)
+        _lock(person)
         type(person)._default_manager.filter(pk=person.pk).update(is_active=True)
-        Profile.objects.filter(user=person).update(suspended_at=None, suspension_reason="")
+        lifted = Profile.objects.filter(user=person, suspended_at__isnull=False)
+        if lifted.update(suspended_at=None, suspension_reason=""):
+            return_likes(person)
         shown = {"hidden_at": None, "hidden_by": None, "hidden_reason": None}
         back = Comment.objects.filter(user=person, hidden_by=HiddenBy.SUSPENSION)
         Image.objects.filter(pk__in=back.values("image_id")).update(
@@ -195,8 +196,7 @@ def unsuspend(staff, person) -> None:
     person.is_active = True
 
 
-def _lock(person) -> bool:
-    """Lock the person's row (a like of theirs waits, then finds them
-    suspended: gallery.likes); whether they are active now."""
-    people = type(person)._default_manager.select_for_update()
-    return bool(people.filter(pk=person.pk).values_list("is_active", flat=True).first())
+def _lock(person) -> None:
+    """Lock the person's row: a like of theirs meanwhile waits, then finds
+    them suspended (gallery.likes)."""
+    type(person)._default_manager.select_for_update().filter(pk=person.pk).values_list("pk").first()
