@@ -8,18 +8,29 @@ from moderation.forms import ACTIONS, REASON_MAX_LENGTH
 from moderation.models import Report
 
 
-class ReportRequestSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Report.Kind.choices)
-    target = serializers.CharField(
-        required=False,
+def _target(required=False):
+    return serializers.CharField(
+        required=required,
         max_length=150,
         help_text="What is reported, as its URLs name it: the image's or comment's id, "
-        "the topic's slug, the person's username. Give this or `target_id`.",
+        "the topic's slug, the person's username.",
     )
-    target_id = serializers.IntegerField(
-        required=False,
+
+
+def _target_id(required=False):
+    return serializers.IntegerField(
+        required=required,
         help_text="The image's, comment's or topic's id; for a profile, the person's user id.",
     )
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    """The target named by ``target`` or by ``target_id``, one of them: the
+    schema says so with the two below, this checks it."""
+
+    kind = serializers.ChoiceField(choices=Report.Kind.choices)
+    target = _target()
+    target_id = _target_id()
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
     text = ApiTextField(required=False, allow_blank=True, max_length=Report.TEXT_MAX_LENGTH)
 
@@ -27,6 +38,20 @@ class ReportRequestSerializer(serializers.Serializer):
         if ("target" in data) == ("target_id" in data):
             raise serializers.ValidationError({"target": "Give either target or target_id."})
         return data
+
+
+class ReportByNameSerializer(ReportRequestSerializer):
+    """A report naming its target as its URLs do."""
+
+    target = _target(required=True)
+    target_id = None
+
+
+class ReportByIdSerializer(ReportRequestSerializer):
+    """A report naming its target by id."""
+
+    target = None
+    target_id = _target_id(required=True)
 
 
 class ReportSerializer(serializers.ModelSerializer):

@@ -5,7 +5,12 @@ and its actions are staff's: a 403 for anyone else signed in."""
 from django.urls import reverse
 from django.utils.http import urlencode
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.exceptions import NotFound, ValidationError
@@ -21,6 +26,8 @@ from ..serializers.moderation import (
     ActionDoneSerializer,
     ActionRequestSerializer,
     QueueSerializer,
+    ReportByIdSerializer,
+    ReportByNameSerializer,
     ReportRequestSerializer,
     ReportSerializer,
 )
@@ -31,7 +38,11 @@ BAD_CURSOR = OpenApiResponse(ErrorSerializer, description="A `cursor` this queue
 
 
 @extend_schema(
-    request=ReportRequestSerializer,
+    request=PolymorphicProxySerializer(
+        component_name="NewReport",
+        serializers=[ReportByNameSerializer, ReportByIdSerializer],
+        resource_type_field_name=None,
+    ),
     responses={
         201: ReportSerializer,
         400: OpenApiResponse(
