@@ -1,7 +1,7 @@
 """Liking an image. ``Image.like_count`` always equals the number of ``Like``
-rows of people not suspended: each change to the rows and the count happens in one
-transaction, and the unique (user, image) constraint decides races between
-concurrent likes. A suspension takes the person's likes out of the counts
+rows of people not suspended: each change to the rows and the count happens
+in one transaction, and the unique (user, image) constraint decides races
+between concurrent likes. A suspension takes the person's likes out of the counts
 and lifting it puts them back (moderation.actions, gallery.counts); a like
 or unlike first locks its person's row, so it either ends before a
 suspension reads their likes or finds them suspended and changes nothing."""

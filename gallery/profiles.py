@@ -30,8 +30,8 @@ def _of_person(queryset, owner_field: str):
 def _counts():
     """The counts as annotations of a person, each a subquery answered
     from an index (image_public_owner_likes for the first two, the follow
-    constraints' for the last two). People count while active: a suspended
-    person's follows and subscriptions leave the counts and come back with them."""
+    constraints' for the last two). A suspended person's follows and
+    subscriptions leave the counts and come back with them (gallery.counts)."""
     images = _of_person(listed_images(), "owner")
     return {
         "count_images": total(images),

@@ -69,8 +69,9 @@ def can_change_topic(user, topic: Topic) -> bool:
 
 
 def topics_for(user):
-    """Topics with ``image_count`` (public images only), ``subscriber_count`` (active people)
-    and whether ``user`` is ``subscribed``, each a subquery (no row fan-out).
+    """Topics with ``image_count`` (public images only), ``subscriber_count``
+    (suspended people left out: gallery.counts) and whether ``user`` is
+    ``subscribed``, each a subquery (no row fan-out).
     Their owners are not loaded: a card does not show them (select_related
     where the owner is shown). Hidden topics only for their owner and staff."""
     shown = _topics_with_counts()
