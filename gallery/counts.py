@@ -17,6 +17,12 @@ read or fails (its user is gone). Their comments stay, by "deleted user"
 
 A hidden comment (moderation) is not counted: hiding and restoring change
 ``comment_count`` (moderation.actions), and what is counted here leaves it out.
+Nor is a suspended person's like: ``withdraw_likes`` and ``return_likes``
+move every count their likes touch, one UPDATE each, in the suspension's
+transaction; a suspended person deleted later has nothing left to release.
+Follows and subscriptions are counted when shown, with ``unsuspended_total``:
+the rows of the few suspended people (a partial index lists them) are
+subtracted, an index probe each, rather than every row joined to its person.
 
 Deleting an image needs nothing: its likes and comments go with it, and no
 other image counts them. ``recount`` repairs counts written around the
@@ -29,17 +35,38 @@ from django.db.models.functions import Coalesce, Greatest
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from accounts.models import Profile
+
 from .models import Comment, Image, Like
 
 
 def release_counts(user) -> None:
-    """Lower the like counts of other people's images by ``user``'s likes."""
+    """Lower the like counts of other people's images by ``user``'s likes
+    (a suspended person's are out of them already)."""
     with transaction.atomic():
         type(user)._default_manager.select_for_update().filter(pk=user.pk).values_list("pk").first()
-        liked = Like.objects.filter(user=user).values("image_id")
-        Image.objects.filter(pk__in=liked).exclude(owner=user).update(
-            like_count=Greatest(F("like_count") - 1, Value(0))
-        )
+        if not suspended_people().filter(user=user).exists():
+            liked = Like.objects.filter(user=user).values("image_id")
+            Image.objects.filter(pk__in=liked).exclude(owner=user).update(
+                like_count=Greatest(F("like_count") - 1, Value(0))
+            )
+
+
+def withdraw_likes(user) -> int:
+    """Take ``user``'s likes out of the counts (they are being suspended):
+    one UPDATE, each liked image one less (a person likes an image once).
+    Call it once, in the transaction that locked their row and suspends
+    them; how many images changed."""
+    liked = Like.objects.filter(user=user).values("image_id")
+    return Image.objects.filter(pk__in=liked).update(
+        like_count=Greatest(F("like_count") - 1, Value(0))
+    )
+
+
+def return_likes(user) -> int:
+    """Put ``user``'s likes back into the counts (their suspension is lifted)."""
+    liked = Like.objects.filter(user=user).values("image_id")
+    return Image.objects.filter(pk__in=liked).update(like_count=F("like_count") + 1)
 
 
 @receiver(pre_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="gallery.counts.user")
@@ -51,8 +78,23 @@ def recount(images=None) -> int:
     """Set the counts of ``images`` (all by default) from their rows; how many were updated."""
     images = Image.objects.all() if images is None else images
     return images.update(
-        like_count=total(Like.objects.filter(image=OuterRef("pk"))),
+        like_count=unsuspended_total(Like.objects.filter(image=OuterRef("pk")), "user"),
         comment_count=total(Comment.objects.filter(image=OuterRef("pk"), hidden_at__isnull=True)),
+    )
+
+
+def suspended_people() -> QuerySet:
+    """The suspended accounts' profiles (``user`` their id), from the
+    partial index that holds only them."""
+    return Profile.objects.filter(suspended_at__isnull=False)
+
+
+def unsuspended_total(rows: QuerySet, person: str, function="COUNT", column="", *, distinct=False):
+    """``total`` of ``rows`` less the rows whose ``person`` field names a
+    suspended account: what others see of follows and subscriptions."""
+    theirs = rows.filter(**{f"{person}__in": suspended_people().values("user")})
+    return total(rows, function, column, distinct=distinct) - total(
+        theirs, function, column, distinct=distinct
     )
 
 

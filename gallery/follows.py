@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 
 from notifications.notify import Kind, notify
 
-from .counts import total
+from .counts import unsuspended_total
 from .models import Follow
 from .permissions import listed_images
 
@@ -42,13 +42,18 @@ def is_following(user, person) -> bool:
 
 
 def follow_counts(person) -> tuple[int, int]:
-    """(followers, following) of ``person``, in one query."""
+    """(followers, following) of ``person`` among active people (a suspended
+    person's follows leave the counts: gallery.counts), in one query."""
     counts = (
         get_user_model()
         .objects.filter(pk=person.pk)
         .annotate(
-            n_followers=total(Follow.objects.filter(followed=OuterRef("pk"))),
-            n_following=total(Follow.objects.filter(follower=OuterRef("pk"))),
+            n_followers=unsuspended_total(
+                Follow.objects.filter(followed=OuterRef("pk")), "follower"
+            ),
+            n_following=unsuspended_total(
+                Follow.objects.filter(follower=OuterRef("pk")), "followed"
+            ),
         )
         .values_list("n_followers", "n_following")
         .first()
@@ -66,7 +71,11 @@ def suggestions(user, limit: int = SUGGESTIONS) -> list:
         )
     return list(
         people.filter(Exists(listed_images().filter(owner=OuterRef("pk"))))
-        .annotate(n_followers=total(Follow.objects.filter(followed=OuterRef("pk"))))
+        .annotate(
+            n_followers=unsuspended_total(
+                Follow.objects.filter(followed=OuterRef("pk")), "follower"
+            )
+        )
         .select_related("profile")
         .order_by("-n_followers", "username")[:limit]
     )

@@ -7,7 +7,7 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 
-from .counts import total
+from .counts import total, unsuspended_total
 from .models import Follow, Subscription, Topic
 from .permissions import listed_images
 
@@ -30,17 +30,26 @@ def _of_person(queryset, owner_field: str):
 def _counts():
     """The counts as annotations of a person, each a subquery answered
     from an index (image_public_owner_likes for the first two, the follow
-    constraints' for the last two)."""
+    constraints' for the last two). A suspended person's follows and
+    subscriptions leave the counts and come back with them (gallery.counts)."""
     images = _of_person(listed_images(), "owner")
     return {
         "count_images": total(images),
         "count_likes": total(images, "SUM", "like_count"),
         "count_topics": total(_of_person(Topic.objects.all(), "owner")),
-        "count_subscribers": total(
-            _of_person(Subscription.objects.all(), "topic__owner"), "COUNT", "user", distinct=True
+        "count_subscribers": unsuspended_total(
+            _of_person(Subscription.objects.all(), "topic__owner"),
+            "user",
+            "COUNT",
+            "user",
+            distinct=True,
         ),
-        "count_followers": total(_of_person(Follow.objects.all(), "followed")),
-        "count_following": total(_of_person(Follow.objects.all(), "follower")),
+        "count_followers": unsuspended_total(
+            _of_person(Follow.objects.all(), "followed"), "follower"
+        ),
+        "count_following": unsuspended_total(
+            _of_person(Follow.objects.all(), "follower"), "followed"
+        ),
     }
 
 

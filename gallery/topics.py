@@ -25,7 +25,7 @@ from django.utils.text import slugify
 from imaging.thumbnails import make_thumbnail
 from notifications.notify import Kind, notify
 
-from .counts import total
+from .counts import suspended_people, total, unsuspended_total
 from .models import Subscription, Topic
 from .permissions import listed_images
 from .quick_urls import id_url, text_url
@@ -70,7 +70,8 @@ def can_change_topic(user, topic: Topic) -> bool:
 
 def topics_for(user):
     """Topics with ``image_count`` (public images only), ``subscriber_count``
-    and whether ``user`` is ``subscribed``, each a subquery (no row fan-out).
+    (suspended people left out: gallery.counts) and whether ``user`` is
+    ``subscribed``, each a subquery (no row fan-out).
     Their owners are not loaded: a card does not show them (select_related
     where the owner is shown). Hidden topics only for their owner and staff."""
     return _shown_to(user, _topics_with_counts())
@@ -105,7 +106,9 @@ def _topics_with_counts():
     Django's generic views do with their ``queryset``."""
     return Topic.objects.annotate(
         image_count=total(listed_images().filter(topic=OuterRef("pk"))),
-        subscriber_count=total(Subscription.objects.filter(topic=OuterRef("pk"))),
+        subscriber_count=unsuspended_total(
+            Subscription.objects.filter(topic=OuterRef("pk")), "user"
+        ),
     )
 
 
@@ -139,7 +142,11 @@ def cover_url(topic: Topic) -> str:
 
 
 def subscriber_count(topic: Topic) -> int:
-    return Subscription.objects.filter(topic=topic).count()
+    return (
+        Subscription.objects.filter(topic=topic)
+        .exclude(user__in=suspended_people().values("user"))
+        .count()
+    )
 
 
 def is_subscribed(user, topic: Topic) -> bool:

@@ -11,9 +11,12 @@ restoring clears the three ``hidden_*`` fields and nothing else. Only
 comments others see.
 
 A suspension turns the account's ``is_active`` off (no login, no session,
-no token: accounts.suspension says why) and hides its visible content with
-``hidden_by = suspension``; lifting it restores exactly that content, not
-what moderators hid on their own."""
+no token: accounts.suspension says why), hides its visible content with
+``hidden_by = suspension`` and takes its likes out of every like count
+(gallery.counts.withdraw_likes); lifting it restores exactly that content,
+not what moderators hid on their own, and puts the likes back. Follows and
+subscriptions need nothing here: their counts are counted when shown and
+leave out suspended people (gallery.counts.unsuspended_total)."""
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -23,7 +26,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from gallery import comments as gallery_comments
 from gallery import hot_pages
-from gallery.counts import total
+from gallery.counts import return_likes, total, withdraw_likes
 from gallery.models import Comment, Hideable, Image, Topic
 from gallery.storing import delete_image
 from gallery.topics import delete_topic
@@ -152,12 +155,12 @@ def suspend(staff, person, reason: str) -> None:
     if person.is_staff or person.is_superuser:
         raise ActionRefused("A staff account is not suspended here: remove its staff status first.")
     with transaction.atomic():
-        type(person)._default_manager.select_for_update().filter(pk=person.pk).update(
-            is_active=False
-        )
+        _lock(person)
+        type(person)._default_manager.filter(pk=person.pk).update(is_active=False)
         now = timezone.now()
         profile, _ = Profile.objects.get_or_create(user=person)
-        if profile.suspended_at is None:
+        if profile.suspended_at is None:  # once: suspending again changes no count
+            withdraw_likes(person)
             profile.suspended_at = now
         profile.suspension_reason = reason
         profile.save(update_fields=["suspended_at", "suspension_reason"])
@@ -176,10 +179,11 @@ def suspend(staff, person, reason: str) -> None:
 
 def unsuspend(staff, person) -> None:
     with transaction.atomic():
-        type(person)._default_manager.select_for_update().filter(pk=person.pk).update(
-            is_active=True
-        )
-        Profile.objects.filter(user=person).update(suspended_at=None, suspension_reason="")
+        _lock(person)
+        type(person)._default_manager.filter(pk=person.pk).update(is_active=True)
+        lifted = Profile.objects.filter(user=person, suspended_at__isnull=False)
+        if lifted.update(suspended_at=None, suspension_reason=""):
+            return_likes(person)
         shown = {"hidden_at": None, "hidden_by": None, "hidden_reason": None}
         back = Comment.objects.filter(user=person, hidden_by=HiddenBy.SUSPENSION)
         Image.objects.filter(pk__in=back.values("image_id")).update(
@@ -190,3 +194,9 @@ def unsuspend(staff, person) -> None:
         Topic.objects.filter(owner=person, hidden_by=HiddenBy.SUSPENSION).update(**shown)
         hot_pages.changed()
     person.is_active = True
+
+
+def _lock(person) -> None:
+    """Lock the person's row: a like of theirs meanwhile waits, then finds
+    them suspended (gallery.likes)."""
+    type(person)._default_manager.select_for_update().filter(pk=person.pk).values_list("pk").first()

@@ -1,5 +1,10 @@
 """What can be reported and moderated: an image, a comment, a topic or a
-profile, named by its kind and id, and found as the person asking may see it."""
+profile, found as the person asking may see it. Reports store the kind and
+the row's id. The report pages name a target as the public URLs do (an
+image or comment by id, a topic by its slug, a person by username:
+``named_target``); the API takes either (``target`` or ``target_id``). The
+staff's action URLs stay by id: only the queue links to them, and a deleted
+target has no slug left."""
 
 from dataclasses import dataclass
 
@@ -35,6 +40,15 @@ class Target:
     def url(self) -> str:
         return target_url(self.kind, self.obj)
 
+    @property
+    def key(self) -> str:
+        """What the report page's URL names it by (``named_target``)."""
+        if self.kind == Report.Kind.TOPIC:
+            return self.obj.slug
+        if self.kind == Report.Kind.PROFILE:
+            return self.obj.get_username()
+        return str(self.id)
+
 
 def target_url(kind: str, obj) -> str:
     if kind == Report.Kind.IMAGE:
@@ -59,26 +73,47 @@ def parse(kind, target_id) -> tuple[str, int]:
     return kind, number
 
 
+def named_target(user, kind, key) -> Target:
+    """The target named as its public URLs name it: a topic by its slug, a
+    person by username, an image or a comment by id (``visible_target``)."""
+    if kind == Report.Kind.TOPIC:
+        return _visible(user, kind, slug=_text(key))
+    if kind == Report.Kind.PROFILE:
+        return _visible(user, kind, username=_text(key))
+    return visible_target(user, kind, key)
+
+
+def _text(key) -> str:
+    key = str(key)
+    if "\x00" in key:  # no slug or username has one (and PostgreSQL refuses it)
+        raise Http404("No such thing.")
+    return key
+
+
 def visible_target(user, kind, target_id) -> Target:
     """The target as ``user`` sees it; Http404 when it does not exist for them."""
     kind, number = parse(kind, target_id)
+    return _visible(user, kind, pk=number)
+
+
+def _visible(user, kind, **lookup) -> Target:
     if kind == Report.Kind.IMAGE:
-        image = Image.objects.filter(pk=number).first()
+        image = Image.objects.filter(**lookup).first()
         if image is None or not can_view(user, image):
             raise Http404("No such image.")
-        return Target(kind, number, image.owner_id, image)
+        return Target(kind, image.pk, image.owner_id, image)
     if kind == Report.Kind.COMMENT:
-        comment = comments.get_visible(user, number)
-        return Target(kind, number, comment.user_id, comment)
+        comment = comments.get_visible(user, lookup["pk"])
+        return Target(kind, comment.pk, comment.user_id, comment)
     if kind == Report.Kind.TOPIC:
-        topic = topics_for(user).filter(pk=number).first()
+        topic = topics_for(user).filter(**lookup).first()
         if topic is None:
             raise Http404("No such topic.")
-        return Target(kind, number, topic.owner_id, topic)
-    person = get_user_model().objects.filter(pk=number, is_active=True).first()
+        return Target(kind, topic.pk, topic.owner_id, topic)
+    person = get_user_model().objects.filter(is_active=True, **lookup).first()
     if person is None:
         raise Http404("No such person.")
-    return Target(kind, number, person.pk, person)
+    return Target(kind, person.pk, person.pk, person)
 
 
 def any_target(kind, target_id) -> Target | None:

@@ -8,17 +8,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atelier import rate_limits
 
 from . import actions, queue, reports
 from .forms import ActionForm, ReportForm
-from .targets import any_target, visible_target
+from .targets import any_target, named_target
 
 
 def _report_again(request, wait, kind, target_id):
-    target = visible_target(request.user, kind, target_id)
+    target = named_target(request.user, kind, target_id)
     form = ReportForm(request.POST)
     form.is_valid()
     form.add_error(None, rate_limits.too_many_message(wait))
@@ -29,7 +31,7 @@ def _report_again(request, wait, kind, target_id):
 @require_http_methods(["GET", "POST"])
 @rate_limits.rate_limit_page(rate_limits.REPORTS, respond=_report_again)
 def report(request, kind, target_id):
-    target = visible_target(request.user, kind, target_id)
+    target = named_target(request.user, kind, target_id)
     form = ReportForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -61,8 +63,24 @@ def staff_only(view):
 @staff_only
 @require_GET
 def queue_page(request):
-    context = {"cases": queue.open_cases(), "actions": ActionForm.base_fields["action"].choices}
-    return render(request, "moderation/queue.html", context)
+    """The open cases, CASES_SHOWN at a time; "Next" follows a keyset cursor
+    (?after=…), as the notifications list does."""
+    cursor = request.GET.get("after") or None
+    status, error = 200, ""
+    try:
+        cases, later = queue.open_cases(cursor)
+    except queue.InvalidCursor:
+        cases, later = queue.open_cases()
+        cursor, status = None, 400
+        error = "That link to a later page of the queue is not valid; here is the first."
+    context = {
+        "cases": cases,
+        "later": later,
+        "cursor": cursor or "",
+        "error": error,
+        "actions": ActionForm.base_fields["action"].choices,
+    }
+    return render(request, "moderation/queue.html", context, status=status)
 
 
 @staff_only
@@ -82,4 +100,8 @@ def act(request, kind, target_id):
             messages.error(request, refused.message)
         else:
             messages.success(request, done)
+    # Back to the page the action was taken on (its cursor stays valid).
+    after = request.POST.get("after", "")
+    if after:
+        return redirect(f"{reverse('moderation:queue')}?{urlencode({'after': after})}")
     return redirect("moderation:queue")

@@ -17,6 +17,7 @@ class Notification(models.Model):
         SUBSCRIBE = "subscribe", "Subscriptions to my topics"
         JOB_SUCCEEDED = "job_succeeded", "Generations that finished"
         JOB_FAILED = "job_failed", "Generations that failed"
+        REPORT = "report", "New reports to moderate (staff)"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -1,24 +1,28 @@
 """Telling a person what happened to their work, and reading it back.
 
 ``notify`` is the one way a notification is made: gallery (likes, comments,
-follows, subscriptions) and studio (a generation's end) call it. Nobody is
-told about their own acts, nor about a kind they muted. An unread
-notification of the same kind about the same image or topic (or, for
-followers, any unread one) gathers the new actor instead of adding a row,
-so a popular image makes one line: "alice and 12 others liked …"."""
+follows, subscriptions) and studio (a generation's end) call it;
+``notify_each`` is the same for many people at once (moderation tells every
+staff account of a newly reported target). Nobody is told about their own
+acts, nor about a kind they muted. An unread notification of the same kind
+about the same image or topic (or, for followers and reports, any unread
+one) gathers the new actor instead of adding a row, so a popular image
+makes one line: "alice and 12 others liked …"."""
 
 from datetime import datetime
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from .models import MutedKind, Notification
 
 Kind = Notification.Kind
 # Batched per image, per topic, or per person; a generation's end never batches.
-BATCHED = {Kind.LIKE, Kind.COMMENT, Kind.REMIX, Kind.FOLLOW, Kind.SUBSCRIBE}
+BATCHED = {Kind.LIKE, Kind.COMMENT, Kind.REMIX, Kind.FOLLOW, Kind.SUBSCRIBE, Kind.REPORT}
+# Kinds only staff are told of, and offered in Settings.
+STAFF_KINDS = {Kind.REPORT}
 TEXT_MAX = Notification._meta.get_field("text").max_length
 
 
@@ -54,6 +58,40 @@ def notify(recipient_id, kind, *, actor=None, image=None, topic=None, job_id=Non
             job_id=job_id,
             text=text,
         )
+
+
+def notify_each(recipient_ids, kind, *, actor, text="") -> int:
+    """``notify`` for each of ``recipient_ids`` about no image or topic, in
+    four queries however many they are: those who muted the kind are left
+    out, each one's unread notification of the kind gathers ``actor``, the
+    others get a new one. How many people were told."""
+    ids = set(recipient_ids) - {actor.pk}
+    muted = MutedKind.objects.filter(user_id__in=ids, kind=kind)
+    ids -= set(muted.values_list("user_id", flat=True))
+    if not ids:
+        return 0
+    text = (text or "")[:TEXT_MAX]
+    with transaction.atomic():
+        unread = Notification.objects.filter(
+            recipient_id__in=ids, kind=kind, read_at__isnull=True, image=None, topic=None
+        )
+        gathered = set(unread.values_list("recipient_id", flat=True))
+        unread.update(
+            actor=actor,
+            actor_count=F("actor_count") + Case(When(actor=actor, then=0), default=1),
+            text=text,
+            updated=timezone.now(),
+        )
+        Notification.objects.bulk_create(
+            Notification(recipient_id=pk, kind=kind, actor=actor, text=text)
+            for pk in sorted(ids - gathered)
+        )
+    return len(ids)
+
+
+def kinds_for(user) -> list[tuple[str, str]]:
+    """The kinds ``user`` may be told of (Settings offers them): staff's only for staff."""
+    return [(v, label) for v, label in Kind.choices if user.is_staff or v not in STAFF_KINDS]
 
 
 def unread_count(user) -> int:

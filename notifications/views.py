@@ -64,7 +64,7 @@ def mark_all_read(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_settings(request):
-    kinds = Notification.Kind.choices
+    kinds = notify.kinds_for(request.user)
     if request.method == "POST":
         wanted = set(request.POST.getlist("kind"))
         notify.set_muted_kinds(request.user, {value for value, _ in kinds} - wanted)

@@ -391,7 +391,7 @@ BODIES = [  # (method and path pattern, body); the first that matches
     (r"POST /styles/(\w+/)?", {"name": "New", "prompt": "new"}),
     (r"POST /api/v1/styles/", {"name": "New", "prompt": "new"}),
     (r"PATCH /api/v1/styles/\w+/", {"name": "New"}),
-    (r"POST /report/\w+/\w+/", {"reason": "spam"}),
+    (r"POST /report/\w+/[^/]+/", {"reason": "spam"}),
     (r"POST /api/v1/reports/", {"kind": "image", "target_id": "{public}", "reason": "spam"}),
     (r"POST /moderation/\w+/\w+/act/", {"action": "hide", "reason": "Off-topic"}),
     (r"POST /api/v1/moderation/\w+/\w+/", {"action": "hide", "reason": "Off-topic"}),
@@ -648,11 +648,14 @@ PAGE_RULES = [
     rule("other", "POST /report/image/{public}/", FOUND, added(Report, target_id="public")),
     rule("other", "POST /report/image/{private}/", 404),
     rule("other", "POST /report/comment/{private_comment}/", 404),
-    rule("other", "POST /report/profile/{owner}/", FOUND, added(Report, kind="profile")),
-    rule("owner", "POST /report/profile/{owner}/", 400),
+    # A topic by its slug, a person by username, as their pages' addresses.
+    rule("other", "POST /report/profile/owner/", FOUND, added(Report, kind="profile")),
+    rule("owner", "POST /report/profile/owner/", 400),
+    rule("other", "POST /report/topic/{topic}/", FOUND, added(Report, target_id="topic")),
+    rule("owner", "POST /report/topic/{topic}/", 400),
     rule("staff", "POST /report/comment/{reply}/", FOUND, added(Report, target_id="reply")),
-    # Moderating: staff only; a 403 for anyone else signed in. (Topics are
-    # named by id here, not slug: moderation/tests cover them.)
+    # Moderating: staff only; a 403 for anyone else signed in. (The action
+    # URLs name a target by id, the queue's links: moderation/tests cover topics.)
     rule("anonymous", "POST /moderation/image/{public}/act/", LOGIN),
     rule("owner", "POST /moderation/image/{public}/act/", 403),
     rule("other", "POST /moderation/image/{public}/act/", 403),

@@ -141,7 +141,7 @@ JSON_ENDPOINTS = [
             "styles",
         ],
     ),  # fmt: skip
-    ("token", "POST", "/api/v1/reports/", ["kind", "target_id", "reason", "text"]),
+    ("token", "POST", "/api/v1/reports/", ["kind", "target", "target_id", "reason", "text"]),
     ("basic", "POST", "/sdapi/v1/options", ["sd_model_checkpoint"]),
     (
         "bearer",
@@ -159,7 +159,7 @@ FORM_PAGES = [
     ("browser", "/me/tokens/", ["name"]),
     ("browser", "/images/{image}/comments/", ["text"]),
     ("browser", "/comments/{comment}/edit/", ["text"]),
-    ("browser", "/report/profile/{second}/", ["reason", "text"]),
+    ("browser", "/report/profile/second/", ["reason", "text"]),
     ("browser", "/images/{image}/edit/", ["title", "description", "topic", "visibility"]),
     ("anonymous", "/accounts/signup/", ["username", "email", "password1", "password2"]),
     ("anonymous", "/accounts/login/", ["login", "password"]),

@@ -8,13 +8,50 @@ from moderation.forms import ACTIONS, REASON_MAX_LENGTH
 from moderation.models import Report
 
 
-class ReportRequestSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Report.Kind.choices)
-    target_id = serializers.IntegerField(
-        help_text="The image's, comment's or topic's id; for a profile, the person's user id."
+def _target(required=False):
+    return serializers.CharField(
+        required=required,
+        max_length=150,
+        help_text="What is reported, as its URLs name it: the image's or comment's id, "
+        "the topic's slug, the person's username.",
     )
+
+
+def _target_id(required=False):
+    return serializers.IntegerField(
+        required=required,
+        help_text="The image's, comment's or topic's id; for a profile, the person's user id.",
+    )
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    """The target named by ``target`` or by ``target_id``, one of them: the
+    schema says so with the two below, this checks it."""
+
+    kind = serializers.ChoiceField(choices=Report.Kind.choices)
+    target = _target()
+    target_id = _target_id()
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
     text = ApiTextField(required=False, allow_blank=True, max_length=Report.TEXT_MAX_LENGTH)
+
+    def validate(self, data):
+        if ("target" in data) == ("target_id" in data):
+            raise serializers.ValidationError({"target": "Give either target or target_id."})
+        return data
+
+
+class ReportByNameSerializer(ReportRequestSerializer):
+    """A report naming its target as its URLs do."""
+
+    target = _target(required=True)
+    target_id = None
+
+
+class ReportByIdSerializer(ReportRequestSerializer):
+    """A report naming its target by id."""
+
+    target = None
+    target_id = _target_id(required=True)
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -36,6 +73,9 @@ class CaseSerializer(serializers.Serializer):
     target_id = serializers.IntegerField()
     owner = serializers.CharField(source="owner.username", help_text="Whose content it is.")
     owner_suspended = serializers.BooleanField()
+    report_count = serializers.IntegerField(
+        help_text="Its open reports, of which `reports` lists the first."
+    )
     exists = serializers.SerializerMethodField(help_text="False once the content is deleted.")
     hidden = serializers.SerializerMethodField()
     reports = QueueReportSerializer(many=True)
@@ -49,6 +89,7 @@ class CaseSerializer(serializers.Serializer):
 
 class QueueSerializer(serializers.Serializer):
     results = CaseSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
 
 
 class ActionRequestSerializer(serializers.Serializer):

@@ -30,13 +30,20 @@ def targets(owner, public):
     }
 
 
+@pytest.fixture
+def keys(targets):
+    """The same, as the report pages' URLs name them: as the public URLs do."""
+    return {**targets, "topic": "sky", "profile": "owner"}
+
+
 @pytest.mark.parametrize("kind", ["image", "comment", "topic", "profile"])
-def test_a_person_reports_each_kind_on_the_page(other, other_client, owner, targets, kind):
-    page = other_client.get(f"/report/{kind}/{targets[kind]}/")
+def test_a_person_reports_each_kind_on_the_page(other, other_client, owner, targets, keys, kind):
+    page = other_client.get(f"/report/{kind}/{keys[kind]}/")
     assert page.status_code == 200 and b"Spam or advertising" in page.content
+    assert f'action="/report/{kind}/{keys[kind]}/"' in page.content.decode()
 
     response = other_client.post(
-        f"/report/{kind}/{targets[kind]}/", {"reason": "spam", "text": "  Buy now  "}
+        f"/report/{kind}/{keys[kind]}/", {"reason": "spam", "text": "  Buy now  "}
     )
 
     assert response.status_code == 302
@@ -49,6 +56,14 @@ def test_a_person_reports_each_kind_on_the_page(other, other_client, owner, targ
     )
     assert (report.reason, report.text, report.resolved_at) == ("spam", "Buy now", None)
     assert "the moderators will look at it" in other_client.get(response.url).content.decode()
+
+
+def test_topics_and_profiles_are_reported_by_their_slug_and_username(other, other_client, targets):
+    """As their pages' own addresses name them; an id names no topic or person here."""
+    assert 'href="/report/topic/sky/"' in other_client.get("/topics/sky/").content.decode()
+    assert 'href="/report/profile/owner/"' in other_client.get("/u/owner/").content.decode()
+    assert other_client.get(f"/report/topic/{targets['topic']}/").status_code == 404
+    assert other_client.get(f"/report/profile/{targets['profile']}/").status_code == 404
 
 
 def test_the_image_page_offers_report_to_others_only(owner_client, other_client, public):
@@ -78,8 +93,8 @@ def test_a_resolved_report_lets_the_person_report_again(other, other_client, tar
 
 
 @pytest.mark.parametrize("kind", ["image", "comment", "topic", "profile"])
-def test_reporting_your_own_content_is_refused(owner_client, targets, kind):
-    response = owner_client.post(f"/report/{kind}/{targets[kind]}/", {"reason": "spam"})
+def test_reporting_your_own_content_is_refused(owner_client, keys, kind):
+    response = owner_client.post(f"/report/{kind}/{keys[kind]}/", {"reason": "spam"})
 
     assert response.status_code == 400
     assert "You can&#x27;t report your own" in response.content.decode()
@@ -101,8 +116,10 @@ def test_a_visitor_is_sent_to_log_in(client, targets):
         "/report/image/abc/",
         "/report/widget/1/",
         "/report/comment/999999/",
-        "/report/topic/999999/",
-        "/report/profile/999999/",
+        "/report/topic/no-such-topic/",
+        "/report/topic/%00/",
+        "/report/profile/nobody/",
+        "/report/profile/%00/",
     ],
 )
 def test_reporting_what_does_not_exist_is_a_404(other_client, path):
@@ -208,6 +225,24 @@ def test_the_api_refuses_own_and_twice(owner, other, targets):
     twice = client.post("/api/v1/reports/", body, format="json")
     assert twice.status_code == 400 and "already reported" in twice.json()["detail"]
     assert Report.objects.count() == 1
+
+
+@pytest.mark.parametrize(("kind", "key"), [("topic", "sky"), ("profile", "owner"), ("image", None)])
+def test_the_api_reports_a_target_named_as_its_urls_name_it(other, targets, kind, key):
+    body = {"kind": kind, "target": key or str(targets[kind]), "reason": "spam"}
+    response = api_for(other).post("/api/v1/reports/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert Report.objects.get().target_id == targets[kind]
+
+
+@pytest.mark.parametrize(
+    "naming", [{}, {"target": "sky", "target_id": 1}, {"target": "no-such-topic"}]
+)
+def test_the_api_needs_one_way_to_name_the_target(other, targets, naming):
+    body = {"kind": "topic", "reason": "spam", **naming}
+    response = api_for(other).post("/api/v1/reports/", body, format="json")
+    assert response.status_code == (404 if naming.get("target") == "no-such-topic" else 400)
+    assert not Report.objects.exists()
 
 
 def test_a_visitor_cannot_report_over_the_api(targets):
