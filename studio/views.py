@@ -22,6 +22,7 @@ from gallery.uploads import clean_recipe
 from imaging.recipes import read_file_recipe
 
 from .backends.hires_fix import DEFAULT_STRENGTH as HIRES_STRENGTH
+from .backends.init_image import DEFAULT_STRENGTH, working_size
 from .checkpoints import EMBEDDINGS, LORA, file_names
 from .form_memory import recall, remember
 from .forms import GenerationForm
@@ -173,6 +174,14 @@ def _new_generate_form(request):
     if initial.get("init_image") and start is None:
         del initial["init_image"]
         remix_missing.append("the starting image (it is gone or not visible to you)")
+    sized_by_link = {"width", "height"} & request.GET.keys()
+    if start and ("init" in request.GET or "inpaint" in request.GET) and not sized_by_link:
+        # "Use as starting image" and "Inpaint" work at the picture's own size.
+        if preset := form.presets.get(initial.get("model")):
+            initial["width"], initial["height"] = working_size(
+                start.width, start.height, preset.min_size, preset.max_size
+            )
+        initial.setdefault("denoising_strength", DEFAULT_STRENGTH)  # shown, not implied
     form = GenerationForm(initial=initial, user=request.user)
     form.show_statuses(found)
     seed = _fixed_seed(carried.get("seed"))

@@ -66,3 +66,22 @@ def fit_to_size(image: Image.Image, width: int, height: int, mode: str) -> Image
             edge = inner.crop((0, inner.height - 1, inner.width, inner.height))
             canvas.paste(edge.resize((inner.width, bottom)), (left, top + inner.height))
     return canvas
+
+
+def working_size(width: int, height: int, lowest: int, highest: int, multiple: int = 8):
+    """The size to work on a ``width`` x ``height`` picture at, as A1111's "Send
+    to img2img" fills it in: its own, each side a multiple of ``multiple``,
+    scaled to keep within a model's ``lowest``..``highest`` sides with its
+    proportions. So "crop" trims at most a few pixels, and an inpainting keeps
+    every pixel outside its mask."""
+    scale = 1.0
+    if max(width, height) > highest:
+        scale = highest / max(width, height)
+    elif min(width, height) < lowest:
+        scale = min(lowest / min(width, height), highest / max(width, height))
+
+    def side(value: int) -> int:
+        fitted = max(multiple, int(value * scale) // multiple * multiple)
+        return min(max(fitted, lowest), highest)
+
+    return side(width), side(height)

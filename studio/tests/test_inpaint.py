@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from imaging.png_metadata import read_recipe
+from studio.backends.init_image import working_size
 from studio.masks import EMPTY, FULL, NEEDS_START, NOT_AN_IMAGE, NOT_BASE64
 from studio.models import GenerationJob
 from studio.runner import run_job
@@ -52,6 +53,29 @@ def test_the_inpaint_link_opens_the_painter_over_the_image(owner_client, owner, 
     assert 'name="mask"' in page.text and "js/mask-painter.js" in page.text
     image_page = owner_client.get(f"/images/{source.pk}/")
     assert f'href="/generate/?inpaint={source.pk}"' in image_page.text
+
+
+def test_inpaint_and_use_as_starting_image_work_at_the_pictures_size(
+    owner_client, owner, make_image, tiny_settings
+):
+    """As A1111's "Send to inpaint": the tiny model's 64x64 default would
+    crop the 64x48 picture, and the pixels outside the mask would not be kept."""
+    source = make_image(owner)
+    for link in (f"?inpaint={source.pk}", f"?init={source.pk}"):
+        form = owner_client.get(f"/generate/{link}").context["form"]
+        assert (form["width"].value(), form["height"].value()) == (64, 48)
+        assert form["denoising_strength"].value() == 0.6  # shown, not left blank
+    form = owner_client.get(f"/generate/?init={source.pk}&model=tiny&width=96&height=96").context[
+        "form"
+    ]
+    assert (form["width"].value(), form["height"].value()) == ("96", "96")  # a Remix's own size
+
+
+def test_a_starting_size_keeps_within_the_models_sides():
+    assert working_size(64, 48, 32, 512) == (64, 48)
+    assert working_size(4000, 3000, 256, 2048) == (2048, 1536)
+    assert working_size(100, 60, 256, 1024) == (424, 256)
+    assert working_size(1001, 603, 256, 2048) == (1000, 600)  # multiples of 8
 
 
 def test_an_inpaint_job_repaints_only_the_mask_and_records_it(
