@@ -105,6 +105,8 @@ def test_an_inpaint_job_repaints_only_the_mask_and_records_it(
 
     job = finished(job)
     assert job.status == "succeeded", job.error
+    page = owner_client.get(f"/jobs/{job.pk}/")
+    assert f"inpainting from image #{source.pk} at strength" in page.text
     result = job.images.get()
     after, before = np.asarray(read_file(result)), np.asarray(read_file(source).convert("RGB"))
     assert after.shape == before.shape  # pasted back into the 64x48 original
