@@ -84,7 +84,8 @@ class Pass:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "pytest", *args],
                 cwd=ROOT,
-                env={**env, "ATELIER_VAR_DIR": str(self.folder)},
+                # Unbuffered: the log can be followed (tail -f) while the pass runs.
+                env={**env, "ATELIER_VAR_DIR": str(self.folder), "PYTHONUNBUFFERED": "1"},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
