@@ -35,6 +35,7 @@ exit status is the worst of the passes'."""
 
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -135,6 +136,8 @@ def services_env(base: dict, moto_server) -> tuple[dict, list[str], int]:
 
 def main() -> int:
     args = sys.argv[1:]
+    # Stopped (CI cancelling, kill): stop the passes too, in the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     base = {**os.environ}
     # The SQLite pass keeps files in folders and the cache in files.
     for name in (
@@ -164,7 +167,7 @@ def main() -> int:
                 passes.append(Pass("postgres", SERVICES_PASS, label, env, [*args, *own]))
         wait_for_all(passes)
     finally:
-        for running in passes:  # interrupted: stop what is still running
+        for running in passes:  # interrupted or stopped: stop what is still running
             if running.process.poll() is None:
                 running.process.terminate()
                 running.process.wait()
