@@ -79,6 +79,17 @@ def screenshot(page, name: str, *, full_page: bool = False) -> Path:
     return path
 
 
+def shots_folder(name: str) -> Path:
+    """The folder, made, for a test's screenshots for a person to look at (not
+    the docs'): /tmp/atelier-<name>/, or <name>/ under ATELIER_SCREENSHOTS_DIR
+    when set, so that two passes running the test at once never write the
+    same file."""
+    override = os.environ.get("ATELIER_SCREENSHOTS_DIR")
+    folder = Path(override) / name if override else Path("/tmp") / f"atelier-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def images_loaded(page, selector: str = "img") -> int:
     """How many of the ``selector`` images on the page have really decoded."""
     return page.eval_on_selector_all(
