@@ -30,6 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 MARIADB_URL = os.environ.get("TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Where the stacks' collectstatic writes: one folder for every stack of a test
+# run (after the first stack, collectstatic has next to nothing to copy), in
+# the run's ATELIER_VAR_DIR, so that two runs at once (tests/run_all.py's
+# passes) never rewrite the manifest or the files the other's servers read.
+STATIC_ROOT = Path(os.environ.get("ATELIER_VAR_DIR", ROOT / "var")).resolve() / "stack-static"
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str, interval=0.05):
@@ -207,7 +212,7 @@ class Stack:
         self.env = {
             **os.environ,
             "ATELIER_VAR_DIR": str(self.folder),
-            "STATIC_ROOT": str(ROOT / ".cache" / "static"),
+            "STATIC_ROOT": str(STATIC_ROOT),
             "DATABASE_URL": self.database.url,
             "CELERY_BROKER_URL": broker_url,
             "ATELIER_DEFAULT_MODEL": "tiny",

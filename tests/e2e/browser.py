@@ -30,7 +30,9 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# `make test` keeps docs/screenshots/ current. CI's Python 3.13 pass, which runs
+# beside it, photographs into a folder of its own (.ci/run): one writer per file.
+SCREENSHOTS = Path(os.environ.get("ATELIER_SCREENSHOTS_DIR") or REPO / "docs" / "screenshots")
 
 
 def require_chromium() -> Path:
@@ -70,11 +72,22 @@ def new_page(browser, base_url: str, *, viewport=DESKTOP, **options):
 
 
 def screenshot(page, name: str, *, full_page: bool = False) -> Path:
-    """Save a PNG into docs/screenshots/ (``make test`` keeps them current)."""
+    """Save a PNG into docs/screenshots/ (or ATELIER_SCREENSHOTS_DIR)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
+
+
+def shots_folder(name: str) -> Path:
+    """The folder, made, for a test's screenshots for a person to look at (not
+    the docs'): /tmp/atelier-<name>/, or <name>/ under ATELIER_SCREENSHOTS_DIR
+    when set, so that two passes running the test at once never write the
+    same file."""
+    override = os.environ.get("ATELIER_SCREENSHOTS_DIR")
+    folder = Path(override) / name if override else Path("/tmp") / f"atelier-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def images_loaded(page, selector: str = "img") -> int:

@@ -93,6 +93,7 @@ def test_a_painted_stroke_is_sent_as_the_mask(inpaint_page, owner_client):
             "document.querySelector('[data-mask-painter]').dataset.maskReady === 'true'"
         )
         mask = mask_file(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.locator("fieldset.inpaint").screenshot(path=str(SCREENSHOTS / "inpaint-mask.png"))
         # Invert, then clear: nothing painted leaves the mask out of the form.
         page.evaluate("document.querySelector('[data-mask-painter]').dataset.maskReady = ''")

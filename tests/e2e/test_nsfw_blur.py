@@ -3,20 +3,18 @@ one reveals it without opening the lightbox, the next opens it; the lightbox
 shows a blurred neighbour blurred until it is clicked, which reveals its tile
 too; the image page blurs the picture until clicked. The gallery is
 ``manage.py seed_demo --nsfw-every 4``'s; no worker is needed. A screenshot
-of the grid goes to /tmp/atelier-nsfw/."""
+of the grid goes to /tmp/atelier-nsfw/ (browser.shots_folder)."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import web_only_stack
+from tests.e2e.browser import shots_folder, web_only_stack
 
 pytestmark = pytest.mark.e2e
 
 BLURRED = "main .masonry figure.tile.is-blurred"
-SHOTS = Path("/tmp/atelier-nsfw")
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +47,7 @@ def test_a_visitor_reveals_a_blurred_tile_by_clicking_it(gallery, open_page):
     tile = page.locator(f'main figure.tile:has(a[data-lightbox="{image_id}"])')
     expect_blurred(tile.locator("img.tile-img"))
     expect(tile.locator(".nsfw-cover")).to_be_visible()
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "grid.png"))
+    page.screenshot(path=str(shots_folder("nsfw") / "grid.png"))
 
     tile.locator("a.tile-link").click()
     dialog = page.get_by_role("dialog", name="Image viewer")
