@@ -5,9 +5,9 @@ PostgreSQL is found at TEST_POSTGRES_URL (default: the local server's `test`
 database). In that pass files are stored on S3 (a moto server started here)
 and the cache and the job queue are on Redis (ATELIER_TEST_REDIS_URL, default
 database 15 on the local server): tests/pass_services.py. When PostgreSQL
-cannot be reached the pass is skipped, saying so; when moto or Redis is
-missing the pass runs without them, saying so, except under
-ATELIER_REQUIRE_SERVICES=1 (CI), where that is a failure.
+cannot be reached the pass is skipped, and when moto or Redis is missing the
+pass runs without them, each saying so, except under
+ATELIER_REQUIRE_SERVICES=1 (CI), where either is a failure.
 
 Why at the same time: a pass is one pytest process, which keeps at most one
 core busy: its in-process tests run one at a time, and in its integration
@@ -157,7 +157,9 @@ def main() -> int:
     try:
         problem = postgres_reachable(POSTGRES_URL)
         if problem:
-            print(f"\nSKIPPED: the PostgreSQL pass — {POSTGRES_URL} is not reachable: {problem}")
+            missing(f"the PostgreSQL pass — {POSTGRES_URL} is not reachable: {problem}")
+            if REQUIRED:
+                not_run[SERVICES_PASS] = 1
         else:
             moto_server = pass_services.start_moto()
             env, runs_on, failed = services_env(base, moto_server)

@@ -58,6 +58,11 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+# ms: how long a page may wait for a generation, the worker's first model load
+# (torch, the pipeline) included, on a CI machine running its passes at once.
+LONG = 180_000
+
+
 def new_page(browser, base_url: str, *, viewport=DESKTOP, **options):
     """A page in a fresh context (its own cookie jar), dark colour scheme, no motion."""
     context = browser.new_context(

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import (
+    LONG,
     PHONE,
     images_loaded,
     screenshot,
@@ -17,7 +18,6 @@ from tests.e2e.browser import (
 pytestmark = pytest.mark.e2e
 
 PROMPT = "a fox in the forest"  # 19 characters
-LONG = 60_000  # ms: a generation on a slow CI machine
 
 
 def test_a_visitor_signs_up_and_makes_a_first_image(stack, open_page):

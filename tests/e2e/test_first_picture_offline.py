@@ -10,11 +10,9 @@ import socket
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import template_leaks
+from tests.e2e.browser import LONG, template_leaks
 
 pytestmark = pytest.mark.e2e
-
-LONG = 60_000  # ms: a generation on a slow CI machine
 
 
 def closed_port() -> int:

@@ -12,11 +12,10 @@ from PIL import Image as PILImage
 from PIL.PngImagePlugin import PngInfo
 from playwright.sync_api import expect
 
-from tests.e2e.browser import sign_up
+from tests.e2e.browser import LONG, sign_up
 
 pytestmark = pytest.mark.e2e
 
-LONG = 120_000  # ms: the tiny model on a busy CPU
 RECIPE = (
     "a red fox in snow\nSteps: 3, Sampler: Euler, CFG scale: 5, Seed: 42, Size: 64x48, Model: tiny"
 )

@@ -16,12 +16,11 @@ from PIL import Image as PILImage
 from PIL import ImageFilter
 from playwright.sync_api import expect
 
-from tests.e2e.browser import PASSWORD, PHONE, log_in, screenshot, wait_for_images
+from tests.e2e.browser import LONG, PASSWORD, PHONE, log_in, screenshot, wait_for_images
 from tests.e2e.test_mask_painter import mask_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_engine]
 
-LONG = 120_000  # ms: a generation on a slow, shared CI machine
 MASK_BLUR = 2
 REACH = 8  # pixels a 2 px mask blur reaches beyond the mask (studio/tests/test_inpaint.py)
 

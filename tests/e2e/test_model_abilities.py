@@ -4,21 +4,18 @@ the starting-image, Inpaint, hires and variation controls are greyed out and
 disabled, each saying why and which engines can; with gpt-image-1 the
 starting image and Inpaint come back. Once a starting image and a mask are
 chosen, the models that cannot take them say so in the model list. Screenshots
-at desktop and phone width go to /tmp/atelier-abilities/."""
+at desktop and phone width go to /tmp/atelier-abilities/ (browser.shots_folder)."""
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image as PILImage
 from playwright.sync_api import expect
 
-from tests.e2e.browser import PHONE, sign_up, web_only_stack
+from tests.e2e.browser import PHONE, shots_folder, sign_up, web_only_stack
 
 pytestmark = pytest.mark.e2e
-
-SHOTS = Path("/tmp/atelier-abilities")
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +38,7 @@ def photograph(page, name: str) -> None:
         "document.querySelector('details.img2img').scrollIntoView();"
         "window.scrollBy(0, -document.querySelector('nav').offsetHeight - 8)"
     )
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")
+    page.screenshot(path=str(shots_folder("abilities") / f"{name}.png"), animations="disabled")
 
 
 def option_text(page, value: str) -> str:

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.browser import (
     DESKTOP,
+    LONG,
     images_loaded,
     mark_page,
     page_was_reloaded,
@@ -29,7 +30,6 @@ PROMPT = "stars over a quiet lake"
 IMAGES = 4  # enough for the feeds to look like feeds
 COMMENT = "Lovely noise"
 TALL = {"width": DESKTOP["width"], "height": 1100}
-LONG = 60_000  # ms: a generation on a slow CI machine
 
 
 def tiles(page, prompt: str = PROMPT):

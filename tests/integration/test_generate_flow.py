@@ -33,7 +33,7 @@ def finished_job(person: Browser, job_url: str) -> dict:
         job = person.http.get(job_url).json()
         return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
-    return wait_for(check, timeout=90, what="the generation to finish", interval=0.1)
+    return wait_for(check, timeout=180, what="the generation to finish", interval=0.1)
 
 
 def test_a_person_generates_downloads_and_deletes_an_image(stack):
