@@ -26,7 +26,7 @@ pages_app = WSGIMiddleware(
 )
 
 # The facades' waiting views (api/facades/urls.py; a test checks they match).
-WAITING_PATHS = frozenset({"/sdapi/v1/txt2img", "/v1/images/generations"})
+WAITING_PATHS = frozenset({"/sdapi/v1/txt2img", "/sdapi/v1/img2img", "/v1/images/generations"})
 
 
 async def application(scope, receive, send):

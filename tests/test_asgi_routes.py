@@ -8,6 +8,6 @@ from atelier import asgi
 
 
 def test_the_waiting_paths_are_the_facades_waiting_views():
-    facades = {reverse("a1111-txt2img"), reverse("openai-generations")}
+    facades = {reverse(name) for name in ("a1111-txt2img", "a1111-img2img", "openai-generations")}
 
     assert asgi.WAITING_PATHS == facades

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from studio.forms import GenerationForm
+from studio.init_images import forget_upload, store_upload
 from studio.jobs import JobLimitReached, cancel_job, submit_job
 from studio.models import GenerationJob
 
@@ -34,7 +35,9 @@ __all__ = [
     "JobLimitReached",
     "Outcome",
     "TimedOut",
+    "queue",
     "submit",
+    "valid_form",
     "wait_for_job",
 ]
 
@@ -85,21 +88,40 @@ def timeout() -> float:
     return float(getattr(settings, "ATELIER_FACADE_TIMEOUT", DEFAULT_TIMEOUT))
 
 
-def validated_request(data: dict, user=None) -> dict:
-    """``data`` in GenerationForm's terms, validated for ``user`` (their own
-    styles); the first error raises FacadeError."""
-    form = GenerationForm(data, user=user)
+def valid_form(data: dict, user=None, files: dict | None = None) -> GenerationForm:
+    """``data`` (and ``files``: a starting image) in GenerationForm's terms,
+    validated for ``user`` (their own styles); the first error raises FacadeError."""
+    form = GenerationForm(data, files, user=user)
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
         raise FacadeError(str(errors[0]), field=None if name == "__all__" else name)
-    return form.generation_request()
+    return form
 
 
 def submit(user, data: dict) -> GenerationJob:
     """Validate and queue. Raises FacadeError or JobLimitReached."""
-    return submit_job(
-        user, validated_request(data, user), max_active=settings.ATELIER_MAX_QUEUED_JOBS
-    )
+    return queue(user, valid_form(data, user))
+
+
+def queue(user, form: GenerationForm) -> GenerationJob:
+    """Queue a valid form's job as the Generate page does: an uploaded
+    starting image is kept as a private image of ``user`` first
+    (studio.init_images), and forgotten if the job is refused. Raises
+    JobLimitReached."""
+    upload, created = None, False
+    if form.cleaned_data.get("init_upload"):
+        upload, created = store_upload(user, form.cleaned_data["init_upload"])
+    try:
+        return submit_job(
+            user,
+            form.generation_request(upload),
+            max_active=settings.ATELIER_MAX_QUEUED_JOBS,
+            preset=form.preset,
+        )
+    except JobLimitReached:
+        if upload is not None:
+            forget_upload(upload, created)
+        raise
 
 
 def released(function):
