@@ -27,7 +27,13 @@ pages_app = WSGIMiddleware(
 
 # The facades' waiting views (api/facades/urls.py; a test checks they match).
 WAITING_PATHS = frozenset(
-    {"/sdapi/v1/txt2img", "/v1/images/generations", "/v1/images/edits", "/v1/images/variations"}
+    {
+        "/sdapi/v1/txt2img",
+        "/sdapi/v1/img2img",
+        "/v1/images/generations",
+        "/v1/images/edits",
+        "/v1/images/variations",
+    }
 )
 
 

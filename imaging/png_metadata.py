@@ -139,6 +139,25 @@ def parse_parameters(text: str) -> dict:
     return recipe
 
 
+def infotext_fields(text: str) -> dict[str, str]:
+    """A1111's ``parse_generation_parameters``: the infotext as its own names
+    and texts, as A1111's ``/png-info`` answers it (``Prompt``, ``Negative
+    prompt``, each ``Key: value`` pair, ``Size`` split into ``Size-1`` and
+    ``Size-2``); values stay text, as A1111 leaves them."""
+    lines = text.strip().replace("\r\n", "\n").split("\n")
+    settings: list[tuple[str, str]] = []
+    if lines and _looks_like_settings(_split_settings(lines[-1])):
+        settings = _split_settings(lines.pop())
+    recipe = parse_parameters("\n".join(lines))  # the prompts alone
+    fields = {"Prompt": recipe["prompt"], "Negative prompt": recipe["negative_prompt"]}
+    for name, value in settings:
+        if size := _SIZE.fullmatch(value):
+            fields[f"{name}-1"], fields[f"{name}-2"] = size[1], size[2]
+        else:
+            fields[name] = value
+    return fields
+
+
 def _looks_like_settings(pairs: list[tuple[str, str]]) -> bool:
     """A1111 takes a last line with three or more ``Key: value`` pairs for settings; so do
     we, and also a shorter line made only of the core keys (which a prompt rarely is)."""

@@ -37,6 +37,7 @@ SUBFOLDERS = (CHECKPOINTS, LORA, VAE, EMBEDDINGS)
 MODELS_PREFIX = "@models/"  # a preset's model_id relative to ATELIER_MODELS_DIR
 KEY_PREFIX = "ckpt-"
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit
+MAX_METADATA_BYTES = 1024 * 1024  # a LoRA's training notes are a few KB: a listing reads no more
 
 # Architecture -> (label, pipeline, preset defaults).
 ARCHITECTURES = {
@@ -309,12 +310,45 @@ def safe_name(name: str) -> bool:
     return bool(name) and not re.search(r"[\\/\x00]|^\.\.?$", name)
 
 
+def model_files(subfolder: str) -> list[Path]:
+    """The .safetensors files of ``Lora``, ``VAE`` or ``embeddings``, sorted."""
+    folder = models_dir() / subfolder
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.safetensors") if p.is_file())
+
+
 def file_names(subfolder: str) -> list[str]:
     """The .safetensors files of ``Lora``, ``VAE`` or ``embeddings``, by the name
     a person uses: a LoRA's in <lora:name:…>, an embedding's in the prompt, a
     VAE's file name in a preset's "vae" option."""
-    folder = models_dir() / subfolder
-    if not folder.is_dir():
-        return []
-    files = sorted(p for p in folder.rglob("*.safetensors") if p.is_file())
-    return [p.name if subfolder == VAE else p.stem for p in files]
+    return [p.name if subfolder == VAE else p.stem for p in model_files(subfolder)]
+
+
+def safetensors_metadata(path: Path) -> dict:
+    """A .safetensors file's ``__metadata__`` (a LoRA's training notes), its
+    values that hold a JSON object parsed, as A1111 reads them; {} when there
+    is none, or it cannot be read, or its header is over MAX_METADATA_BYTES."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                return {}
+            (length,) = struct.unpack("<Q", head)
+            if length > MAX_METADATA_BYTES:
+                return {}
+            metadata = json.loads(f.read(length)).get("__metadata__")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, RecursionError):
+        return {}
+    if not isinstance(metadata, dict):
+        return {}
+    return {key: _json_object(value) for key, value in metadata.items()}
+
+
+def _json_object(value):
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+    return value

@@ -8,9 +8,7 @@ from atelier import asgi
 
 
 def test_the_waiting_paths_are_the_facades_waiting_views():
-    facades = {
-        reverse(name)
-        for name in ("a1111-txt2img", "openai-generations", "openai-edits", "openai-variations")
-    }
+    names = ("a1111-txt2img", "a1111-img2img", "openai-generations", "openai-edits")
+    facades = {reverse(name) for name in (*names, "openai-variations")}
 
     assert asgi.WAITING_PATHS == facades

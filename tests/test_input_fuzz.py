@@ -17,10 +17,8 @@ import pytest
 from django.test import Client
 from hypothesis import strategies as st
 
-import api.facades
 from accounts.tokens import create_token
 from gallery import comments, topics
-from studio.jobs import cancel_job
 from tests.fixtures import make_user
 
 EXAMPLES = 12
@@ -80,14 +78,14 @@ def form_bodies(fields):
 
 
 @pytest.fixture
-def world(owner, make_image, settings, tiny_settings, monkeypatch):
+def world(owner, make_image, settings, tiny_settings):
     """The owner's data, a client per way in, and facades that do not wait."""
     for name in dir(settings):
         if name.startswith("ATELIER_RATE_"):
             setattr(settings, name, "")
     settings.ATELIER_MAX_QUEUED_JOBS = 10**6
-    # A facade would wait for a worker; here the job is cancelled at once.
-    monkeypatch.setattr(api.facades, "wait_for_job", lambda job, seconds: cancel_job(job))
+    # A facade would wait for a worker; here it gives up at once, cancelling the job.
+    settings.ATELIER_FACADE_TIMEOUT = 0
     second = make_user("second")
     topic = topics.create_topic(owner, name="Foxes")
     image = make_image(owner, visibility="public", topic=topic)
@@ -139,8 +137,34 @@ JSON_ENDPOINTS = [
             "scheduler",
             "send_images",
             "styles",
+            "enable_hr",
+            "hr_scale",
+            "hr_upscaler",
+            "hr_second_pass_steps",
+            "hr_resize_x",
+            "denoising_strength",
         ],
     ),  # fmt: skip
+    (
+        "basic",
+        "POST",
+        "/sdapi/v1/img2img",
+        [
+            "prompt",
+            "init_images",
+            "mask",
+            "denoising_strength",
+            "resize_mode",
+            "inpainting_fill",
+            "mask_blur",
+            "inpaint_full_res",
+            "inpaint_full_res_padding",
+            "inpainting_mask_invert",
+            "width",
+            "height",
+        ],
+    ),  # fmt: skip
+    ("basic", "POST", "/sdapi/v1/png-info", ["image"]),
     ("token", "POST", "/api/v1/reports/", ["kind", "target", "target_id", "reason", "text"]),
     ("basic", "POST", "/sdapi/v1/options", ["sd_model_checkpoint"]),
     (

@@ -35,7 +35,9 @@ __all__ = [
     "JobLimitReached",
     "Outcome",
     "TimedOut",
+    "queue",
     "submit",
+    "valid_form",
     "wait_for_job",
 ]
 
@@ -86,7 +88,7 @@ def timeout() -> float:
     return float(getattr(settings, "ATELIER_FACADE_TIMEOUT", DEFAULT_TIMEOUT))
 
 
-def validated_form(data: dict, files=None, user=None, *, prompt_required=True) -> GenerationForm:
+def valid_form(data: dict, user=None, files=None, *, prompt_required=True) -> GenerationForm:
     """``data`` (and ``files``: a starting image as ``init_upload``) in
     GenerationForm's terms, validated for ``user`` (their own styles); the
     first error raises FacadeError. Without ``prompt_required`` an empty
@@ -100,15 +102,16 @@ def validated_form(data: dict, files=None, user=None, *, prompt_required=True) -
     return form
 
 
-def validated_request(data: dict, user=None) -> dict:
-    return validated_form(data, user=user).generation_request()
-
-
 def submit(user, data: dict, files=None, *, prompt_required=True) -> GenerationJob:
-    """Validate and queue; a starting image sent as a file is kept as the
-    person's private image first, as the Generate page keeps it, and
-    forgotten again if the job is refused. Raises FacadeError or JobLimitReached."""
-    form = validated_form(data, files, user, prompt_required=prompt_required)
+    """Validate and queue. Raises FacadeError or JobLimitReached."""
+    return queue(user, valid_form(data, user, files, prompt_required=prompt_required))
+
+
+def queue(user, form: GenerationForm) -> GenerationJob:
+    """Queue a valid form's job as the Generate page does: an uploaded
+    starting image is kept as a private image of ``user`` first
+    (studio.init_images), and forgotten if the job is refused. Raises
+    JobLimitReached."""
     upload, created = None, False
     if form.cleaned_data.get("init_upload"):
         upload, created = store_upload(user, form.cleaned_data["init_upload"])

@@ -7,12 +7,19 @@ in plain functions; the views only authenticate, call them and answer."""
 from __future__ import annotations
 
 import base64
+import binascii
+import io
 import json
 import math
 import re
 from functools import partial
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from PIL import ImageOps
 from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
@@ -20,11 +27,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from accounts.models import Profile
+from atelier.image_uploads import BUSY, BUSY_RETRY_AFTER, UploadsBusy, upload_slot, validate_upload
 from atelier.rate_limits import GenerationThrottle
 from imaging.png_metadata import format_parameters
+from imaging.validation import InvalidImage
 from studio import limits
+from studio.backends.a1111 import RESIZE_MODE_NUMBERS
 from studio.backends.base import BackendError
+from studio.backends.hires_fix import DEFAULT_SCALE, DEFAULT_UPSCALER, UPSCALERS, upscaler_key
+from studio.backends.inpaint_mask import encode_mask, read_mask
 from studio.backends.samplers import SAMPLER_ALIASES, SAMPLERS, canonical_sampler
+from studio.checkpoints import LORA, model_files, models_dir, safetensors_metadata
 from studio.jobs import active_jobs, cancel_job
 from studio.models import GenerationJob
 from studio.presets import default_preset_key, enabled_presets, get_preset
@@ -37,8 +50,11 @@ from . import (
     Outcome,
     TimedOut,
     image_base64,
+    queue,
     submit,
+    valid_form,
 )
+from .a1111_png_info import decode_image, png_info
 from .auth import A1111_AUTHENTICATION
 from .waiting import AwaitingJob
 
@@ -51,6 +67,32 @@ A1111_FIELDS = {
     "model": "override_settings",
     "variation_seed": "subseed",
     "variation_seed_strength": "subseed_strength",
+    "init_upload": "init_images",
+    "masked_content": "inpainting_fill",
+    "inpaint_area": "inpaint_full_res",
+    "masked_area_padding": "inpaint_full_res_padding",
+    "hires_upscale": "hr_scale",
+    "hires_upscaler": "hr_upscaler",
+    "hires_steps": "hr_second_pass_steps",
+}
+
+# A1111's img2img ``resize_mode`` → Atelier's, the A1111 engine's mapping
+# (studio/backends/a1111.py) the other way round. A1111's 3, "Just resize
+# (latent upscale)", Atelier does not have.
+RESIZE_MODES = {number: key for key, number in RESIZE_MODE_NUMBERS.items()}
+# A1111's ``inpainting_fill`` → Atelier's masked content. A1111's 2 ("latent
+# noise") and 3 ("latent nothing") Atelier does not have: refused, not guessed.
+MASKED_CONTENTS = {0: "fill", 1: "original"}
+# A1111's defaults for img2img (StableDiffusionProcessingImg2Img), where they
+# differ from the Generate form's.
+IMG2IMG_DEFAULTS = {
+    "denoising_strength": 0.75,
+    "resize_mode": 0,
+    "mask_blur": 4,
+    "inpainting_fill": 0,
+    "inpaint_full_res": True,
+    "inpaint_full_res_padding": 0,
+    "inpainting_mask_invert": 0,
 }
 
 
@@ -106,6 +148,42 @@ def sd_models() -> list[dict]:
 def samplers() -> list[dict]:
     return [
         {"name": name, "aliases": SAMPLER_ALIASES.get(name, []), "options": {}} for name in SAMPLERS
+    ]
+
+
+def upscalers() -> list[dict]:
+    """The hires fix's upscalers that work on the picture (A1111 lists its
+    latent ones apart, in ``latent_upscale_modes``); each scales up to ×4."""
+    return [
+        {
+            "name": name,
+            "model_name": None,
+            "model_path": None,
+            "model_url": None,
+            "scale": limits.HIRES_SCALE_MAX,
+        }
+        for key, name in UPSCALERS.items()
+        if not key.startswith("latent")
+    ]
+
+
+def latent_upscale_modes() -> list[dict]:
+    return [{"name": name} for key, name in UPSCALERS.items() if key.startswith("latent")]
+
+
+def loras() -> list[dict]:
+    """The LoRAs of the models folder's ``Lora/``. The alias is the file's name,
+    which ``<lora:name:weight>`` takes here; the path is relative to the models
+    folder (the server's own folders are not told)."""
+    folder = models_dir()
+    return [
+        {
+            "name": path.stem,
+            "alias": path.stem,
+            "path": path.relative_to(folder).as_posix(),
+            "metadata": safetensors_metadata(path),
+        }
+        for path in model_files(LORA)
     ]
 
 
@@ -181,9 +259,156 @@ def _style(user, styles) -> str:
     return known[0].name if known else ""
 
 
+def _flag(body: dict, name: str, default: bool) -> bool:
+    """A yes/no field as A1111's FastAPI reads one: a boolean, 0 or 1, "true" or "false"."""
+    value = body.get(name)
+    if value is None:
+        return default
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    raise FacadeError("Input should be a valid boolean", field=name)
+
+
+def _number_choice(body: dict, name: str, choices: dict, refusal: str):
+    """One of A1111's numbered choices (``resize_mode``, ``inpainting_fill``) as Atelier's key."""
+    value = body.get(name)
+    if value is None:
+        value = IMG2IMG_DEFAULTS[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise FacadeError("Input should be a valid integer", field=name)
+    if int(value) not in choices:
+        raise FacadeError(refusal, field=name)
+    return choices[int(value)]
+
+
+def hires_data(body: dict) -> dict:
+    """A1111's hires fix (``enable_hr``, ``hr_scale``, ``hr_upscaler``,
+    ``hr_second_pass_steps``, ``denoising_strength``) as the form's fields;
+    nothing when it is off. The form says what it refuses (other engines,
+    a factor outside ×1.5–×4, an output over the pixel limit)."""
+    if not _flag(body, "enable_hr", False):
+        return {}
+    for name in ("hr_resize_x", "hr_resize_y"):
+        if body.get(name):
+            raise FacadeError(
+                "Atelier's hires fix upscales by hr_scale: leave hr_resize_x and hr_resize_y at 0.",
+                field=name,
+            )
+    upscaler = body.get("hr_upscaler")
+    key = DEFAULT_UPSCALER if upscaler in (None, "") else upscaler_key(upscaler)
+    if key is None:
+        raise FacadeError(
+            f"Upscaler {upscaler!r} not found: use one of {', '.join(UPSCALERS.values())}.",
+            field="hr_upscaler",
+        )
+    scale = body.get("hr_scale")
+    data = {"hires_upscale": DEFAULT_SCALE if scale is None else scale, "hires_upscaler": key}
+    if body.get("hr_second_pass_steps"):  # 0: as many as steps, as in A1111
+        data["hires_steps"] = body["hr_second_pass_steps"]
+    if body.get("denoising_strength") is not None:
+        data["denoising_strength"] = body["denoising_strength"]
+    return data
+
+
+def txt2img_data(user, body: dict) -> dict:
+    return {**form_data(user, body), **hires_data(body)}
+
+
+def _base64_file(text: str, field: str, what: str) -> bytes:
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        return base64.b64decode("".join(text.split()).encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise FacadeError(f"{what} is not base64 (a data: URL is fine too).", field=field) from exc
+
+
+def init_upload(images) -> SimpleUploadedFile:
+    """The first of A1111's ``init_images`` as the form's uploaded starting
+    image (the form checks it as it checks an upload)."""
+    if images in (None, [], ""):
+        raise FacadeError(
+            "Send the starting image in init_images (a base64 PNG, JPEG or WebP).",
+            field="init_images",
+        )
+    if not isinstance(images, list) or not isinstance(images[0], str):
+        raise FacadeError("Input should be a valid list of base64 images", field="init_images")
+    content = _base64_file(images[0], "init_images", "The starting image")
+    return SimpleUploadedFile("init_image", content)
+
+
+def _inverted(mask):
+    """A1111's ``inpainting_mask_invert``: the mask with black and white
+    swapped. A mask that cannot be read goes to the form as it came, for the
+    form to say why."""
+    if not isinstance(mask, str):
+        return mask
+    try:
+        validated = validate_upload(io.BytesIO(_base64_file(mask, "mask", "The mask")))
+    except (FacadeError, InvalidImage):
+        return mask
+    try:
+        inverted = ImageOps.invert(read_mask(validated.image))
+    finally:
+        validated.close()
+    return base64.b64encode(encode_mask(inverted)).decode("ascii")
+
+
+def inpaint_data(body: dict) -> dict:
+    """A1111's mask and its options as the form's inpainting fields."""
+    mask = body["mask"]
+    if _flag(body, "inpainting_mask_invert", False):
+        mask = _inverted(mask)
+    fill = _number_choice(
+        body,
+        "inpainting_fill",
+        MASKED_CONTENTS,
+        "Atelier fills the masked area with 0 (fill: the colours around it) or "
+        "1 (original: the picture as it is); 2 (latent noise) and 3 (latent nothing) "
+        "are not available.",
+    )
+    data = {
+        "mask": mask,
+        "masked_content": fill,
+        "inpaint_area": "masked" if _flag(body, "inpaint_full_res", True) else "whole",
+    }
+    for name, field in (
+        ("mask_blur", "mask_blur"),
+        ("inpaint_full_res_padding", "masked_area_padding"),
+    ):
+        value = body.get(name)
+        data[field] = IMG2IMG_DEFAULTS[name] if value is None else value
+    return data
+
+
+def img2img_data(user, body: dict) -> tuple[dict, dict]:
+    """An A1111 img2img body as GenerationForm data and files: the txt2img
+    fields (no hires fix: A1111's img2img has none), the first of
+    ``init_images``, ``denoising_strength``, ``resize_mode`` and, with a
+    ``mask``, its options."""
+    data = form_data(user, body)
+    files = {"init_upload": init_upload(body.get("init_images"))}
+    strength = body.get("denoising_strength")
+    data["denoising_strength"] = (
+        IMG2IMG_DEFAULTS["denoising_strength"] if strength is None else strength
+    )
+    data["resize_mode"] = _number_choice(
+        body,
+        "resize_mode",
+        RESIZE_MODES,
+        "Atelier resizes with 0 (just resize), 1 (crop and resize) or 2 (resize and "
+        "fill); 3 (latent upscale) is not available.",
+    )
+    if body.get("mask") not in (None, ""):
+        data.update(inpaint_data(body))
+    return data, files
+
+
 def form_data(user, body: dict) -> dict:
-    """An A1111 txt2img body as GenerationForm data. Unknown keys, scripts and
-    hires-fix settings are ignored; ``styles`` names one style (studio.styles)."""
+    """An A1111 txt2img body as GenerationForm data. Unknown keys and scripts
+    are ignored; ``styles`` names one style (studio.styles)."""
     _refuse_non_finite(body)
     for name in ("prompt", "negative_prompt"):
         if body.get(name) is not None and not isinstance(body[name], str):
@@ -223,9 +448,10 @@ def form_data(user, body: dict) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def txt2img(body: dict, outcome: Outcome) -> dict:
-    """A1111's answer to ``body``, once its job has finished. Raises TimedOut
-    or GenerationFailed."""
+def txt2img(body: dict, outcome: Outcome, notes=()) -> dict:
+    """A1111's answer to ``body``, once its job has finished; ``notes``: what
+    was changed in what was sent (a mask stretched to fit), in ``info``.
+    Raises TimedOut or GenerationFailed."""
     finished = outcome.finished()
     request, images = finished.request, finished.images
     recipes = [image.recipe for image in images]
@@ -260,7 +486,7 @@ def txt2img(body: dict, outcome: Outcome) -> dict:
         "sd_vae_hash": None,
         "seed_resize_from_w": -1,
         "seed_resize_from_h": -1,
-        "denoising_strength": None,
+        "denoising_strength": request.get("denoising_strength"),
         "extra_generation_params": {},
         "index_of_first_image": 0,
         "infotexts": [format_parameters(recipe) for recipe in recipes],
@@ -269,6 +495,7 @@ def txt2img(body: dict, outcome: Outcome) -> dict:
         "clip_skip": 1,
         "is_using_inpainting_conditioning": False,
         "version": "atelier",
+        **({"notes": list(notes)} if notes else {}),
     }
     parameters = {
         "prompt": request["prompt"],
@@ -291,9 +518,17 @@ def txt2img(body: dict, outcome: Outcome) -> dict:
     }
 
 
-def txt2img_response(body: dict, outcome: Outcome) -> Response:
+def img2img(body: dict, outcome: Outcome, notes=()) -> dict:
+    """As ``txt2img``; the starting image and the mask are not sent back in
+    ``parameters`` (A1111 sets them to null there)."""
+    answer = txt2img(body, outcome, notes)
+    answer["parameters"] |= {"init_images": None, "mask": None}
+    return answer
+
+
+def generation_response(make_answer, body: dict, outcome: Outcome) -> Response:
     try:
-        return Response(txt2img(body, outcome))
+        return Response(make_answer(body, outcome))
     except TimedOut as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_504_GATEWAY_TIMEOUT)
     except GenerationFailed as exc:
@@ -391,16 +626,24 @@ def _a1111_exceptions(exc, context):
 
 def refused(error: FacadeError) -> Response:
     loc = ["body", A1111_FIELDS.get(error.field, error.field)] if error.field else ["body"]
+    status_code = 413 if error.code == "too_large" else status.HTTP_422_UNPROCESSABLE_ENTITY
     return Response(
         {"detail": [{"loc": loc, "msg": error.message, "type": "value_error"}]},
-        status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status=status_code,
     )
 
 
 def _body(request) -> dict:
-    if not isinstance(request.data, dict):
+    try:
+        data = request.data
+    except RequestDataTooBig as exc:
+        largest = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        raise FacadeError(
+            f"The request is larger than {largest}: send smaller pictures.", code="too_large"
+        ) from exc
+    if not isinstance(data, dict):
         raise FacadeError("Input should be a valid dictionary")
-    return request.data
+    return data
 
 
 class A1111View(APIView):
@@ -418,12 +661,68 @@ class Txt2Img(A1111View):
     def post(self, request):
         try:
             body = _body(request)
-            job = submit(request.user, form_data(request.user, body))
+            job = submit(request.user, txt2img_data(request.user, body))
         except FacadeError as error:
             return refused(error)
         except JobLimitReached as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-        return AwaitingJob(job, partial(txt2img_response, body))
+        return AwaitingJob(job, partial(generation_response, txt2img, body))
+
+
+class Img2Img(A1111View):
+    throttle_classes = [GenerationThrottle]
+
+    def post(self, request):
+        try:
+            body = _body(request)
+            # Its pictures are decoded here: one of the process's decode slots
+            # (atelier/image_uploads.py), as an upload's form takes one.
+            with upload_slot():
+                data, files = img2img_data(request.user, body)
+                form = valid_form(data, request.user, files)
+                job = queue(request.user, form)
+        except FacadeError as error:
+            return refused(error)
+        except UploadsBusy:
+            return Response(
+                {"detail": BUSY},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+            )
+        except JobLimitReached as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        answer = partial(img2img, notes=form.notes)
+        return AwaitingJob(job, partial(generation_response, answer, body))
+
+
+class PngInfo(A1111View):
+    """The recipe in a picture, as A1111's infotext (a1111_png_info.py)."""
+
+    def post(self, request):
+        try:
+            body = _body(request)
+            if body.get("image") is None:
+                raise FacadeError("Field required", field="image")
+            if isinstance(body["image"], str) and not body["image"].strip():
+                return Response({"info": "", "items": {}, "parameters": {}})  # as A1111
+            return Response(png_info(decode_image(body["image"])))
+        except FacadeError as error:
+            return refused(error)
+
+
+class Upscalers(A1111View):
+    def get(self, request):
+        return Response(upscalers())
+
+
+class LatentUpscaleModes(A1111View):
+    def get(self, request):
+        return Response(latent_upscale_modes())
+
+
+class Loras(A1111View):
+    def get(self, request):
+        return Response(loras())
 
 
 class Progress(A1111View):

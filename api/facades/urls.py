@@ -7,6 +7,8 @@ from .waiting import waiting_view
 
 a1111_urlpatterns = [
     path("txt2img", waiting_view(a1111.Txt2Img), name="a1111-txt2img"),
+    path("img2img", waiting_view(a1111.Img2Img), name="a1111-img2img"),
+    path("png-info", a1111.PngInfo.as_view(), name="a1111-png-info"),
     path("progress", a1111.Progress.as_view(), name="a1111-progress"),
     path("interrupt", a1111.Interrupt.as_view(), name="a1111-interrupt"),
     path("sd-models", a1111.SdModels.as_view(), name="a1111-sd-models"),
@@ -14,6 +16,13 @@ a1111_urlpatterns = [
     path("prompt-styles", a1111.PromptStyles.as_view(), name="a1111-prompt-styles"),
     path("options", a1111.Options.as_view(), name="a1111-options"),
     path("scripts", a1111.Scripts.as_view(), name="a1111-scripts"),
+    path("upscalers", a1111.Upscalers.as_view(), name="a1111-upscalers"),
+    path(
+        "latent-upscale-modes",
+        a1111.LatentUpscaleModes.as_view(),
+        name="a1111-latent-upscale-modes",
+    ),
+    path("loras", a1111.Loras.as_view(), name="a1111-loras"),
 ]
 
 openai_urlpatterns = [

@@ -38,6 +38,14 @@ def sdapi(owner, token, tiny_settings):
 
 
 @pytest.fixture
+def sdapi_web(owner, token):
+    """The API without the local engine: for what runs no job (lists, png-info)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic("owner", token))
+    return client
+
+
+@pytest.fixture
 def worker_in_process(monkeypatch):
     """The job runs here, when the request starts waiting for it."""
     wait = api.facades.waiting.wait_for_job
@@ -305,3 +313,323 @@ def test_too_many_waiting_jobs_is_a_429(sdapi, settings):
     settings.ATELIER_MAX_QUEUED_JOBS = 0
     response = sdapi.post("/sdapi/v1/txt2img", {"prompt": "a"}, format="json")
     assert response.status_code == 429 and response.json()["detail"]
+
+
+# --- img2img ------------------------------------------------------------------------------
+
+
+def png_base64(picture, data_url=False) -> str:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:image/png;base64," + encoded if data_url else encoded
+
+
+def noise_picture(size=64, seed=3):
+    import random
+
+    pixels = random.Random(seed).randbytes(size * size * 3)
+    return PILImage.frombytes("RGB", (size, size), pixels)
+
+
+def square_mask(size=64, box=(16, 16, 48, 48), background=0, square=255):
+    mask = PILImage.new("L", (size, size), background)
+    mask.paste(square, box)
+    return mask
+
+
+@pytest.fixture
+def no_waiting(monkeypatch):
+    """The request answers as soon as its job is queued (the job never runs)."""
+
+    async def no_wait(job, seconds):
+        return job
+
+    monkeypatch.setattr(api.facades.waiting, "wait_for_job", no_wait)
+
+
+def img2img_body(**extra):
+    body = {
+        "prompt": "a lighthouse",
+        "init_images": [png_base64(noise_picture(), data_url=True)],
+        "steps": 2,
+        "width": 64,
+        "height": 64,
+        "seed": 5,
+    }
+    return body | extra
+
+
+def test_img2img_with_a_mask_repaints_only_inside_it(sdapi, owner, worker_in_process):
+    start = noise_picture()
+    body = img2img_body(
+        init_images=[png_base64(start, data_url=True)],
+        mask=png_base64(square_mask()),
+        inpainting_fill=1,
+        denoising_strength=0.9,
+        mask_blur=0,
+        inpaint_full_res=False,
+    )
+    response = sdapi.post("/sdapi/v1/img2img", body, format="json")
+
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    [encoded] = answer["images"]
+    result = PILImage.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
+    assert result.size == (64, 64)
+    inside = (16, 16, 48, 48)
+    outside = [(x, y) for x in range(64) for y in range(64) if not (16 <= x < 48 and 16 <= y < 48)]
+    assert all(result.getpixel(point) == start.getpixel(point) for point in outside)
+    assert result.crop(inside).tobytes() != start.crop(inside).tobytes()
+    assert answer["parameters"]["init_images"] is None and answer["parameters"]["mask"] is None
+    assert answer["parameters"]["inpainting_fill"] == 1
+    info = json.loads(answer["info"])
+    assert info["denoising_strength"] == 0.9 and info["all_seeds"] == [5]
+    assert "Masked content: original" in info["infotexts"][0]
+    # The starting image is kept as a private upload of its person, as the form keeps it.
+    uploaded = Image.objects.get(owner=owner, source=Image.Source.UPLOADED)
+    assert uploaded.visibility == Image.Visibility.PRIVATE
+    assert GenerationJob.objects.get().request["init_image"] == uploaded.pk
+
+
+@pytest.mark.parametrize(
+    "a1111, atelier",
+    [
+        ({}, {"resize_mode": "stretch", "denoising_strength": 0.75}),
+        ({"resize_mode": 1, "denoising_strength": 0.3}, {"resize_mode": "crop"}),
+        ({"resize_mode": 2}, {"resize_mode": "fit"}),
+        (
+            {"mask": True},
+            {"masked_content": "fill", "mask_blur": 4, "inpaint_area": "Only masked"},
+        ),
+        (
+            {"mask": True, "inpainting_fill": 1, "inpaint_full_res": False, "mask_blur": 0},
+            {"masked_content": "original", "mask_blur": 0, "inpaint_area": "whole"},
+        ),
+        (
+            {"mask": True, "inpaint_full_res": 1, "inpaint_full_res_padding": 12},
+            {"inpaint_area": "masked", "masked_area_padding": 12},
+        ),
+    ],
+)
+def test_img2img_maps_a1111_options_onto_the_generate_form(sdapi, no_waiting, a1111, atelier):
+    if a1111.get("mask"):
+        a1111["mask"] = png_base64(square_mask())
+    response = sdapi.post("/sdapi/v1/img2img", img2img_body(**a1111), format="json")
+    assert response.status_code == 200, response.content
+    request = GenerationJob.objects.get().request
+    if atelier.get("inpaint_area") == "Only masked":
+        atelier["inpaint_area"] = "masked"
+    assert {key: request[key] for key in atelier} == atelier
+
+
+def test_img2img_inverts_the_mask_when_asked(sdapi, no_waiting):
+    body = img2img_body(mask=png_base64(square_mask()), inpainting_mask_invert=1)
+    assert sdapi.post("/sdapi/v1/img2img", body, format="json").status_code == 200
+    stored = PILImage.open(
+        io.BytesIO(base64.b64decode(GenerationJob.objects.get().request["mask"]))
+    )
+    stored = stored.convert("L")
+    assert stored.getpixel((32, 32)) == 0 and stored.getpixel((2, 2)) == 255
+
+
+def test_img2img_stretches_a_mask_of_another_size_and_says_so(sdapi, worker_in_process):
+    body = img2img_body(mask=png_base64(square_mask(32, (8, 8, 24, 24))))
+    response = sdapi.post("/sdapi/v1/img2img", body, format="json")
+    assert response.status_code == 200, response.content
+    [note] = json.loads(response.json()["info"])["notes"]
+    assert "stretched" in note
+
+
+NOT_AN_IMAGE = base64.b64encode(b"hello, not a picture").decode()
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"init_images": None}, "init_images"),
+        ({"init_images": []}, "init_images"),
+        ({"init_images": "abc"}, "init_images"),
+        ({"init_images": [7]}, "init_images"),
+        ({"init_images": ["not base64!"]}, "init_images"),
+        ({"init_images": [NOT_AN_IMAGE]}, "init_images"),
+        ({"init_images": [""]}, "init_images"),
+        ({"mask": NOT_AN_IMAGE}, "mask"),
+        ({"mask": "not base64!"}, "mask"),
+        ({"mask": png_base64(square_mask(square=0))}, "mask"),  # all black: nothing to repaint
+        ({"mask": png_base64(square_mask(background=255))}, "mask"),  # all white
+        ({"mask": png_base64(square_mask(background=255)), "inpainting_mask_invert": 1}, "mask"),
+        ({"denoising_strength": 1.5}, "denoising_strength"),
+        ({"denoising_strength": -0.1}, "denoising_strength"),
+        ({"denoising_strength": "much"}, "denoising_strength"),
+        ({"resize_mode": 3}, "resize_mode"),
+        ({"resize_mode": "crop"}, "resize_mode"),
+        ({"mask": png_base64(square_mask()), "inpainting_fill": 2}, "inpainting_fill"),
+        ({"mask": png_base64(square_mask()), "mask_blur": 1000}, "mask_blur"),
+        ({"mask": png_base64(square_mask()), "inpaint_full_res": "maybe"}, "inpaint_full_res"),
+        (
+            {"mask": png_base64(square_mask()), "inpaint_full_res_padding": -1},
+            "inpaint_full_res_padding",
+        ),
+        ({"width": 7}, "width"),
+        ({"prompt": ""}, "prompt"),
+    ],
+)
+def test_bad_img2img_input_is_a_422_naming_the_field_and_stores_nothing(sdapi, change, field):
+    response = sdapi.post("/sdapi/v1/img2img", img2img_body(**change), format="json")
+    assert response.status_code == 422, response.content
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", field] and error["msg"]
+    assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0
+
+
+def test_inpainting_on_an_engine_that_cannot_is_refused_saying_so(sdapi, settings):
+    settings.ATELIER_ENGINES = {
+        **settings.ATELIER_ENGINES,
+        "huggingface": {"token": "hf_x", "timeout": 5},
+    }
+    body = img2img_body(mask=png_base64(square_mask()), width=512, height=512)
+    body["override_settings"] = {"sd_model_checkpoint": "sdxl-hf"}
+    response = sdapi.post("/sdapi/v1/img2img", body, format="json")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "mask"]
+    assert error["msg"].startswith("Hugging Face cannot inpaint")
+    assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0
+
+
+def test_a_request_over_the_body_limit_is_a_413_and_stores_nothing(sdapi, settings):
+    over = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1024  # 5 MB: a 50 MB body stops the same way
+    body = img2img_body(init_images=["A" * over])
+    response = sdapi.post("/sdapi/v1/img2img", body, format="json")
+    assert response.status_code == 413
+    [error] = response.json()["detail"]
+    assert "larger than 5.0" in error["msg"]
+    assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0
+
+
+def test_a_refused_img2img_job_forgets_its_starting_image(sdapi, settings):
+    settings.ATELIER_MAX_QUEUED_JOBS = 0
+    response = sdapi.post("/sdapi/v1/img2img", img2img_body(), format="json")
+    assert response.status_code == 429 and response.json()["detail"]
+    assert Image.objects.count() == 0
+
+
+# --- Hires fix ----------------------------------------------------------------------------
+
+
+def test_txt2img_hires_fix_makes_the_upscaled_size(sdapi, worker_in_process):
+    body = {"prompt": "a lighthouse", "steps": 2, "width": 64, "height": 64, "seed": 3}
+    body |= {"enable_hr": True, "hr_scale": 2, "hr_upscaler": "Lanczos"}
+    body |= {"hr_second_pass_steps": 1, "denoising_strength": 0.4}
+    response = sdapi.post("/sdapi/v1/txt2img", body, format="json")
+    assert response.status_code == 200, response.content
+    [encoded] = response.json()["images"]
+    assert PILImage.open(io.BytesIO(base64.b64decode(encoded))).size == (128, 128)
+    request = GenerationJob.objects.get().request
+    assert (request["hires_upscale"], request["hires_upscaler"]) == (2, "lanczos")
+    assert (request["hires_steps"], request["denoising_strength"]) == (1, 0.4)
+    assert "Hires upscaler: Lanczos" in json.loads(response.json()["info"])["infotexts"][0]
+
+
+def test_txt2img_without_enable_hr_ignores_the_hires_fields(sdapi, no_waiting):
+    body = {"prompt": "a", "enable_hr": False, "hr_scale": 9, "hr_upscaler": "nope"}
+    assert sdapi.post("/sdapi/v1/txt2img", body, format="json").status_code == 200
+    assert "hires_upscale" not in GenerationJob.objects.get().request
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"hr_upscaler": "ESRGAN_4x"}, "hr_upscaler"),
+        ({"hr_scale": 8}, "hr_scale"),
+        ({"hr_scale": 1}, "hr_scale"),
+        ({"hr_resize_x": 1024, "hr_resize_y": 1024}, "hr_resize_x"),
+        ({"denoising_strength": 2}, "denoising_strength"),
+        ({"enable_hr": "perhaps"}, "enable_hr"),
+    ],
+)
+def test_bad_hires_input_is_a_422_naming_the_field(sdapi, change, field):
+    body = {"prompt": "a", "width": 64, "height": 64, "enable_hr": True} | change
+    response = sdapi.post("/sdapi/v1/txt2img", body, format="json")
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert GenerationJob.objects.count() == 0
+
+
+# --- png-info, upscalers, LoRAs -----------------------------------------------------------
+
+
+def test_png_info_reads_atelier_s_recipe_as_a1111_s_infotext(sdapi_web):
+    from imaging.png_metadata import encode_png
+
+    recipe = {"prompt": "a cat", "negative_prompt": "dog", "steps": 20, "seed": 7}
+    recipe |= {"sampler": "Euler a", "cfg_scale": 7.0, "width": 64, "height": 48}
+    content = encode_png(PILImage.new("RGB", (64, 48)), recipe)
+    image = "data:image/png;base64," + base64.b64encode(content).decode()
+
+    answer = sdapi_web.post("/sdapi/v1/png-info", {"image": image}, format="json").json()
+
+    assert answer["info"].startswith("a cat\nNegative prompt: dog\nSteps: 20, Sampler: Euler a")
+    assert answer["parameters"]["Prompt"] == "a cat"
+    assert answer["parameters"]["Seed"] == "7"
+    assert (answer["parameters"]["Size-1"], answer["parameters"]["Size-2"]) == ("64", "48")
+    assert json.loads(answer["items"]["atelier"])["seed"] == 7
+
+
+def test_png_info_writes_another_tool_s_recipe_as_infotext(sdapi_web):
+    from PIL import PngImagePlugin
+
+    invoke = {"positive_prompt": "a fox", "seed": 11, "steps": 9, "width": 64, "height": 64}
+    info = PngImagePlugin.PngInfo()
+    info.add_text("invokeai_metadata", json.dumps(invoke))
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (64, 64)).save(buffer, format="PNG", pnginfo=info)
+
+    body = {"image": base64.b64encode(buffer.getvalue()).decode()}
+    answer = sdapi_web.post("/sdapi/v1/png-info", body, format="json").json()
+    assert answer["info"].startswith("a fox\n")
+    assert answer["parameters"]["Seed"] == "11"
+
+
+def test_png_info_of_a_picture_without_a_recipe_is_empty(sdapi_web):
+    body = {"image": png_base64(noise_picture(8))}
+    answer = sdapi_web.post("/sdapi/v1/png-info", body, format="json").json()
+    assert answer == {"info": "", "items": {}, "parameters": {}}
+
+
+@pytest.mark.parametrize("image", [None, 5, "not base64!", NOT_AN_IMAGE])
+def test_png_info_of_something_that_is_not_a_picture_is_a_422(sdapi_web, image):
+    response = sdapi_web.post("/sdapi/v1/png-info", {"image": image}, format="json")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "image"]
+
+
+def test_it_lists_the_upscalers_and_latent_upscale_modes(sdapi_web):
+    assert sdapi_web.get("/sdapi/v1/upscalers").json() == [
+        {"name": "Lanczos", "model_name": None, "model_path": None, "model_url": None, "scale": 4.0}
+    ]
+    assert sdapi_web.get("/sdapi/v1/latent-upscale-modes").json() == [{"name": "Latent"}]
+
+
+def test_it_lists_the_loras_of_the_models_folder(sdapi_web, settings, tmp_path):
+    import struct
+
+    settings.ATELIER_MODELS_DIR = tmp_path
+    (tmp_path / "Lora" / "styles").mkdir(parents=True)
+    metadata = {"ss_output_name": "ink", "ss_tag_frequency": '{"ink": {"sketch": 3}}'}
+    header = json.dumps({"__metadata__": metadata}).encode()
+    (tmp_path / "Lora" / "styles" / "ink.safetensors").write_bytes(
+        struct.pack("<Q", len(header)) + header
+    )
+    (tmp_path / "Lora" / "broken.safetensors").write_bytes(b"\xff" * 4)
+
+    assert sdapi_web.get("/sdapi/v1/loras").json() == [
+        {"name": "broken", "alias": "broken", "path": "Lora/broken.safetensors", "metadata": {}},
+        {
+            "name": "ink",
+            "alias": "ink",
+            "path": "Lora/styles/ink.safetensors",
+            "metadata": {"ss_output_name": "ink", "ss_tag_frequency": {"ink": {"sketch": 3}}},
+        },
+    ]

@@ -8,6 +8,7 @@ from imaging.png_metadata import (
     encode_png,
     encode_user_comment,
     format_parameters,
+    infotext_fields,
     parse_parameters,
     read_recipe,
 )
@@ -291,3 +292,21 @@ def test_a_quoted_value_with_a_lone_surrogate_is_read_with_a_replacement_charact
 
     assert recipe["sampler"] == "Euler \ufffd"
     recipe["sampler"].encode("utf-8")
+
+
+def test_it_reads_an_infotext_into_a1111_s_own_fields():
+    text = (
+        'a cat, "quoted"\nNegative prompt: dog\nSteps: 20, Sampler: Euler a, '
+        'Size: 512x768, Model: "a, b", Hires upscale: 2'
+    )
+    assert infotext_fields(text) == {
+        "Prompt": 'a cat, "quoted"',
+        "Negative prompt": "dog",
+        "Steps": "20",
+        "Sampler": "Euler a",
+        "Size-1": "512",
+        "Size-2": "768",
+        "Model": "a, b",
+        "Hires upscale": "2",
+    }
+    assert infotext_fields("just a prompt") == {"Prompt": "just a prompt", "Negative prompt": ""}

@@ -6,6 +6,7 @@ the caller's gallery."""
 import base64
 import io
 import os
+import random
 
 import httpx2
 import openai
@@ -73,6 +74,53 @@ def test_webuiapi_generates_with_basic_auth_and_lists_models(stack):
     refused.set_auth("ada", "not-the-token")
     with pytest.raises(RuntimeError, match="401"):
         refused.txt2img(prompt="no", steps=1, width=64, height=64)
+
+
+def test_webuiapi_inpaints_inside_the_mask_only(stack):
+    http = api_client(stack, "lin")
+    a1111 = webuiapi.WebUIApi(host="127.0.0.1", port=stack.port)
+    a1111.set_auth("lin", token_of(http))
+    start = PILImage.frombytes("RGB", (64, 64), random.Random(3).randbytes(64 * 64 * 3))
+    mask = PILImage.new("L", (64, 64), 0)
+    mask.paste(255, (16, 16, 48, 48))  # white: repaint
+
+    result = a1111.img2img(
+        images=[start],
+        mask_image=mask,
+        inpainting_fill=1,
+        denoising_strength=0.9,
+        mask_blur=0,
+        prompt="a lighthouse at dawn",
+        steps=2,
+        width=64,
+        height=64,
+        seed=42,
+    )
+
+    [picture] = result.images
+    picture = picture.convert("RGB")
+    assert picture.size == (64, 64)
+    inside = {(x, y) for x in range(16, 48) for y in range(16, 48)}
+    outside = [(x, y) for x in range(64) for y in range(64) if (x, y) not in inside]
+    assert all(picture.getpixel(point) == start.getpixel(point) for point in outside)
+    assert any(picture.getpixel(point) != start.getpixel(point) for point in inside)
+    assert result.info["denoising_strength"] == 0.9 and result.info["all_seeds"] == [42]
+    assert "Masked content: original" in result.info["infotexts"][0]
+    assert gallery_size(stack, "lin") == 2  # the starting image (private) and the result
+
+
+def test_webuiapi_reads_the_recipe_of_a_picture(stack):
+    http = api_client(stack, "kay")
+    a1111 = webuiapi.WebUIApi(host="127.0.0.1", port=stack.port)
+    a1111.set_auth("kay", token_of(http))
+    [made] = a1111.txt2img(prompt="a red fox", steps=1, width=64, height=64, seed=77).images
+
+    found = a1111.png_info(made)
+
+    assert found.info.startswith("a red fox\n") and "Seed: 77" in found.info
+    assert found.parameters["Prompt"] == "a red fox" and found.parameters["Seed"] == "77"
+    assert found.parameters["Size-1"] == "64"
+    assert a1111.png_info(PILImage.new("RGB", (8, 8), "white")).info == ""
 
 
 def test_the_openai_client_generates_with_a_bearer_token(stack):
