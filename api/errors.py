@@ -1,10 +1,16 @@
 """How the API says no: field errors of a form, the body of a plain error
-for the schema, and the 404 of a path that matches no route."""
+for the schema, the 404 of a path that matches no route, and a body too
+large to read."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
 
@@ -28,3 +34,18 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def exception_handler(exc, context):
+    """DRF's, and a body over DATA_UPLOAD_MAX_MEMORY_SIZE (a picture sent as
+    base64 in JSON, say) as a JSON 413: Django would answer its HTML 400 page."""
+    if isinstance(exc, RequestDataTooBig):
+        largest = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response(
+            {
+                "detail": f"The request body is larger than {largest}. Send a large "
+                "picture as a file in a multipart request instead."
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    return drf_exception_handler(exc, context)

@@ -263,6 +263,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AtelierAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",  # a too-large body as a JSON 413
     # DRF's JSON parser, with a limit on nesting (a deep body was a RecursionError).
     "DEFAULT_PARSER_CLASSES": [
         "api.parsers.JSONParser",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
@@ -20,6 +20,7 @@ from atelier.text import validate_storable
 from gallery.files import file_link
 from studio.presets import default_preset_key, enabled_presets, get_preset
 
+from ..errors import exception_handler as api_exception_handler
 from . import (
     FacadeError,
     GenerationFailed,
@@ -171,7 +172,11 @@ def models() -> dict:
 
 
 def _openai_exceptions(exc, context):
-    """Every DRF error (authentication, parsing, methods) in OpenAI's shape."""
+    """Every DRF error (authentication, parsing, methods) in OpenAI's shape,
+    and a body too large to read (api.errors) as its 413."""
+    if isinstance(exc, RequestDataTooBig):
+        (detail,) = api_exception_handler(exc, context).data.values()
+        return OpenAIError(detail, status_code=413).response()
     if not isinstance(exc, exceptions.APIException):
         return None
     kinds = {

@@ -4,6 +4,7 @@ model (studio.runner.run_job) while the request waits for it."""
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -349,3 +350,11 @@ def test_a_body_over_the_upload_limit_is_a_413_before_it_is_parsed(openai, setti
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error" and "too large" in error["message"]
     assert GenerationJob.objects.count() == 0 and Image.objects.count() == 0
+
+
+def test_a_body_too_large_to_read_is_an_openai_413(openai, tiny_settings):
+    body = json.dumps({"prompt": "a fox " * (1024 * 1024)})
+    response = openai.post("/v1/images/generations", body, content_type="application/json")
+    assert response.status_code == 413
+    assert "larger than" in response.json()["error"]["message"]
+    assert not GenerationJob.objects.exists()
