@@ -7,7 +7,6 @@ in plain functions; the views only authenticate, call them and answer."""
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import json
 import math
@@ -43,6 +42,7 @@ from studio.models import GenerationJob
 from studio.presets import default_preset_key, enabled_presets, get_preset
 from studio.styles import find_style, styles_for
 
+from ..base64_files import NotBase64, decode_base64
 from . import (
     FacadeError,
     GenerationFailed,
@@ -317,11 +317,9 @@ def txt2img_data(user, body: dict) -> dict:
 
 
 def _base64_file(text: str, field: str, what: str) -> bytes:
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
     try:
-        return base64.b64decode("".join(text.split()).encode("ascii"), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        return decode_base64(text)
+    except NotBase64 as exc:
         raise FacadeError(f"{what} is not base64 (a data: URL is fine too).", field=field) from exc
 
 

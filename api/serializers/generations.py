@@ -103,11 +103,17 @@ class GenerationCreateSerializer(serializers.Serializer):
         help_text="Image to image (not every engine: a 400 names those that can): the id of an "
         "image you may see (upload one first through /api/v1/images/) to start from.",
     )
+    init_upload = serializers.CharField(
+        required=False,
+        help_text="Image to image from a picture sent with the job instead of init_image: a "
+        "PNG, JPEG or WebP as base64 (a data: URL is fine) in JSON, or as a file in "
+        "multipart. It is kept as a private image of yours, as the Generate page keeps one.",
+    )
     denoising_strength = serializers.FloatField(
         required=False,
         min_value=0.0,
         max_value=1.0,
-        help_text="With init_image: how much of it is repainted (0 keeps it, 1 ignores it; "
+        help_text="With a starting image: how much of it is repainted (0 keeps it, 1 ignores it; "
         "default 0.6).",
     )
     resize_mode = serializers.ChoiceField(

@@ -1,8 +1,12 @@
+import base64
+import json
+
 import pytest
+from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
 from studio.models import GenerationJob
-from tests.fixtures import PASSWORD
+from tests.fixtures import PASSWORD, picture, png_bytes
 
 
 @pytest.fixture
@@ -186,3 +190,64 @@ def test_a_body_nested_just_past_the_limit_is_refused_and_one_within_it_read(api
         "POST", "/api/v1/generations/", nested(63), content_type="application/json"
     )
     assert within.status_code == 202
+
+
+# A starting image sent with the job (init_upload) -----------------------------
+
+
+def test_a_starting_image_sent_as_base64_is_kept_and_starts_the_job(api, owner, tiny_settings):
+    from gallery.models import Image
+
+    sent = png_bytes(picture())
+    body = {
+        "prompt": "a fox",
+        "init_upload": "data:image/png;base64," + base64.b64encode(sent).decode(),
+        "denoising_strength": 0.4,
+    }
+    response = api.post("/api/v1/generations/", body, format="json")
+    assert response.status_code == 202, response.json()
+    job = GenerationJob.objects.get()
+    kept = Image.objects.get()
+    assert kept.owner == owner and kept.visibility == "private"
+    assert job.request["init_image"] == kept.pk
+    assert job.request["init_image_sha256"] == kept.sha256
+    assert job.request["denoising_strength"] == 0.4
+
+
+def test_a_starting_image_and_mask_sent_as_files_make_an_inpainting(api, tiny_settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    mask = PILImage.new("L", (64, 48), 0)
+    mask.paste(255, (20, 14, 44, 34))
+    body = {
+        "prompt": "a fox",
+        "init_upload": SimpleUploadedFile("start.png", png_bytes(picture()), "image/png"),
+        "mask": SimpleUploadedFile("mask.png", png_bytes(mask), "image/png"),
+    }
+    response = api.post("/api/v1/generations/", body, format="multipart")
+    assert response.status_code == 202, response.json()
+    assert GenerationJob.objects.get().request["mask_sha256"]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["not base64 at all!", base64.b64encode(b"%PDF-1.7 not a picture").decode(), 12, ["x"]],
+)
+def test_a_starting_image_that_is_not_one_is_a_400_and_nothing_is_kept(api, tiny_settings, sent):
+    from gallery.models import Image
+
+    body = {"prompt": "a fox", "init_upload": sent}
+    response = api.post("/api/v1/generations/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["init_upload"]
+    assert not GenerationJob.objects.exists() and not Image.objects.exists()
+
+
+def test_a_50_mb_base64_body_is_a_json_413_and_nothing_is_kept(api, tiny_settings):
+    from gallery.models import Image
+
+    body = json.dumps({"prompt": "a fox", "init_upload": "A" * (50 * 1024 * 1024)})
+    response = api.post("/api/v1/generations/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert "multipart" in response.json()["detail"]
+    assert not GenerationJob.objects.exists() and not Image.objects.exists()

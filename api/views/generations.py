@@ -1,4 +1,4 @@
-from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import (
@@ -12,11 +12,13 @@ from rest_framework.response import Response
 
 from atelier.rate_limits import GenerationThrottle
 from studio.forms import GenerationForm
-from studio.jobs import JobLimitReached, cancel_job, submit_job
+from studio.jobs import JobLimitReached, cancel_job
 from studio.models import GenerationJob
 from studio.wait_hint import retry_after
 
+from ..base64_files import NotBase64, decode_base64
 from ..errors import TOO_MANY, form_errors
+from ..facades import queue
 from ..serializers.generations import (
     GenerationAcceptedSerializer,
     GenerationCreateSerializer,
@@ -52,6 +54,25 @@ def flat_hires(data):
     return flat
 
 
+NOT_AN_UPLOAD = (
+    "The starting image must be a PNG, JPEG or WebP file in multipart, or its base64 "
+    "in JSON (a data: URL is fine too)."
+)
+
+
+def sent_starting_image(data) -> dict:
+    """The form's files: a starting image sent with the job as ``init_upload``,
+    a file in multipart or base64 text in JSON. Raises NotBase64."""
+    sent = data.get("init_upload")
+    if isinstance(sent, UploadedFile):
+        return {"init_upload": sent}
+    if sent in (None, ""):
+        return {}
+    if not isinstance(sent, str):
+        raise NotBase64(f"a {type(sent).__name__}, not text")
+    return {"init_upload": SimpleUploadedFile("init_upload", decode_base64(sent))}
+
+
 @extend_schema(
     request=GenerationCreateSerializer,
     responses={202: GenerationAcceptedSerializer, 429: TOO_MANY},
@@ -61,16 +82,15 @@ def flat_hires(data):
 @throttle_classes([GenerationThrottle])
 def generation_create(request):
     data = request.data if hasattr(request.data, "get") else {}
-    form = GenerationForm(flat_hires(data), user=request.user)
+    try:
+        files = sent_starting_image(data)
+    except NotBase64:
+        return Response({"init_upload": [NOT_AN_UPLOAD]}, status=status.HTTP_400_BAD_REQUEST)
+    form = GenerationForm(flat_hires(data), files, user=request.user)
     if not form.is_valid():
         return Response(form_errors(form), status=status.HTTP_400_BAD_REQUEST)
     try:
-        job = submit_job(
-            request.user,
-            form.generation_request(),
-            max_active=settings.ATELIER_MAX_QUEUED_JOBS,
-            preset=form.preset,
-        )
+        job = queue(request.user, form)  # a starting image sent is kept first, as the page does
     except JobLimitReached as exc:
         raise Throttled(detail=str(exc)) from exc
     url = request.build_absolute_uri(reverse("api:generation-detail", args=[job.pk]))
