@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 
 from notifications.notify import Kind, notify
 
-from .counts import unsuspended_total
+from .counts import anyone_suspended, unsuspended_total
 from .models import Follow
 from .permissions import listed_images
 
@@ -44,15 +44,16 @@ def is_following(user, person) -> bool:
 def follow_counts(person) -> tuple[int, int]:
     """(followers, following) of ``person`` among active people (a suspended
     person's follows leave the counts: gallery.counts), in one query."""
+    subtract = anyone_suspended()
     counts = (
         get_user_model()
         .objects.filter(pk=person.pk)
         .annotate(
             n_followers=unsuspended_total(
-                Follow.objects.filter(followed=OuterRef("pk")), "follower"
+                Follow.objects.filter(followed=OuterRef("pk")), "follower", subtract=subtract
             ),
             n_following=unsuspended_total(
-                Follow.objects.filter(follower=OuterRef("pk")), "followed"
+                Follow.objects.filter(follower=OuterRef("pk")), "followed", subtract=subtract
             ),
         )
         .values_list("n_followers", "n_following")

@@ -7,7 +7,7 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 
-from .counts import total, unsuspended_total
+from .counts import anyone_suspended, total, unsuspended_total
 from .models import Follow, Subscription, Topic
 from .permissions import listed_images
 
@@ -27,11 +27,12 @@ def _of_person(queryset, owner_field: str):
     return queryset.filter(**{owner_field: OuterRef("pk")})
 
 
-def _counts():
+def _counts(subtract: bool):
     """The counts as annotations of a person, each a subquery answered
     from an index (image_public_owner_likes for the first two, the follow
     constraints' for the last two). A suspended person's follows and
-    subscriptions leave the counts and come back with them (gallery.counts)."""
+    subscriptions leave the counts and come back with them (gallery.counts;
+    ``subtract``: someone is suspended)."""
     images = _of_person(listed_images(), "owner")
     return {
         "count_images": total(images),
@@ -43,23 +44,24 @@ def _counts():
             "COUNT",
             "user",
             distinct=True,
+            subtract=subtract,
         ),
         "count_followers": unsuspended_total(
-            _of_person(Follow.objects.all(), "followed"), "follower"
+            _of_person(Follow.objects.all(), "followed"), "follower", subtract=subtract
         ),
         "count_following": unsuspended_total(
-            _of_person(Follow.objects.all(), "follower"), "followed"
+            _of_person(Follow.objects.all(), "follower"), "followed", subtract=subtract
         ),
     }
 
 
 @cache
-def _people_with_counts():
+def _people_with_counts(subtract: bool):
     """People with the four counts, built once a process: resolving the four
     subqueries was half of the profile page's ORM work (bench/feeds.py
     measures the page). Each request filters a copy (a queryset is never
     changed in place), as Django's generic views do with their ``queryset``."""
-    return get_user_model().objects.select_related("profile").annotate(**_counts())
+    return get_user_model().objects.select_related("profile").annotate(**_counts(subtract))
 
 
 def public_person(username: str, *, with_counts: bool = False, viewer=None):
@@ -67,7 +69,7 @@ def public_person(username: str, *, with_counts: bool = False, viewer=None):
     ``with_counts``: their ProfileCounts as ``person.counts``, in the same query;
     ``viewer``: whether that person follows them as ``person.followed``, too."""
     if with_counts:
-        people = _people_with_counts()
+        people = _people_with_counts(anyone_suspended())
     else:
         people = get_user_model().objects.select_related("profile")
     if viewer is not None and viewer.is_authenticated:

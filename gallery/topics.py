@@ -25,7 +25,7 @@ from django.utils.text import slugify
 from imaging.thumbnails import make_thumbnail
 from notifications.notify import Kind, notify
 
-from .counts import suspended_people, total, unsuspended_total
+from .counts import anyone_suspended, suspended_people, total, unsuspended_total
 from .models import Subscription, Topic
 from .permissions import listed_images
 from .quick_urls import id_url, text_url
@@ -74,14 +74,14 @@ def topics_for(user):
     ``subscribed``, each a subquery (no row fan-out).
     Their owners are not loaded: a card does not show them (select_related
     where the owner is shown). Hidden topics only for their owner and staff."""
-    return _shown_to(user, _topics_with_counts())
+    return _shown_to(user, _topics_with_counts(anyone_suspended()))
 
 
 def topics_for_cards(user):
     """``topics_for`` with the ids of each topic's newest public images
     (``latest_0``, ``latest_1``…), which a card without a cover shows; a
     topic's own page and the API do without them."""
-    return _shown_to(user, _topics_with_newest_images())
+    return _shown_to(user, _topics_with_newest_images(anyone_suspended()))
 
 
 def _shown_to(user, topics):
@@ -99,7 +99,7 @@ LATEST_SHOWN = 3  # images on a card without a cover
 
 
 @cache
-def _topics_with_counts():
+def _topics_with_counts(subtract: bool):
     """The counts' part of ``topics_for``, built once a process: resolving
     the two subqueries was half of a topic page's ORM work. Each request
     annotates and filters a copy (a queryset is never changed in place), as
@@ -107,19 +107,19 @@ def _topics_with_counts():
     return Topic.objects.annotate(
         image_count=total(listed_images().filter(topic=OuterRef("pk"))),
         subscriber_count=unsuspended_total(
-            Subscription.objects.filter(topic=OuterRef("pk")), "user"
+            Subscription.objects.filter(topic=OuterRef("pk")), "user", subtract=subtract
         ),
     )
 
 
 @cache
-def _topics_with_newest_images():
+def _topics_with_newest_images(subtract: bool):
     """``_topics_with_counts`` and the newest public images, built once a
     process likewise."""
     # A card shows them to everyone, whatever their NSFW preference: never an
     # NSFW one (gallery.nsfw).
     newest = listed_images().filter(topic=OuterRef("pk"), nsfw=False).order_by("-created", "-id")
-    return _topics_with_counts().annotate(
+    return _topics_with_counts(subtract).annotate(
         # Each a seek in the (topic, -created, -id, nsfw) index.
         **{f"latest_{n}": Subquery(newest.values("id")[n : n + 1]) for n in range(LATEST_SHOWN)},
     )
