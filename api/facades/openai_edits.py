@@ -35,6 +35,7 @@ from imaging.orientation import orientation
 from imaging.recipes import read_file_recipe
 from imaging.validation import InvalidImage
 from studio import limits
+from studio.backends.init_image import working_size
 from studio.backends.inpaint_mask import encode_mask, is_empty, is_full
 from studio.presets import get_preset
 
@@ -115,18 +116,6 @@ def picture_size(file) -> tuple[int, int] | None:
     return (height, width) if turned else (width, height)
 
 
-def fitting_size(width: int, height: int, preset) -> dict:
-    """The picture's size within the model's bounds, in multiples of 8."""
-    low, high = preset.min_size, preset.max_size
-    scale = max(min(1.0, high / max(width, height)), low / min(width, height))
-
-    def side(length: int) -> int:
-        snapped = int(length * scale) // limits.SIZE_MULTIPLE * limits.SIZE_MULTIPLE
-        return min(high, max(low, snapped))
-
-    return {"width": side(width), "height": side(height)}
-
-
 def atelier_mask(file, size: tuple[int, int] | None) -> str:
     """OpenAI's mask (transparent: edit) as the form's: a base64 PNG, white
     where the picture is repainted. Raises OpenAIError naming ``mask``."""
@@ -162,7 +151,7 @@ def starting_data(fields: dict, image, prompt: str) -> tuple[dict, tuple[int, in
     size = picture_size(image)
     data = {"prompt": prompt, "model": model, **size_fields(fields)}
     if "width" not in data and size is not None and (preset := get_preset(model)):
-        data.update(fitting_size(*size, preset))
+        data["width"], data["height"] = working_size(*size, preset.min_size, preset.max_size)
     if fields.get("n") not in (None, ""):
         data["n"] = fields["n"]
     return data, size
