@@ -83,11 +83,8 @@ def _run_job(job_id: str, worker: str) -> None:
     tracker.start()
     try:
         request = build_request(job.request, preset)
+        refuse_what_the_engine_cannot(job.request, request, preset)
         if job.request.get("init_image"):
-            # With a mask it is an inpainting (dall-e-2 edits only under a mask).
-            operation = "inpainting" if job.request.get("mask") else "image_to_image"
-            if reason := engine_refusal(preset.backend, operation, preset.model_id):
-                raise BackendError(reason)  # the preset changed since the job was queued
             owner = get_user_model().objects.filter(pk=job.owner_id).first()
             request = dataclasses.replace(
                 request,
@@ -102,13 +99,6 @@ def _run_job(job_id: str, worker: str) -> None:
                     options=engine_options(job.request, variant),
                     inpaint=dataclasses.replace(request.inpaint, model=variant.key),
                 )
-        for operation, asked in (
-            ("inpainting", request.inpaint is not None),
-            ("hires_fix", bool(request.hires_scale)),
-            ("variations", request.varies),
-        ):
-            if asked and (reason := engine_refusal(preset.backend, operation, preset.model_id)):
-                raise BackendError(reason)
         check_checkpoint(preset)
         if preset.model_id == TINY_MODEL and not Path(request.model_id).exists():
             raise ModelUnavailable(
@@ -204,6 +194,22 @@ def claim(job_id: str, worker: str = ""):
     if not claimed:
         return None
     return GenerationJob.objects.get(pk=job_id)
+
+
+def refuse_what_the_engine_cannot(data: dict, request: GenerationRequest, preset) -> None:
+    """The form's refusals again (the preset may have changed since the job
+    was queued), before any picture is loaded. Raises BackendError."""
+    starts = bool(data.get("init_image"))
+    masked = starts and bool(data.get("mask"))
+    for operation, asked in (
+        # With a mask it is an inpainting (dall-e-2 edits only under a mask).
+        ("image_to_image", starts and not masked),
+        ("inpainting", masked),
+        ("hires_fix", bool(request.hires_scale)),
+        ("variations", request.variation_strength > 0 and not starts),
+    ):
+        if asked and (reason := engine_refusal(preset.backend, operation, preset.model_id)):
+            raise BackendError(reason)
 
 
 def build_request(data: dict, preset: ModelPreset) -> GenerationRequest:
