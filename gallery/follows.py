@@ -74,7 +74,9 @@ def suggestions(user, limit: int = SUGGESTIONS) -> list:
         people.filter(Exists(listed_images().filter(owner=OuterRef("pk"))))
         .annotate(
             n_followers=unsuspended_total(
-                Follow.objects.filter(followed=OuterRef("pk")), "follower"
+                Follow.objects.filter(followed=OuterRef("pk")),
+                "follower",
+                subtract=anyone_suspended(),
             )
         )
         .select_related("profile")
