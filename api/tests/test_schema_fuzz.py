@@ -99,6 +99,8 @@ def steer(case):
     - A path parameter becomes, as often as not, one of the objects of
       ``world`` (a made-up id would nearly always be a 404).
     - A body's ``topic`` is one of the topics: a made-up slug is rightly refused.
+    - A generation's ``init_image`` is an image the owner may see: a made-up
+      id is rightly refused.
     - A generation's ``model`` is a preset of this server, and its ``width`` and
       ``height`` a size that model takes (a multiple of 8 within its sizes,
       which the schema says only in words).
@@ -133,6 +135,12 @@ def steer(case):
             # api/tests/test_generations.py's and studio/tests/test_inpaint.py's.
             body.pop("init_upload", None)
             body.pop("mask", None)
+            # A made-up id is nearly always no image at all, rightly a 400; and
+            # variation seeds go without a starting image (a rule between two
+            # fields that a schema cannot state).
+            if body.get("init_image") is not None:
+                body["init_image"] = chance.choice(REAL["visible_image_id"])
+                body.pop("variation_seed_strength", None)
         if case.media_type in FORMS:
             body = {name: value for name, value in body.items() if value is not None}
             for name in ("file", "cover"):
@@ -188,6 +196,7 @@ def world(owner, other, make_image, settings, tiny_settings):
     )
     REAL.update(
         image_id=[public.pk, unlisted.pk, private.pk, others_public.pk, others_private.pk],
+        visible_image_id=[public.pk, unlisted.pk, private.pk, others_public.pk],
         comment_id=[mine.pk, theirs.pk],
         slug=[topic.slug, others_topic.slug],
         job_id=[str(job.pk)],
