@@ -277,6 +277,7 @@ class GenerationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.inpaint_mask = None  # the mask at the starting image's size, once valid
+        self.sent_mask = None  # the mask as sent, to paint again when the form comes back
         self.notes = []  # what was changed in what was sent (a mask stretched to fit)
         self.source = None  # the starting image from the gallery, once valid
         if self.is_bound and self.data.get("hires_upscale"):
@@ -393,7 +394,7 @@ class GenerationForm(forms.Form):
         ):
             if data.get(field) in (None, "") and field not in self.errors:
                 data[field] = default
-        mask = data.get("mask")
+        mask = self.sent_mask = data.get("mask")
         if mask is None or self.errors:
             return
         if reason := engine_refusal(preset.backend, "inpainting", preset.model_id):

@@ -64,8 +64,8 @@ def _generate_page(request, form, status=200, **extra):
     selected = found.get(str(form["model"].value() or ""))
     if "starting_image" not in extra:
         extra["starting_image"] = _starting_image(request.user, form["init_image"].value())
-    if form.is_bound and getattr(form, "cleaned_data", {}).get("mask"):
-        extra["initial_mask"] = mask_data_url(form.cleaned_data["mask"])  # painted again
+    if form.is_bound and form.sent_mask is not None:  # painted again, refused or not
+        extra["initial_mask"] = mask_data_url(form.sent_mask)
     context = {
         "form": form,
         **panel_context(request.user),

@@ -341,3 +341,7 @@ def test_a_mask_for_an_engine_that_cannot_inpaint_is_refused_at_the_form(
     assert "Hugging Face cannot inpaint" in response.text
     assert "local engine" in response.text
     assert not GenerationJob.objects.exists()
+    # The mask comes back painted, for another model to take.
+    sent = response.context["initial_mask"].removeprefix("data:image/png;base64,")
+    mask = np.asarray(PILImage.open(io.BytesIO(base64.b64decode(sent))).convert("L"))
+    assert mask[20, 30] == 255 and mask[2, 2] == 0
