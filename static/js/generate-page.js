@@ -13,7 +13,9 @@
  *     (inpainting, image-to-image, hires-fix, variations; the server's
  *     refusal, naming the engines that can) greys out and disables each
  *     [data-ability="operation ..."] (usable when the model can do any one of
- *     those listed) and shows the refusal in [data-ability-note="operation"].
+ *     those listed) and shows the refusal in [data-ability-note="operation"];
+ *     one holding a file the person chose keeps its controls, so the file is
+ *     sent and refused by name rather than silently left out.
  *     With a starting image or a mask chosen, the models that cannot take it
  *     say so in their option ("(cannot inpaint)"). The form still refuses them.
  */
@@ -157,12 +159,23 @@
     return field.type === "file" ? field.files.length > 0 : Boolean(field.value);
   }
 
+  /* A file the person chose (a starting image, a painted mask) in ``element``. */
+  function holdsFile(element) {
+    return Array.prototype.some.call(element.querySelectorAll('input[type="file"]'), function (input) {
+      return input.files.length > 0;
+    });
+  }
+
+  /* Greyed out with its controls disabled; but one that holds a file the
+     person chose keeps its controls: the file still goes with the form, so
+     the server refuses it by name instead of the job silently running
+     without it, and it can be cleared. */
   function setUsable(element, usable) {
+    var disabled = !usable && !holdsFile(element);
     element.classList.toggle("is-unavailable", !usable);
-    element.setAttribute("aria-disabled", usable ? "false" : "true");
-    var controls = element.matches("fieldset") ? [element] : element.querySelectorAll("input, select, textarea, button");
-    Array.prototype.forEach.call(controls, function (control) {
-      control.disabled = !usable;
+    element.setAttribute("aria-disabled", disabled ? "true" : "false");
+    element.querySelectorAll("input, select, textarea, button").forEach(function (control) {
+      control.disabled = disabled;
     });
   }
 

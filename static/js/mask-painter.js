@@ -7,6 +7,8 @@
  * over it (Pointer Events: mouse, pen and touch alike); after each change the
  * mask, white where painted on black, is put into the form's mask file input
  * (data-mask-input) as a PNG, or taken out of it when nothing is painted.
+ * A mask file chosen in that input is painted over the picture in place of
+ * the strokes (also when the picture comes after it), so what shows is sent.
  * Tools: brush size, brush / eraser, invert, clear. A mask sent before
  * (data-initial-mask, a data: URL) is painted again on load.
  */
@@ -34,6 +36,7 @@
     var last = null;
     var painted = false;
     var objectUrl = null;
+    var settingFiles = false; // the mask input is being set from the strokes
 
     function show(src, width, height) {
       canvas.width = width;
@@ -46,7 +49,9 @@
       stage.style.width = "min(100%, " + (70 * width) / height + "vh)";
       editor.hidden = false;
       needsImage.hidden = true;
-      changed();
+      if (!paintChosenMask()) {
+        changed();
+      }
     }
 
     function brushWidth() {
@@ -188,8 +193,29 @@
       maskInput.files = transfer.files;
       root.dataset.maskReady = files.length ? "true" : "false";
       // As a chosen file would: the page's script marks the models that cannot inpaint.
+      settingFiles = true;
       maskInput.dispatchEvent(new Event("change", { bubbles: true }));
+      settingFiles = false;
     }
+
+    // A mask file in the input (one the person chose, or the last one made
+    // here) painted over the picture in place of the strokes, so that what is
+    // shown is what is sent; false when there is none.
+    function paintChosenMask() {
+      var file = maskInput.files && maskInput.files[0];
+      if (!file) {
+        return false;
+      }
+      context.clearRect(0, 0, canvas.width, canvas.height);
+      paintMask(URL.createObjectURL(file));
+      return true;
+    }
+
+    maskInput.addEventListener("change", function () {
+      if (!settingFiles && !editor.hidden) {
+        paintChosenMask();
+      }
+    });
 
     if (uploadInput) {
       uploadInput.addEventListener("change", function () {

@@ -96,6 +96,40 @@ def test_a_model_that_cannot_inpaint_greys_out_the_controls_it_cannot_use(site, 
     assert "(cannot" not in option_text(page, "gpt-image-1")
 
 
+def test_a_chosen_mask_goes_with_the_form_to_be_refused_by_name(site, open_page):
+    """Switching to a model that cannot inpaint keeps the painted mask: it is
+    still sent, so the form says why instead of running an image to image
+    without it."""
+    page = open_page(site.url)
+    page.goto("/")
+    sign_up(page, "fern")
+    page.goto("/generate/")
+    page.get_by_label("Prompt", exact=True).fill("a lighthouse")
+    model = page.get_by_label("Model")
+    model.select_option("gpt-image-1")
+    page.locator("details.img2img summary").click()
+    page.locator("#id_init_upload").set_input_files(
+        files=[{"name": "start.png", "mimeType": "image/png", "buffer": png()}]
+    )
+    mask = PILImage.new("L", (64, 48))
+    mask.paste(255, (16, 12, 48, 36))
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG")
+    page.locator("#id_mask").set_input_files(
+        files=[{"name": "mask.png", "mimeType": "image/png", "buffer": buffer.getvalue()}]
+    )
+    model.select_option("dall-e-3")
+    expect(page.locator("fieldset.inpaint")).to_have_class(re.compile(r"\bis-unavailable\b"))
+    expect(page.locator('[data-ability-note="inpainting"]')).to_be_visible()
+    expect(page.locator("#id_mask")).to_be_enabled()
+    expect(page.locator(".inpaint .mask-clear")).to_be_enabled()
+
+    page.get_by_role("button", name="Generate").click()
+    error = page.locator("fieldset.inpaint .invalid-feedback")
+    expect(error).to_contain_text("OpenAI's dall-e-3 cannot inpaint")
+    assert page.url.endswith("/generate/")
+
+
 def test_the_note_reads_at_phone_width(site, open_page):
     page = open_page(site.url)
     page.goto("/")
