@@ -125,7 +125,12 @@ def web_command(python, bind, *, workers):
     longer than the 5 s for which common clients (httpx, requests' pools,
     browsers' 'idle socket' timers) reuse an idle connection. With a 2 s
     keep-alive a client could send a request on a connection the server was
-    closing at that moment, and get a reset instead of an answer."""
+    closing at that moment, and get a reset instead of an answer.
+
+    No control socket: gunicorn (25.1+) would make one at the same path in
+    the person's home for every server (~/.gunicorn/gunicorn.ctl), so two
+    Atelier servers on one machine would take it from each other; this
+    command and its supervisor manage the processes instead."""
     return [
         python,
         "-m",
@@ -141,6 +146,7 @@ def web_command(python, bind, *, workers):
         "5",
         "--keep-alive",
         "15",
+        "--no-control-socket",
     ]
 
 
