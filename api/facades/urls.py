@@ -14,6 +14,9 @@ a1111_urlpatterns = [
     path("sd-models", a1111.SdModels.as_view(), name="a1111-sd-models"),
     path("samplers", a1111.Samplers.as_view(), name="a1111-samplers"),
     path("prompt-styles", a1111.PromptStyles.as_view(), name="a1111-prompt-styles"),
+    # A1111 1.10 lists styles at prompt-styles only; some clients and scripts
+    # ask for styles, which answers the same (docs/decisions.md).
+    path("styles", a1111.PromptStyles.as_view(), name="a1111-styles"),
     path("options", a1111.Options.as_view(), name="a1111-options"),
     path("scripts", a1111.Scripts.as_view(), name="a1111-scripts"),
     path("upscalers", a1111.Upscalers.as_view(), name="a1111-upscalers"),

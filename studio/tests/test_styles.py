@@ -214,6 +214,7 @@ def test_the_a1111_api_lists_and_applies_styles(owner, tiny_settings, settings):
     sdapi = api_for(owner)
     listed = sdapi.get("/sdapi/v1/prompt-styles").json()
     assert {"name": "Mine", "prompt": "{prompt}, mine", "negative_prompt": ""} in listed
+    assert sdapi.get("/sdapi/v1/styles").json() == listed
 
     body = {"prompt": "a lighthouse", "width": 64, "height": 64, "steps": 1}
     two = sdapi.post("/sdapi/v1/txt2img", {**body, "styles": ["Mine", "Anime"]}, format="json")
