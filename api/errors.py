@@ -40,7 +40,7 @@ def exception_handler(exc, context):
     """DRF's, and a body over DATA_UPLOAD_MAX_MEMORY_SIZE (a picture sent as
     base64 in JSON, say) as a JSON 413: Django would answer its HTML 400 page."""
     if isinstance(exc, RequestDataTooBig):
-        largest = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        largest = filesizeformat(getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
         return Response(
             {
                 "detail": f"The request body is larger than {largest}. Send a large "

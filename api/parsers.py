@@ -1,7 +1,12 @@
-"""The one JSON parser of every endpoint (the API's and the facades'): DRF's,
+"""The JSON parsers of every endpoint (the API's and the facades'): DRF's,
 refusing a body nested deeper than MAX_DEPTH with a 400 (each facade writes it
-in its own error shape) instead of a RecursionError further on."""
+in its own error shape) instead of a RecursionError further on; and, for the
+endpoints that take pictures in base64, the same with a larger body."""
 
+import io
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -39,3 +44,35 @@ class JSONParser(parsers.JSONParser):
         if depth_exceeds(data, MAX_DEPTH):
             raise ParseError(TOO_DEEP)
         return data
+
+
+class BodyTooBig(RequestDataTooBig):
+    """A body over ``limit`` bytes (api.errors answers 413 naming it)."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"Request body exceeded {limit} bytes.")
+        self.limit = limit
+
+
+def picture_body_limit() -> int:
+    """The largest JSON body that may carry a picture in base64: the largest
+    upload (ATELIER_MAX_UPLOAD_BYTES) as base64 (4 bytes for 3), and 1 MB for
+    the rest of the request."""
+    return settings.ATELIER_MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
+
+
+class PictureJSONParser(parsers.BaseParser):
+    """JSON with pictures in base64 (A1111's ``init_images``, the REST API's
+    ``init_upload``), up to ``picture_body_limit()``: a picture as large as
+    the upload form takes. Every other body stops at DATA_UPLOAD_MAX_MEMORY_SIZE
+    (5 MB), which DRF applies to its own JSONParser by reading request.body;
+    this one reads the request's stream itself, no further than its limit."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = picture_body_limit()
+        content = stream.read(limit + 1)
+        if len(content) > limit:
+            raise BodyTooBig(limit)
+        return JSONParser().parse(io.BytesIO(content), media_type, parser_context)

@@ -43,6 +43,7 @@ from studio.presets import default_preset_key, enabled_presets, get_preset
 from studio.styles import find_style, styles_for
 
 from ..base64_files import NotBase64, decode_base64
+from ..parsers import PictureJSONParser
 from . import (
     FacadeError,
     GenerationFailed,
@@ -635,7 +636,7 @@ def _body(request) -> dict:
     try:
         data = request.data
     except RequestDataTooBig as exc:
-        largest = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        largest = filesizeformat(getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
         raise FacadeError(
             f"The request is larger than {largest}: send smaller pictures.", code="too_large"
         ) from exc
@@ -669,6 +670,7 @@ class Txt2Img(A1111View):
 
 class Img2Img(A1111View):
     throttle_classes = [GenerationThrottle]
+    parser_classes = [PictureJSONParser]  # a picture as large as an upload's, in base64
 
     def post(self, request):
         try:
@@ -695,6 +697,8 @@ class Img2Img(A1111View):
 
 class PngInfo(A1111View):
     """The recipe in a picture, as A1111's infotext (a1111_png_info.py)."""
+
+    parser_classes = [PictureJSONParser]
 
     def post(self, request):
         try:

@@ -249,5 +249,22 @@ def test_a_50_mb_base64_body_is_a_json_413_and_nothing_is_kept(api, tiny_setting
     body = json.dumps({"prompt": "a fox", "init_upload": "A" * (50 * 1024 * 1024)})
     response = api.post("/api/v1/generations/", body, content_type="application/json")
     assert response.status_code == 413
+    # The limit named is the largest upload's in base64, and 1 MB (20 MB: 27.7 MB).
+    assert "larger than 27.7\xa0MB" in response.json()["detail"]
     assert "multipart" in response.json()["detail"]
     assert not GenerationJob.objects.exists() and not Image.objects.exists()
+
+
+def test_a_starting_image_over_5_mb_of_base64_is_taken(api, tiny_settings, settings):
+    """As large as the upload form takes: DATA_UPLOAD_MAX_MEMORY_SIZE (every
+    other JSON body's limit, 5 MB; here less than this body) does not apply."""
+    from gallery.models import Image
+
+    body = {
+        "prompt": "a fox",
+        "init_upload": base64.b64encode(png_bytes(picture())).decode(),
+    }
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = len(json.dumps(body)) // 2
+    response = api.post("/api/v1/generations/", body, format="json")
+    assert response.status_code == 202, response.json()
+    assert GenerationJob.objects.get().request["init_image"] == Image.objects.get().pk

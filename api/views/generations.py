@@ -6,8 +6,9 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.decorators import api_view, throttle_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from atelier.rate_limits import GenerationThrottle
@@ -19,6 +20,7 @@ from studio.wait_hint import retry_after
 from ..base64_files import NotBase64, decode_base64
 from ..errors import TOO_MANY, form_errors
 from ..facades import queue
+from ..parsers import PictureJSONParser
 from ..serializers.generations import (
     GenerationAcceptedSerializer,
     GenerationCreateSerializer,
@@ -80,6 +82,7 @@ def sent_starting_image(data) -> dict:
 )
 @api_view(["POST"])
 @throttle_classes([GenerationThrottle])
+@parser_classes([PictureJSONParser, FormParser, MultiPartParser])  # init_upload in base64
 def generation_create(request):
     data = request.data if hasattr(request.data, "get") else {}
     try:
