@@ -123,6 +123,7 @@ def test_a_chosen_mask_goes_with_the_form_to_be_refused_by_name(site, open_page)
     expect(page.locator('[data-ability-note="inpainting"]')).to_be_visible()
     expect(page.locator("#id_mask")).to_be_enabled()
     expect(page.locator(".inpaint .mask-clear")).to_be_enabled()
+    photograph(page, "mask-kept")
 
     page.get_by_role("button", name="Generate").click()
     error = page.locator("fieldset.inpaint .invalid-feedback")
