@@ -73,6 +73,11 @@ def new_page(browser, base_url: str, *, viewport=DESKTOP, **options):
         **options,
     )
     context.set_default_timeout(15_000)
+    # expect()'s own default is 5 s: a page rendered on a machine running
+    # three test passes at once may take longer, and a pass then fails for it.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     return context.new_page()
 
 
