@@ -8,7 +8,8 @@
  * mask, white where painted on black, is put into the form's mask file input
  * (data-mask-input) as a PNG, or taken out of it when nothing is painted.
  * A mask file chosen in that input is painted over the picture in place of
- * the strokes (also when the picture comes after it), so what shows is sent.
+ * the strokes (also when the picture comes after it), so what shows is sent;
+ * otherwise a new picture starts a new mask.
  * Tools: brush size, brush / eraser, invert, clear. A mask sent before
  * (data-initial-mask, a data: URL) is painted again on load.
  */
@@ -37,6 +38,7 @@
     var painted = false;
     var objectUrl = null;
     var settingFiles = false; // the mask input is being set from the strokes
+    var fileChosen = false; // the mask input holds a file the person chose
 
     function show(src, width, height) {
       canvas.width = width;
@@ -49,7 +51,9 @@
       stage.style.width = "min(100%, " + (70 * width) / height + "vh)";
       editor.hidden = false;
       needsImage.hidden = true;
-      if (!paintChosenMask()) {
+      // A new picture starts a new mask (as in A1111), unless the person
+      // chose a mask file for it, maybe before the picture.
+      if (!(fileChosen && paintChosenMask())) {
         changed();
       }
     }
@@ -191,6 +195,7 @@
         transfer.items.add(file);
       });
       maskInput.files = transfer.files;
+      fileChosen = false;
       root.dataset.maskReady = files.length ? "true" : "false";
       // As a chosen file would: the page's script marks the models that cannot inpaint.
       settingFiles = true;
@@ -198,9 +203,8 @@
       settingFiles = false;
     }
 
-    // A mask file in the input (one the person chose, or the last one made
-    // here) painted over the picture in place of the strokes, so that what is
-    // shown is what is sent; false when there is none.
+    // The mask file in the input painted over the picture in place of the
+    // strokes, so that what is shown is what is sent; false when there is none.
     function paintChosenMask() {
       var file = maskInput.files && maskInput.files[0];
       if (!file) {
@@ -212,7 +216,11 @@
     }
 
     maskInput.addEventListener("change", function () {
-      if (!settingFiles && !editor.hidden) {
+      if (settingFiles) {
+        return;
+      }
+      fileChosen = maskInput.files.length > 0;
+      if (fileChosen && !editor.hidden) {
         paintChosenMask();
       }
     });
