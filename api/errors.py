@@ -2,7 +2,6 @@
 for the schema, the 404 of a path that matches no route, and a body too
 large to read."""
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.template.defaultfilters import filesizeformat
@@ -11,6 +10,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .parsers import limit_of
 
 TOO_MANY = OpenApiResponse(description="Too many requests: `Retry-After` says when to try again.")
 
@@ -37,10 +38,10 @@ def not_found(request, exception):
 
 
 def exception_handler(exc, context):
-    """DRF's, and a body over DATA_UPLOAD_MAX_MEMORY_SIZE (a picture sent as
-    base64 in JSON, say) as a JSON 413: Django would answer its HTML 400 page."""
+    """DRF's, and a body over its limit (api.parsers.limit_of: a picture sent
+    as base64 in JSON, say) as a JSON 413: Django would answer its HTML 400 page."""
     if isinstance(exc, RequestDataTooBig):
-        largest = filesizeformat(getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+        largest = filesizeformat(limit_of(exc))
         return Response(
             {
                 "detail": f"The request body is larger than {largest}. Send a large "

@@ -54,6 +54,12 @@ class BodyTooBig(RequestDataTooBig):
         self.limit = limit
 
 
+def limit_of(exc: RequestDataTooBig) -> int:
+    """The limit a body went over: a BodyTooBig's own, else Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE (every other body's)."""
+    return getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
 def picture_body_limit() -> int:
     """The largest JSON body that may carry a picture in base64: the largest
     upload (ATELIER_MAX_UPLOAD_BYTES) as base64 (4 bytes for 3), and 1 MB for

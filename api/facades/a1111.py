@@ -13,7 +13,6 @@ import math
 import re
 from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import filesizeformat
@@ -43,7 +42,7 @@ from studio.presets import default_preset_key, enabled_presets, get_preset
 from studio.styles import find_style, styles_for
 
 from ..base64_files import NotBase64, decode_base64
-from ..parsers import PictureJSONParser
+from ..parsers import PictureJSONParser, limit_of
 from . import (
     FacadeError,
     GenerationFailed,
@@ -636,7 +635,7 @@ def _body(request) -> dict:
     try:
         data = request.data
     except RequestDataTooBig as exc:
-        largest = filesizeformat(getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+        largest = filesizeformat(limit_of(exc))
         raise FacadeError(
             f"The request is larger than {largest}: send smaller pictures.", code="too_large"
         ) from exc
